@@ -1,0 +1,58 @@
+# The two commands of the README, and what they need. Both are idempotent: a second run
+# skips every install that is already done.
+#   make reproduce   the whole study on the default profile (offline, this machine)
+#   make test        lint and the test suite, including the tiny end-to-end profile
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= all
+SNAKEMAKE_ARGS ?=
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-pictures texlive-science \
+	texlive-fonts-recommended lmodern latexmk
+export PATH := $(BIN):$(PATH)
+
+.PHONY: reproduce test install system-deps tex lint clean
+
+reproduce: install system-deps
+	snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+test: install system-deps
+	ruff check src tests
+	pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "aqbench needs Python >= 3.11: run 'make PYTHON=python3.11 ...'" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# System tools the workflow runs: TeX Live for the paper.
+system-deps: tex
+
+tex:
+	@if command -v latexmk >/dev/null && kpsewhich siunitx.sty booktabs.sty >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing TeX Live (about 200 MB, once)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	else \
+		echo "TeX Live is missing: run 'sudo apt-get install $(TEX_PACKAGES)'" \
+			"(or install TeX Live with latexmk, siunitx and booktabs), then rerun make" >&2; \
+		exit 1; \
+	fi
+
+lint: install
+	ruff check src tests
+	snakemake --lint --configfile workflow/config/tiny.yaml
+
+clean:
+	rm -rf results .snakemake

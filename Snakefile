@@ -1,0 +1,21 @@
+# aqbench: serverless (Lithops) versus cluster (Dask) analysis of OpenAQ data.
+# Run: `snakemake -c2` (default profile) or `snakemake -c2 --configfile workflow/config/tiny.yaml`.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "workflow/config/default.yaml"
+
+
+validate(config, "workflow/config/schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

@@ -1,0 +1,91 @@
+"""Shared fixtures: small files in the exact OpenAQ legacy format."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def record(
+    utc: str = "2018-01-01T10:00:00.000Z",
+    parameter: str = "pm10",
+    value: Any = 12.5,
+    unit: str = "µg/m³",
+    country: str = "PL",
+    city: str | None = "Kraków",
+    coordinates: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One measurement as OpenAQ's realtime fetches wrote it; ``None`` drops a field."""
+    rec: dict[str, Any] = {
+        "date": {"utc": utc, "local": utc.replace("Z", "+01:00")},
+        "parameter": parameter,
+        "value": value,
+        "unit": unit,
+        "averagingPeriod": {"value": 1, "unit": "hours"},
+        "location": "Kraków, Aleja Krasińskiego",
+        "city": city,
+        "country": country,
+        "coordinates": coordinates if coordinates is not None else {"latitude": 50.057678, "longitude": 19.926189},
+        "attribution": [{"name": "GIOS", "url": "http://powietrze.gios.gov.pl/"}],
+        "sourceName": "GIOS",
+        "sourceType": "government",
+        "mobile": False,
+    }
+    rec.update(extra)
+    return {k: v for k, v in rec.items() if v is not None}
+
+
+def line(**kwargs: Any) -> str:
+    return json.dumps(record(**kwargs), ensure_ascii=False)
+
+
+@pytest.fixture
+def write_lines(tmp_path: Path) -> Callable[..., Path]:
+    """Write lines to ``name`` under tmp_path, gzip-compressed when the name ends in .gz."""
+
+    def write(lines: Iterable[str], name: str = "data.ndjson") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        if name.endswith(".gz"):
+            data = gzip.compress(data)
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+def spec_aggregate(lines: Iterable[str | bytes]) -> tuple[dict[tuple, tuple[int, float, float]], dict[str, int]]:
+    """Aggregate with the plain-Python rules of aqbench.openaq: {key: (count, sum, max)}, reasons."""
+    from aqbench.openaq import Measurement, parse_line
+
+    groups: dict[tuple, tuple[int, float, float]] = {}
+    reasons: dict[str, int] = {}
+    for text in lines:
+        parsed = parse_line(text)
+        if parsed is None:
+            continue
+        if isinstance(parsed, Measurement):
+            count, total, peak = groups.get(parsed.key, (0, 0.0, float("-inf")))
+            groups[parsed.key] = (count + 1, total + parsed.value, max(peak, parsed.value))
+        else:
+            reasons[parsed] = reasons.get(parsed, 0) + 1
+    return groups, reasons
+
+
+def table_groups(table) -> dict[tuple, tuple[int, float, float]]:
+    """An aggregate table as {key: (count, sum, max)}."""
+    from aqbench.openaq import KEY_COLUMNS
+
+    cols = table.to_pydict()
+    keys = zip(*(cols[k] for k in KEY_COLUMNS), strict=True)
+    values = zip(cols["count"], cols["sum"], cols["max"], strict=True)
+    return dict(zip(keys, values, strict=True))

@@ -1,0 +1,61 @@
+"""The Snakemake workflow, run as a user runs it, on the tiny profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aqbench.aggregates import read_csv
+
+from conftest import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def _snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(
+        [str(BIN / "snakemake"), "--cores", "2", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A copy of the workflow, so runs in tests never touch the user's results/."""
+    for name in ("Snakefile", "workflow", "data", "environment.yml"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    return tmp_path
+
+
+def test_lint_and_dry_run_are_clean():
+    lint = _snakemake("--lint", "--configfile", "workflow/config/tiny.yaml")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    dry = _snakemake("-n", "--configfile", "workflow/config/tiny.yaml")
+    assert dry.returncode == 0, dry.stderr
+
+
+def test_misspelt_config_key_is_refused(workdir):
+    (workdir / "bad.yaml").write_text("profile: tiny\ninputs: {paths: [data]}\n")
+    run = _snakemake("-n", "--configfile", "bad.yaml", cwd=workdir)
+    assert run.returncode != 0
+    assert "inputs" in run.stderr + run.stdout
+
+
+@pytest.mark.slow
+def test_tiny_profile_end_to_end(workdir):
+    run = _snakemake("--configfile", "workflow/config/tiny.yaml", cwd=workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = workdir / "results" / "tiny"
+    summary = json.loads((results / "reference" / "summary.json").read_text())
+    assert summary["records_read"] == summary["records_valid"] + summary["records_rejected"] > 0
+    assert read_csv(results / "reference" / "aggregates.csv").num_rows == summary["groups"]
+    assert (results / "logs" / "reference_aggregate" / "reference.log").exists()
+    assert (results / "benchmarks" / "reference_aggregate" / "reference.tsv").exists()
