@@ -21,6 +21,7 @@ reproduce: install system-deps
 
 test: install system-deps
 	ruff check src tests
+	ruff format --check src tests
 	pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -52,6 +53,7 @@ tex:
 
 lint: install
 	ruff check src tests
+	ruff format --check src tests
 	snakemake --lint --configfile workflow/config/tiny.yaml
 
 clean:

@@ -12,6 +12,7 @@ validate(config, "workflow/config/schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/storage.smk"
 include: "workflow/rules/data.smk"
 
 

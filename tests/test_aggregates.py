@@ -13,8 +13,19 @@ def _table(rows):
     return pa.Table.from_pylist(rows, schema=SCHEMA)
 
 
-ROW = dict(country="PL", city="", latitude=None, longitude=None, day="2018-01-01",
-           parameter="pm10", unit="µg/m³", count=3, sum=0.30000000000000004, average=0.1, max=0.2)
+ROW = dict(
+    country="PL",
+    city="",
+    latitude=None,
+    longitude=None,
+    day="2018-01-01",
+    parameter="pm10",
+    unit="µg/m³",
+    count=3,
+    sum=0.30000000000000004,
+    average=0.1,
+    max=0.2,
+)
 
 
 def test_equal_tables_pass_and_sums_may_differ_in_the_last_bits():

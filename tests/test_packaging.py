@@ -20,6 +20,7 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     wanted |= {_name(r) for r in project["optional-dependencies"]["test"]}
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    conda |= {_name(d) for entry in env["dependencies"] if isinstance(entry, dict) for d in entry.get("pip", [])}
     assert conda == wanted
 
 

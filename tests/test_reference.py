@@ -24,8 +24,9 @@ def test_gzip_and_plain_files_give_the_same_result(write_lines):
 
 
 def test_units_are_never_mixed(write_lines):
-    result = aggregate_files([write_lines([line(parameter="co", unit="ppm", value=0.4),
-                                           line(parameter="co", unit="µg/m³", value=400.0)])])
+    result = aggregate_files(
+        [write_lines([line(parameter="co", unit="ppm", value=0.4), line(parameter="co", unit="µg/m³", value=400.0)])]
+    )
     by_unit = {k[6]: v for k, v in table_groups(result.aggregates).items()}
     assert by_unit == {"ppm": (1, 0.4, 0.4), "µg/m³": (1, 400.0, 400.0)}
 
@@ -47,8 +48,9 @@ def test_non_ascii_names_survive(write_lines):
 
 
 def test_day_is_the_utc_date(write_lines):
-    result = aggregate_files([write_lines([line(utc="2018-01-01T23:30:00.000Z"),
-                                           line(utc="2018-01-02T00:30:00+00:00")])])
+    result = aggregate_files(
+        [write_lines([line(utc="2018-01-01T23:30:00.000Z"), line(utc="2018-01-02T00:30:00+00:00")])]
+    )
     assert sorted(k[4] for k in table_groups(result.aggregates)) == ["2018-01-01", "2018-01-02"]
 
 
@@ -63,7 +65,7 @@ def test_counts_reconcile_over_several_files(write_lines):
 def test_sum_is_accurate(write_lines):
     values = [0.1] * 1000 + [1e6, 1e-6]
     result = aggregate_files([write_lines([line(value=v) for v in values])])
-    (count, total, peak), = table_groups(result.aggregates).values()
+    ((count, total, peak),) = table_groups(result.aggregates).values()
     assert count == 1002 and peak == 1e6
     assert math.isclose(total, math.fsum(values), rel_tol=1e-15)
 
@@ -76,8 +78,16 @@ _values = st.one_of(
 )
 _records = st.builds(
     record,
-    utc=st.sampled_from(["2018-01-01T00:00:00.000Z", "2018-01-01T23:59:59Z", "2018-01-02T05:00:00+00:00",
-                         "2018-01-02T05:00:00+01:00", "2018-02-30T00:00:00Z", "yesterday"]),
+    utc=st.sampled_from(
+        [
+            "2018-01-01T00:00:00.000Z",
+            "2018-01-01T23:59:59Z",
+            "2018-01-02T05:00:00+00:00",
+            "2018-01-02T05:00:00+01:00",
+            "2018-02-30T00:00:00Z",
+            "yesterday",
+        ]
+    ),
     parameter=st.sampled_from(["pm10", "pm25", "co", ""]),
     value=_values,
     unit=st.sampled_from(["µg/m³", "ppm"]),

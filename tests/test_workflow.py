@@ -22,7 +22,11 @@ def _snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
     return subprocess.run(
         [str(BIN / "snakemake"), "--cores", "2", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -43,10 +47,10 @@ def test_lint_and_dry_run_are_clean():
 
 
 def test_misspelt_config_key_is_refused(workdir):
-    (workdir / "bad.yaml").write_text("profile: tiny\ninputs: {paths: [data]}\n")
+    (workdir / "bad.yaml").write_text("profile: tiny\ndata: {sorce: synthetic}\n")
     run = _snakemake("-n", "--configfile", "bad.yaml", cwd=workdir)
     assert run.returncode != 0
-    assert "inputs" in run.stderr + run.stdout
+    assert "sorce" in run.stderr + run.stdout
 
 
 @pytest.mark.slow
@@ -57,5 +61,15 @@ def test_tiny_profile_end_to_end(workdir):
     summary = json.loads((results / "reference" / "summary.json").read_text())
     assert summary["records_read"] == summary["records_valid"] + summary["records_rejected"] > 0
     assert read_csv(results / "reference" / "aggregates.csv").num_rows == summary["groups"]
-    assert (results / "logs" / "reference_aggregate" / "reference.log").exists()
+    manifest = json.loads((results / "staged" / "manifest.json").read_text())
+    assert manifest["records"] == summary["records_read"] and manifest["objects_count"] >= 5
+    assert json.loads((results / "staged" / "verify.json").read_text())["equal"] is True
+    for rule in ("generate", "reference_aggregate", "stage", "reference_staged", "verify_stage"):
+        assert list((results / "logs" / rule).iterdir()), rule
     assert (results / "benchmarks" / "reference_aggregate" / "reference.tsv").exists()
+    # the server was started for the run and stopped at its end
+    assert not (results / "s3" / "server.json").exists()
+    # a single rule reruns alone, from the staged data
+    rerun = _snakemake("--configfile", "workflow/config/tiny.yaml", "--forcerun", "reference_staged", cwd=workdir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "generate" not in rerun.stderr.split("Job stats:")[1].split("Select jobs")[0]

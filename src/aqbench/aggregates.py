@@ -89,10 +89,7 @@ class Comparison:
         return self.missing == self.unexpected == self.mismatched == 0
 
     def describe(self) -> str:
-        head = (
-            f"{self.missing} groups missing, {self.unexpected} unexpected, "
-            f"{self.mismatched} with different values"
-        )
+        head = f"{self.missing} groups missing, {self.unexpected} unexpected, {self.mismatched} with different values"
         return head + (": " + "; ".join(self.examples) if self.examples else "")
 
 

@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from aqbench import __version__
 from aqbench.errors import AqbenchError
@@ -21,13 +22,54 @@ log = logging.getLogger(__name__)
 KERNELS = ("reference",)
 
 
+def store_from_args(args: argparse.Namespace):
+    """The object store named by the common storage options."""
+    from aqbench.storage import open_store
+
+    return open_store(
+        args.storage, args.bucket, {"state_dir": args.state, "lithops_tmp": args.lithops_tmp, "region": args.region}
+    )
+
+
+def _store_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("object store")
+    g.add_argument(
+        "--storage",
+        default="s3-local",
+        choices=("s3-local", "localhost", "aws"),
+        help="which object store holds the staged data",
+    )
+    g.add_argument("--bucket", default="aqbench", help="bucket name")
+    g.add_argument("--state", default="results/default/s3", help="s3-local: the server's state folder")
+    g.add_argument(
+        "--lithops-tmp",
+        default="results/default/lithops-tmp",
+        help="localhost: Lithops' temporary folder (its storage lives there)",
+    )
+    g.add_argument("--region", default="us-east-1", help="aws: the bucket's region")
+    return p
+
+
+def _manifest_sources(args: argparse.Namespace) -> list:
+    from aqbench.inputs import FetchedObject
+    from aqbench.storage.stage import Manifest
+
+    manifest = Manifest.read(args.manifest)
+    store = store_from_args(args)
+    return [FetchedObject(o.key, lambda key=o.key: store.get(key)) for o in manifest.objects]
+
+
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     from aqbench.aggregates import write_csv
     from aqbench.atomic import atomic_path
+    from aqbench.errors import ConfigError
     from aqbench.inputs import find_data_files
     from aqbench.kernels.reference import aggregate_files
 
-    files = find_data_files(args.paths)
+    if bool(args.paths) == bool(args.manifest):
+        raise ConfigError("give either data PATHs or --manifest (to read the staged objects), not both")
+    files = find_data_files(args.paths) if args.paths else _manifest_sources(args)
     started = time.perf_counter()
     with atomic_path(args.out) as tmp:  # proves the output is writable before the work
         result = aggregate_files(files, threads=args.threads)
@@ -51,13 +93,201 @@ def _add_aggregate(sub: argparse._SubParsersAction) -> None:
             "into one CSV row per key, and print a JSON line accounting for every line read."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[_store_options()],
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="data files or folders holding them")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="data files or folders holding them")
+    p.add_argument("--manifest", help="read the objects of this staging manifest from the store instead")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="aggregate CSV to write")
     p.add_argument("--summary", metavar="FILE.json", help="also write the summary line to this file")
     p.add_argument("--kernel", choices=KERNELS, default="reference", help="which kernel computes it")
     p.add_argument("--threads", type=int, default=None, help="threads for the engine (default: all cores)")
     p.set_defaults(func=_cmd_aggregate)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from aqbench.synth.generate import generate, plan_dataset
+
+    plan = plan_dataset(
+        args.size,
+        seed=args.seed,
+        object_size=args.object_size,
+        days=args.days,
+        stations=args.stations,
+        bad_fraction=args.bad_fraction,
+        sentinel_fraction=args.sentinel_fraction,
+    )
+    log.info(
+        "plan: %d objects of %d hours, %d stations (%d series), %d days",
+        plan.objects,
+        plan.hours_per_object,
+        plan.stations,
+        plan.series,
+        plan.hours // 24,
+    )
+    meta = generate(plan, args.out, jobs=args.jobs, progress=not args.quiet)
+    print(json.dumps({k: meta[k] for k in ("objects", "bytes", "lines", "malformed_lines", "seconds")}), flush=True)
+    return 0
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="write a synthetic OpenAQ dataset in the exact legacy format",
+        description=(
+            "Write deterministic synthetic OpenAQ realtime data as time-ordered fetch batches "
+            "(df00000.ndjson, ...). The same seed and size give byte-identical objects."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--size", required=True, help="total size, e.g. 20MB, 1GB, 50GB")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--out", required=True, help="folder to create (must not exist or be empty)")
+    p.add_argument("--object-size", default="25MB", help="approximate size of one object")
+    p.add_argument("--days", type=int, default=60, help="period covered (sets the number of stations)")
+    p.add_argument("--stations", type=int, default=None, help="number of stations (overrides --days)")
+    p.add_argument("--bad-fraction", type=float, default=0.001, help="share of malformed lines")
+    p.add_argument("--sentinel-fraction", type=float, default=0.002, help="share of -999 sentinel values")
+    p.add_argument("--jobs", type=int, default=1, help="parallel processes (output is the same)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_generate)
+
+
+def _cmd_storage(args: argparse.Namespace) -> int:
+    from aqbench.storage.server import LocalS3Server
+
+    server = LocalS3Server(args.state)
+    if args.action == "up":
+        info = server.up(timeout=args.timeout)
+        print(info.endpoint, flush=True)
+    elif args.action == "down":
+        print("stopped" if server.down() else "not running", flush=True)
+    else:
+        info = server.info()
+        healthy = info is not None and server.healthy(info)
+        print(
+            json.dumps(
+                {
+                    "running": info is not None,
+                    "healthy": healthy,
+                    "endpoint": info.endpoint if info else None,
+                    "pid": info.pid if info else None,
+                }
+            )
+        )
+        return 0 if healthy else 1
+    return 0
+
+
+def _add_storage(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "storage",
+        help="start, stop or check the local S3-compatible server (SeaweedFS on 127.0.0.1)",
+        description="Manage the loopback S3 server of the s3-local storage profile. 'up' is idempotent "
+        "and prints the endpoint once the server accepts writes; 'status' exits 1 when it is not healthy.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("action", choices=("up", "down", "status"))
+    p.add_argument("--state", default="results/default/s3", help="folder holding the server's data and state")
+    p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the server to be healthy")
+    p.set_defaults(func=_cmd_storage)
+
+
+def _cmd_stage(args: argparse.Namespace) -> int:
+    from aqbench.storage.stage import stage
+
+    store = store_from_args(args)
+    manifest = stage(args.data, store, args.prefix, jobs=args.jobs, progress=not args.quiet)
+    manifest.write(args.manifest)
+    print(json.dumps({k: v for k, v in manifest.to_dict().items() if k != "objects"}), flush=True)
+    return 0
+
+
+def _add_stage(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "stage",
+        help="upload the dataset into the profile's bucket, verified, and write its manifest",
+        description="Upload data files into the bucket (skipping objects already there with the same "
+        "sha256), read every uploaded object back to verify it, and write the manifest "
+        "(key, bytes, records, sha256 per object).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[_store_options()],
+    )
+    p.add_argument("data", nargs="+", help="data files or folders")
+    p.add_argument("--manifest", required=True, help="manifest JSON to write")
+    p.add_argument("--prefix", default="openaq/", help="key prefix of the objects in the bucket")
+    p.add_argument("--jobs", type=int, default=4, help="parallel uploads")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_stage)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from aqbench.aggregates import compare, read_csv
+    from aqbench.atomic import atomic_path
+    from aqbench.errors import VerificationError
+
+    result = compare(read_csv(args.expected), read_csv(args.actual))
+    report = {
+        "expected": args.expected,
+        "actual": args.actual,
+        "equal": result.equal,
+        "missing": result.missing,
+        "unexpected": result.unexpected,
+        "mismatched": result.mismatched,
+        "examples": list(result.examples),
+    }
+    if not result.equal:
+        raise VerificationError(f"{args.actual} differs from {args.expected}: {result.describe()}")
+    if args.summary and args.manifest:
+        from aqbench.storage.stage import Manifest
+
+        read = json.loads(Path(args.summary).read_text(encoding="utf-8"))["records_read"]
+        staged = Manifest.read(args.manifest).records
+        if read != staged:
+            raise VerificationError(
+                f"the run read {read} records but the manifest lists {staged}: "
+                f"{abs(staged - read)} records were {'lost' if read < staged else 'invented'}"
+            )
+        report["records_read"] = read
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps(report, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _add_verify(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="compare an aggregate CSV with the reference; fail on any difference",
+        description="Keys, counts and maxima must match exactly, sums and averages to 1e-9 relative.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--expected", required=True, help="the reference aggregate CSV")
+    p.add_argument("--actual", required=True, help="the aggregate CSV to check")
+    p.add_argument("--summary", help="the run's summary JSON, whose records_read must equal ...")
+    p.add_argument("--manifest", help="... the record count of this staging manifest")
+    p.add_argument("--out", required=True, help="verification report (JSON), written only when equal")
+    p.set_defaults(func=_cmd_verify)
+
+
+def _cmd_import_legacy(args: argparse.Namespace) -> int:
+    from aqbench.legacy_import import import_legacy
+
+    print(json.dumps(import_legacy(args.sources, args.out, args.object_size)), flush=True)
+    return 0
+
+
+def _add_import_legacy(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-legacy",
+        help="re-cut a local copy of OpenAQ's legacy realtime files into objects of about 25 MB",
+        description="Copy the lines of legacy .ndjson/.ndjson.gz files (the old openaq-fetches bucket) "
+        "byte for byte into df00000.ndjson, ... of about --object-size each.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("sources", nargs="+", help="legacy files or folders")
+    p.add_argument("--out", required=True, help="folder to create")
+    p.add_argument("--object-size", default="25MB", help="approximate size of one object")
+    p.set_defaults(func=_cmd_import_legacy)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aqbench {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    adders: list[Callable[[argparse._SubParsersAction], None]] = [_add_aggregate]
+    adders: list[Callable[[argparse._SubParsersAction], None]] = [
+        _add_aggregate,
+        _add_generate,
+        _add_import_legacy,
+        _add_storage,
+        _add_stage,
+        _add_verify,
+    ]
     for add in adders:
         add(sub)
     return parser

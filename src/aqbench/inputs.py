@@ -8,7 +8,7 @@ UTF-8 and malformed JSON reach the validation rules instead of aborting the read
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +42,7 @@ def find_data_files(paths: Iterable[str | Path]) -> list[Path]:
             inside = sorted(p for p in path.rglob("*") if p.is_file() and is_data_file(p))
             if not inside:
                 raise DataError(
-                    f"{path}: folder holds no data files (expected names ending in "
-                    f"{', '.join(DATA_SUFFIXES)})"
+                    f"{path}: folder holds no data files (expected names ending in {', '.join(DATA_SUFFIXES)})"
                 )
             found.extend(inside)
         elif path.is_file():
@@ -55,6 +54,30 @@ def find_data_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class FetchedObject:
+    """An object read through a store rather than from a file: a name and how to get its bytes."""
+
+    name: str
+    fetch: Callable[[], bytes]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Source = Path | FetchedObject
+
+
+def open_source(source: Source) -> pa.NativeFile | str:
+    """What Arrow's reader opens: a file path (compression from its name) or an in-memory stream."""
+    if isinstance(source, Path):
+        return str(source)
+    stream: pa.NativeFile = pa.BufferReader(source.fetch())
+    if source.name.endswith(".gz"):
+        stream = pa.CompressedInputStream(stream, "gzip")
+    return stream
+
+
 @dataclass
 class LineReader:
     """Streams the lines of data files as Arrow batches and counts lines Arrow had to drop.
@@ -62,7 +85,7 @@ class LineReader:
     A dropped line is one holding the separator byte; it counts as ``invalid_json``.
     """
 
-    files: list[Path]
+    files: list[Source]
     dropped_invalid: int = field(default=0, init=False)
     error: DataError | None = field(default=None, init=False)
     """The read error, kept because a consumer such as DuckDB re-wraps exceptions it pulls through."""
@@ -79,7 +102,7 @@ class LineReader:
                 self.error = exc
                 raise
 
-    def _file_batches(self, path: Path) -> Iterator[pa.RecordBatch]:
+    def _file_batches(self, path: Source) -> Iterator[pa.RecordBatch]:
         read_options = pacsv.ReadOptions(column_names=["line"], block_size=BLOCK_SIZE, use_threads=True)
         parse_options = pacsv.ParseOptions(
             delimiter=SEPARATOR,
@@ -92,7 +115,7 @@ class LineReader:
         convert_options = pacsv.ConvertOptions(column_types={"line": pa.binary()})
         try:
             reader = pacsv.open_csv(
-                str(path),
+                open_source(path),
                 read_options=read_options,
                 parse_options=parse_options,
                 convert_options=convert_options,

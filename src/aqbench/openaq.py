@@ -65,7 +65,7 @@ REJECT_REASONS: tuple[str, ...] = (
     "value_negative",
 )
 
-DATA_SUFFIXES: tuple[str, ...] = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
+DATA_SUFFIXES: tuple[str, ...] = (".ndjson", ".ndjson.gz")
 
 UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)")
 """Shape of an accepted ``date.utc``; :func:`is_utc_timestamp` also checks the calendar."""

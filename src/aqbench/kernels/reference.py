@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from aqbench.aggregates import sort_aggregates
-from aqbench.inputs import LineReader
+from aqbench.inputs import LineReader, Source
 from aqbench.openaq import RecordCounts
 
 log = logging.getLogger(__name__)
@@ -30,8 +29,16 @@ STRING_LITERAL = r'"(?:[^"\\]|\\.)*"'
 
 UTC_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)"
 
-PATHS = ["$.date.utc", "$.country", "$.parameter", "$.unit", "$.value", "$.city",
-         "$.coordinates.latitude", "$.coordinates.longitude"]
+PATHS = [
+    "$.date.utc",
+    "$.country",
+    "$.parameter",
+    "$.unit",
+    "$.value",
+    "$.city",
+    "$.coordinates.latitude",
+    "$.coordinates.longitude",
+]
 
 QUERY = f"""
 WITH decoded AS (
@@ -105,7 +112,7 @@ class ReferenceResult:
     counts: RecordCounts
 
 
-def aggregate_files(files: list[Path], threads: int | None = None) -> ReferenceResult:
+def aggregate_files(files: list[Source], threads: int | None = None) -> ReferenceResult:
     """Aggregate ``files`` in one query; every non-blank line is either grouped or counted rejected."""
     reader = LineReader(files)
     con = duckdb.connect(config={"threads": threads} if threads else {})

@@ -1,0 +1,68 @@
+"""Object stores behind one small interface, picked by profile name.
+
+``s3-local``  the SeaweedFS server this project starts on loopback (the default)
+``localhost`` Lithops' localhost storage: files under its temporary folder, no server
+``aws``       real Amazon S3, credentials from the standard AWS chain
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from aqbench.errors import ConfigError
+
+KINDS = ("s3-local", "localhost", "aws")
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    metadata: dict[str, str]
+
+
+class Store(Protocol):
+    """What staging, the engines and the verification need from an object store."""
+
+    kind: str
+    bucket: str
+
+    def ensure_bucket(self) -> None: ...
+
+    def put(self, key: str, path: Path, metadata: dict[str, str]) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def head(self, key: str) -> ObjectInfo | None: ...
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
+
+    def lithops_storage_config(self) -> dict[str, Any]:
+        """The storage part of a Lithops config dict (backend name and its section)."""
+        ...
+
+    def fsspec(self) -> tuple[str, dict[str, Any]]:
+        """URL scheme and storage_options for Dask (fsspec) to read the same objects."""
+        ...
+
+
+def open_store(kind: str, bucket: str, settings: dict[str, Any]) -> Store:
+    """Open the store of a profile; ``settings`` is the profile's ``storage`` section."""
+    if kind == "s3-local":
+        from aqbench.storage.s3 import S3Store
+        from aqbench.storage.server import LocalS3Server
+
+        server = LocalS3Server(Path(settings["state_dir"]))
+        return S3Store.for_local_server(server, bucket)
+    if kind == "aws":
+        from aqbench.storage.s3 import S3Store
+
+        return S3Store.for_aws(bucket, region=settings.get("region", "us-east-1"))
+    if kind == "localhost":
+        from aqbench.storage.localfs import LocalStore
+
+        return LocalStore(Path(settings["lithops_tmp"]), bucket)
+    raise ConfigError(f"unknown storage {kind!r}: choose one of {', '.join(KINDS)}")

@@ -1,0 +1,194 @@
+"""The real local S3 server and staging into it: verified, idempotent, resumable."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import psutil
+import pytest
+
+from aqbench.cli import main
+from aqbench.errors import ConfigError
+from aqbench.inputs import FetchedObject
+from aqbench.kernels.reference import aggregate_files
+from aqbench.storage import open_store
+from aqbench.storage.localfs import LocalStore
+from aqbench.storage.server import LocalS3Server
+from aqbench.storage.stage import Manifest, stage
+
+from conftest import line
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = LocalS3Server(tmp_path_factory.mktemp("s3"))
+    srv.up()
+    yield srv
+    srv.down()
+
+
+@pytest.fixture
+def data(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for i in range(5):
+        text = "\n".join([line(value=i + 0.5, utc=f"2018-01-0{i + 1}T0{h}:00:00.000Z") for h in range(6)] + ["bad"])
+        (folder / f"df{i:05d}.ndjson").write_text(text + "\n", encoding="utf-8")
+    return folder
+
+
+def _counting(store, monkeypatch, fail_after=None):
+    calls = []
+    original = store.put
+
+    def put(key, path, metadata):
+        if fail_after is not None and len(calls) >= fail_after:
+            raise OSError("connection reset (simulated interruption)")
+        calls.append(key)
+        original(key, path, metadata)
+
+    monkeypatch.setattr(store, "put", put)
+    return calls
+
+
+def test_server_is_loopback_only_with_private_generated_credentials(server):
+    info = server.info()
+    assert info is not None and server.healthy(info)
+    assert info.endpoint.startswith("http://127.0.0.1:")
+    listening = [c.laddr.ip for c in psutil.Process(info.pid).net_connections(kind="inet") if c.status == "LISTEN"]
+    assert listening and set(listening) == {"127.0.0.1"}
+    assert stat.S_IMODE(server.credentials_file.stat().st_mode) == 0o600
+    access, secret = server.credentials()
+    assert access not in ("admin", "minioadmin", "AKIAIOSFODNN7EXAMPLE") and len(secret) >= 30
+    assert server.up().pid == info.pid  # idempotent
+
+
+def test_stage_verifies_and_is_idempotent(server, data, monkeypatch, tmp_path):
+    store = open_store("s3-local", "stage-idem", {"state_dir": server.state_dir})
+    calls = _counting(store, monkeypatch)
+    manifest = stage([data], store, "openaq/", progress=False)
+    assert len(calls) == 5 and manifest.records == 35
+    assert [o.key for o in manifest.objects] == [f"openaq/df{i:05d}.ndjson" for i in range(5)]
+    again = stage([data], store, "openaq/", progress=False)
+    assert len(calls) == 5 and again == manifest  # nothing uploaded the second time
+    sources = [FetchedObject(o.key, lambda k=o.key: store.get(k)) for o in manifest.objects]
+    staged, local = aggregate_files(sources), aggregate_files(sorted(data.glob("*.ndjson")))
+    assert staged.aggregates.equals(local.aggregates) and staged.counts == local.counts
+    assert staged.counts.records_read == manifest.records
+
+
+def test_interrupted_stage_is_completed_not_duplicated(server, data, monkeypatch):
+    store = open_store("s3-local", "stage-resume", {"state_dir": server.state_dir})
+    _counting(store, monkeypatch, fail_after=2)
+    with pytest.raises(OSError, match="interruption"):
+        stage([data], store, "openaq/", jobs=1, progress=False)
+    monkeypatch.undo()
+    calls = _counting(store, monkeypatch)
+    manifest = stage([data], store, "openaq/", progress=False)
+    assert len(calls) == 3 and len(manifest.objects) == 5
+    assert sorted(o.key for o in store.list("openaq/")) == sorted(o.key for o in manifest.objects)
+
+
+def test_a_damaged_remote_object_is_replaced(server, data, monkeypatch):
+    store = open_store("s3-local", "stage-damage", {"state_dir": server.state_dir})
+    manifest = stage([data], store, "openaq/", progress=False)
+    store.client.put_object(Bucket=store.bucket, Key=manifest.objects[0].key, Body=b"truncated")
+    calls = _counting(store, monkeypatch)
+    stage([data], store, "openaq/", progress=False)
+    assert calls == [manifest.objects[0].key]
+
+
+def test_data_survives_a_server_restart(server, data):
+    store = open_store("s3-local", "stage-restart", {"state_dir": server.state_dir})
+    manifest = stage([data], store, "openaq/", progress=False)
+    server.down()
+    assert server.info() is None
+    with pytest.raises(ConfigError, match="not running"):
+        open_store("s3-local", "stage-restart", {"state_dir": server.state_dir})
+    server.up()
+    store = open_store("s3-local", "stage-restart", {"state_dir": server.state_dir})
+    assert [store.head(o.key).metadata["sha256"] for o in manifest.objects] == [o.sha256 for o in manifest.objects]
+
+
+def test_localhost_store_uses_lithops_layout(tmp_path, data):
+    store = open_store("localhost", "aqbench", {"lithops_tmp": tmp_path / "lt"})
+    assert isinstance(store, LocalStore)
+    manifest = stage([data], store, "openaq/", progress=False)
+    assert (store.root / "openaq" / "df00000.ndjson").read_bytes() == (data / "df00000.ndjson").read_bytes()
+    assert store.lithops_storage_config()["backend"] == "localhost"
+    assert [o.key for o in store.list("openaq/")] == [o.key for o in manifest.objects]
+
+
+def test_unknown_storage_kind_is_named():
+    with pytest.raises(ConfigError, match="choose one of s3-local, localhost, aws"):
+        open_store("minio", "b", {})
+
+
+def test_cli_stage_and_verify_staged_reference(server, data, tmp_path, capsys):
+    manifest_path = tmp_path / "manifest.json"
+    store_args = ["--storage", "s3-local", "--bucket", "stage-cli", "--state", str(server.state_dir)]
+    assert main(["stage", str(data), *store_args, "--manifest", str(manifest_path), "--quiet"]) == 0
+    manifest = Manifest.read(manifest_path)
+    assert json.loads(capsys.readouterr().out)["records"] == manifest.records == 35
+    ref, staged = tmp_path / "ref.csv", tmp_path / "staged.csv"
+    summary = tmp_path / "summary.json"
+    assert main(["aggregate", str(data), "--out", str(ref)]) == 0
+    assert (
+        main(
+            [
+                "aggregate",
+                "--manifest",
+                str(manifest_path),
+                *store_args,
+                "--out",
+                str(staged),
+                "--summary",
+                str(summary),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    out = tmp_path / "verify.json"
+    assert (
+        main(
+            [
+                "verify",
+                "--expected",
+                str(ref),
+                "--actual",
+                str(staged),
+                "--summary",
+                str(summary),
+                "--manifest",
+                str(manifest_path),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["records_read"] == 35
+    # a run that lost records fails, and leaves no report
+    summary.write_text(json.dumps({"records_read": 34}))
+    out.unlink()
+    assert (
+        main(
+            [
+                "verify",
+                "--expected",
+                str(ref),
+                "--actual",
+                str(staged),
+                "--summary",
+                str(summary),
+                "--manifest",
+                str(manifest_path),
+                "--out",
+                str(out),
+            ]
+        )
+        == 4
+    )
+    assert "1 records were lost" in capsys.readouterr().err and not out.exists()
