@@ -89,3 +89,14 @@ def table_groups(table) -> dict[tuple, tuple[int, float, float]]:
     keys = zip(*(cols[k] for k in KEY_COLUMNS), strict=True)
     values = zip(cols["count"], cols["sum"], cols["max"], strict=True)
     return dict(zip(keys, values, strict=True))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One real SeaweedFS server on loopback for the whole test session."""
+    from aqbench.storage.server import LocalS3Server
+
+    server = LocalS3Server(tmp_path_factory.mktemp("s3"))
+    server.up()
+    yield server
+    server.down()

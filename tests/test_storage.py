@@ -14,18 +14,14 @@ from aqbench.inputs import FetchedObject
 from aqbench.kernels.reference import aggregate_files
 from aqbench.storage import open_store
 from aqbench.storage.localfs import LocalStore
-from aqbench.storage.server import LocalS3Server
 from aqbench.storage.stage import Manifest, stage
 
 from conftest import line
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LocalS3Server(tmp_path_factory.mktemp("s3"))
-    srv.up()
-    yield srv
-    srv.down()
+@pytest.fixture
+def server(s3_server):
+    return s3_server
 
 
 @pytest.fixture

@@ -290,6 +290,68 @@ def _add_import_legacy(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_import_legacy)
 
 
+def _cmd_fetch_openaq(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from aqbench.errors import ConfigError
+    from aqbench.openaq_archive import fetch
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise ConfigError(f"dates must be YYYY-MM-DD ({exc})") from exc
+    stats = fetch(args.out, args.country, start, end, args.max_locations, args.object_size, progress=not args.quiet)
+    print(json.dumps(stats), flush=True)
+    return 0
+
+
+def _add_fetch_openaq(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fetch-openaq",
+        help="download real measurements from the public openaq-data-archive bucket (needs the internet)",
+        description="Download one country's per-location daily CSVs (anonymous requests) and convert "
+        "every row into a legacy realtime line, cut into objects of about --object-size.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--country", required=True, help="ISO-2 country code, e.g. PL")
+    p.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--max-locations", type=int, default=50, help="at most this many locations (lowest ids)")
+    p.add_argument("--object-size", default="25MB", help="approximate size of one object")
+    p.add_argument("--out", required=True, help="folder to create")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_fetch_openaq)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(f"aqbench.bench.{args.what}")
+    result = module.run(**({"size": args.size} if args.size else {}), repeats=args.repeats)
+    print(module.report(result), flush=True)
+    if args.json:
+        from aqbench.atomic import atomic_path
+
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="benchmarks that print a figure beside its reference, as a ratio",
+        description="generate: the synthetic generator's MB/s on one core beside raw disk writes. "
+        "kernels: each kernel's map MB/s beside a bare parse+groupby of the same object.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("what", choices=("generate", "kernels"))
+    p.add_argument("--size", default=None, help="data size to use (each benchmark has its default)")
+    p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p.set_defaults(func=_cmd_bench)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aqbench",
@@ -302,9 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
         _add_aggregate,
         _add_generate,
         _add_import_legacy,
+        _add_fetch_openaq,
         _add_storage,
         _add_stage,
         _add_verify,
+        _add_bench,
     ]
     for add in adders:
         add(sub)

@@ -9,57 +9,27 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
-import shutil
 from pathlib import Path
 
-from aqbench.errors import ConfigError, DataError
+from aqbench.batching import ObjectFolder
+from aqbench.errors import DataError
 from aqbench.inputs import find_data_files
-from aqbench.synth.generate import object_name, parse_size
+from aqbench.synth.generate import parse_size
 
 log = logging.getLogger(__name__)
 
 
 def import_legacy(sources: list[str | Path], out: str | Path, object_size: int | str = "25MB") -> dict[str, int]:
     """Re-cut legacy files into objects of about ``object_size`` under ``out`` (atomically)."""
-    limit = parse_size(object_size)
     files = find_data_files(sources)
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"{out} exists and is not empty: remove it or choose another --out")
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    objects, lines = 0, 0
-    buffer = bytearray()
-
-    def flush() -> None:
-        nonlocal objects
-        (tmp / object_name(objects)).write_bytes(buffer)
-        objects += 1
-        buffer.clear()
-
-    try:
+    with ObjectFolder(out, parse_size(object_size)) as folder:
         for path in files:
             opener = gzip.open if path.name.endswith(".gz") else open
             try:
                 with opener(path, "rb") as fh:
                     for line in fh:
-                        buffer += line if line.endswith(b"\n") else line + b"\n"
-                        lines += 1
-                        if len(buffer) >= limit:
-                            flush()
+                        folder.add(line)
             except (OSError, EOFError) as exc:
                 raise DataError(f"{path}: cannot read ({exc}); is the gzip file truncated or corrupt?") from exc
-        if buffer:
-            flush()
-        if objects == 0:
-            raise DataError("the legacy files hold no lines")
-        if out.exists():
-            out.rmdir()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log.info("imported %d files into %d objects (%d lines)", len(files), objects, lines)
-    return {"files": len(files), "objects": objects, "lines": lines}
+    log.info("imported %d files into %d objects (%d lines)", len(files), folder.objects, folder.lines)
+    return {"files": len(files), "objects": folder.objects, "lines": folder.lines}

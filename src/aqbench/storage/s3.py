@@ -48,8 +48,9 @@ def local_client(endpoint: str, access_key: str, secret_key: str) -> Any:
 
 
 def anonymous_client(region: str = "us-east-1") -> Any:
-    """Unsigned requests, for public buckets such as openaq-data-archive."""
-    return boto3.session.Session().client("s3", region_name=region, config=_config(signature_version=UNSIGNED))
+    """Unsigned requests, for public buckets such as openaq-data-archive; fails fast offline."""
+    config = _config(signature_version=UNSIGNED, connect_timeout=5).merge(Config(retries={"max_attempts": 2}))
+    return boto3.session.Session().client("s3", region_name=region, config=config)
 
 
 class S3Store:

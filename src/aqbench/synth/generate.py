@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
+from aqbench.batching import object_name
 from aqbench.errors import ConfigError
 from aqbench.synth.catalogue import PARAMETERS, UG_PER_PPM, build_series
 
@@ -302,10 +303,6 @@ def _write_object(plan: Plan, index: int, folder: str) -> tuple[int, int, int]:
     body, lines, bad = _GENERATOR.object_bytes(index)
     Path(folder, object_name(index)).write_bytes(body)
     return len(body), lines, bad
-
-
-def object_name(index: int) -> str:
-    return f"df{index:05d}.ndjson"
 
 
 def generate(plan: Plan, out: str | Path, jobs: int = 1, progress: bool = True) -> dict:
