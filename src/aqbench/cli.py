@@ -19,7 +19,7 @@ from aqbench.errors import AqbenchError
 
 log = logging.getLogger(__name__)
 
-KERNELS = ("reference",)
+KERNELS = ("reference", "arrow", "seed")
 
 
 def store_from_args(args: argparse.Namespace):
@@ -72,9 +72,16 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     files = find_data_files(args.paths) if args.paths else _manifest_sources(args)
     started = time.perf_counter()
     with atomic_path(args.out) as tmp:  # proves the output is writable before the work
-        result = aggregate_files(files, threads=args.threads)
-        write_csv(result.aggregates, tmp)
-    summary = result.counts.to_dict() | {"groups": result.aggregates.num_rows}
+        if args.kernel == "reference":
+            result = aggregate_files(files, threads=args.threads)
+            aggregates, counts = result.aggregates, result.counts
+        else:
+            from aqbench.kernels import get_kernel, run_in_process
+
+            objects = ((str(f), f.read_bytes() if isinstance(f, Path) else f.fetch()) for f in files)
+            aggregates, counts = run_in_process(get_kernel(args.kernel), objects, args.reducers)
+        write_csv(aggregates, tmp)
+    summary = counts.to_dict() | {"groups": aggregates.num_rows}
     log.info("aggregated %d files in %.2f s", len(files), time.perf_counter() - started)
     line = json.dumps(summary)
     if args.summary:
@@ -100,6 +107,7 @@ def _add_aggregate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE.csv", help="aggregate CSV to write")
     p.add_argument("--summary", metavar="FILE.json", help="also write the summary line to this file")
     p.add_argument("--kernel", choices=KERNELS, default="reference", help="which kernel computes it")
+    p.add_argument("--reducers", type=int, default=1, help="hash partitions of the reduce (map/reduce kernels)")
     p.add_argument("--threads", type=int, default=None, help="threads for the engine (default: all cores)")
     p.set_defaults(func=_cmd_aggregate)
 

@@ -1,0 +1,174 @@
+"""The map/reduce kernels against the reference: any split into objects, any R, any merge order."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aqbench.cli import main
+from aqbench.errors import ConfigError
+from aqbench.inputs import FetchedObject
+from aqbench.kernels import get_kernel, run_in_process
+from aqbench.kernels.arrow import map_object
+from aqbench.kernels.partial import Partial, merge, split
+from aqbench.kernels.reference import aggregate_files
+
+from conftest import line, record, table_groups
+
+
+def _reference(objects: list[bytes]):
+    sources = [FetchedObject(f"o{i}.ndjson", lambda b=b: b) for i, b in enumerate(objects)]
+    return aggregate_files(sources)
+
+
+def _check(expected, table, counts):
+    assert counts == expected.counts
+    want, got = table_groups(expected.aggregates), table_groups(table)
+    assert got.keys() == want.keys()
+    for key, (count, total, peak) in want.items():
+        assert got[key][0] == count and got[key][2] == peak
+        assert math.isclose(got[key][1], total, rel_tol=1e-9, abs_tol=1e-300)
+
+
+_precise = st.floats(min_value=0, max_value=1e6, allow_nan=False).map(lambda v: round(v, 4))
+_values = st.one_of(_precise, st.integers(-1000, 10**6), st.sampled_from([-999, 0, "12", True, None, float("nan")]))
+_records = st.builds(
+    record,
+    utc=st.sampled_from(
+        [
+            "2018-01-01T00:00:00.000Z",
+            "2018-01-01T23:59:59Z",
+            "2018-01-02T05:00:00+00:00",
+            "2018-01-02T05:00:00+01:00",
+            "2018-02-30T00:00:00Z",
+        ]
+    ),
+    parameter=st.sampled_from(["pm10", "co", ""]),
+    value=_values,
+    unit=st.sampled_from(["µg/m³", "ppm"]),
+    country=st.sampled_from(["PL", "DE"]),
+    city=st.sampled_from(["Kraków", "Łódź", None]),
+    coordinates=st.sampled_from([{}, {"latitude": 50.061, "longitude": 19.9372}, {"latitude": "x"}]),
+)
+
+
+@st.composite
+def _lines(draw):
+    text = json.dumps(draw(_records), ensure_ascii=draw(st.booleans()))
+    damage = draw(st.sampled_from(["none"] * 6 + ["truncate", "blank", "garbage", "crlf"]))
+    if damage == "truncate":
+        text = text[: draw(st.integers(1, len(text) - 1))]
+    elif damage == "blank":
+        text = " \t"
+    elif damage == "garbage":
+        text = draw(st.text(max_size=20)).replace("\n", " ").replace("\r", " ")
+    elif damage == "crlf":
+        text += "\r"
+    return text
+
+
+@st.composite
+def _split_objects(draw):
+    lines = draw(st.lists(_lines(), min_size=0, max_size=60))
+    cuts = sorted(draw(st.lists(st.integers(0, len(lines)), max_size=5)))
+    bounds = [0, *cuts, len(lines)]
+    objects = ["\n".join(lines[a:b]) + ("\n" if draw(st.booleans()) else "") for a, b in itertools.pairwise(bounds)]
+    return [o.encode("utf-8") for o in objects]
+
+
+@pytest.mark.parametrize("kernel", ["arrow", "seed"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objects=_split_objects(), reducers=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_kernel_equals_reference_for_any_split_and_layout(kernel, objects, reducers, seed):
+    k = get_kernel(kernel)
+    partitions = [[] for _ in range(reducers)]
+    for i, body in enumerate(objects):
+        for r, part in enumerate(k.map(body, f"o{i}.ndjson", reducers)):
+            partitions[r].append(part)
+    rng = random.Random(seed)
+    reduced = []
+    for parts in partitions:  # any merge order, any tree shape
+        rng.shuffle(parts)
+        cut = rng.randint(0, len(parts))
+        reduced.append(k.reduce([k.reduce(parts[:cut]), k.reduce(parts[cut:])]))
+    rng.shuffle(reduced)
+    table, counts = k.finalize(k.reduce(reduced))
+    _check(_reference(objects), table, counts)
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(st.floats(min_value=0, max_value=1e300, allow_nan=False, allow_infinity=False), max_size=30))
+def test_arrow_keeps_every_bit_of_arbitrary_doubles(values):
+    body = "".join(line(value=v, coordinates={"latitude": v, "longitude": -v}) + "\n" for v in values).encode()
+    partial = map_object(body)
+    table, counts = get_kernel("arrow").finalize(partial.to_ipc())
+    _check(_reference([body]), table, counts)
+
+
+def test_merge_is_associative_and_commutative():
+    bodies = [
+        ("\n".join(line(value=v, utc=f"2018-01-0{d}T00:00:00Z") for v in (i, i + 0.5))).encode()
+        for i, d in ((1, 1), (2, 1), (3, 2))
+    ]
+    a, b, c = (map_object(x) for x in bodies)
+    one = merge([merge([a, b]), c])
+    two = merge([c, merge([b, a])])
+    assert table_groups(get_kernel("arrow").finalize(one.to_ipc())[0]) == table_groups(
+        get_kernel("arrow").finalize(two.to_ipc())[0]
+    )
+    assert one.counts == two.counts
+
+
+def test_split_keeps_counts_once_and_keys_in_one_part():
+    p = map_object(
+        (
+            "\n".join(line(value=i, utc=f"2018-01-{d:02d}T00:00:00Z") for i in range(3) for d in range(1, 20))
+            + "\nbad\n"
+        ).encode()
+    )
+    parts = split(p, 4)
+    assert sum(x.counts.records_read for x in parts) == p.counts.records_read == 58
+    assert sum(x.table.num_rows for x in parts) == p.table.num_rows
+    keys = [set(table_groups(x.table.append_column("average", x.table.column("sum")))) for x in parts]
+    assert all(not (keys[i] & keys[j]) for i in range(4) for j in range(i + 1, 4))
+
+
+def test_partials_are_arrow_ipc_not_json():
+    data = map_object(line().encode()).to_ipc()
+    assert data[:4] == b"\xff\xff\xff\xff" and Partial.from_ipc(data).counts.records_valid == 1
+
+
+def test_unknown_kernel_is_named():
+    with pytest.raises(ConfigError, match="choose one of arrow, seed"):
+        get_kernel("spark")
+
+
+def test_in_process_runner_and_cli_on_gzip(write_lines, tmp_path, capsys):
+    path = write_lines([line(value=1.0), line(value=3.0, unit="ppm"), "{trunc"], "a.ndjson.gz")
+    table, counts = run_in_process(get_kernel("arrow"), [(path.name, path.read_bytes())], reducers=2)
+    assert counts.rejected_by_reason == {"invalid_json": 1} and table.num_rows == 2
+    for kernel in ("arrow", "seed"):
+        assert (
+            main(
+                [
+                    "aggregate",
+                    str(path),
+                    "--kernel",
+                    kernel,
+                    "--reducers",
+                    "3",
+                    "--out",
+                    str(tmp_path / f"{kernel}.csv"),
+                ]
+            )
+            == 0
+        )
+    assert main(["aggregate", str(path), "--out", str(tmp_path / "ref.csv")]) == 0
+    ref = (tmp_path / "ref.csv").read_text()
+    assert (tmp_path / "arrow.csv").read_text() == ref == (tmp_path / "seed.csv").read_text()
