@@ -67,6 +67,15 @@ def test_tiny_profile_end_to_end(workdir):
     for rule in ("generate", "reference_aggregate", "stage", "reference_staged", "verify_stage"):
         assert list((results / "logs" / rule).iterdir()), rule
     assert (results / "benchmarks" / "reference_aggregate" / "reference.tsv").exists()
+    # every Lithops experiment ran and was verified; the timeout case is a recorded data point
+    import pyarrow.parquet as pq
+
+    for experiment in ("warmup", "memory", "objects_per_call", "reducers", "kernels", "scaling", "timeout"):
+        runs = pq.read_table(results / "lithops" / experiment / "runs.parquet").to_pylist()
+        expected = "timeout" if experiment == "timeout" else "ok"
+        assert runs and {r["status"] for r in runs} == {expected}, (experiment, runs)
+        calls = pq.read_table(results / "lithops" / experiment / "calls.parquet").to_pylist()
+        assert all(c["duration_s"] is not None and c["t_submit"] is not None for c in calls)
     # the server was started for the run and stopped at its end
     assert not (results / "s3" / "server.json").exists()
     # a single rule reruns alone, from the staged data

@@ -1,4 +1,6 @@
 # Paths and target lists derived from the validated config; every rule file uses these.
+import json
+import shlex
 
 RESULTS = f"results/{config['profile']}"
 LOGS = f"{RESULTS}/logs"
@@ -17,9 +19,28 @@ STORE_ARGS = (
 )
 
 
+LITHOPS = config["lithops"]
+LITHOPS_EXPERIMENTS = {name: e for name, e in LITHOPS["experiments"].items() if e.get("enabled", True)}
+
+
+def as_shell_json(value):
+    """A value as one shell-quoted JSON argument."""
+    return shlex.quote(json.dumps(value))
+
+
+def lithops_backend():
+    """The Lithops compute backend settings of the profile (no credentials: those come from AWS's chain)."""
+    backend = {"name": LITHOPS["backend"]}
+    if LITHOPS["backend"] == "aws_lambda":
+        backend["aws_lambda"] = {k: v for k, v in LITHOPS["aws_lambda"].items() if v}
+    return backend
+
+
 def final_targets():
     """Everything `rule all` asks for; turning a stage off in the config removes its targets."""
-    return [
+    targets = [
         f"{RESULTS}/reference/aggregates.csv",
         f"{RESULTS}/staged/verify.json",
     ]
+    targets += [f"{RESULTS}/lithops/{name}/runs.parquet" for name in LITHOPS_EXPERIMENTS]
+    return targets

@@ -117,12 +117,13 @@ class S3Store:
     def lithops_storage_config(self) -> dict[str, Any]:
         if self.kind == "aws":
             return {"backend": "aws_s3", "aws_s3": {"region": self.region, "storage_bucket": self.bucket}}
+        # Lithops' aws_s3 backend has no endpoint setting; its "minio" backend is plain boto3
+        # against any S3-compatible endpoint, SeaweedFS included.
         access, secret = self._credentials or ("", "")
         return {
-            "backend": "aws_s3",
-            "aws_s3": {
+            "backend": "minio",
+            "minio": {
                 "endpoint": self.endpoint,
-                "region": self.region,
                 "access_key_id": access,
                 "secret_access_key": secret,
                 "storage_bucket": self.bucket,

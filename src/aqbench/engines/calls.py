@@ -1,0 +1,130 @@
+"""The functions Lithops runs remotely (in a Lambda, or a local process emulating one).
+
+They only read objects, call the kernel, and write partials; everything they measure
+comes back in their result next to Lithops' own per-call statistics.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import time
+from typing import Any
+
+from aqbench.kernels import get_kernel
+
+
+class CallTimeout(Exception):
+    """The call ran past its configured timeout (Lambda's hard limit, emulated)."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise CallTimeout("call exceeded its timeout")
+
+
+def _peak_rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _client_closes_connections(storage: Any) -> None:
+    """See aqbench.storage.s3: with keep-alive servers, forked workers mixed responses."""
+    client = storage.get_client()
+    meta = getattr(client, "meta", None)
+    if meta is not None and not getattr(client, "_aqbench_close", False):
+        from aqbench.storage.s3 import close_connections
+
+        meta.events.register("before-send.s3", close_connections)
+        client._aqbench_close = True
+
+
+def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
+    started = time.time()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    info: dict[str, Any] = {
+        "call": task["call"],
+        "emulated": False,
+        "t_start": started,
+        "_cpu0": (usage.ru_utime, usage.ru_stime),
+    }
+    if task.get("emulate"):
+        from aqbench.engines.lambda_emulation import enter
+
+        em = enter(task["memory_mb"], task["run"], f"{task['phase']}-{task['call']}")
+        info["emulated"] = em.emulated
+    if task.get("timeout_s"):
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, task["timeout_s"])
+    _client_closes_connections(storage)
+    return info, started
+
+
+def _finish(info: dict[str, Any], started: float) -> dict[str, Any]:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    user0, system0 = info.pop("_cpu0", (0.0, 0.0))
+    info.update(
+        t_end=time.time(),
+        seconds=time.time() - started,
+        peak_rss_mb=_peak_rss_mb(),
+        cpu_user_s=usage.ru_utime - user0,
+        cpu_system_s=usage.ru_stime - system0,
+        status="success",
+    )
+    return info
+
+
+def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
+    """Map the task's objects; write one partial per reducer; report what was read and written."""
+    info, started = _start(task, storage)
+    kernel = get_kernel(task["kernel"])
+    try:
+        parts: list[list[bytes]] = [[] for _ in range(task["reducers"])]
+        bytes_read = 0
+        for key in task["keys"]:
+            body = storage.get_object(task["bucket"], key)
+            bytes_read += len(body)
+            for r, part in enumerate(kernel.map(body, key, task["reducers"])):
+                parts[r].append(part)
+            del body
+        written = []
+        for r, group in enumerate(parts):
+            data = group[0] if len(group) == 1 else kernel.reduce(group)
+            key = f"{task['prefix']}map/{task['call']:05d}/r{r:03d}"
+            storage.put_object(task["bucket"], key, data)
+            written.append((key, len(data)))
+    except CallTimeout:
+        info.update(_finish(info, started), status="timeout", objects=len(task["keys"]), bytes_read=0, outputs=[])
+        return info
+    info = _finish(info, started)
+    info.update(
+        objects=len(task["keys"]), bytes_read=bytes_read, outputs=written, bytes_written=sum(n for _, n in written)
+    )
+    return info
+
+
+def reduce_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
+    """Merge one partition's partials from every map into one partial."""
+    info, started = _start(task, storage)
+    kernel = get_kernel(task["kernel"])
+    sizes: list[int] = []
+
+    def parts():
+        for key in task["keys"]:
+            data = storage.get_object(task["bucket"], key)
+            sizes.append(len(data))
+            yield data
+
+    try:
+        data = kernel.reduce(parts())
+        key = f"{task['prefix']}reduce/r{task['call']:03d}"
+        storage.put_object(task["bucket"], key, data)
+    except CallTimeout:
+        info.update(_finish(info, started), status="timeout", objects=0, bytes_read=sum(sizes), outputs=[])
+        return info
+    info = _finish(info, started)
+    info.update(objects=len(task["keys"]), bytes_read=sum(sizes), outputs=[(key, len(data))], bytes_written=len(data))
+    return info

@@ -1,0 +1,234 @@
+"""Running the kernel as Lithops map and reduce calls, one run at a time, measured and verified.
+
+The executor comes from the profile: Lithops' ``localhost`` backend (each call a fresh
+process, emulating a Lambda of the run's memory size when the host allows) or
+``aws_lambda`` with real Lambda functions. Storage is the profile's store. No
+``~/.lithops`` file is needed: the whole Lithops configuration is built here, and Lithops'
+home and temporary folders are the project's (set before Lithops is imported).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aqbench.engines import lambda_emulation
+from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+STAT_COLUMNS = {
+    "host_submit_tstamp": "t_submit",
+    "worker_cold_start": "cold_start",
+    "worker_func_recv_net_io": "net_recv_bytes",
+    "worker_func_sent_net_io": "net_sent_bytes",
+    "func_result_size": "result_bytes",
+}
+"""Lithops statistics that fill the common columns. Its CPU figures are the host's (psutil,
+system-wide) on localhost, so the call's own CPU comes from the call's rusage instead; the
+network counters are the function's own on Lambda but the host's on localhost."""
+
+
+def prepare_environment(home: Path, tmp: Path) -> None:
+    """Keep Lithops' files in the project: call before ``import lithops`` (it reads them at import)."""
+    if "lithops" in sys.modules:
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.environ["HOME"] = str(home.resolve())
+    os.environ["TMPDIR"] = str(tmp.resolve())
+    os.environ.setdefault("LITHOPS_CONFIG_FILE", str((home / "no-config.yaml").resolve()))
+
+
+def lithops_config(
+    backend: dict[str, Any], storage: dict[str, Any], memory_mb: int, timeout_s: float, concurrency: int
+) -> dict[str, Any]:
+    """The whole Lithops configuration for one run."""
+    name = backend.get("name", "localhost")
+    st_backend = storage["backend"]
+    config: dict[str, Any] = {
+        "lithops": {
+            "backend": name,
+            "storage": st_backend,
+            "log_level": "WARNING",
+            "execution_timeout": int(timeout_s) + 60,
+            "include_modules": [],
+        },
+        st_backend: dict(storage[st_backend]),
+    }
+    if name == "localhost":
+        config["localhost"] = {"runtime": sys.executable, "worker_processes": concurrency}
+    elif name == "aws_lambda":
+        lam = backend.get("aws_lambda", {})
+        if not lam.get("execution_role"):
+            raise ConfigError(
+                "lithops.aws_lambda.execution_role is required for the aws_lambda backend: "
+                "give the ARN of a role Lambda may assume"
+            )
+        config["aws"] = {"region": lam.get("region", "us-east-1")}
+        config["aws_lambda"] = {
+            "execution_role": lam["execution_role"],
+            "runtime_memory": memory_mb,
+            "runtime_timeout": int(min(900, timeout_s)),
+            "architecture": lam.get("architecture", "x86_64"),
+        }
+        if lam.get("runtime"):
+            config["aws_lambda"]["runtime"] = lam["runtime"]
+    else:
+        config[name] = dict(backend.get(name, {}))
+    return config
+
+
+def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: RunResult, oom: bool) -> dict:
+    stats = dict(getattr(future, "stats", {}) or {})
+    ok = isinstance(result, dict) and not getattr(future, "error", False)
+    status = result.get("status", "success") if ok else ("oom" if oom else "error")
+    row: dict[str, Any] = {
+        "engine": "lithops",
+        "experiment": run.config.experiment,
+        "run_id": run.run_id,
+        "repetition": run.config.repetition,
+        "kernel": run.config.kernel,
+        "memory_mb": run.config.memory_mb,
+        "objects_per_call": run.config.objects_per_call,
+        "reducers": run.config.reducers,
+        "fraction": run.config.fraction,
+        "workers": run.config.workers,
+        "phase": phase,
+        "call": task["call"],
+        "status": status,
+        "worker": stats.get("worker_exec_id") or f"lithops-{phase}-{task['call']}",
+        "retries": 0,
+    }
+    for key, column in STAT_COLUMNS.items():
+        if key in stats:
+            row[column] = stats[key]
+    row["t_start"] = stats.get("worker_func_start_tstamp")
+    row["t_end"] = stats.get("worker_func_end_tstamp")
+    if row["t_start"] is not None and row["t_end"] is not None:
+        row["duration_s"] = row["t_end"] - row["t_start"]
+    if ok:
+        row.update(
+            emulated=result.get("emulated"),
+            peak_rss_mb=result.get("peak_rss_mb"),
+            objects=result.get("objects"),
+            bytes_read=result.get("bytes_read"),
+            bytes_written=result.get("bytes_written"),
+            cpu_user_s=result.get("cpu_user_s"),
+            cpu_system_s=result.get("cpu_system_s"),
+        )
+        if row.get("duration_s") is None:
+            row["duration_s"] = result.get("seconds")
+        if result.get("seconds"):
+            # the call's CPU time over its duration, in cores (1.0 = one core busy throughout)
+            row["cpu_usage"] = (result["cpu_user_s"] + result["cpu_system_s"]) / result["seconds"]
+    else:
+        row["objects"] = len(task.get("keys", []))
+    for key, value in stats.items():
+        if isinstance(value, int | float | str | bool) or value is None:
+            row[f"lithops_{key}"] = value
+    return row
+
+
+def run_once(
+    cfg: RunConfig,
+    *,
+    keys: list[str],
+    store: Any,
+    backend: dict[str, Any],
+    emulate: bool,
+    concurrency: int,
+    scratch_prefix: str,
+) -> tuple[RunResult, bytes | None]:
+    """One Lithops run: maps, reducers, final merge. Returns the run and its merged partial (None if it failed)."""
+    import lithops
+
+    from aqbench.engines.calls import map_call, reduce_call
+    from aqbench.kernels import get_kernel
+
+    kernel = get_kernel(cfg.kernel)
+    run_id = f"{cfg.label()}-{uuid.uuid4().hex[:6]}"
+    prefix = f"{scratch_prefix}{run_id}/"
+    emulating = emulate and backend.get("name", "localhost") == "localhost" and lambda_emulation.available()[0]
+    conc = concurrency or (lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1))
+    config = lithops_config(backend, store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, conc)
+    chunks = [keys[i : i + cfg.objects_per_call] for i in range(0, len(keys), cfg.objects_per_call)]
+    base = {
+        "bucket": store.bucket,
+        "prefix": prefix,
+        "kernel": cfg.kernel,
+        "reducers": cfg.reducers,
+        "memory_mb": cfg.memory_mb,
+        "emulate": emulating,
+        "run": run_id,
+        "timeout_s": cfg.timeout_s,
+    }
+    map_tasks = [base | {"phase": "map", "call": i, "keys": chunk} for i, chunk in enumerate(chunks)]
+    run = RunResult("lithops", cfg, run_id, "ok", 0.0, len(keys), 0, 0, emulating)
+    started = time.perf_counter()
+    fexec = lithops.FunctionExecutor(config=config)
+    try:
+        futures = fexec.map(map_call, [{"task": t} for t in map_tasks])
+        fexec.wait(futures, throw_except=False, show_progressbar=False, timeout=cfg.timeout_s + 120)
+        maps = [_result(f) for f in futures]
+        run.calls += [
+            _call_row("map", f, r, t, run, _oom(run_id, "map", t, emulating, r))
+            for f, r, t in zip(futures, maps, map_tasks, strict=True)
+        ]
+        failed = [c for c in run.calls if c["status"] != "success"]
+        if failed:
+            run.status = "timeout" if all(c["status"] == "timeout" for c in failed) else "failed"
+            run.wall_s = time.perf_counter() - started
+            run.note = f"{len(failed)} of {len(map_tasks)} map calls: " + ", ".join(
+                sorted({c["status"] for c in failed})
+            )
+            return run, None
+        run.bytes = sum(r["bytes_read"] for r in maps)
+        partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
+        red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
+        rfutures = fexec.map(reduce_call, [{"task": t} for t in red_tasks])
+        fexec.wait(rfutures, throw_except=False, show_progressbar=False, timeout=cfg.timeout_s + 120)
+        reds = [_result(f) for f in rfutures]
+        rows = [
+            _call_row("reduce", f, r, t, run, _oom(run_id, "reduce", t, emulating, r))
+            for f, r, t in zip(rfutures, reds, red_tasks, strict=True)
+        ]
+        run.calls += rows
+        if any(c["status"] != "success" for c in rows):
+            run.status, run.wall_s = "failed", time.perf_counter() - started
+            run.note = "a reduce call failed"
+            return run, None
+        merged = kernel.reduce(store.get(r["outputs"][0][0]) for r in reds)
+        run.wall_s = time.perf_counter() - started
+        return run, merged
+    finally:
+        try:
+            fexec.clean(clean_cloudobjects=True, clean_fn=True)
+        except Exception as exc:  # cleaning is best effort; the run's outcome is already known
+            log.debug("lithops clean failed: %s", exc)
+        lambda_emulation.cleanup(run_id)
+
+
+def _result(future: Any) -> Any:
+    try:
+        return future.result(throw_except=False)
+    except Exception as exc:  # a call that died leaves no result; its row says so
+        return exc
+
+
+def _oom(run_id: str, phase: str, task: dict, emulating: bool, result: Any) -> bool:
+    if not emulating or isinstance(result, dict):
+        return False
+    return lambda_emulation.was_oom_killed(run_id, f"{phase}-{task['call']}")
+
+
+def select_keys(keys: list[str], fraction: float) -> list[str]:
+    """The first ``fraction`` of the objects (at least one): data-size scaling keeps time order."""
+    return keys[: max(1, math.ceil(len(keys) * fraction))]

@@ -1,0 +1,194 @@
+"""What every engine run records, whatever the engine: one tidy row per call, one row per run.
+
+The same columns for Lithops and Dask, so every metric and figure is computed once. A run
+is only counted when its aggregates equal the reference and its line counts reconcile
+with the staged manifest; otherwise it fails loudly (:class:`VerificationError`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aqbench.aggregates import compare
+from aqbench.atomic import atomic_path
+from aqbench.errors import VerificationError
+from aqbench.openaq import RecordCounts
+
+log = logging.getLogger(__name__)
+
+CALL_COLUMNS = (
+    "engine",
+    "experiment",
+    "run_id",
+    "repetition",
+    "kernel",
+    "memory_mb",
+    "objects_per_call",
+    "reducers",
+    "fraction",
+    "workers",
+    "emulated",
+    "phase",
+    "call",
+    "status",
+    "worker",
+    "t_submit",
+    "t_start",
+    "t_end",
+    "duration_s",
+    "cold_start",
+    "cpu_user_s",
+    "cpu_system_s",
+    "cpu_usage",
+    "peak_rss_mb",
+    "net_recv_bytes",
+    "net_sent_bytes",
+    "result_bytes",
+    "objects",
+    "bytes_read",
+    "bytes_written",
+    "retries",
+)
+"""The tidy per-call columns; engine-specific statistics follow with a prefix (``lithops_``)."""
+
+
+@dataclass
+class RunConfig:
+    """One configuration of one experiment (the grid point), as every engine understands it."""
+
+    experiment: str
+    kernel: str = "arrow"
+    memory_mb: int = 2048
+    objects_per_call: int = 1
+    reducers: int = 1
+    fraction: float = 1.0
+    workers: int = 0
+    repetition: int = 0
+    timeout_s: float = 900.0
+
+    def label(self) -> str:
+        return (
+            f"{self.experiment}-{self.kernel}-m{self.memory_mb}-o{self.objects_per_call}-r{self.reducers}"
+            f"-f{self.fraction:g}-w{self.workers}-rep{self.repetition}"
+        )
+
+
+@dataclass
+class RunResult:
+    engine: str
+    config: RunConfig
+    run_id: str
+    status: str
+    wall_s: float
+    objects: int
+    bytes: int
+    records_read: int
+    emulated: bool
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""
+
+    def row(self) -> dict[str, Any]:
+        cfg = asdict(self.config)
+        return {
+            "engine": self.engine,
+            "run_id": self.run_id,
+            **cfg,
+            "status": self.status,
+            "wall_s": self.wall_s,
+            "objects": self.objects,
+            "bytes": self.bytes,
+            "records_read": self.records_read,
+            "throughput_mb_s": self.bytes / 1e6 / self.wall_s if self.wall_s > 0 and self.status == "ok" else None,
+            "calls": sum(1 for c in self.calls if c.get("phase") == "map"),
+            "failed_calls": sum(1 for c in self.calls if c.get("status") != "success"),
+            "emulated": self.emulated,
+            "note": self.note,
+        }
+
+
+def check(
+    engine: str, label: str, expected: pa.Table, actual: pa.Table, counts: RecordCounts, records_staged: int
+) -> None:
+    """Fail the run unless its aggregates equal the reference and every staged line is accounted for."""
+    result = compare(expected, actual)
+    if not result.equal:
+        raise VerificationError(f"{engine} run {label}: aggregates differ from the reference: {result.describe()}")
+    if counts.records_read != records_staged:
+        raise VerificationError(
+            f"{engine} run {label}: read {counts.records_read} records but the staged objects hold "
+            f"{records_staged}: {abs(records_staged - counts.records_read)} lost or duplicated"
+        )
+
+
+def _table(rows: list[dict[str, Any]], first: tuple[str, ...] = ()) -> pa.Table:
+    names: list[str] = list(first)
+    for row in rows:
+        names += [k for k in row if k not in names]
+    return pa.Table.from_pylist([{n: r.get(n) for n in names} for r in rows])
+
+
+def write_results(out_dir: Path, results: list[RunResult], environment: dict[str, Any]) -> None:
+    """calls.parquet, runs.parquet and environment.json, each written atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    calls = [c for r in results for c in r.calls]
+    for name, table in (
+        ("calls.parquet", _table(calls, CALL_COLUMNS)),
+        ("runs.parquet", _table([r.row() for r in results])),
+    ):
+        with atomic_path(out_dir / name) as tmp:
+            pq.write_table(table, tmp, compression="zstd")
+    with atomic_path(out_dir / "environment.json") as tmp:
+        tmp.write_text(json.dumps(environment, indent=1) + "\n")
+
+
+def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the runs ran on: CPU, cores, memory, kernel, Python and packages, commit. No secrets."""
+    import importlib.metadata as md
+    import os
+
+    import psutil
+
+    cpu = ""
+    try:
+        cpu = next(
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).resolve().parents[3],
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    packages = {}
+    for name in ("lithops", "dask", "distributed", "pandas", "pyarrow", "duckdb", "snakemake", "numpy"):
+        try:
+            packages[name] = md.version(name)
+        except md.PackageNotFoundError:
+            packages[name] = None
+    env = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "packages": packages,
+        "commit": commit,
+    }
+    return env | (extra or {})
