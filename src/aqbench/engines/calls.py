@@ -25,7 +25,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
 def _peak_rss_mb() -> float:
     try:
         with open("/proc/self/status") as fh:
-            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
+            return next(int(ln.split()[1]) for ln in fh if ln.startswith("VmHWM:")) / 1024
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
