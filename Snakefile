@@ -15,6 +15,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/storage.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/lithops.smk"
+include: "workflow/rules/dask.smk"
 
 
 rule all:

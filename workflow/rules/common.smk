@@ -23,6 +23,10 @@ LITHOPS = config["lithops"]
 LITHOPS_EXPERIMENTS = {name: e for name, e in LITHOPS["experiments"].items() if e.get("enabled", True)}
 
 
+DASK = config["dask"]
+DASK_EXPERIMENTS = {name: e for name, e in DASK["experiments"].items() if e.get("enabled", True)}
+
+
 def as_shell_json(value):
     """A value as one shell-quoted JSON argument."""
     return shlex.quote(json.dumps(value))
@@ -43,4 +47,5 @@ def final_targets():
         f"{RESULTS}/staged/verify.json",
     ]
     targets += [f"{RESULTS}/lithops/{name}/runs.parquet" for name in LITHOPS_EXPERIMENTS]
+    targets += [f"{RESULTS}/dask/{name}/runs.parquet" for name in DASK_EXPERIMENTS]
     return targets

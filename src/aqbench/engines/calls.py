@@ -18,8 +18,18 @@ class CallTimeout(Exception):
     """The call ran past its configured timeout (Lambda's hard limit, emulated)."""
 
 
+_expired = False
+"""Set when the alarm fired: libraries (botocore) may wrap the CallTimeout in their own errors."""
+
+
 def _on_alarm(signum: int, frame: Any) -> None:
+    global _expired
+    _expired = True
     raise CallTimeout("call exceeded its timeout")
+
+
+def _timed_out(exc: BaseException) -> bool:
+    return isinstance(exc, CallTimeout) or _expired
 
 
 def _peak_rss_mb() -> float:
@@ -96,7 +106,9 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
             key = f"{task['prefix']}map/{task['call']:05d}/r{r:03d}"
             storage.put_object(task["bucket"], key, data)
             written.append((key, len(data)))
-    except CallTimeout:
+    except Exception as exc:
+        if not _timed_out(exc):
+            raise
         info.update(_finish(info, started), status="timeout", objects=len(task["keys"]), bytes_read=0, outputs=[])
         return info
     info = _finish(info, started)
@@ -122,7 +134,9 @@ def reduce_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
         data = kernel.reduce(parts())
         key = f"{task['prefix']}reduce/r{task['call']:03d}"
         storage.put_object(task["bucket"], key, data)
-    except CallTimeout:
+    except Exception as exc:
+        if not _timed_out(exc):
+            raise
         info.update(_finish(info, started), status="timeout", objects=0, bytes_read=sum(sizes), outputs=[])
         return info
     info = _finish(info, started)

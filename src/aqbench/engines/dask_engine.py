@@ -1,0 +1,191 @@
+"""The Dask baseline: the same aggregations on a real Dask cluster, two ways.
+
+- ``arrow`` (or ``seed``): the shared kernel's map and merge functions as Dask tasks
+  (futures), with a hash-partitioned reduce: the same code Lithops runs, so the
+  comparison isolates the engines.
+- ``idiomatic``: what a Dask user would write — ``dask.bag.read_text`` over the bucket
+  through s3fs, one record per line, then ``to_dataframe`` and
+  ``groupby(...).agg(count, sum, max, split_out=R)``. Pandas' JSON reader cannot skip a
+  malformed line, so lines are parsed with the rules' specification; the reasons of the
+  rejected ones are counted in the same computation.
+
+The cluster comes from the profile: a ``LocalCluster`` of worker processes (count and
+memory per worker from the run's configuration) or any cluster by scheduler address.
+Per-task rows come from the scheduler's task stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import pyarrow as pa
+
+from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
+from aqbench.openaq import KEY_COLUMNS, RecordCounts
+
+log = logging.getLogger(__name__)
+
+
+def cluster_client(cfg: RunConfig, scheduler_address: str | None) -> tuple[Any, Any]:
+    """A client on the profile's cluster; (client, cluster-to-close-or-None)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler_address:
+        return Client(scheduler_address, timeout="30s"), None
+    workers = cfg.workers or 2
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=f"{cfg.memory_mb}MiB",
+        dashboard_address=None,
+        host="127.0.0.1",
+    )
+    return Client(cluster), cluster
+
+
+def _stream_rows(records: list[dict[str, Any]], cfg: RunConfig, run_id: str, infos: dict[str, dict]) -> list[dict]:
+    rows = []
+    for i, rec in enumerate(records):
+        compute = [s for s in rec.get("startstops", []) if s.get("action") == "compute"]
+        transfer = [s for s in rec.get("startstops", []) if s.get("action") == "transfer"]
+        if not compute:
+            continue
+        start, stop = compute[0]["start"], compute[-1]["stop"]
+        key = str(rec.get("key"))
+        name = key.strip("('").split("-")[0].split("'")[0]
+        info = infos.get(key, {})
+        rows.append(
+            {
+                "engine": "dask",
+                "experiment": cfg.experiment,
+                "run_id": run_id,
+                "repetition": cfg.repetition,
+                "kernel": cfg.kernel,
+                "memory_mb": cfg.memory_mb,
+                "objects_per_call": cfg.objects_per_call,
+                "reducers": cfg.reducers,
+                "fraction": cfg.fraction,
+                "workers": cfg.workers,
+                "emulated": False,
+                "phase": "reduce" if "reduce" in name else ("map" if ("map" in name or "read" in name) else name),
+                "call": i,
+                "status": "success" if rec.get("status", "OK") == "OK" else "error",
+                "worker": rec.get("worker"),
+                "t_submit": start,
+                "t_start": start,
+                "t_end": stop,
+                "duration_s": stop - start,
+                "cold_start": False,
+                "peak_rss_mb": info.get("rss_mb"),
+                "objects": info.get("objects"),
+                "bytes_read": info.get("bytes_read"),
+                "bytes_written": info.get("bytes_written") or rec.get("nbytes"),
+                "net_recv_bytes": sum(s.get("nbytes", 0) or 0 for s in transfer) or None,
+                "retries": 0,
+                "dask_task": name,
+            }
+        )
+    return rows
+
+
+def _kernel_run(client: Any, cfg: RunConfig, keys: list[str], spec: str) -> tuple[bytes, dict[str, dict], int]:
+    from aqbench.engines import dask_tasks as t
+
+    chunks = [keys[i : i + cfg.objects_per_call] for i in range(0, len(keys), cfg.objects_per_call)]
+    maps = [
+        client.submit(
+            t.map_task, spec, chunk, cfg.kernel, cfg.reducers, key=f"map-{uuid.uuid4().hex[:8]}-{i}", pure=False
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+    reduces = []
+    for r in range(cfg.reducers):
+        parts = [client.submit(t.partition, m, r, key=f"part-{m.key}-{r}") for m in maps]
+        reduces.append(client.submit(t.reduce_task, cfg.kernel, *parts, key=f"reduce-{uuid.uuid4().hex[:8]}-{r}"))
+    results = client.gather(reduces)
+    infos = {m.key: info for m, (_, info) in zip(maps, client.gather(maps), strict=True)}
+    from aqbench.kernels import get_kernel
+
+    merged = get_kernel(cfg.kernel).reduce(results)
+    return merged, infos, sum(i["bytes_read"] for i in infos.values())
+
+
+def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> tuple[bytes, int]:
+    import dask
+    import dask.bag as db
+    import pandas as pd
+
+    from aqbench.engines.dask_tasks import parse_for_bag
+
+    scheme, options = store.fsspec()
+    if scheme == "file":
+        urls = [str(store.root / k) for k in keys]
+    else:
+        urls = [f"s3://{store.bucket}/{k}" for k in keys]
+    with dask.config.set({"dataframe.convert-string": False}):
+        lines = db.read_text(urls, storage_options=options or None, linedelimiter="\n")
+        records = lines.map(lambda s: s.rstrip("\n")).map(parse_for_bag)
+        meta = pd.DataFrame(
+            {
+                "country": pd.Series(dtype=object),
+                "city": pd.Series(dtype=object),
+                "latitude": pd.Series(dtype="float64"),
+                "longitude": pd.Series(dtype="float64"),
+                "day": pd.Series(dtype=object),
+                "parameter": pd.Series(dtype=object),
+                "unit": pd.Series(dtype=object),
+                "value": pd.Series(dtype="float64"),
+                "reason": pd.Series(dtype=object),
+            }
+        )
+        frame = records.to_dataframe(meta=meta)
+        kept = frame[frame["reason"].isna()]
+        grouped = kept.groupby(list(KEY_COLUMNS), dropna=False)["value"].agg(
+            ["count", "sum", "max"], split_out=cfg.reducers
+        )
+        reasons = frame["reason"].value_counts(dropna=True)
+        result, reason_counts = dask.compute(grouped, reasons)
+    counts = RecordCounts(records_valid=int(result["count"].sum()))
+    for reason, n in reason_counts.items():
+        if reason != "blank":
+            counts.reject(str(reason), int(n))
+    table = pa.Table.from_pandas(result.reset_index(), preserve_index=False)
+    table = table.set_column(
+        table.schema.get_field_index("city"), "city", pa.compute.fill_null(table.column("city").cast(pa.string()), "")
+    )
+    partial = Partial(table.select(PARTIAL_SCHEMA.names).cast(PARTIAL_SCHEMA), counts)
+    size = sum(o.size for k in keys if (o := store.head(k)) is not None)
+    return partial.to_ipc(), size
+
+
+def run_once(
+    cfg: RunConfig, *, keys: list[str], store: Any, store_spec: tuple[str, str, dict], scheduler_address: str | None
+) -> tuple[RunResult, bytes | None]:
+    from distributed import get_task_stream
+
+    run_id = f"{cfg.label()}-{uuid.uuid4().hex[:6]}"
+    run = RunResult("dask", cfg, run_id, "ok", 0.0, len(keys), 0, 0, False)
+    client, cluster = cluster_client(cfg, scheduler_address)
+    try:
+        client.wait_for_workers(1, timeout=60)
+        spec = json.dumps(store_spec)
+        started = time.perf_counter()
+        with get_task_stream(client) as stream:
+            if cfg.kernel == "idiomatic":
+                merged, run.bytes = _idiomatic_run(client, cfg, keys, store)
+                infos: dict[str, dict] = {}
+            else:
+                merged, infos, run.bytes = _kernel_run(client, cfg, keys, spec)
+        run.wall_s = time.perf_counter() - started
+        run.calls = _stream_rows(stream.data, cfg, run_id, infos)
+        return run, merged
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
