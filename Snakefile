@@ -16,6 +16,9 @@ include: "workflow/rules/storage.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/lithops.smk"
 include: "workflow/rules/dask.smk"
+include: "workflow/rules/metrics.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/paper.smk"
 
 
 rule all:

@@ -335,7 +335,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import importlib
 
     module = importlib.import_module(f"aqbench.bench.{args.what}")
-    result = module.run(**({"size": args.size} if args.size else {}), repeats=args.repeats)
+    options = {"size": args.size} if args.size else {}
+    if args.fan_in:
+        options["fan_in"] = args.fan_in
+    result = module.run(**options, repeats=args.repeats)
     print(module.report(result), flush=True)
     if args.json:
         from aqbench.atomic import atomic_path
@@ -356,6 +359,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("what", choices=("generate", "kernels"))
     p.add_argument("--size", default=None, help="data size to use (each benchmark has its default)")
     p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
+    p.add_argument("--fan-in", type=int, default=0, help="kernels: partials merged (default: 2000, the study's)")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p.set_defaults(func=_cmd_bench)
 
@@ -502,6 +506,125 @@ def _add_run_dask(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_run_dask)
 
 
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    import yaml
+
+    from aqbench.cost import Prices
+    from aqbench.metrics import compute
+
+    prices = Prices.from_config(
+        yaml.safe_load(Path(args.prices).read_text())
+        if args.prices.endswith((".yaml", ".yml"))
+        else json.loads(args.prices)
+    )
+    folders = sorted({Path(p).parent for p in args.runs})
+    summary = compute(folders, prices, Path(args.out))
+    print(json.dumps({"configurations": len(summary), "runs": int(summary["runs"].sum())}), flush=True)
+    return 0
+
+
+def _add_metrics(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "metrics",
+        help="per-call rows of every experiment -> tidy tables, per-configuration summaries and cost",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("runs", nargs="+", help="runs.parquet files of the experiments (their folders are read)")
+    p.add_argument("--prices", required=True, help="JSON object (or YAML file) of dated prices")
+    p.add_argument("--out", required=True, help="folder for calls/runs/summary.parquet")
+    p.set_defaults(func=_cmd_metrics)
+
+
+def _cmd_figure(args: argparse.Namespace) -> int:
+    from aqbench.report.figures import FIGURES, Inputs, draw
+
+    if args.name not in FIGURES:
+        from aqbench.errors import ConfigError
+
+        raise ConfigError(f"unknown figure {args.name!r}: choose one of {', '.join(FIGURES)}")
+    draw(
+        args.name,
+        Inputs(
+            Path(args.metrics),
+            Path(args.reference) if args.reference else None,
+            Path(args.bench) if args.bench else None,
+        ),
+        Path(args.pdf),
+        Path(args.png),
+    )
+    return 0
+
+
+def _add_figure(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "figure",
+        help="draw one figure (PDF for the paper, PNG preview)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("name", help="the figure's name (its plotting function)")
+    p.add_argument("--metrics", required=True, help="the metrics folder")
+    p.add_argument("--reference", help="reference aggregate CSV (the maps)")
+    p.add_argument("--bench", help="kernel benchmark JSON (kernel figure)")
+    p.add_argument("--pdf", required=True)
+    p.add_argument("--png", required=True)
+    p.set_defaults(func=_cmd_figure)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from aqbench.report.tables import build
+
+    build(
+        Path(args.metrics),
+        Path(args.reference),
+        Path(args.reference_summary),
+        Path(args.manifest),
+        Path(args.generation) if args.generation else None,
+        Path(args.bench) if args.bench else None,
+        [Path(b) for b in args.benchmarks],
+        json.loads(args.prices),
+        Path(args.out),
+    )
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="LaTeX tables and the macros file of every number in the paper",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--metrics", required=True)
+    p.add_argument("--reference", required=True, help="reference aggregate CSV")
+    p.add_argument("--reference-summary", required=True, help="reference summary JSON")
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--generation", help="generation.json of synthetic data, if any")
+    p.add_argument("--bench", help="kernel benchmark JSON")
+    p.add_argument("--benchmarks", nargs="*", default=[], help="Snakemake benchmark TSVs (the workflow's time)")
+    p.add_argument("--prices", required=True, help="JSON object of dated prices")
+    p.add_argument("--out", required=True, help="folder for macros.tex and tables/")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_paper(args: argparse.Namespace) -> int:
+    from aqbench.report.paper import build_paper
+
+    pages = build_paper(Path(args.source), Path(args.generated), Path(args.out))
+    print(json.dumps({"pdf": args.out, "pages": pages}), flush=True)
+    return 0
+
+
+def _add_paper(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "paper",
+        help="build the paper with latexmk from paper/ and the generated files",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--source", default="paper", help="folder of main.tex and its sections")
+    p.add_argument("--generated", required=True, help="folder of macros.tex, tables/ and figures/")
+    p.add_argument("--out", required=True, help="the PDF to write")
+    p.set_defaults(func=_cmd_paper)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aqbench",
@@ -520,6 +643,10 @@ def build_parser() -> argparse.ArgumentParser:
         _add_verify,
         _add_run_lithops,
         _add_run_dask,
+        _add_metrics,
+        _add_figure,
+        _add_report,
+        _add_paper,
         _add_bench,
     ]
     for add in adders:

@@ -40,6 +40,42 @@ def lithops_backend():
     return backend
 
 
+FIGURES = [
+    "call_durations", "cpu_network", "network_transmission", "memory_use", "call_timeline", "cost",
+    "scaled_utilisation", "map_pm10_average", "map_pm10_max", "engines", "cost_vs_duration", "kernel_throughput",
+]
+
+
+def experiment_runs():
+    """runs.parquet of every enabled experiment of both engines."""
+    return [f"{RESULTS}/lithops/{n}/runs.parquet" for n in LITHOPS_EXPERIMENTS] + [
+        f"{RESULTS}/dask/{n}/runs.parquet" for n in DASK_EXPERIMENTS
+    ]
+
+
+def timed_benchmarks():
+    """Snakemake benchmark files of the rules before the paper (their sum is the workflow's time)."""
+    data_rule = {"synthetic": "generate/generate"}.get(config["data"]["source"])
+    files = [f"{BENCHMARKS}/{name}.tsv" for name in ("reference_aggregate/reference", "stage/stage",
+                                                      "reference_staged/reference", "metrics/metrics",
+                                                      "bench_kernels/kernels")]
+    files += [f"{BENCHMARKS}/lithops_experiment/{n}.tsv" for n in LITHOPS_EXPERIMENTS]
+    files += [f"{BENCHMARKS}/dask_experiment/{n}.tsv" for n in DASK_EXPERIMENTS]
+    return files + ([f"{BENCHMARKS}/{data_rule}.tsv"] if data_rule else [])
+
+
+def generation_option():
+    if config["data"]["source"] == "synthetic":
+        return f"--generation {DATA}/generation.json"
+    return ""
+
+
+def paper_sources():
+    import glob
+
+    return sorted(glob.glob("paper/*.tex") + glob.glob("paper/sections/*.tex"))
+
+
 def final_targets():
     """Everything `rule all` asks for; turning a stage off in the config removes its targets."""
     targets = [
@@ -48,4 +84,5 @@ def final_targets():
     ]
     targets += [f"{RESULTS}/lithops/{name}/runs.parquet" for name in LITHOPS_EXPERIMENTS]
     targets += [f"{RESULTS}/dask/{name}/runs.parquet" for name in DASK_EXPERIMENTS]
+    targets.append(f"{RESULTS}/paper.pdf")
     return targets

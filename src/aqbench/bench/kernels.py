@@ -99,12 +99,12 @@ def _shifted(partial: Partial, days: int) -> Partial:
     return Partial(t.set_column(t.schema.get_field_index("day"), "day", shifted), partial.counts)
 
 
-def run(size: str = "25MB", repeats: int = 3) -> dict[str, float]:
+def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str, float]:
     plan = plan_dataset("1GB", seed=1, object_size=size)
     body, _, _ = Generator(plan).object_bytes(plan.objects // 2)
     clean = b"".join(ln + b"\n" for ln in body.splitlines() if isinstance(parse_line(ln), Measurement))
     arrow, seed = get_kernel("arrow"), get_kernel("seed")
-    result: dict[str, float] = {"object_mb": len(body) / 1e6}
+    result: dict[str, float] = {"object_mb": len(body) / 1e6, "fan_in": fan_in}
     rates = _interleaved_rates(
         {"bare": (_bare, clean), "arrow": (lambda b: arrow.map(b, "o.ndjson", 1), body)}, len(body), repeats * 5
     )
@@ -124,7 +124,7 @@ def run(size: str = "25MB", repeats: int = 3) -> dict[str, float]:
         for reducers in (REDUCERS, 1):
             folder = Path(tmp, f"r{reducers}")
             folder.mkdir()
-            for i in range(FAN_IN):
+            for i in range(fan_in):
                 part = split(_shifted(base, i * hours // 24), reducers)[0]
                 Path(folder, f"{i:05d}.ipc").write_bytes(part.to_ipc())
             merged = _child("reduce", folder)
@@ -144,7 +144,7 @@ def report(r: dict[str, float]) -> str:
             f"{r['arrow_vs_seed']:.1f} (target >= 5)",
             f"  peak RSS of one map call: arrow {r['arrow_map_peak_rss_mb']:.0f} MB (target <= 200), "
             f"seed {r['seed_map_peak_rss_mb']:.0f} MB",
-            f"  merging {FAN_IN} partials: one of R={REDUCERS} reducers {r[f'merge_r{REDUCERS}_seconds']:.1f} s, "
+            f"  merging {int(r['fan_in'])} partials: one of R={REDUCERS} reducers {r[f'merge_r{REDUCERS}_seconds']:.1f} s, "
             f"peak RSS {r[f'merge_r{REDUCERS}_peak_rss_mb']:.0f} MB (target <= 1024); "
             f"single reducer {r['merge_r1_seconds']:.1f} s, {r['merge_r1_peak_rss_mb']:.0f} MB",
         ]

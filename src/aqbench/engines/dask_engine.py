@@ -124,10 +124,7 @@ def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> 
     from aqbench.engines.dask_tasks import parse_for_bag
 
     scheme, options = store.fsspec()
-    if scheme == "file":
-        urls = [str(store.root / k) for k in keys]
-    else:
-        urls = [f"s3://{store.bucket}/{k}" for k in keys]
+    urls = [str(store.root / k) for k in keys] if scheme == "file" else [f"s3://{store.bucket}/{k}" for k in keys]
     with dask.config.set({"dataframe.convert-string": False}):
         lines = db.read_text(urls, storage_options=options or None, linedelimiter="\n")
         records = lines.map(lambda s: s.rstrip("\n")).map(parse_for_bag)

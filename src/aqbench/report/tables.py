@@ -1,0 +1,209 @@
+"""LaTeX tables (booktabs) and the macros file: every number the paper prints, generated here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aqbench.atomic import atomic_path
+from aqbench.report.figures import balanced_optimum
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "--"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}".replace(",", "{,}")
+    return str(value)
+
+
+def _sig(value: Any) -> str:
+    """Three significant figures, so small and large throughputs both read well."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "--"
+    value = float(value)
+    digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
+    return _fmt(value, digits)
+
+
+def _ci(row: pd.Series, col: str, digits: int = 1) -> str:
+    return f"{_fmt(row[col], digits)} [{_fmt(row[col + '_lo'], digits)}, {_fmt(row[col + '_hi'], digits)}]"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def summary_table(summary: pd.DataFrame) -> str:
+    """Every configuration: median wall time and throughput with 95 % intervals, calls, cost."""
+    s = summary.sort_values(["engine", "experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction"])
+    lines = [
+        r"\begin{tabular}{llllrrlll}",
+        r"\toprule",
+        r"engine & experiment & kernel & memory & obj/call & $R$ & wall time (s) & MB/s & cost (m\$) \\",
+        r"\midrule",
+    ]
+    for _, r in s.iterrows():
+        mem = f"{int(r.memory_mb)}" if r.engine == "lithops" else f"{int(r.workers)}$\\times${int(r.memory_mb)}"
+        cost = "--" if r.status != "ok" else _fmt(r.cost_usd * 1e3, 2)
+        wall = _ci(r, "wall_s") if r.status == "ok" else r.status
+        mbs = _ci(r, "throughput_mb_s", 1) if r.status == "ok" else "--"
+        exp = r.experiment.replace("_", r"\_") + ("" if r.fraction == 1 else f" ({r.fraction:g})")
+        lines.append(
+            f"{r.engine} & {exp} & {r.kernel} & {mem} & {int(r.objects_per_call)} & {int(r.reducers)} & "
+            f"{wall} & {mbs} & {cost} \\\\"
+        )
+    lines += [r"\bottomrule", r"\end{tabular}", ""]
+    return "\n".join(lines)
+
+
+def rejections_table(summary_json: dict[str, Any]) -> str:
+    lines = [r"\begin{tabular}{lr}", r"\toprule", r"reason & lines \\", r"\midrule"]
+    for reason, n in sorted(summary_json["rejected_by_reason"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"{reason.replace('_', chr(92) + '_')} & {n:,} \\\\".replace(",", "{,}"))
+    lines += [
+        r"\midrule",
+        f"kept & {summary_json['records_valid']:,} \\\\".replace(",", "{,}"),
+        f"read & {summary_json['records_read']:,} \\\\".replace(",", "{,}"),
+        r"\bottomrule",
+        r"\end{tabular}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _unit_split_groups(reference_csv: Path) -> int:
+    """Station-days whose parameter was reported in two units (the original study averaged them together)."""
+    seen: dict[tuple, set] = {}
+    with open(reference_csv, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            key = (row["country"], row["city"], row["latitude"], row["longitude"], row["day"], row["parameter"])
+            seen.setdefault(key, set()).add(row["unit"])
+    return sum(1 for units in seen.values() if len(units) > 1)
+
+
+def macros(inputs: dict[str, Any]) -> str:
+    """The paper's numbers as \\newcommand lines."""
+    summary: pd.DataFrame = inputs["summary"]
+    values: dict[str, str] = {}
+    ref = inputs["reference_summary"]
+    manifest = inputs["manifest"]
+    gen = inputs.get("generation") or {}
+    env = inputs["environment"]
+    values["DataSizeMB"] = _fmt(manifest["bytes"] / 1e6, 0)
+    values["DataObjects"] = str(manifest["objects_count"])
+    values["ObjectSizeMB"] = _fmt(manifest["bytes"] / 1e6 / max(1, manifest["objects_count"]), 1)
+    values["RecordsRead"] = (
+        _fmt(ref["records_read"], 0)
+        if isinstance(ref["records_read"], float)
+        else f"{ref['records_read']:,}".replace(",", "{,}")
+    )
+    values["RecordsRejected"] = f"{ref['records_rejected']:,}".replace(",", "{,}")
+    values["Groups"] = f"{ref['groups']:,}".replace(",", "{,}")
+    values["Stations"] = str(gen.get("stations", "--"))
+    values["Days"] = str(gen.get("hours", 0) // 24) if gen else "--"
+    values["UnitSplitGroups"] = f"{_unit_split_groups(inputs['reference_csv']):,}".replace(",", "{,}")
+    ok = summary[summary["status"] == "ok"]
+    lith = ok[(ok["engine"] == "lithops") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
+    dask_k = ok[(ok["engine"] == "dask") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
+    dask_i = ok[(ok["engine"] == "dask") & (ok["kernel"] == "idiomatic") & (ok["fraction"] == 1.0)]
+    best = lith.sort_values("throughput_mb_s", ascending=False).head(1)
+    values["BestLithopsMBs"] = _sig(best["throughput_mb_s"].iloc[0]) if len(best) else "--"
+    values["BestLithopsConfig"] = (
+        (
+            f"{int(best['memory_mb'].iloc[0])}\\,MB, {int(best['objects_per_call'].iloc[0])} "
+            f"object(s) per call, $R={int(best['reducers'].iloc[0])}$"
+        )
+        if len(best)
+        else "--"
+    )
+    values["DaskKernelMBs"] = _sig(dask_k["throughput_mb_s"].max()) if len(dask_k) else "--"
+    values["DaskIdiomaticMBs"] = _sig(dask_i["throughput_mb_s"].max()) if len(dask_i) else "--"
+    bench = inputs.get("bench") or {}
+    limit = bench.get("bare_mb_s")
+    values["LimitMBs"] = _sig(limit) if limit else "--"
+    for name, val in (
+        ("BestLithopsVsLimit", best["throughput_mb_s"].iloc[0] if len(best) else None),
+        ("DaskKernelVsLimit", dask_k["throughput_mb_s"].max() if len(dask_k) else None),
+        ("DaskIdiomaticVsLimit", dask_i["throughput_mb_s"].max() if len(dask_i) else None),
+    ):
+        values[name] = _fmt(val / limit, 2) if (val and limit) else "--"
+    values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
+    values["ArrowVsSeed"] = _fmt(bench.get("arrow_vs_seed"), 1) if bench else "--"
+    values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
+    values["MergeRRSS"] = _fmt(bench.get("merge_r8_peak_rss_mb"), 0) if bench else "--"
+    values["MergeOneRSS"] = _fmt(bench.get("merge_r1_peak_rss_mb"), 0) if bench else "--"
+    mem = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "memory")].sort_values("memory_mb")
+    if len(mem):
+        opt = mem.iloc[balanced_optimum(mem["wall_s"].to_numpy(), mem["cost_usd"].to_numpy())]
+        values["BalancedMemoryMB"] = str(int(opt["memory_mb"]))
+    else:
+        values["BalancedMemoryMB"] = "--"
+    timeout = summary[(summary["engine"] == "lithops") & (summary["experiment"] == "timeout")]
+    values["TimeoutOutcome"] = ",".join(timeout["status"]) if len(timeout) else "--"
+    values["Emulated"] = "on" if bool(summary[summary["engine"] == "lithops"]["emulated"].all()) else "off"
+    values["ColdStarts"] = str(int(summary["cold_starts"].sum()))
+    values["StragglerMax"] = _fmt(summary["straggler_ratio"].max(), 1)
+    values["Runs"] = str(int(summary["runs"].sum()))
+    values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
+    values["Cores"] = str(env.get("cores", "--"))
+    values["MemoryGB"] = str(env.get("memory_gb", "--"))
+    values["Kernel"] = env.get("kernel", "--")
+    values["Python"] = env.get("python", "--")
+    for pkg, version in (env.get("packages") or {}).items():
+        values["Version" + pkg.capitalize()] = str(version)
+    values["Commit"] = (env.get("commit") or "--")[:12]
+    values["WorkflowMinutes"] = _fmt(inputs.get("workflow_seconds", 0) / 60, 1)
+    prices = inputs["prices"]
+    values["PriceDate"] = prices["date"]
+    values["PriceGBs"] = f"{prices['lambda_gb_s_x86']:.10f}".rstrip("0")
+    values["EcInstance"] = prices["ec2_instance"]
+    lines = ["% generated by aqbench report: do not edit"]
+    for name, value in values.items():
+        safe = str(value).replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
+        if name in ("BestLithopsConfig",):
+            safe = str(value)
+        lines.append(f"\\newcommand{{\\aq{name}}}{{{safe}}}")
+    return "\n".join(lines) + "\n"
+
+
+def build(
+    metrics_dir: Path,
+    reference_csv: Path,
+    reference_summary: Path,
+    manifest: Path,
+    generation: Path | None,
+    bench: Path | None,
+    benchmarks: list[Path],
+    prices: dict[str, Any],
+    out_dir: Path,
+) -> None:
+    summary = pd.read_parquet(metrics_dir / "summary.parquet")
+    env_file = Path(metrics_dir) / "environment.json"
+    environment = json.loads(env_file.read_text()) if env_file.exists() else {}
+    seconds = 0.0
+    for tsv in benchmarks:
+        if tsv.exists():
+            rows = list(csv.DictReader(open(tsv), delimiter="\t"))
+            seconds += sum(float(r["s"]) for r in rows)
+    inputs = {
+        "summary": summary,
+        "reference_csv": reference_csv,
+        "reference_summary": json.loads(reference_summary.read_text()),
+        "manifest": json.loads(manifest.read_text()),
+        "generation": json.loads(generation.read_text()) if generation and generation.exists() else None,
+        "bench": json.loads(bench.read_text()) if bench and bench.exists() else None,
+        "environment": environment,
+        "workflow_seconds": seconds,
+        "prices": prices,
+    }
+    _write(out_dir / "macros.tex", macros(inputs))
+    _write(out_dir / "tables" / "summary.tex", summary_table(summary))
+    _write(out_dir / "tables" / "rejections.tex", rejections_table(inputs["reference_summary"]))
