@@ -144,7 +144,8 @@ def report(r: dict[str, float]) -> str:
             f"{r['arrow_vs_seed']:.1f} (target >= 5)",
             f"  peak RSS of one map call: arrow {r['arrow_map_peak_rss_mb']:.0f} MB (target <= 200), "
             f"seed {r['seed_map_peak_rss_mb']:.0f} MB",
-            f"  merging {int(r['fan_in'])} partials: one of R={REDUCERS} reducers {r[f'merge_r{REDUCERS}_seconds']:.1f} s, "
+            f"  merging {int(r['fan_in'])} partials: one of R={REDUCERS} reducers "
+            f"{r[f'merge_r{REDUCERS}_seconds']:.1f} s, "
             f"peak RSS {r[f'merge_r{REDUCERS}_peak_rss_mb']:.0f} MB (target <= 1024); "
             f"single reducer {r['merge_r1_seconds']:.1f} s, {r['merge_r1_peak_rss_mb']:.0f} MB",
         ]

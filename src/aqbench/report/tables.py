@@ -22,6 +22,10 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+def _count(n: int) -> str:
+    return f"{int(n):,}".replace(",", "{,}")
+
+
 def _sig(value: Any) -> str:
     """Three significant figures, so small and large throughputs both read well."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -100,16 +104,16 @@ def macros(inputs: dict[str, Any]) -> str:
     values["DataSizeMB"] = _fmt(manifest["bytes"] / 1e6, 0)
     values["DataObjects"] = str(manifest["objects_count"])
     values["ObjectSizeMB"] = _fmt(manifest["bytes"] / 1e6 / max(1, manifest["objects_count"]), 1)
-    values["RecordsRead"] = (
+    values["RecordsRead"] = _count(ref["records_read"])
         _fmt(ref["records_read"], 0)
         if isinstance(ref["records_read"], float)
         else f"{ref['records_read']:,}".replace(",", "{,}")
     )
-    values["RecordsRejected"] = f"{ref['records_rejected']:,}".replace(",", "{,}")
-    values["Groups"] = f"{ref['groups']:,}".replace(",", "{,}")
+    values["RecordsRejected"] = _count(ref["records_rejected"])
+    values["Groups"] = _count(ref["groups"])
     values["Stations"] = str(gen.get("stations", "--"))
     values["Days"] = str(gen.get("hours", 0) // 24) if gen else "--"
-    values["UnitSplitGroups"] = f"{_unit_split_groups(inputs['reference_csv']):,}".replace(",", "{,}")
+    values["UnitSplitGroups"] = _count(_unit_split_groups(inputs["reference_csv"]))
     ok = summary[summary["status"] == "ok"]
     lith = ok[(ok["engine"] == "lithops") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
     dask_k = ok[(ok["engine"] == "dask") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
@@ -191,7 +195,7 @@ def build(
     seconds = 0.0
     for tsv in benchmarks:
         if tsv.exists():
-            rows = list(csv.DictReader(open(tsv), delimiter="\t"))
+            rows = list(csv.DictReader(tsv.read_text().splitlines(), delimiter="\t"))
             seconds += sum(float(r["s"]) for r in rows)
     inputs = {
         "summary": summary,
