@@ -10,7 +10,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 SNAKEMAKE_ARGS ?=
-TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-pictures texlive-science \
+TEX_PACKAGES := texlive-latex-recommended texlive-pictures texlive-science \
 	texlive-fonts-recommended lmodern latexmk
 export PATH := $(BIN):$(PATH)
 

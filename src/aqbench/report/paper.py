@@ -33,8 +33,13 @@ def build_paper(source: Path, generated: Path, out: Path) -> int:
             else proc.stdout
         )
         if proc.returncode != 0:
-            errors = [ln for ln in log_text.splitlines() if ln.startswith(("!", "./")) and "error" in ln.lower()]
-            raise ConfigError(f"LaTeX failed: {(errors or [proc.stdout.strip().splitlines()[-1]])[0]}")
+            lines = log_text.splitlines()
+            first = next((i for i, ln in enumerate(lines) if ln.startswith("!")), None)
+            where = (
+                next((ln for ln in lines[first : first + 8] if ln.startswith("l.")), "") if first is not None else ""
+            )
+            what = lines[first] if first is not None else "see latexmk's output"
+            raise ConfigError(f"LaTeX failed: {what} {where.strip()}".strip())
         undefined = re.findall(r"(?:Reference|Citation) `([^']+)' .*undefined", log_text)
         if undefined:
             raise ConfigError(f"the paper has undefined references or citations: {', '.join(sorted(set(undefined)))}")

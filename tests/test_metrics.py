@@ -1,0 +1,80 @@
+"""Summaries from tidy rows: medians with intervals, utilisation as the study defined it, stragglers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aqbench.metrics import enrich_calls, median_ci, summarise
+from aqbench.report.figures import balanced_optimum
+
+
+def test_median_ci_brackets_the_median():
+    med, lo, hi = median_ci(np.array([1.0, 2.0, 3.0, 4.0, 100.0]), np.random.default_rng(0))
+    assert med == 3.0 and lo <= med <= hi
+    assert median_ci(np.array([5.0]), np.random.default_rng(0)) == (5.0, 5.0, 5.0)
+
+
+def test_scaled_utilisation_is_cpu_over_vcpus():
+    calls = pd.DataFrame({"memory_mb": [1769, 3538], "cpu_usage": [0.9, 1.0]})
+    out = enrich_calls(calls)
+    assert out["scaled_utilisation"].tolist() == pytest.approx([0.9, 0.5])
+    assert out["utilisation"].tolist() == pytest.approx([0.45, 1.0 / 3])  # 2 and 3 visible cores
+
+
+def _runs_and_calls():
+    base = {
+        "engine": "lithops",
+        "experiment": "memory",
+        "kernel": "arrow",
+        "memory_mb": 1024,
+        "objects_per_call": 1,
+        "reducers": 1,
+        "fraction": 1.0,
+        "workers": 0,
+        "emulated": True,
+    }
+    runs = pd.DataFrame(
+        [
+            base
+            | {
+                "run_id": f"r{i}",
+                "status": "ok",
+                "wall_s": w,
+                "throughput_mb_s": 100 / w,
+                "cost_usd": 0.001,
+                "bytes": 100e6,
+            }
+            for i, w in enumerate([10.0, 12.0, 11.0])
+        ]
+    )
+    calls = pd.DataFrame(
+        [
+            base
+            | {
+                "run_id": f"r{i}",
+                "phase": "map",
+                "duration_s": d,
+                "cold_start": i == 0,
+                "cpu_usage": 0.5,
+                "scaled_utilisation": 0.86,
+                "peak_rss_mb": 200.0,
+            }
+            for i in range(3)
+            for d in (1.0, 1.0, 4.0)
+        ]
+    )
+    return runs, calls
+
+
+def test_summary_of_a_configuration():
+    runs, calls = _runs_and_calls()
+    (row,) = summarise(runs, calls).to_dict("records")
+    assert row["runs"] == 3 and row["status"] == "ok" and row["wall_s"] == 11.0
+    assert row["wall_s_lo"] <= 11.0 <= row["wall_s_hi"]
+    assert row["straggler_ratio"] == 4.0 and row["cold_starts"] == 3 and row["calls_per_run"] == 3
+
+
+def test_balanced_optimum_trades_cost_against_time():
+    assert balanced_optimum(np.array([10.0, 6.0, 5.5]), np.array([1.0, 1.2, 3.0])) == 1
