@@ -33,7 +33,7 @@ def _snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A copy of the workflow, so runs in tests never touch the user's results/."""
-    for name in ("Snakefile", "workflow", "data", "environment.yml"):
+    for name in ("Snakefile", "workflow", "data", "environment.yml", "paper"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
     return tmp_path
@@ -76,9 +76,18 @@ def test_tiny_profile_end_to_end(workdir):
         assert runs and {r["status"] for r in runs} == {expected}, (experiment, runs)
         calls = pq.read_table(results / "lithops" / experiment / "calls.parquet").to_pylist()
         assert all(c["duration_s"] is not None and c["t_submit"] is not None for c in calls)
+    for experiment in ("baseline", "sizes", "scaling"):
+        runs = pq.read_table(results / "dask" / experiment / "runs.parquet").to_pylist()
+        assert runs and {r["status"] for r in runs} == {"ok"}, (experiment, runs)
+    # the paper, its figures (PDF and PNG previews) and its numbers were all generated
+    assert (results / "paper.pdf").read_bytes()[:4] == b"%PDF"
+    assert len(list((results / "generated" / "figures").glob("*.png"))) == 12
+    macros = (results / "generated" / "macros.tex").read_text()
+    assert "\\aqBestLithopsMBs" in macros and "--}" not in macros.split("aqRecordsRead")[1].splitlines()[0]
     # the server was started for the run and stopped at its end
     assert not (results / "s3" / "server.json").exists()
-    # a single rule reruns alone, from the staged data
-    rerun = _snakemake("--configfile", "workflow/config/tiny.yaml", "--forcerun", "reference_staged", cwd=workdir)
+    # a single figure reruns alone, without rerunning any experiment
+    rerun = _snakemake("--configfile", "workflow/config/tiny.yaml", "--forcerun", "figure_cost", cwd=workdir)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert "generate" not in rerun.stderr.split("Job stats:")[1].split("Select jobs")[0]
+    stats = rerun.stderr.split("Job stats:")[1].split("Select jobs")[0]
+    assert "figure_cost" in stats and "experiment" not in stats and "generate" not in stats
