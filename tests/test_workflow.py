@@ -18,8 +18,18 @@ from conftest import REPO
 BIN = Path(sys.executable).parent
 
 
+FAKE_KEY_ID = "AKIAFAKEAQBENCH0TEST"
+FAKE_SECRET = "fake/secret/aqbench+must+never+be+written"
+
+
 def _snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    # fake AWS credentials in the environment: the run must not write them anywhere
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        AWS_ACCESS_KEY_ID=FAKE_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=FAKE_SECRET,
+    )
     return subprocess.run(
         [str(BIN / "snakemake"), "--cores", "2", *args],
         cwd=cwd,
@@ -53,6 +63,22 @@ def test_misspelt_config_key_is_refused(workdir):
     assert "sorce" in run.stderr + run.stdout
 
 
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("lithops: {experiments: {memory: {grid: {memory_mb: 99999}}}}", "memory_mb"),
+        ("lithops: {backend: gcp_functions}", "backend"),
+        ("storage: {bucket: 'Not A Bucket'}", "bucket"),
+        ("data: {source: s3://elsewhere}", "source"),
+    ],
+)
+def test_bad_configuration_is_refused_before_any_work(workdir, setting, named):
+    (workdir / "bad.yaml").write_text(f"profile: bad\n{setting}\n")
+    run = _snakemake("--configfile", "bad.yaml", cwd=workdir)
+    assert run.returncode != 0 and named in run.stderr + run.stdout
+    assert not (workdir / "results" / "bad").exists()
+
+
 @pytest.mark.slow
 def test_tiny_profile_end_to_end(workdir):
     run = _snakemake("--configfile", "workflow/config/tiny.yaml", cwd=workdir)
@@ -84,6 +110,11 @@ def test_tiny_profile_end_to_end(workdir):
     assert len(list((results / "generated" / "figures").glob("*.png"))) == 12
     macros = (results / "generated" / "macros.tex").read_text()
     assert "\\aqBestLithopsMBs" in macros and "--}" not in macros.split("aqRecordsRead")[1].splitlines()[0]
+    # secrets never leave the environment: not in logs, results, provenance or the paper
+    for path in results.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert FAKE_KEY_ID.encode() not in data and FAKE_SECRET.encode() not in data, path
     # the server was started for the run and stopped at its end
     assert not (results / "s3" / "server.json").exists()
     # a single figure reruns alone, without rerunning any experiment

@@ -335,6 +335,22 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import importlib
 
     module = importlib.import_module(f"aqbench.bench.{args.what}")
+    if args.what == "engines":
+        from aqbench.engines.lithops_engine import prepare_environment
+        from aqbench.errors import ConfigError
+
+        if not args.manifest:
+            raise ConfigError("bench engines needs --manifest (and the store options) of staged data")
+        prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        spec = {
+            "state_dir": str(Path(args.state).resolve()),
+            "lithops_tmp": str(Path(args.lithops_tmp).resolve()),
+            "region": args.region,
+        }
+        result = module.bench_from_cli(Path(args.manifest), store_from_args(args), spec, args.repeats)
+        print(module.report(result), flush=True)
+        return 0
     options = {"size": args.size} if args.size else {}
     if args.fan_in:
         options["fan_in"] = args.fan_in
@@ -353,10 +369,14 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         "bench",
         help="benchmarks that print a figure beside its reference, as a ratio",
         description="generate: the synthetic generator's MB/s on one core beside raw disk writes. "
-        "kernels: each kernel's map MB/s beside a bare parse+groupby of the same object.",
+        "kernels: each kernel's map MB/s beside a bare parse+groupby of the same object. "
+        "engines: Lithops (emulation off) and Dask on staged data beside the bare parse of the same data.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[_store_options()],
     )
-    p.add_argument("what", choices=("generate", "kernels"))
+    p.add_argument("what", choices=("generate", "kernels", "engines"))
+    p.add_argument("--manifest", help="engines: the staging manifest of the data to run on")
+    p.add_argument("--lithops-home", default="results/default/lithops-home", help="engines: Lithops' home")
     p.add_argument("--size", default=None, help="data size to use (each benchmark has its default)")
     p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
     p.add_argument("--fan-in", type=int, default=0, help="kernels: partials merged (default: 2000, the study's)")

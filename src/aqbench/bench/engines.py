@@ -1,0 +1,109 @@
+"""Engines against the machine's practical limit, measured in the same run on the staged data.
+
+The limit: the bare Arrow parse + group-by of the kernel benchmark, over every staged object
+read from the store in turn (two threads, as Arrow uses). Then, interleaved over repeats:
+the best Lithops layout with emulation off (as many objects per call as keep both cores
+busy), Dask with the shared kernel, and idiomatic Dask. Also Lithops' per-call overhead on
+the localhost backend: calls that do nothing, timed from submission to result.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from aqbench.engines.runs import RunConfig
+
+
+def _noop(x: int) -> int:
+    return x
+
+
+def run(
+    size: str = "",
+    repeats: int = 3,
+    fan_in: int = 0,
+    *,
+    store: Any = None,
+    keys: list[str] | None = None,
+    backend: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    import lithops
+
+    from aqbench.bench.kernels import _bare
+    from aqbench.engines import dask_engine, lithops_engine
+    from aqbench.openaq import Measurement, parse_line
+
+    assert store is not None and keys
+    total = sum(o.size for k in keys if (o := store.head(k)) is not None)
+    limit_times, results = [], {"lithops": [], "dask_kernel": [], "dask_idiomatic": []}
+    per_call = max(1, len(keys) // 4)
+    for rep in range(repeats):
+        for key in keys:  # the limit: only the parse is timed, not the removal of malformed lines
+            body = store.get(key)
+            clean = b"".join(ln + b"\n" for ln in body.splitlines() if isinstance(parse_line(ln), Measurement))
+            start = time.perf_counter()
+            _bare(clean)
+            limit_times.append(time.perf_counter() - start)
+        lith, _ = lithops_engine.run_once(
+            RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0, rep),
+            keys=keys,
+            store=store,
+            backend=backend or {"name": "localhost"},
+            emulate=False,
+            concurrency=2,
+            scratch_prefix="bench/",
+        )
+        results["lithops"].append(lith.wall_s)
+        spec = (store.kind, store.bucket, getattr(store, "_spec", {}))
+        for kernel, name in (("arrow", "dask_kernel"), ("idiomatic", "dask_idiomatic")):
+            run_, _ = dask_engine.run_once(
+                RunConfig("bench", kernel, 4096, 2, 1, 1.0, 2, rep),
+                keys=keys,
+                store=store,
+                store_spec=spec,
+                scheduler_address=None,
+            )
+            results[name].append(run_.wall_s)
+    limit_s = sum(limit_times) / repeats
+    out: dict[str, float] = {"mb": total / 1e6, "limit_mb_s": total / 1e6 / limit_s}
+    for name, walls in results.items():
+        out[f"{name}_mb_s"] = total / 1e6 / statistics.median(walls)
+        out[f"{name}_vs_limit"] = out[f"{name}_mb_s"] / out["limit_mb_s"]
+    fexec = lithops.FunctionExecutor(
+        config=lithops_engine.lithops_config(
+            backend or {"name": "localhost"}, store.lithops_storage_config(), 1024, 60, 2
+        )
+    )
+    t0 = time.perf_counter()
+    fexec.get_result(fexec.map(_noop, list(range(20))))
+    out["lithops_seconds_per_noop_call"] = (time.perf_counter() - t0) / 20 * 2  # two at a time
+    fexec.clean()
+    return out
+
+
+def report(r: dict[str, float]) -> str:
+    return "\n".join(
+        [
+            f"engines on {r['mb']:.0f} MB staged (median of runs; emulation off)",
+            f"  machine's practical limit (bare parse + group-by) {r['limit_mb_s']:8.1f} MB/s",
+            f"  Lithops, best layout      {r['lithops_mb_s']:8.1f} MB/s   Lithops/limit = {r['lithops_vs_limit']:.2f}"
+            " (target >= 0.60)",
+            f"  Dask, shared kernel       {r['dask_kernel_mb_s']:8.1f} MB/s   Dask/limit = {r['dask_kernel_vs_limit']:.2f}"
+            " (target >= 0.80)",
+            f"  Dask, idiomatic           {r['dask_idiomatic_mb_s']:8.1f} MB/s   idiomatic/limit = "
+            f"{r['dask_idiomatic_vs_limit']:.2f}",
+            f"  Lithops localhost per-call overhead (no-op calls, 2 at a time): "
+            f"{r['lithops_seconds_per_noop_call']:.2f} s per call",
+        ]
+    )
+
+
+def bench_from_cli(manifest: Path, store: Any, spec: dict[str, Any], repeats: int) -> dict[str, float]:
+    from aqbench.storage.stage import Manifest
+
+    store._spec = spec
+    keys = [o.key for o in Manifest.read(manifest).objects]
+    return run(repeats=repeats, store=store, keys=keys)
