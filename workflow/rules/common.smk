@@ -1,5 +1,6 @@
 # Paths and target lists derived from the validated config; every rule file uses these.
 import json
+import os
 import shlex
 
 RESULTS = f"results/{config['profile']}"
@@ -55,13 +56,13 @@ def experiment_runs():
 
 def timed_benchmarks():
     """Snakemake benchmark files of the rules before the paper (their sum is the workflow's time)."""
-    data_rule = {"synthetic": "generate/generate"}.get(config["data"]["source"])
+    data_step = {"synthetic": "generate/generate"}.get(config["data"]["source"])
     files = [f"{BENCHMARKS}/{name}.tsv" for name in ("reference_aggregate/reference", "stage/stage",
                                                       "reference_staged/reference", "metrics/metrics",
                                                       "bench_kernels/kernels")]
     files += [f"{BENCHMARKS}/lithops_experiment/{n}.tsv" for n in LITHOPS_EXPERIMENTS]
     files += [f"{BENCHMARKS}/dask_experiment/{n}.tsv" for n in DASK_EXPERIMENTS]
-    return files + ([f"{BENCHMARKS}/{data_rule}.tsv"] if data_rule else [])
+    return files + ([f"{BENCHMARKS}/{data_step}.tsv"] if data_step else [])
 
 
 def generation_option():

@@ -16,7 +16,7 @@ for _name in FIGURES:
             png=f"{RESULTS}/generated/figures/{_name}.png",
         params:
             name=_name,
-            metrics=f"{RESULTS}/metrics",
+            metrics=lambda w, input: os.path.dirname(input.summary),
         log:
             f"{LOGS}/figures/{_name}.log",
         conda:

@@ -10,7 +10,7 @@ rule metrics:
         runs=f"{RESULTS}/metrics/runs.parquet",
     params:
         prices=as_shell_json(config["prices"]),
-        out=f"{RESULTS}/metrics",
+        out=lambda w, output: os.path.dirname(output.summary),
     log:
         f"{LOGS}/metrics/metrics.log",
     benchmark:

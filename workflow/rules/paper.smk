@@ -14,10 +14,10 @@ rule report:
         summary_table=f"{RESULTS}/generated/tables/summary.tex",
         rejections=f"{RESULTS}/generated/tables/rejections.tex",
     params:
-        metrics=f"{RESULTS}/metrics",
+        metrics=lambda w, input: os.path.dirname(input.summary),
         generation=generation_option(),
         prices=as_shell_json(config["prices"]),
-        out=f"{RESULTS}/generated",
+        out=lambda w, output: os.path.dirname(output.macros),
     log:
         f"{LOGS}/report/report.log",
     conda:
@@ -38,7 +38,7 @@ rule paper:
     output:
         f"{RESULTS}/paper.pdf",
     params:
-        generated=f"{RESULTS}/generated",
+        generated=lambda w, input: os.path.dirname(input.macros),
     log:
         f"{LOGS}/paper/paper.log",
     benchmark:
