@@ -69,6 +69,10 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, task["timeout_s"])
     _client_closes_connections(storage)
+    import botocore.session
+
+    # did worker_site/sitecustomize.py load before Lithops' own requests? (see its docstring)
+    info["connection_close"] = bool(getattr(botocore.session.Session, "_aqbench_close", False))
     return info, started
 
 

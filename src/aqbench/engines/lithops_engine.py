@@ -44,6 +44,9 @@ def prepare_environment(home: Path, tmp: Path) -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     os.environ["HOME"] = str(home.resolve())
     os.environ["TMPDIR"] = str(tmp.resolve())
+    # every process Lithops starts loads worker_site/sitecustomize.py: S3 connections close
+    site = str(Path(__file__).with_name("worker_site"))
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH", "")) if p)
     os.environ.setdefault("LITHOPS_CONFIG_FILE", str((home / "no-config.yaml").resolve()))
 
 
@@ -176,7 +179,7 @@ def run_once(
     fexec = lithops.FunctionExecutor(config=config)
     try:
         futures = fexec.map(map_call, [{"task": t} for t in map_tasks])
-        fexec.wait(futures, throw_except=False, show_progressbar=False, timeout=cfg.timeout_s + 120)
+        _wait(fexec, futures, cfg.timeout_s + 120)
         maps = [_result(f) for f in futures]
         run.calls += [
             _call_row("map", f, r, t, run, _oom(run_id, "map", t, emulating, r))
@@ -194,7 +197,7 @@ def run_once(
         partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
         red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
         rfutures = fexec.map(reduce_call, [{"task": t} for t in red_tasks])
-        fexec.wait(rfutures, throw_except=False, show_progressbar=False, timeout=cfg.timeout_s + 120)
+        _wait(fexec, rfutures, cfg.timeout_s + 120)
         reds = [_result(f) for f in rfutures]
         rows = [
             _call_row("reduce", f, r, t, run, _oom(run_id, "reduce", t, emulating, r))
@@ -216,7 +219,17 @@ def run_once(
         lambda_emulation.cleanup(run_id)
 
 
+def _wait(fexec: Any, futures: list[Any], seconds: float) -> None:
+    """Wait for the calls; a call that never reports is recorded as failed, not a crash of the experiment."""
+    try:
+        fexec.wait(futures, throw_except=False, show_progressbar=False, timeout=seconds)
+    except TimeoutError as exc:
+        log.warning("some calls did not report within %.0f s: %s", seconds, exc)
+
+
 def _result(future: Any) -> Any:
+    if not any(getattr(future, state, True) for state in ("done", "ready", "success", "error")):
+        return TimeoutError("the call never reported")
     try:
         return future.result(throw_except=False)
     except Exception as exc:  # a call that died leaves no result; its row says so
