@@ -91,6 +91,14 @@ def table_groups(table) -> dict[tuple, tuple[int, float, float]]:
     return dict(zip(keys, values, strict=True))
 
 
+@pytest.fixture(autouse=True)
+def _no_lithops_session_leaks(monkeypatch):
+    """Tests call the CLI in-process; Lithops exports its session into os.environ, and a later
+    subprocess (the workflow test) would inherit it. Each test starts without one."""
+    for name in ("__LITHOPS_SESSION_ID", "__LITHOPS_TOTAL_EXECUTORS"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """One real SeaweedFS server on loopback for the whole test session."""

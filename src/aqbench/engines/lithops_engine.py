@@ -36,8 +36,17 @@ system-wide) on localhost, so the call's own CPU comes from the call's rusage in
 network counters are the function's own on Lambda but the host's on localhost."""
 
 
+LITHOPS_SESSION_VARIABLES = ("__LITHOPS_SESSION_ID", "__LITHOPS_TOTAL_EXECUTORS")
+"""Lithops exports its session to child processes so they share executor IDs (and so storage
+keys). An experiment started from a process that used Lithops (a test runner, a notebook)
+would join that session, and two experiments would get the same executor ID: one's
+background clean-up then deleted the other's function pickle (seen as NoSuchKey)."""
+
+
 def prepare_environment(home: Path, tmp: Path) -> None:
-    """Keep Lithops' files in the project: call before ``import lithops`` (it reads them at import)."""
+    """Keep Lithops' files in the project and start a session of our own: call before ``import lithops``."""
+    for name in LITHOPS_SESSION_VARIABLES:
+        os.environ.pop(name, None)
     if "lithops" in sys.modules:
         return
     home.mkdir(parents=True, exist_ok=True)
