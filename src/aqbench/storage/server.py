@@ -167,9 +167,12 @@ class LocalS3Server:
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
         ]
+        # SeaweedFS adds an admin identity from AWS_* variables it finds (and logs the key): the
+        # server must know only its own generated credentials, and never see the user's.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         with open(self.log_file, "ab") as logf:
             proc = subprocess.Popen(
-                cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
             )
         info = ServerInfo(proc.pid, f"http://{HOST}:{ports['s3']}", ports)
         self.info_file.write_text(json.dumps({"pid": info.pid, "endpoint": info.endpoint, "ports": ports}) + "\n")
