@@ -82,6 +82,7 @@ def _stream_rows(records: list[dict[str, Any]], cfg: RunConfig, run_id: str, inf
                 "t_end": stop,
                 "duration_s": stop - start,
                 "cold_start": False,
+                # RSS at the task's end: a worker lives across tasks, so its high-water mark is not the task's
                 "peak_rss_mb": info.get("rss_mb"),
                 "objects": info.get("objects"),
                 "bytes_read": info.get("bytes_read"),

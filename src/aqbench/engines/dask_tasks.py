@@ -19,7 +19,7 @@ def _store(spec: str) -> Any:
     return open_store(kind, bucket, settings)
 
 
-def _peak_rss_mb() -> float:
+def _rss_mb() -> float:
     with open("/proc/self/status") as fh:
         return next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:")) / 1024
 
@@ -42,7 +42,7 @@ def map_task(spec: str, keys: list[str], kernel: str, reducers: int) -> tuple[li
         "bytes_read": read,
         "objects": len(keys),
         "bytes_written": sum(len(p) for p in merged),
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": _rss_mb(),
     }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aqbench.aggregates import compare
+from aqbench.aggregates import verify
 from aqbench.atomic import atomic_path
 from aqbench.errors import VerificationError
 from aqbench.openaq import RecordCounts
@@ -119,9 +119,7 @@ def check(
     engine: str, label: str, expected: pa.Table, actual: pa.Table, counts: RecordCounts, records_staged: int
 ) -> None:
     """Fail the run unless its aggregates equal the reference and every staged line is accounted for."""
-    result = compare(expected, actual)
-    if not result.equal:
-        raise VerificationError(f"{engine} run {label}: aggregates differ from the reference: {result.describe()}")
+    verify(expected, actual, f"{engine} run {label}")
     if counts.records_read != records_staged:
         raise VerificationError(
             f"{engine} run {label}: read {counts.records_read} records but the staged objects hold "
