@@ -20,23 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aqbench.aggregates import sort_aggregates
+from aqbench.aggregates import SCHEMA, sort_aggregates
 from aqbench.openaq import KEY_COLUMNS, RecordCounts
 
-PARTIAL_SCHEMA = pa.schema(
-    [
-        ("country", pa.string()),
-        ("city", pa.string()),
-        ("latitude", pa.float64()),
-        ("longitude", pa.float64()),
-        ("day", pa.string()),
-        ("parameter", pa.string()),
-        ("unit", pa.string()),
-        ("count", pa.int64()),
-        ("sum", pa.float64()),
-        ("max", pa.float64()),
-    ]
-)
+PARTIAL_SCHEMA = pa.schema([f for f in SCHEMA if f.name != "average"])
+"""The aggregate schema without the average: a partial carries what the average is made of."""
 COUNTS_KEY = b"aqbench.counts"
 
 
