@@ -51,6 +51,17 @@ def _client_closes_connections(storage: Any) -> None:
         client._aqbench_close = True
 
 
+def _get_body(storage: Any, bucket: str, key: str) -> bytes | bytearray:
+    """An input object, read straight into a writable buffer where the backend allows it."""
+    from aqbench.storage import read_exactly
+
+    client = storage.get_client()
+    if not hasattr(client, "get_object"):  # a backend without a boto3-style client
+        return storage.get_object(bucket, key)
+    response = client.get_object(Bucket=bucket, Key=key)
+    return read_exactly(response["Body"], response.get("ContentLength"))
+
+
 def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
     started = time.time()
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -99,7 +110,7 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
         parts: list[list[bytes]] = [[] for _ in range(task["reducers"])]
         bytes_read = 0
         for key in task["keys"]:
-            body = storage.get_object(task["bucket"], key)
+            body = _get_body(storage, task["bucket"], key)
             bytes_read += len(body)
             for r, part in enumerate(kernel.map(body, key, task["reducers"])):
                 parts[r].append(part)

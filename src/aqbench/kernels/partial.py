@@ -54,9 +54,9 @@ class Partial:
         return cls(table.replace_schema_metadata(None), counts)
 
 
-def group_values(keys_and_values: pa.Table) -> pa.Table:
+def group_values(keys_and_values: pa.Table, threads: bool = True) -> pa.Table:
     """Group a table of key columns plus ``value`` into the partial schema."""
-    grouped = keys_and_values.group_by(list(KEY_COLUMNS)).aggregate(
+    grouped = keys_and_values.group_by(list(KEY_COLUMNS), use_threads=threads).aggregate(
         [("value", "count"), ("value", "sum"), ("value", "max")]
     )
     return (
@@ -83,16 +83,28 @@ def merge(partials: Iterable[Partial]) -> Partial:
     return Partial(merged.select(PARTIAL_SCHEMA.names).cast(PARTIAL_SCHEMA), counts)
 
 
+def _value_hashes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A stable 32-bit hash of each row's value, computed once per distinct value."""
+    encoded = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    distinct = np.array([zlib.crc32(repr(v).encode()) for v in encoded.dictionary.to_pylist()] + [0], dtype=np.uint64)
+    missing = len(distinct) - 1  # nulls hash like an extra value
+    return distinct[pc.fill_null(encoded.indices, missing).to_numpy(zero_copy_only=False)]
+
+
 def partition_of(table: pa.Table, reducers: int) -> np.ndarray:
-    """The reducer of each row: a stable hash of its key (the same in every process and run)."""
+    """The reducer of each row: a stable hash of its key (the same in every process and run).
+
+    Per-column hashes of the distinct values (a partial has a few hundred stations and
+    days but thousands of rows) are mixed per row in numpy.
+    """
     if reducers == 1 or table.num_rows == 0:
         return np.zeros(table.num_rows, dtype=np.int64)
-    columns = [table.column(k).to_pylist() for k in KEY_COLUMNS]
-    return np.fromiter(
-        (zlib.crc32(repr(key).encode()) % reducers for key in zip(*columns, strict=True)),
-        dtype=np.int64,
-        count=table.num_rows,
-    )
+    mixed = np.zeros(table.num_rows, dtype=np.uint64)
+    for k in KEY_COLUMNS:
+        mixed = (mixed * np.uint64(1_000_003) + _value_hashes(table.column(k))) % np.uint64(
+            1 << 40
+        )  # no overflow: < 2**60
+    return (mixed % np.uint64(reducers)).astype(np.int64)
 
 
 def split(partial: Partial, reducers: int) -> list[Partial]:

@@ -136,6 +136,7 @@ def macros(inputs: dict[str, Any]) -> str:
     ):
         values[name] = _fmt(val / limit, 2) if (val and limit) else "--"
     values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
+    values["ArrowVsLimitOneCore"] = _fmt(bench.get("arrow_vs_bare_1core"), 2) if bench else "--"
     values["ArrowVsSeed"] = _fmt(bench.get("arrow_vs_seed"), 1) if bench else "--"
     values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
     values["MergeRRSS"] = _fmt(bench.get("merge_r8_peak_rss_mb"), 0) if bench else "--"

@@ -44,8 +44,11 @@ class LocalStore:
         meta.parent.mkdir(parents=True, exist_ok=True)
         meta.write_text(json.dumps(metadata))
 
-    def get(self, key: str) -> bytes:
-        return (self.root / key).read_bytes()
+    def get(self, key: str) -> bytearray:
+        from aqbench.storage import read_exactly
+
+        with open(self.root / key, "rb") as fh:
+            return read_exactly(fh)
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self.root / key

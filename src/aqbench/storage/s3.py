@@ -97,8 +97,11 @@ class S3Store:
         with open(path, "rb") as fh:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, Metadata=metadata)
 
-    def get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+    def get(self, key: str) -> bytearray:
+        from aqbench.storage import read_exactly
+
+        response = self.client.get_object(Bucket=self.bucket, Key=key)
+        return read_exactly(response["Body"], response["ContentLength"])
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
