@@ -61,9 +61,15 @@ _records = st.builds(
 @st.composite
 def _lines(draw):
     text = json.dumps(draw(_records), ensure_ascii=draw(st.booleans()))
-    damage = draw(st.sampled_from(["none"] * 6 + ["truncate", "blank", "garbage", "crlf"]))
+    damage = draw(
+        st.sampled_from(["none"] * 6 + ["truncate", "blank", "garbage", "crlf", "last_brace", "repeated_key"])
+    )
     if damage == "truncate":
         text = text[: draw(st.integers(1, len(text) - 1))]
+    elif damage == "last_brace":  # still ends with "}" when the last field is an object: passes the screen
+        text = text[:-1]
+    elif damage == "repeated_key":  # Arrow refuses it, the specification keeps the first
+        text = '{"country": "DE", ' + text[1:]
     elif damage == "blank":
         text = " \t"
     elif damage == "garbage":
@@ -100,6 +106,19 @@ def test_kernel_equals_reference_for_any_split_and_layout(kernel, objects, reduc
     rng.shuffle(reduced)
     table, counts = k.finalize(k.reduce(reduced))
     _check(_reference(objects), table, counts)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objects=_split_objects(), writable=st.booleans(), piece=st.integers(64, 4096))
+def test_arrow_recovers_refused_lines_in_any_piece(objects, writable, piece):
+    """Lines that pass the screen but Arrow refuses are found from its error, in whichever piece."""
+    body = b"".join(objects)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("aqbench.kernels.arrow.PIECE_BYTES", piece)
+        result = map_object(bytearray(body) if writable else body, threads=writable)
+    from aqbench.kernels.partial import finalize
+
+    _check(_reference([body]), finalize(result), result.counts)
 
 
 @settings(max_examples=30, deadline=None)

@@ -178,9 +178,10 @@ def _coordinate(coordinates: Any, name: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def parse_line(line: str | bytes) -> Measurement | str | None:
+def parse_line(line: str | bytes | bytearray) -> Measurement | str | None:
     """Classify one line: a :class:`Measurement`, a rejection reason, or None for a blank line."""
-    if isinstance(line, bytes):
+    if isinstance(line, bytes | bytearray):
+        line = bytes(line)
         try:
             line = line.decode("utf-8")
         except UnicodeDecodeError:

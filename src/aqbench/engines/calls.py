@@ -112,7 +112,7 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
         for key in task["keys"]:
             body = _get_body(storage, task["bucket"], key)
             bytes_read += len(body)
-            for r, part in enumerate(kernel.map(body, key, task["reducers"])):
+            for r, part in enumerate(kernel.map(body, key, task["reducers"], task.get("threads", True))):
                 parts[r].append(part)
             del body
         written = []

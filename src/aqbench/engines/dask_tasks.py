@@ -33,7 +33,8 @@ def map_task(spec: str, keys: list[str], kernel: str, reducers: int) -> tuple[li
     for key in keys:
         body = _store(spec).get(key)
         read += len(body)
-        for r, part in enumerate(k.map(body, key, reducers)):
+        # one task per worker thread: the cluster's own parallelism, so the kernel stays on one core
+        for r, part in enumerate(k.map(body, key, reducers, threads=False)):
             parts[r].append(part)
     merged = [group[0] if len(group) == 1 else k.reduce(group) for group in parts]
     return merged, {

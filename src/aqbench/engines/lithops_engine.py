@@ -59,6 +59,18 @@ def prepare_environment(home: Path, tmp: Path) -> None:
     os.environ.setdefault("LITHOPS_CONFIG_FILE", str((home / "no-config.yaml").resolve()))
 
 
+LOOPBACK_MONITORING_INTERVAL_S = 0.2
+"""How often Lithops polls storage for finished calls when the store is on this machine.
+
+Its default (2 s, tuned for cloud object stores that bill requests) added up to two
+seconds to each job phase, longer than a whole map phase of the embedded profile."""
+
+
+def _on_loopback(backend: str, settings: dict[str, Any]) -> bool:
+    endpoint = str(settings.get("endpoint", ""))
+    return backend == "localhost" or "://127.0.0.1" in endpoint or "://localhost" in endpoint
+
+
 def lithops_config(
     backend: dict[str, Any], storage: dict[str, Any], memory_mb: int, timeout_s: float, concurrency: int
 ) -> dict[str, Any]:
@@ -75,6 +87,8 @@ def lithops_config(
         },
         st_backend: dict(storage[st_backend]),
     }
+    if _on_loopback(st_backend, storage[st_backend]):
+        config["lithops"]["monitoring_interval"] = LOOPBACK_MONITORING_INTERVAL_S
     if name == "localhost":
         config["localhost"] = {"runtime": sys.executable, "worker_processes": concurrency}
     elif name == "aws_lambda":
@@ -171,6 +185,7 @@ def run_once(
     emulating = emulate and backend.get("name", "localhost") == "localhost" and lambda_emulation.available()[0]
     conc = concurrency or (lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1))
     config = lithops_config(backend, store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, conc)
+    poll = config["lithops"].get("monitoring_interval")
     chunks = [keys[i : i + cfg.objects_per_call] for i in range(0, len(keys), cfg.objects_per_call)]
     base = {
         "bucket": store.bucket,
@@ -181,6 +196,7 @@ def run_once(
         "emulate": emulating,
         "run": run_id,
         "timeout_s": cfg.timeout_s,
+        "threads": _cores_per_call(backend, emulating, cfg.memory_mb, conc) >= 2,
     }
     map_tasks = [base | {"phase": "map", "call": i, "keys": chunk} for i, chunk in enumerate(chunks)]
     run = RunResult("lithops", cfg, run_id, "ok", 0.0, len(keys), 0, 0, emulating)
@@ -188,7 +204,7 @@ def run_once(
     fexec = lithops.FunctionExecutor(config=config)
     try:
         futures = fexec.map(map_call, [{"task": t} for t in map_tasks])
-        _wait(fexec, futures, cfg.timeout_s + 120)
+        _wait(fexec, futures, cfg.timeout_s + 120, poll)
         maps = [_result(f) for f in futures]
         run.calls += [
             _call_row("map", f, r, t, run, _oom(run_id, "map", t, emulating, r))
@@ -206,7 +222,7 @@ def run_once(
         partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
         red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
         rfutures = fexec.map(reduce_call, [{"task": t} for t in red_tasks])
-        _wait(fexec, rfutures, cfg.timeout_s + 120)
+        _wait(fexec, rfutures, cfg.timeout_s + 120, poll)
         reds = [_result(f) for f in rfutures]
         rows = [
             _call_row("reduce", f, r, t, run, _oom(run_id, "reduce", t, emulating, r))
@@ -228,10 +244,20 @@ def run_once(
         lambda_emulation.cleanup(run_id)
 
 
-def _wait(fexec: Any, futures: list[Any], seconds: float) -> None:
-    """Wait for the calls; a call that never reports is recorded as failed, not a crash of the experiment."""
+def _cores_per_call(backend: dict[str, Any], emulating: bool, memory_mb: int, concurrency: int) -> float:
+    """Cores one call may use: Lambda's (and the emulation's) memory-proportional share, else the host's split."""
+    if emulating or backend.get("name", "localhost") != "localhost":
+        return memory_mb / lambda_emulation.MB_PER_VCPU
+    return (os.cpu_count() or 1) / max(1, concurrency)
+
+
+def _wait(fexec: Any, futures: list[Any], seconds: float, poll_s: float | None) -> None:
+    """Wait for the calls; a call that never reports is recorded as failed, not a crash of the experiment.
+
+    ``poll_s``: how often to look (Lithops' default, one second, is most of a phase here).
+    """
     try:
-        fexec.wait(futures, throw_except=False, show_progressbar=False, timeout=seconds)
+        fexec.wait(futures, throw_except=False, show_progressbar=False, timeout=seconds, wait_dur_sec=poll_s)
     except TimeoutError as exc:
         log.warning("some calls did not report within %.0f s: %s", seconds, exc)
 

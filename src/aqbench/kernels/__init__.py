@@ -4,7 +4,8 @@
 The map/reduce kernels below are what the engines run, all through one small interface,
 so Lithops, Dask and the in-process runner differ only in how they schedule the calls:
 
-- ``map(body, name, reducers)``: one object's bytes → one serialised partial per reducer;
+- ``map(body, name, reducers, threads)``: one object's bytes → one serialised partial per
+  reducer (``threads``: whether the call may use more than one core);
 - ``reduce(parts)``: partials → one partial (associative, commutative: any layout works);
 - ``finalize(part)``: the fully merged partial → the aggregate table and the line counts.
 """
@@ -26,7 +27,7 @@ MERGE_BATCH = 64
 class Kernel(Protocol):
     name: str
 
-    def map(self, body: bytes, name: str, reducers: int) -> list[bytes]: ...
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]: ...
 
     def reduce(self, parts: Iterable[bytes]) -> bytes: ...
 
@@ -38,10 +39,10 @@ class ArrowKernel:
 
     name = "arrow"
 
-    def map(self, body: bytes, name: str, reducers: int) -> list[bytes]:
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]:
         from aqbench.kernels import arrow, partial
 
-        result = arrow.map_object(body, compressed=name.endswith(".gz"))
+        result = arrow.map_object(body, compressed=name.endswith(".gz"), threads=threads)
         return [p.to_ipc() for p in partial.split(result, reducers)]
 
     def reduce(self, parts: Iterable[bytes]) -> bytes:
@@ -70,8 +71,8 @@ class SeedKernel:
 
     name = "seed"
 
-    def map(self, body: bytes, name: str, reducers: int) -> list[bytes]:
-        from aqbench.kernels import seed
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]:
+        from aqbench.kernels import seed  # pandas: one core whatever ``threads`` says
 
         return [p.encode() for p in seed.map_object(body, reducers, compressed=name.endswith(".gz"))]
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -56,6 +59,10 @@ VECTOR_REASONS = (
 assert set(VECTOR_REASONS) <= set(REJECT_REASONS)
 
 
+PIECE_BYTES = 4 << 20
+"""Bytes parsed per Arrow call, one piece per thread: small enough that a refused line costs
+one re-parse of its piece, large enough that Arrow's ~1.5 ms fixed cost per call stays small."""
+ROW_IN_ERROR = re.compile(r"in row (\d+)")
 SCREEN_SLICE = 4 << 20
 """Bytes screened for newlines at a time (4 MB measured fastest of 64 KB-12 MB on 2 cores)."""
 BLOCK_SIZE = 2 << 20
@@ -196,15 +203,16 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=pa.cpu_count(), thread_name_prefix="aqbench-screen")
 
 
-def _suspicious_lines(body: bytes | bytearray, threads: bool = True) -> list[tuple[int, int]]:
-    """(start, end) of every line that does not start with ``{`` and end with ``}``; blank ones too.
+def _suspicious_lines(body: bytes | bytearray, threads: bool = True) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """(start, end) of every line that does not start with ``{`` and end with ``}`` (blank ones
+    too), and the offsets of all newlines.
 
     Found from the few newlines whose neighbours are not ``}`` and ``{``: one vectorised
     pass over the bytes, then work only where something is wrong.
     """
     buf = np.frombuffer(body, dtype=np.uint8)
     if len(buf) == 0:
-        return []
+        return [], np.zeros(0, dtype=np.int64)
     nl = _newlines(buf, threads)
     inner = nl[nl > 0]
     bad_end = inner[buf[inner - 1] != CLOSE]  # newline ending a suspicious line
@@ -223,7 +231,7 @@ def _suspicious_lines(body: bytes | bytearray, threads: bool = True) -> list[tup
     for start in sorted(lines):
         end = body.find(b"\n", start)
         spans.append((start, len(body) if end < 0 else end))
-    return spans
+    return spans, nl
 
 
 def _blank(body: bytes | bytearray, spans: list[tuple[int, int]]) -> bytes | bytearray:
@@ -241,10 +249,107 @@ def _blank(body: bytes | bytearray, spans: list[tuple[int, int]]) -> bytes | byt
     return out
 
 
+def _pieces(size: int, nl: np.ndarray) -> list[tuple[int, int]]:
+    """Byte ranges of about PIECE_BYTES, cut just after a newline."""
+    targets = np.arange(PIECE_BYTES, size, PIECE_BYTES)
+    at = np.searchsorted(nl, targets)
+    cuts = sorted({int(nl[i]) + 1 for i in at if i < len(nl)} - {0, size})
+    bounds = [0, *cuts, size]
+    return list(itertools.pairwise(bounds))
+
+
+@dataclass
+class _Piece:
+    """One piece's parsed rows and the account of its lines (each piece parses on its own thread)."""
+
+    tables: list[pa.Table] = field(default_factory=list)
+    counts: RecordCounts = field(default_factory=RecordCounts)
+    found: list[Measurement] = field(default_factory=list)
+
+
+def _line_starts(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
+    """Offsets of the lines Arrow reads in ``buf``: those starting with ``{``.
+
+    Blank and blanked lines start with a newline or a space, and Arrow skips them uncounted.
+    """
+    starts = np.concatenate([[0], newlines + 1])
+    starts = starts[starts < len(buf)]
+    return starts[buf[starts] == OPEN]
+
+
+def _row_span(buf: np.ndarray, newlines: np.ndarray, row: int) -> tuple[int, int] | None:
+    """Byte span of the ``row``-th line Arrow counted in ``buf``."""
+    counted = _line_starts(buf, newlines)
+    if row >= len(counted):
+        return None
+    start = int(counted[row])
+    after = np.searchsorted(newlines, start)
+    return start, int(newlines[after]) if after < len(newlines) else len(buf)
+
+
+def _parse_piece(body: bytes | bytearray, first: int, last: int, newlines: np.ndarray) -> _Piece:
+    """Parse ``body[first:last]``; a line Arrow refuses is judged alone and blanked, then the piece again.
+
+    The piece is one Arrow block, so the row in Arrow's error is the piece's n-th non-blank
+    line: a refused line costs one re-parse of its piece, not a line-by-line pass. If the
+    error names no row, or the named line parses alone, or Arrow returns more rows than the
+    piece has lines (``{...}{...}`` on one line is one malformed line, not two records),
+    the piece goes the slow way, in chunks. ``newlines``: the piece's newline offsets.
+    """
+    out = _Piece()
+    view = memoryview(body)[first:last]
+    options = pajson.ReadOptions(use_threads=False, block_size=max(BLOCK_SIZE, last - first + 1))
+    while True:
+        buf = np.frombuffer(view, dtype=np.uint8)
+        try:
+            table = pajson.read_json(pa.BufferReader(pa.py_buffer(view)), parse_options=PARSE, read_options=options)
+        except pa.ArrowInvalid as exc:
+            refused = ROW_IN_ERROR.search(str(exc))
+            span = _row_span(buf, newlines, int(refused.group(1))) if refused else None
+            if span is None or _parses(bytes(view[span[0] : span[1]])):
+                _in_chunks(bytes(view), out)
+                return out
+            _one_by_one([bytes(view[span[0] : span[1]])], out.counts, out.found)
+            if view.readonly:
+                view = memoryview(bytearray(view))
+            view[span[0] : span[1]] = b" " * (span[1] - span[0])
+            continue
+        if table.num_rows != len(_line_starts(buf, newlines)):
+            _in_chunks(bytes(view), out)
+        else:
+            out.tables.append(_classify(table, out.counts))
+        return out
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        read_fields(line + b"\n", threads=False)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _in_chunks(data: bytes, out: _Piece) -> None:
+    """The slow path: lines in chunks, and chunks Arrow refuses (or reads as more rows) line by line."""
+    log.debug("Arrow refused part of the object; retrying in chunks of %d lines", CHUNK_LINES)
+    lines = [ln for ln in data.split(b"\n") if ln.strip()]
+    for first in range(0, len(lines), CHUNK_LINES):
+        chunk = lines[first : first + CHUNK_LINES]
+        try:
+            table = read_fields(b"\n".join(chunk) + b"\n", threads=False)
+        except pa.ArrowInvalid:
+            table = None
+        if table is not None and table.num_rows == len(chunk):
+            out.tables.append(_classify(table, out.counts))
+        else:
+            _one_by_one(chunk, out.counts, out.found)
+
+
 def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool = True) -> Partial:
     """One object's lines → a partial aggregate with the account of every line.
 
     A ``bytearray`` body is used as scratch space (its malformed lines are blanked).
+    The object is parsed in pieces of about PIECE_BYTES, on every core when ``threads``.
     """
     use_system_allocator()
     if compressed:
@@ -253,23 +358,22 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
         body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     counts = RecordCounts()
     found: list[Measurement] = []
-    suspicious = _suspicious_lines(body, threads)
+    suspicious, nl = _suspicious_lines(body, threads)
     _one_by_one([bytes(body[a:b]) for a, b in suspicious], counts, found)
     good = _blank(body, suspicious)
 
+    def parse(piece: tuple[int, int]) -> _Piece:
+        first, last = piece
+        within = nl[np.searchsorted(nl, first) : np.searchsorted(nl, last)] - first
+        return _parse_piece(good, first, last, within)
+
+    ranges = _pieces(len(good), nl)
+    pieces = list(_pool().map(parse, ranges)) if threads and len(ranges) > 1 else [parse(r) for r in ranges]
     tables: list[pa.Table] = []
-    if len(good):
-        try:
-            tables.append(_classify(read_fields(good, threads), counts))
-        except pa.ArrowInvalid:
-            log.debug("Arrow refused part of the object; retrying in chunks of %d lines", CHUNK_LINES)
-            lines = [ln for ln in bytes(good).split(b"\n") if ln.strip()]
-            for first in range(0, len(lines), CHUNK_LINES):
-                chunk = lines[first : first + CHUNK_LINES]
-                try:
-                    tables.append(_classify(read_fields(b"\n".join(chunk) + b"\n", threads), counts))
-                except pa.ArrowInvalid:
-                    _one_by_one(chunk, counts, found)
+    for piece in pieces:
+        tables += piece.tables
+        counts = counts.merge(piece.counts)
+        found += piece.found
     if found:
         tables.append(_measurements_table(found))
     if not tables:
