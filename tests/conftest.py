@@ -108,3 +108,57 @@ def s3_server(tmp_path_factory):
     server.up()
     yield server
     server.down()
+
+
+@pytest.fixture(scope="session")
+def staged(s3_server, tmp_path_factory):
+    """Six small objects staged in their own bucket (27 lines each), with the reference of all of them."""
+    from aqbench.cli import main
+    from aqbench.storage import open_store
+    from aqbench.storage.stage import stage
+
+    root = tmp_path_factory.mktemp("engines")
+    data = root / "data"
+    data.mkdir()
+    for i in range(6):
+        lines = [
+            line(value=i + h / 7, utc=f"2018-01-0{1 + i % 3}T{h:02d}:00:00.000Z", city=["Kraków", None][h % 2])
+            for h in range(24)
+        ]
+        lines += ["{broken", line(value=-999), line(unit="ppm", parameter="co", value=0.3 + i)]
+        (data / f"df{i:05d}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = open_store("s3-local", "engines-test", {"state_dir": s3_server.state_dir})
+    manifest = stage([data], store, "openaq/", progress=False)
+    manifest.write(root / "manifest.json")
+    assert main(["aggregate", str(data), "--out", str(root / "reference.csv")]) == 0
+    store_args = ["--storage", "s3-local", "--bucket", "engines-test", "--state", str(s3_server.state_dir)]
+    return root, [*store_args, "--lithops-tmp", str(root / "lithops-tmp")]
+
+
+STAGED_RECORDS = 6 * 27
+
+
+def run_engine(staged, engine: str, experiment: str, grid: dict, *extra: str) -> tuple[int, Path]:
+    """``aqbench run-<engine>`` on the staged objects, one repetition; (exit code, output folder)."""
+    from aqbench.cli import main
+
+    root, store_args = staged
+    out = root / f"{engine}-{experiment}"
+    argv = [f"run-{engine}", "--experiment", experiment, "--grid", json.dumps(grid), "--repetitions", "1"]
+    argv += ["--manifest", str(root / "manifest.json"), "--reference", str(root / "reference.csv")]
+    argv += ["--out", str(out), *store_args, *extra]
+    if engine == "lithops":
+        argv += ["--lithops-home", str(root / "lithops-home")]
+    return main(argv), out
+
+
+def runs_of(out: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(out / "runs.parquet").to_pylist()
+
+
+def calls_of(out: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(out / "calls.parquet").to_pylist()

@@ -390,6 +390,7 @@ def _cmd_run_lithops(args: argparse.Namespace) -> int:
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
     from aqbench.engines import lambda_emulation
     from aqbench.engines.experiment import References, expand, run_experiment
+    from aqbench.engines.faults import Faults
     from aqbench.engines.lithops_engine import run_once
     from aqbench.storage.stage import Manifest
 
@@ -398,6 +399,7 @@ def _cmd_run_lithops(args: argparse.Namespace) -> int:
     grid = json.loads(args.grid)
     backend = json.loads(args.backend)
     configs = expand(args.experiment, grid, args.repetitions)
+    faults = Faults.from_json(args.faults)
     emulation_ok, why = lambda_emulation.available()
     out = Path(args.out)
     results = run_experiment(
@@ -412,6 +414,8 @@ def _cmd_run_lithops(args: argparse.Namespace) -> int:
             emulate=args.emulate,
             concurrency=args.concurrency,
             scratch_prefix=args.scratch_prefix,
+            retries=args.retries,
+            faults=faults,
         ),
         manifest,
         References(Path(args.reference), manifest, store),
@@ -423,6 +427,8 @@ def _cmd_run_lithops(args: argparse.Namespace) -> int:
             "lambda_emulation_requested": args.emulate,
             "lambda_emulation_available": emulation_ok,
             "lambda_emulation_why_not": why,
+            "retries": args.retries,
+            "faults_injected": faults.active(),
         },
     )
     print(
@@ -465,12 +471,19 @@ def _add_run_lithops(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--concurrency", type=int, default=0, help="parallel calls (0: as many as fit the cores)")
     p.add_argument("--lithops-home", default="results/default/lithops-home", help="Lithops' home folder")
     p.add_argument("--scratch-prefix", default="runs/", help="key prefix for intermediate partials")
+    _reliability_options(p)
     p.set_defaults(func=_cmd_run_lithops)
+
+
+def _reliability_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--retries", type=int, default=2, help="times a failed call or task is resubmitted")
+    p.add_argument("--faults", default="", help='JSON: faults to inject, e.g. {"map_error_fraction": 0.2}')
 
 
 def _cmd_run_dask(args: argparse.Namespace) -> int:
     from aqbench.engines.dask_engine import run_once
     from aqbench.engines.experiment import References, expand, run_experiment
+    from aqbench.engines.faults import Faults
     from aqbench.storage.stage import Manifest
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
@@ -487,12 +500,19 @@ def _cmd_run_dask(args: argparse.Namespace) -> int:
     )
     manifest = Manifest.read(args.manifest)
     configs = expand(args.experiment, json.loads(args.grid), args.repetitions)
+    faults = Faults.from_json(args.faults)
     results = run_experiment(
         "dask",
         args.experiment,
         configs,
         lambda cfg, keys: run_once(
-            cfg, keys=keys, store=store, store_spec=spec, scheduler_address=args.scheduler_address or None
+            cfg,
+            keys=keys,
+            store=store,
+            store_spec=spec,
+            scheduler_address=args.scheduler_address or None,
+            retries=args.retries,
+            faults=faults,
         ),
         manifest,
         References(Path(args.reference), manifest, store),
@@ -501,6 +521,8 @@ def _cmd_run_dask(args: argparse.Namespace) -> int:
             "engine": "dask",
             "scheduler_address": "set" if args.scheduler_address else "LocalCluster",
             "storage": args.storage,
+            "retries": args.retries,
+            "faults_injected": faults.active(),
         },
     )
     print(json.dumps({"runs": len(results), "ok": sum(r.status == "ok" for r in results)}), flush=True)
@@ -523,6 +545,7 @@ def _add_run_dask(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", required=True, help="reference aggregate CSV of all staged objects")
     p.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
     p.add_argument("--scheduler-address", default="", help="an existing cluster (default: a LocalCluster)")
+    _reliability_options(p)
     p.set_defaults(func=_cmd_run_dask)
 
 

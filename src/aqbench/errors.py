@@ -23,3 +23,9 @@ class VerificationError(AqbenchError):
     """An engine's result differs from the independent reference: the run must not count."""
 
     exit_code = 4
+
+
+class RunFailed(AqbenchError):
+    """Calls or tasks of a run failed past their retries: the message names them."""
+
+    exit_code = 5

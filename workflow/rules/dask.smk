@@ -14,6 +14,8 @@ rule dask_experiment:
         grid=lambda w: as_shell_json(DASK_EXPERIMENTS[w.experiment]["grid"]),
         repetitions=lambda w: DASK_EXPERIMENTS[w.experiment].get("repetitions", DASK["repetitions"]),
         scheduler=shlex.quote(DASK["scheduler_address"]),
+        retries=DASK["retries"],
+        faults=as_shell_json(config["faults"]),
         out=lambda w: f"{RESULTS}/dask/{w.experiment}",
     wildcard_constraints:
         experiment="|".join(DASK_EXPERIMENTS) or "none",
@@ -27,4 +29,5 @@ rule dask_experiment:
     shell:
         "aqbench run-dask --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
-        " --out {params.out} {params.store} --scheduler-address {params.scheduler} > {log} 2>&1"
+        " --out {params.out} {params.store} --scheduler-address {params.scheduler}"
+        " --retries {params.retries} --faults {params.faults} > {log} 2>&1"

@@ -18,6 +18,8 @@ rule lithops_experiment:
         concurrency=LITHOPS["concurrency"],
         out=lambda w: f"{RESULTS}/lithops/{w.experiment}",
         home=f"{RESULTS}/lithops-home",
+        retries=LITHOPS["retries"],
+        faults=as_shell_json(config["faults"]),
     wildcard_constraints:
         experiment="|".join(LITHOPS_EXPERIMENTS) or "none",
     log:
@@ -31,4 +33,5 @@ rule lithops_experiment:
         "aqbench run-lithops --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
         " --out {params.out} {params.store} --backend {params.backend} {params.emulate}"
-        " --concurrency {params.concurrency} --lithops-home {params.home} > {log} 2>&1"
+        " --concurrency {params.concurrency} --lithops-home {params.home}"
+        " --retries {params.retries} --faults {params.faults} > {log} 2>&1"

@@ -6,12 +6,40 @@ comes back in their result next to Lithops' own per-call statistics.
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
 import time
 from typing import Any
 
 from aqbench.kernels import get_kernel
+
+
+class InjectedFault(Exception):
+    """A failure the profile's ``faults`` section asked for (reliability tests)."""
+
+
+def _inject(task: dict[str, Any], when: str) -> None:
+    """Fail this call as the task's fault says, on its first attempt only (a transient fault).
+
+    ``raise`` fails at the start; ``kill`` (SIGKILL) and ``oom`` (allocating past the
+    memory limit) strike mid-way, after the first object is read.
+    """
+    fault = task.get("fault")
+    if not fault or task.get("attempt", 0) > 0:
+        return
+    if fault == "raise" and when == "start":
+        raise InjectedFault(f"injected failure in {task['phase']} call {task['call']}")
+    if when != "mid-way":
+        return
+    if fault == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if fault == "oom":
+        if not task.get("emulate"):  # no limit to exceed: fail as Lambda would report it
+            raise MemoryError(f"injected: {task['phase']} call {task['call']} exceeded {task['memory_mb']} MB")
+        hog = bytearray((task["memory_mb"] + 64) << 20)
+        for i in range(0, len(hog), 4096):  # touch every page: resident, so the limit is crossed
+            hog[i] = 1
 
 
 class CallTimeout(Exception):
@@ -62,6 +90,12 @@ def _get_body(storage: Any, bucket: str, key: str) -> bytes | bytearray:
     return read_exactly(response["Body"], response.get("ContentLength"))
 
 
+def group_name(task: dict[str, Any]) -> str:
+    """The resource group of one attempt of one call (a retry gets a fresh one)."""
+    attempt = task.get("attempt", 0)
+    return f"{task['phase']}-{task['call']}" + (f"-a{attempt}" if attempt else "")
+
+
 def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
     started = time.time()
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -74,7 +108,7 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
     if task.get("emulate"):
         from aqbench.engines.lambda_emulation import enter
 
-        em = enter(task["memory_mb"], task["run"], f"{task['phase']}-{task['call']}")
+        em = enter(task["memory_mb"], task["run"], group_name(task))
         info["emulated"] = em.emulated
     if task.get("timeout_s"):
         signal.signal(signal.SIGALRM, _on_alarm)
@@ -106,6 +140,7 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
     """Map the task's objects; write one partial per reducer; report what was read and written."""
     info, started = _start(task, storage)
     kernel = get_kernel(task["kernel"])
+    _inject(task, "start")
     try:
         parts: list[list[bytes]] = [[] for _ in range(task["reducers"])]
         bytes_read = 0
@@ -115,6 +150,7 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
             for r, part in enumerate(kernel.map(body, key, task["reducers"], task.get("threads", True))):
                 parts[r].append(part)
             del body
+            _inject(task, "mid-way")
         written = []
         for r, group in enumerate(parts):
             data = group[0] if len(group) == 1 else kernel.reduce(group)

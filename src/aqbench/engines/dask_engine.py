@@ -24,6 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from aqbench.engines.faults import Faults, drain_events
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
 from aqbench.openaq import KEY_COLUMNS, RecordCounts
@@ -95,20 +96,33 @@ def _stream_rows(records: list[dict[str, Any]], cfg: RunConfig, run_id: str, inf
     return rows
 
 
-def _kernel_run(client: Any, cfg: RunConfig, keys: list[str], spec: str) -> tuple[bytes, dict[str, dict], int]:
+def _kernel_run(
+    client: Any, cfg: RunConfig, keys: list[str], spec: str, retries: int, during: Any
+) -> tuple[bytes, dict[str, dict], int]:
     from aqbench.engines import dask_tasks as t
 
     chunks = [keys[i : i + cfg.objects_per_call] for i in range(0, len(keys), cfg.objects_per_call)]
     maps = [
         client.submit(
-            t.map_task, spec, chunk, cfg.kernel, cfg.reducers, key=f"map-{uuid.uuid4().hex[:8]}-{i}", pure=False
+            t.map_task,
+            spec,
+            chunk,
+            cfg.kernel,
+            cfg.reducers,
+            key=f"map-{uuid.uuid4().hex[:8]}-{i}",
+            pure=False,
+            retries=retries,
         )
         for i, chunk in enumerate(chunks)
     ]
+    if during is not None:
+        during()
     reduces = []
     for r in range(cfg.reducers):
-        parts = [client.submit(t.partition, m, r, key=f"part-{m.key}-{r}") for m in maps]
-        reduces.append(client.submit(t.reduce_task, cfg.kernel, *parts, key=f"reduce-{uuid.uuid4().hex[:8]}-{r}"))
+        parts = [client.submit(t.partition, m, r, key=f"part-{m.key}-{r}", retries=retries) for m in maps]
+        reduces.append(
+            client.submit(t.reduce_task, cfg.kernel, *parts, key=f"reduce-{uuid.uuid4().hex[:8]}-{r}", retries=retries)
+        )
     results = client.gather(reduces)
     infos = {m.key: info for m, (_, info) in zip(maps, client.gather(maps), strict=True)}
     from aqbench.kernels import get_kernel
@@ -163,8 +177,17 @@ def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> 
 
 
 def run_once(
-    cfg: RunConfig, *, keys: list[str], store: Any, store_spec: tuple[str, str, dict], scheduler_address: str | None
+    cfg: RunConfig,
+    *,
+    keys: list[str],
+    store: Any,
+    store_spec: tuple[str, str, dict],
+    scheduler_address: str | None,
+    retries: int = 0,
+    faults: Faults | None = None,
 ) -> tuple[RunResult, bytes | None]:
+    """One Dask run. A task that fails or loses its worker is retried by Dask up to ``retries``
+    times (a lost worker's tasks are recomputed elsewhere); past that, the run fails naming it."""
     from distributed import get_task_stream
 
     run_id = f"{cfg.label()}-{uuid.uuid4().hex[:6]}"
@@ -179,11 +202,18 @@ def run_once(
                 merged, run.bytes = _idiomatic_run(client, cfg, keys, store)
                 infos: dict[str, dict] = {}
             else:
-                merged, infos, run.bytes = _kernel_run(client, cfg, keys, spec)
+                during = (faults or Faults()).during_dask(client) if cfg.repetition == 0 else None
+                try:
+                    merged, infos, run.bytes = _kernel_run(client, cfg, keys, spec, retries, during)
+                except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
+                    run.status, run.wall_s = "failed", time.perf_counter() - started
+                    run.note = f"a task failed after {retries} retries: {type(exc).__name__}: {exc}"[:500]
+                    return run, None
         run.wall_s = time.perf_counter() - started
         run.calls = _stream_rows(stream.data, cfg, run_id, infos)
         return run, merged
     finally:
+        run.note = "; ".join(n for n in (run.note, *drain_events()) if n)
         client.close()
         if cluster is not None:
             cluster.close()

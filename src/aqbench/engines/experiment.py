@@ -20,7 +20,7 @@ from tqdm import tqdm
 from aqbench.aggregates import read_csv
 from aqbench.atomic import atomic_path
 from aqbench.engines.runs import RunConfig, RunResult, check, environment, write_results
-from aqbench.errors import ConfigError
+from aqbench.errors import ConfigError, RunFailed
 from aqbench.inputs import FetchedObject
 from aqbench.kernels import get_kernel
 from aqbench.kernels.reference import aggregate_files
@@ -94,5 +94,11 @@ def run_experiment(
                 pq.write_table(table, tmp, compression="zstd")
         log.info("%s %s: %s in %.2f s (%s)", engine, result.run_id, result.status, result.wall_s, result.note)
         results.append(result)
+    failed = [r for r in results if r.status == "failed"]
+    if failed:  # a timeout is a data point; a failed call is not, and no partial result is kept
+        raise RunFailed(
+            f"{engine} {experiment}: {len(failed)} of {len(results)} runs failed: "
+            + " | ".join(f"{r.run_id}: {r.note}" for r in failed)
+        )
     write_results(out_dir, results, environment(env_extra))
     return results

@@ -9,6 +9,7 @@ home and temporary folders are the project's (set before Lithops is imported).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aqbench.engines import lambda_emulation
+from aqbench.engines.faults import Faults, drain_events
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.errors import ConfigError
 
@@ -172,6 +174,8 @@ def run_once(
     emulate: bool,
     concurrency: int,
     scratch_prefix: str,
+    retries: int = 0,
+    faults: Faults | None = None,
 ) -> tuple[RunResult, bytes | None]:
     """One Lithops run: maps, reducers, final merge. Returns the run and its merged partial (None if it failed)."""
     import lithops
@@ -200,43 +204,28 @@ def run_once(
     }
     map_tasks = [base | {"phase": "map", "call": i, "keys": chunk} for i, chunk in enumerate(chunks)]
     run = RunResult("lithops", cfg, run_id, "ok", 0.0, len(keys), 0, 0, emulating)
+    faults = faults or Faults()
+    for task in map_tasks:
+        task["fault"] = faults.map_fault(task["call"], len(map_tasks))
     started = time.perf_counter()
     fexec = lithops.FunctionExecutor(config=config)
+    phase = functools.partial(_run_phase, fexec, run=run, emulating=emulating, retries=retries, poll=poll)
     try:
-        futures = fexec.map(map_call, [{"task": t} for t in map_tasks])
-        _wait(fexec, futures, cfg.timeout_s + 120, poll)
-        maps = [_result(f) for f in futures]
-        run.calls += [
-            _call_row("map", f, r, t, run, _oom(run_id, "map", t, emulating, r))
-            for f, r, t in zip(futures, maps, map_tasks, strict=True)
-        ]
-        failed = [c for c in run.calls if c["status"] != "success"]
-        if failed:
-            run.status = "timeout" if all(c["status"] == "timeout" for c in failed) else "failed"
-            run.wall_s = time.perf_counter() - started
-            run.note = f"{len(failed)} of {len(map_tasks)} map calls: " + ", ".join(
-                sorted({c["status"] for c in failed})
-            )
+        during = faults.during_maps(store) if cfg.repetition == 0 else None
+        maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=during)
+        if not _phase_ok(run, maps, started):
             return run, None
         run.bytes = sum(r["bytes_read"] for r in maps)
         partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
         red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
-        rfutures = fexec.map(reduce_call, [{"task": t} for t in red_tasks])
-        _wait(fexec, rfutures, cfg.timeout_s + 120, poll)
-        reds = [_result(f) for f in rfutures]
-        rows = [
-            _call_row("reduce", f, r, t, run, _oom(run_id, "reduce", t, emulating, r))
-            for f, r, t in zip(rfutures, reds, red_tasks, strict=True)
-        ]
-        run.calls += rows
-        if any(c["status"] != "success" for c in rows):
-            run.status, run.wall_s = "failed", time.perf_counter() - started
-            run.note = "a reduce call failed"
+        reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + 120)
+        if not _phase_ok(run, reds, started):
             return run, None
         merged = kernel.reduce(store.get(r["outputs"][0][0]) for r in reds)
         run.wall_s = time.perf_counter() - started
         return run, merged
     finally:
+        run.note = "; ".join(n for n in (run.note, *drain_events()) if n)
         try:
             fexec.clean(clean_cloudobjects=True, clean_fn=True)
         except Exception as exc:  # cleaning is best effort; the run's outcome is already known
@@ -249,6 +238,68 @@ def _cores_per_call(backend: dict[str, Any], emulating: bool, memory_mb: int, co
     if emulating or backend.get("name", "localhost") != "localhost":
         return memory_mb / lambda_emulation.MB_PER_VCPU
     return (os.cpu_count() or 1) / max(1, concurrency)
+
+
+def _run_phase(
+    fexec: Any,
+    fn: Any,
+    tasks: list[dict[str, Any]],
+    phase: str,
+    seconds: float,
+    *,
+    run: RunResult,
+    emulating: bool,
+    retries: int,
+    poll: float | None,
+    during: Any = None,
+) -> list[Any]:
+    """Run one phase's calls; resubmit the failed ones up to ``retries`` times.
+
+    Every attempt leaves a row (status, attempt); a timeout is a data point, never retried.
+    Returns each call's last result: its result dict, or the exception that ended it.
+    """
+    results: dict[int, Any] = {}
+    pending = tasks
+    for attempt in range(retries + 1):
+        pending = [t | {"attempt": attempt} for t in pending]
+        futures = fexec.map(fn, [{"task": t} for t in pending])
+        if during is not None and attempt == 0:
+            during()
+        _wait(fexec, futures, seconds, poll)
+        retry = []
+        for future, task in zip(futures, pending, strict=True):
+            result = _result(future)
+            row = _call_row(phase, future, result, task, run, _oom(run.run_id, phase, task, emulating, result))
+            row.update(attempt=attempt, retries=attempt)
+            if not isinstance(result, dict):
+                row["error"] = f"{type(result).__name__}: {result}"[:300]
+            run.calls.append(row)
+            results[task["call"]] = result
+            if row["status"] not in ("success", "timeout"):
+                retry.append(task)
+        if not retry:
+            break
+        log.warning(
+            "%s: %d %s call(s) failed; attempt %d of %d", run.run_id, len(retry), phase, attempt + 2, retries + 1
+        )
+        pending = retry
+    return [results[t["call"]] for t in tasks]
+
+
+def _phase_ok(run: RunResult, results: list[Any], started: float) -> bool:
+    """False (and the run marked) if any call of the phase ended without a result."""
+    last = {(c["phase"], c["call"]): c for c in run.calls}  # the last attempt of each call
+    failed = [c for c in last.values() if c["status"] != "success"]
+    if not failed:
+        return True
+    run.wall_s = time.perf_counter() - started
+    run.status = "timeout" if all(c["status"] == "timeout" for c in failed) else "failed"
+    run.note = "; ".join(
+        f"{c['phase']} call {c['call']}: {c['status']} after {c['attempt'] + 1} attempt(s)"
+        + (f" ({c['error']})" if c.get("error") else "")
+        for c in sorted(failed, key=lambda c: (c["phase"], c["call"]))
+    )
+    return False
 
 
 def _wait(fexec: Any, futures: list[Any], seconds: float, poll_s: float | None) -> None:
@@ -266,15 +317,21 @@ def _result(future: Any) -> Any:
     if not any(getattr(future, state, True) for state in ("done", "ready", "success", "error")):
         return TimeoutError("the call never reported")
     try:
-        return future.result(throw_except=False)
+        result = future.result(throw_except=False)
     except Exception as exc:  # a call that died leaves no result; its row says so
         return exc
+    raised = getattr(future, "_exception", None)  # what the function raised, when it did
+    if isinstance(raised, tuple) and len(raised) > 1 and isinstance(raised[1], BaseException):
+        return raised[1]
+    return result
 
 
 def _oom(run_id: str, phase: str, task: dict, emulating: bool, result: Any) -> bool:
     if not emulating or isinstance(result, dict):
         return False
-    return lambda_emulation.was_oom_killed(run_id, f"{phase}-{task['call']}")
+    from aqbench.engines.calls import group_name
+
+    return lambda_emulation.was_oom_killed(run_id, group_name(task))
 
 
 def select_keys(keys: list[str], fraction: float) -> list[str]:

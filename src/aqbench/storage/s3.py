@@ -71,12 +71,15 @@ class S3Store:
         self.endpoint = endpoint
         self._credentials = credentials
         self.region = region
+        self.server: Any = None
 
     @classmethod
     def for_local_server(cls, server: Any, bucket: str) -> S3Store:
         endpoint = server.endpoint()
         creds = server.credentials()
-        return cls("s3-local", bucket, local_client(endpoint, *creds), endpoint, creds, "us-east-1")
+        store = cls("s3-local", bucket, local_client(endpoint, *creds), endpoint, creds, "us-east-1")
+        store.server = server  # reliability tests restart it mid-run
+        return store
 
     @classmethod
     def for_aws(cls, bucket: str, region: str) -> S3Store:

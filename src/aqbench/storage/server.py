@@ -116,8 +116,11 @@ class LocalS3Server:
             return False
 
     # -- lifecycle -----------------------------------------------------------------------
-    def up(self, timeout: float = 60.0) -> ServerInfo:
-        """Start the server unless a healthy one runs; wait until it serves S3 requests."""
+    def up(self, timeout: float = 60.0, ports: dict[str, int] | None = None) -> ServerInfo:
+        """Start the server unless a healthy one runs; wait until it serves S3 requests.
+
+        ``ports``: listen on these (a restart keeps its endpoint, so running clients recover).
+        """
         info = self.info()
         if info is not None and self.healthy(info):
             log.info("local S3 server already running at %s (pid %d)", info.endpoint, info.pid)
@@ -142,7 +145,7 @@ class LocalS3Server:
                 },
                 fh,
             )
-        ports = dict(zip(PORT_NAMES, _free_ports(len(PORT_NAMES)), strict=True))
+        ports = ports or dict(zip(PORT_NAMES, _free_ports(len(PORT_NAMES)), strict=True))
         cmd = [
             _weed(),
             "server",
@@ -200,6 +203,23 @@ class LocalS3Server:
         except Exception as exc:  # any failure means "not yet"
             log.debug("local S3 server not writable yet: %s", exc)
             return False
+
+    def crash_and_restart(self, timeout: float = 60.0) -> ServerInfo:
+        """Kill the server without warning and start it again on the same ports (fault injection)."""
+        info = self.info()
+        if info is None:
+            raise ConfigError("the local S3 server is not running: nothing to restart")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(info.pid, signal.SIGKILL)
+        while not _is_zombie(info.pid):
+            try:
+                os.kill(info.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.info_file.unlink(missing_ok=True)
+        log.warning("fault injected: local S3 server killed; restarting it on the same ports")
+        return self.up(timeout, ports=info.ports)
 
     def down(self, timeout: float = 5.0) -> bool:
         """Stop the server (SIGTERM, then SIGKILL); True if one was running.
