@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,7 @@ def test_misspelt_config_key_is_refused(workdir):
         ("lithops: {backend: gcp_functions}", "backend"),
         ("storage: {bucket: 'Not A Bucket'}", "bucket"),
         ("data: {source: s3://elsewhere}", "source"),
+        ("dask: {scheduler_address: 'tcp://127.0.0.1:9'}", "scheduler_address"),
     ],
 )
 def test_bad_configuration_is_refused_before_any_work(workdir, setting, named):
@@ -79,11 +82,36 @@ def test_bad_configuration_is_refused_before_any_work(workdir, setting, named):
     assert not (workdir / "results" / "bad").exists()
 
 
+def _interrupt_mid_experiment(workdir: Path, results: Path) -> None:
+    """Start the tiny workflow and press Ctrl-C (SIGINT to its process group) during a Lithops experiment."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    cmd = [str(BIN / "snakemake"), "--cores", "2", "--configfile", "workflow/config/tiny.yaml"]
+    with open(workdir / "interrupted.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        experiment_logs = results / "logs" / "lithops_experiment"
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            started = [p for p in experiment_logs.glob("*.log") if "lithops" in p.read_text(errors="replace")]
+            if started:
+                time.sleep(2)  # well inside the experiment: calls are running
+                break
+            time.sleep(0.5)
+        assert proc.poll() is None, "the workflow ended before an experiment could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) != 0
+
+
 @pytest.mark.slow
 def test_tiny_profile_end_to_end(workdir):
+    results = workdir / "results" / "tiny"
+    # interrupted mid-experiment, then started again with the same command: it resumes and completes
+    _interrupt_mid_experiment(workdir, results)
+    for runs in (results / "lithops").glob("*/runs.parquet"):  # nothing half-written is left as done
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(runs).num_rows > 0
     run = _snakemake("--configfile", "workflow/config/tiny.yaml", cwd=workdir)
     assert run.returncode == 0, run.stderr[-3000:]
-    results = workdir / "results" / "tiny"
     summary = json.loads((results / "reference" / "summary.json").read_text())
     assert summary["records_read"] == summary["records_valid"] + summary["records_rejected"] > 0
     assert read_csv(results / "reference" / "aggregates.csv").num_rows == summary["groups"]

@@ -186,6 +186,30 @@ def _cmd_storage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_preflight(args: argparse.Namespace) -> int:
+    from aqbench import preflight
+
+    # the s3-local server is started after the preflight; only the other kinds open a store here
+    store = store_from_args(args) if args.storage == "aws" else None
+    checked = preflight.run(store, args.scheduler_address, json.loads(args.backend))
+    print(json.dumps({"ok": True, "checked": checked}), flush=True)
+    return 0
+
+
+def _add_preflight(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "preflight",
+        help="check the profile's endpoints before any work: bucket, local server, Dask scheduler",
+        description="Exits 2 with one line naming the setting when a bucket is missing or unreadable, "
+        "the local S3 server is down, or the Dask scheduler does not answer.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=[_store_options()],
+    )
+    p.add_argument("--scheduler-address", default="", help="the profile's dask.scheduler_address")
+    p.add_argument("--backend", default='{"name": "localhost"}', help="JSON: the Lithops compute backend")
+    p.set_defaults(func=_cmd_preflight)
+
+
 def _add_storage(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "storage",
@@ -682,6 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_import_legacy,
         _add_fetch_openaq,
         _add_storage,
+        _add_preflight,
         _add_stage,
         _add_verify,
         _add_run_lithops,

@@ -1,5 +1,5 @@
 # The local S3 server of the s3-local profile: up before any job, down at the end,
-# on success or on error. Other storage kinds need no server.
+# on success or on error. Other storage kinds need no server. Before it: the preflight checks.
 
 
 def _storage(action):
@@ -7,7 +7,21 @@ def _storage(action):
         shell(f"mkdir -p {LOGS} && aqbench storage {action} --state {S3_STATE} >> {LOGS}/storage.log 2>&1")
 
 
+def _preflight():
+    """Endpoints and bucket checked before any job or server start (the schema checked the settings)."""
+    import subprocess
+
+    from snakemake.exceptions import WorkflowError
+
+    cmd = ["aqbench", "preflight", *shlex.split(STORE_ARGS), "--scheduler-address", DASK["scheduler_address"]]
+    done = subprocess.run([*cmd, "--backend", json.dumps(lithops_backend())], capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise WorkflowError(lines[-1] if lines else f"preflight failed ({done.returncode})")
+
+
 onstart:
+    _preflight()
     _storage("up")
 
 
