@@ -23,7 +23,11 @@ def test_lithops_runs_are_verified_and_recorded(staged, capsys):
     assert code == 0
     runs = runs_of(out)
     assert len(runs) == 8 and {r["status"] for r in runs} == {"ok"}
-    assert all(r["records_read"] == STAGED_RECORDS for r in runs)
+    for r in runs:  # reconciled: read = valid + rejected by reason = the manifest's count
+        reasons = json.loads(r["rejected_by_reason"])
+        assert r["records_read"] == r["records_staged"] == STAGED_RECORDS
+        assert r["records_valid"] + sum(reasons.values()) == r["records_read"]
+        assert reasons == {"invalid_json": 6, "value_negative": 6}
     calls = calls_of(out)
     maps = [c for c in calls if c["phase"] == "map" and c["objects_per_call"] == 1]
     assert maps and all(c["bytes_read"] > 0 and c["duration_s"] > 0 and c["t_start"] >= c["t_submit"] for c in maps)

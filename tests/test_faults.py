@@ -25,6 +25,21 @@ def test_raising_calls_spread_evenly_and_unknown_switch_is_named():
         Faults.from_json('{"map_error_fraction": 2}')
 
 
+def test_a_run_that_lost_records_fails_even_with_equal_aggregates():
+    """Reconciliation: equal aggregates are not enough, every staged line must be accounted for."""
+    from aqbench.aggregates import SCHEMA
+    from aqbench.engines.runs import check
+    from aqbench.errors import VerificationError
+    from aqbench.openaq import RecordCounts
+
+    table = SCHEMA.empty_table()
+    counts = RecordCounts(records_valid=10)
+    counts.reject("invalid_json", 2)
+    check("lithops", "r1", table, table, counts, records_staged=12)
+    with pytest.raises(VerificationError, match="read 12 records but the staged objects hold 13: 1 lost"):
+        check("lithops", "r1", table, table, counts, records_staged=13)
+
+
 def _ok_after_retries(out, statuses: set[str]) -> list[dict]:
     (run,) = runs_of(out)
     assert run["status"] == "ok" and run["records_read"] == STAGED_RECORDS  # verified against the reference

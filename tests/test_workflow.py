@@ -83,7 +83,10 @@ def test_bad_configuration_is_refused_before_any_work(workdir, setting, named):
 
 
 def _interrupt_mid_experiment(workdir: Path, results: Path) -> None:
-    """Start the tiny workflow and press Ctrl-C (SIGINT to its process group) during a Lithops experiment."""
+    """Start the tiny workflow and kill it hard (SIGKILL to Snakemake and its jobs) during a Lithops experiment.
+
+    The harshest interruption (a power loss, the OOM killer): nothing gets to clean up.
+    """
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
     cmd = [str(BIN / "snakemake"), "--cores", "2", "--configfile", "workflow/config/tiny.yaml"]
     with open(workdir / "interrupted.log", "w") as log:
@@ -97,19 +100,22 @@ def _interrupt_mid_experiment(workdir: Path, results: Path) -> None:
                 break
             time.sleep(0.5)
         assert proc.poll() is None, "the workflow ended before an experiment could be interrupted"
-        os.killpg(proc.pid, signal.SIGINT)
-        assert proc.wait(timeout=120) != 0
+        os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=120) == -signal.SIGKILL
 
 
 @pytest.mark.slow
 def test_tiny_profile_end_to_end(workdir):
     results = workdir / "results" / "tiny"
-    # interrupted mid-experiment, then started again with the same command: it resumes and completes
+    # killed mid-experiment, then started again (after the --unlock Snakemake asks for): it resumes
     _interrupt_mid_experiment(workdir, results)
     for runs in (results / "lithops").glob("*/runs.parquet"):  # nothing half-written is left as done
         import pyarrow.parquet as pq
 
         assert pq.read_table(runs).num_rows > 0
+    locked = _snakemake("--configfile", "workflow/config/tiny.yaml", cwd=workdir)
+    assert locked.returncode != 0 and "--unlock" in locked.stderr + locked.stdout
+    assert _snakemake("--configfile", "workflow/config/tiny.yaml", "--unlock", cwd=workdir).returncode == 0
     run = _snakemake("--configfile", "workflow/config/tiny.yaml", cwd=workdir)
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads((results / "reference" / "summary.json").read_text())

@@ -88,8 +88,9 @@ def run_experiment(
         if merged is not None:
             # the idiomatic Dask baseline hands back its result as an Arrow partial
             table, counts = get_kernel("arrow" if cfg.kernel == "idiomatic" else cfg.kernel).finalize(merged)
-            result.records_read = counts.records_read
-            check(engine, result.run_id, references.table(keys), table, counts, references.records(keys))
+            result.records_read, result.counts = counts.records_read, counts
+            result.records_staged = references.records(keys)
+            check(engine, result.run_id, references.table(keys), table, counts, result.records_staged)
             with atomic_path(out_dir / "aggregates" / f"{result.run_id}.parquet") as tmp:
                 pq.write_table(table, tmp, compression="zstd")
         log.info("%s %s: %s in %.2f s (%s)", engine, result.run_id, result.status, result.wall_s, result.note)

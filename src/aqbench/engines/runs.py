@@ -95,6 +95,9 @@ class RunResult:
     emulated: bool
     calls: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    counts: RecordCounts | None = None
+    """The lines' account (read = valid + rejected by reason), once the run is verified."""
+    records_staged: int = 0
 
     def row(self) -> dict[str, Any]:
         cfg = asdict(self.config)
@@ -107,9 +110,13 @@ class RunResult:
             "objects": self.objects,
             "bytes": self.bytes,
             "records_read": self.records_read,
+            "records_staged": self.records_staged,
+            "records_valid": self.counts.records_valid if self.counts else None,
+            "records_rejected": self.counts.records_rejected if self.counts else None,
+            "rejected_by_reason": json.dumps(self.counts.rejected_by_reason, sort_keys=True) if self.counts else None,
             "throughput_mb_s": self.bytes / 1e6 / self.wall_s if self.wall_s > 0 and self.status == "ok" else None,
-            "calls": sum(1 for c in self.calls if c.get("phase") == "map"),
-            "failed_calls": sum(1 for c in self.calls if c.get("status") != "success"),
+            "calls": len({c.get("call") for c in self.calls if c.get("phase") == "map"}),
+            "failed_attempts": sum(1 for c in self.calls if c.get("status") not in ("success", None)),
             "emulated": self.emulated,
             "note": self.note,
         }
