@@ -114,7 +114,7 @@ def _stream_rows(records: list[dict[str, Any]], cfg: RunConfig, run_id: str, inf
 
 
 def _kernel_run(
-    client: Any, cfg: RunConfig, keys: list[str], spec: str, retries: int, during: Any
+    client: Any, cfg: RunConfig, keys: list[str], spec: str, retries: int, kill_marker: str | None
 ) -> tuple[bytes, dict[str, dict], int]:
     from aqbench.engines import dask_tasks as t
 
@@ -126,14 +126,13 @@ def _kernel_run(
             chunk,
             cfg.kernel,
             cfg.reducers,
+            kill_marker if i == 0 else None,
             key=f"map-{uuid.uuid4().hex[:8]}-{i}",
             pure=False,
             retries=retries,
         )
         for i, chunk in enumerate(chunks)
     ]
-    if during is not None:
-        during()
     reduces = []
     for r in range(cfg.reducers):
         parts = [client.submit(t.partition, m, r, key=f"part-{m.key}-{r}", retries=retries) for m in maps]
@@ -220,9 +219,9 @@ def run_once(
                 merged, run.bytes = _idiomatic_run(client, cfg, keys, store)
                 infos: dict[str, dict] = {}
             else:
-                during = (faults or Faults()).during_dask(client) if cfg.repetition == 0 else None
+                marker = (faults or Faults()).dask_kill_marker(run_id) if cfg.repetition == 0 else None
                 try:
-                    merged, infos, run.bytes = _kernel_run(client, cfg, keys, spec, retries, during)
+                    merged, infos, run.bytes = _kernel_run(client, cfg, keys, spec, retries, marker)
                 except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
                     run.status, run.wall_s = "failed", time.perf_counter() - started
                     run.note = f"a task failed after {retries} retries: {type(exc).__name__}: {exc}"[:500]

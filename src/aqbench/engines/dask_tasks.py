@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import signal
 import time
 from typing import Any
 
@@ -24,8 +26,14 @@ def _rss_mb() -> float:
         return next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:")) / 1024
 
 
-def map_task(spec: str, keys: list[str], kernel: str, reducers: int) -> tuple[list[bytes], dict[str, Any]]:
-    """Map some objects with the kernel; return the reducers' partials and what the task did."""
+def map_task(
+    spec: str, keys: list[str], kernel: str, reducers: int, kill_marker: str | None = None
+) -> tuple[list[bytes], dict[str, Any]]:
+    """Map some objects with the kernel; return the reducers' partials and what the task did.
+
+    ``kill_marker`` (fault injection): unless that file exists, create it and SIGKILL this
+    worker process after the first object — a worker lost mid-task, once.
+    """
     started = time.time()
     k = get_kernel(kernel)
     parts: list[list[bytes]] = [[] for _ in range(reducers)]
@@ -36,6 +44,9 @@ def map_task(spec: str, keys: list[str], kernel: str, reducers: int) -> tuple[li
         # one task per worker thread: the cluster's own parallelism, so the kernel stays on one core
         for r, part in enumerate(k.map(body, key, reducers, threads=False)):
             parts[r].append(part)
+        if kill_marker and not os.path.exists(kill_marker):
+            open(kill_marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
     merged = [group[0] if len(group) == 1 else k.reduce(group) for group in parts]
     return merged, {
         "t_start": started,

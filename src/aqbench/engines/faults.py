@@ -27,7 +27,7 @@ def drain_events() -> list[str]:
     """What the injected faults did since the last call (for the run's note)."""
     with _events_lock:
         done, _events[:] = list(_events), []
-    return done
+    return done + _killed_workers()
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Faults:
     restart_storage: bool = False
     """Kill the local S3 server while the first run's maps are running, and start it again."""
     kill_dask_worker: bool = False
-    """Kill one Dask worker process while the first run's tasks are running."""
+    """Kill the Dask worker running the first run's first map task, mid-task (LocalCluster)."""
     delay_s: float = 0.5
     """How long after submission the storage or worker fault strikes."""
 
@@ -91,22 +91,40 @@ class Faults:
 
         return lambda: _after(self.delay_s, restart, "storage restart")
 
-    def during_dask(self, client: Any) -> Callable[[], None] | None:
-        """What to do once the first run's tasks are submitted: kill one worker process."""
+    def dask_kill_marker(self, run_id: str) -> str | None:
+        """A path the first map task checks: absent, it creates it and kills its own worker mid-task.
+
+        The task itself pulls the trigger, so the worker dies while it runs (a timer in the
+        driver could fire after a short job ended); the marker makes it happen once, so Dask's
+        rescheduled attempt completes. Workers must share this host's /tmp (a LocalCluster).
+        """
         if not self.kill_dask_worker:
             return None
+        import tempfile
+        from pathlib import Path
 
-        def kill() -> None:
-            import os
-            import signal
+        marker = Path(tempfile.gettempdir()) / f"aqbench-kill-{run_id}"
+        marker.unlink(missing_ok=True)
+        _remember_marker(marker)
+        return str(marker)
 
-            pids = client.run(os.getpid)
-            address, pid = sorted(pids.items())[0]
-            log.warning("fault injected: killing Dask worker %s (pid %d)", address, pid)
-            os.kill(pid, signal.SIGKILL)
-            return f"worker {address} killed"
 
-        return lambda: _after(self.delay_s, kill, "worker kill")
+_markers: list[Any] = []
+
+
+def _remember_marker(marker: Any) -> None:
+    """After the run, a marker that exists means the worker was killed: say so in the note."""
+    _markers.append(marker)
+
+
+def _killed_workers() -> list[str]:
+    done = []
+    for marker in list(_markers):
+        if marker.exists():
+            done.append("fault injected: a Dask worker killed itself (SIGKILL) during map task 0")
+            marker.unlink(missing_ok=True)
+        _markers.remove(marker)
+    return done
 
 
 def _after(seconds: float, action: Callable[[], str], what: str) -> None:
