@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from aqbench import __version__
 from aqbench.errors import AqbenchError
@@ -408,29 +409,70 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_bench)
 
 
+def _run_engine_experiment(
+    args: argparse.Namespace, engine: str, store: Any, run_once: Callable[..., Any], env_extra: dict[str, Any]
+) -> int:
+    """The part of run-lithops and run-dask that is the same: grid, faults, verified runs, summary.
+
+    ``run_once(cfg, keys, faults)`` runs one configuration on the engine.
+    """
+    from aqbench.engines.experiment import References, expand, run_experiment
+    from aqbench.engines.faults import Faults
+    from aqbench.storage.stage import Manifest
+
+    manifest = Manifest.read(args.manifest)
+    configs = expand(args.experiment, json.loads(args.grid), args.repetitions)
+    faults = Faults.from_json(args.faults)
+    results = run_experiment(
+        engine,
+        args.experiment,
+        configs,
+        lambda cfg, keys: run_once(cfg, keys, faults),
+        manifest,
+        References(Path(args.reference), manifest, store),
+        Path(args.out),
+        {
+            "engine": engine,
+            "storage": args.storage,
+            **env_extra,
+            "retries": args.retries,
+            "faults_injected": faults.active(),
+        },
+    )
+    summary = {"runs": len(results)} | {s: sum(r.status == s for r in results) for s in ("ok", "timeout", "failed")}
+    print(json.dumps(summary), flush=True)
+    return 0
+
+
+def _experiment_options() -> argparse.ArgumentParser:
+    """The options run-lithops and run-dask share."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--experiment", required=True, help="name of the experiment")
+    p.add_argument("--grid", required=True, help='JSON: settings of the runs, e.g. {"memory_mb": [1024, 2048]}')
+    p.add_argument("--repetitions", type=int, default=3, help="runs of each configuration (interleaved)")
+    p.add_argument("--manifest", required=True, help="the staging manifest")
+    p.add_argument("--reference", required=True, help="reference aggregate CSV of all staged objects")
+    p.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
+    p.add_argument("--retries", type=int, default=2, help="times a failed call or task is resubmitted")
+    p.add_argument("--faults", default="", help='JSON: faults to inject, e.g. {"map_error_fraction": 0.2}')
+    return p
+
+
 def _cmd_run_lithops(args: argparse.Namespace) -> int:
     from aqbench.engines.lithops_engine import prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
     from aqbench.engines import lambda_emulation
-    from aqbench.engines.experiment import References, expand, run_experiment
-    from aqbench.engines.faults import Faults
     from aqbench.engines.lithops_engine import run_once
-    from aqbench.storage.stage import Manifest
 
     store = store_from_args(args)
-    manifest = Manifest.read(args.manifest)
-    grid = json.loads(args.grid)
     backend = json.loads(args.backend)
-    configs = expand(args.experiment, grid, args.repetitions)
-    faults = Faults.from_json(args.faults)
     emulation_ok, why = lambda_emulation.available()
-    out = Path(args.out)
-    results = run_experiment(
+    return _run_engine_experiment(
+        args,
         "lithops",
-        args.experiment,
-        configs,
-        lambda cfg, keys: run_once(
+        store,
+        lambda cfg, keys, faults: run_once(
             cfg,
             keys=keys,
             store=store,
@@ -441,32 +483,13 @@ def _cmd_run_lithops(args: argparse.Namespace) -> int:
             retries=args.retries,
             faults=faults,
         ),
-        manifest,
-        References(Path(args.reference), manifest, store),
-        out,
         {
-            "engine": "lithops",
             "backend": backend.get("name", "localhost"),
-            "storage": args.storage,
             "lambda_emulation_requested": args.emulate,
             "lambda_emulation_available": emulation_ok,
             "lambda_emulation_why_not": why,
-            "retries": args.retries,
-            "faults_injected": faults.active(),
         },
     )
-    print(
-        json.dumps(
-            {
-                "runs": len(results),
-                "ok": sum(r.status == "ok" for r in results),
-                "timeout": sum(r.status == "timeout" for r in results),
-                "failed": sum(r.status == "failed" for r in results),
-            }
-        ),
-        flush=True,
-    )
-    return 0
 
 
 def _add_run_lithops(sub: argparse._SubParsersAction) -> None:
@@ -477,14 +500,8 @@ def _add_run_lithops(sub: argparse._SubParsersAction) -> None:
         "count reconciled with the manifest; one tidy row per call goes to calls.parquet, one per run "
         "to runs.parquet.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        parents=[_store_options()],
+        parents=[_store_options(), _experiment_options()],
     )
-    p.add_argument("--experiment", required=True, help="name of the experiment")
-    p.add_argument("--grid", required=True, help='JSON: {"memory_mb": [1024, 2048], "kernel": "arrow", ...}')
-    p.add_argument("--repetitions", type=int, default=3, help="runs of each configuration (interleaved)")
-    p.add_argument("--manifest", required=True, help="the staging manifest")
-    p.add_argument("--reference", required=True, help="reference aggregate CSV of all staged objects")
-    p.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
     p.add_argument("--backend", default='{"name": "localhost"}', help="JSON: the Lithops compute backend")
     p.add_argument(
         "--emulate",
@@ -495,20 +512,11 @@ def _add_run_lithops(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--concurrency", type=int, default=0, help="parallel calls (0: as many as fit the cores)")
     p.add_argument("--lithops-home", default="results/default/lithops-home", help="Lithops' home folder")
     p.add_argument("--scratch-prefix", default="runs/", help="key prefix for intermediate partials")
-    _reliability_options(p)
     p.set_defaults(func=_cmd_run_lithops)
-
-
-def _reliability_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--retries", type=int, default=2, help="times a failed call or task is resubmitted")
-    p.add_argument("--faults", default="", help='JSON: faults to inject, e.g. {"map_error_fraction": 0.2}')
 
 
 def _cmd_run_dask(args: argparse.Namespace) -> int:
     from aqbench.engines.dask_engine import run_once
-    from aqbench.engines.experiment import References, expand, run_experiment
-    from aqbench.engines.faults import Faults
-    from aqbench.storage.stage import Manifest
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
 
@@ -522,14 +530,11 @@ def _cmd_run_dask(args: argparse.Namespace) -> int:
             "region": args.region,
         },
     )
-    manifest = Manifest.read(args.manifest)
-    configs = expand(args.experiment, json.loads(args.grid), args.repetitions)
-    faults = Faults.from_json(args.faults)
-    results = run_experiment(
+    return _run_engine_experiment(
+        args,
         "dask",
-        args.experiment,
-        configs,
-        lambda cfg, keys: run_once(
+        store,
+        lambda cfg, keys, faults: run_once(
             cfg,
             keys=keys,
             store=store,
@@ -538,19 +543,8 @@ def _cmd_run_dask(args: argparse.Namespace) -> int:
             retries=args.retries,
             faults=faults,
         ),
-        manifest,
-        References(Path(args.reference), manifest, store),
-        Path(args.out),
-        {
-            "engine": "dask",
-            "scheduler_address": "set" if args.scheduler_address else "LocalCluster",
-            "storage": args.storage,
-            "retries": args.retries,
-            "faults_injected": faults.active(),
-        },
+        {"scheduler_address": "set" if args.scheduler_address else "LocalCluster"},
     )
-    print(json.dumps({"runs": len(results), "ok": sum(r.status == "ok" for r in results)}), flush=True)
-    return 0
 
 
 def _add_run_dask(sub: argparse._SubParsersAction) -> None:
@@ -560,16 +554,9 @@ def _add_run_dask(sub: argparse._SubParsersAction) -> None:
         description="kernel 'arrow'/'seed' runs the shared kernel as Dask tasks; kernel 'idiomatic' is "
         "dask.bag + dataframe groupby. Every run is verified like the Lithops runs.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        parents=[_store_options()],
+        parents=[_store_options(), _experiment_options()],
     )
-    p.add_argument("--experiment", required=True, help="name of the experiment")
-    p.add_argument("--grid", required=True, help='JSON: {"kernel": ["arrow", "idiomatic"], "workers": 2, ...}')
-    p.add_argument("--repetitions", type=int, default=3, help="runs of each configuration (interleaved)")
-    p.add_argument("--manifest", required=True, help="the staging manifest")
-    p.add_argument("--reference", required=True, help="reference aggregate CSV of all staged objects")
-    p.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
     p.add_argument("--scheduler-address", default="", help="an existing cluster (default: a LocalCluster)")
-    _reliability_options(p)
     p.set_defaults(func=_cmd_run_dask)
 
 

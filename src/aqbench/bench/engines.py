@@ -27,13 +27,6 @@ def _noop(x: int) -> int:
     return x
 
 
-def _cleaned(body: bytes | bytearray) -> bytes:
-    """The object without the lines a bare parse cannot survive (not timed)."""
-    from aqbench.openaq import Measurement, parse_line
-
-    return b"".join(ln + b"\n" for ln in bytes(body).splitlines() if isinstance(parse_line(ln), Measurement))
-
-
 def run(
     size: str = "",
     repeats: int = 3,
@@ -45,7 +38,7 @@ def run(
 ) -> dict[str, float]:
     import lithops
 
-    from aqbench.bench.kernels import _bare
+    from aqbench.bench.kernels import _bare, cleaned
     from aqbench.engines import dask_engine, lithops_engine
 
     assert store is not None and keys
@@ -56,23 +49,23 @@ def run(
     per_call = math.ceil(len(keys) / cores)
 
     for rep in range(repeats):
-        cleaned = {}
+        clean = {}
         for key in keys:  # the limit: only the parse is timed, not the removal of malformed lines
-            cleaned[key] = _cleaned(store.get(key))
+            clean[key] = cleaned(store.get(key))
             start = time.perf_counter()
-            _bare(cleaned[key])
+            _bare(clean[key])
             limit_times.append(time.perf_counter() - start)
 
-        def read_and_parse(share: list[str], cleaned: dict[str, bytes] = cleaned) -> None:
+        def read_and_parse(share: list[str], clean: dict[str, bytes] = clean) -> None:
             for key in share:  # the read is timed with the parse; the bare parse reads the cleaned copy
                 store.get(key)
-                _bare(cleaned[key], threads=False)
+                _bare(clean[key], threads=False)
 
         start = time.perf_counter()
         with ThreadPoolExecutor(cores) as pool:
             list(pool.map(read_and_parse, [keys[i::cores] for i in range(cores)]))
         read_times.append(time.perf_counter() - start)
-        del cleaned
+        del clean
         lith, _ = lithops_engine.run_once(
             RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0, rep),
             keys=keys,

@@ -105,16 +105,11 @@ class Faults:
 
         marker = Path(tempfile.gettempdir()) / f"aqbench-kill-{run_id}"
         marker.unlink(missing_ok=True)
-        _remember_marker(marker)
+        _markers.append(marker)  # after the run, an existing marker means the worker was killed
         return str(marker)
 
 
 _markers: list[Any] = []
-
-
-def _remember_marker(marker: Any) -> None:
-    """After the run, a marker that exists means the worker was killed: say so in the note."""
-    _markers.append(marker)
 
 
 def _killed_workers() -> list[str]:
