@@ -17,31 +17,31 @@ import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from aqbench.engines.runs import RunConfig
+from aqbench.storage import StoreSpec
 
 
 def _noop(x: int) -> int:
     return x
 
 
-def run(
-    size: str = "",
-    repeats: int = 3,
-    fan_in: int = 0,
-    *,
-    store: Any = None,
-    keys: list[str] | None = None,
-    backend: dict[str, Any] | None = None,
-) -> dict[str, float]:
+def run(spec: StoreSpec, keys: list[str], repeats: int = 3, backend: dict[str, Any] | None = None) -> dict[str, float]:
+    """Median MB/s of each engine on ``keys``, beside the limit and the read+parse ceiling of the same run."""
     import lithops
 
     from aqbench.bench.kernels import _bare, cleaned
-    from aqbench.engines import dask_engine, lithops_engine
+    from aqbench.engines import lithops_engine
+    from aqbench.engines.dask_engine import DaskEngine
+    from aqbench.engines.experiment import run_one
+    from aqbench.engines.faults import Faults
+    from aqbench.engines.lithops_engine import LithopsEngine
 
-    assert store is not None and keys
+    store = spec.open()
+    backend = backend or {"name": "localhost"}
+    lithops_best = LithopsEngine(store, backend, emulate=False, concurrency=2, scratch_prefix="bench/")
+    dask = DaskEngine(spec)
     total = sum(o.size for k in keys if (o := store.head(k)) is not None)
     limit_times, read_times = [], []
     results: dict[str, list[float]] = {"lithops": [], "dask_kernel": [], "dask_idiomatic": []}
@@ -66,25 +66,10 @@ def run(
             list(pool.map(read_and_parse, [keys[i::cores] for i in range(cores)]))
         read_times.append(time.perf_counter() - start)
         del clean
-        lith, _ = lithops_engine.run_once(
-            RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0, rep),
-            keys=keys,
-            store=store,
-            backend=backend or {"name": "localhost"},
-            emulate=False,
-            concurrency=2,
-            scratch_prefix="bench/",
-        )
+        lith, _ = run_one(lithops_best, RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0, rep), keys, Faults())
         results["lithops"].append(lith.wall_s)
-        spec = (store.kind, store.bucket, getattr(store, "_spec", {}))
         for kernel, name in (("arrow", "dask_kernel"), ("idiomatic", "dask_idiomatic")):
-            run_, _ = dask_engine.run_once(
-                RunConfig("bench", kernel, 4096, 2, 1, 1.0, 2, rep),
-                keys=keys,
-                store=store,
-                store_spec=spec,
-                scheduler_address=None,
-            )
+            run_, _ = run_one(dask, RunConfig("bench", kernel, 4096, 2, 1, 1.0, 2, rep), keys, Faults())
             results[name].append(run_.wall_s)
     limit_s = sum(limit_times) / repeats
     out: dict[str, float] = {
@@ -97,9 +82,7 @@ def run(
         out[f"{name}_vs_limit"] = out[f"{name}_mb_s"] / out["limit_mb_s"]
         out[f"{name}_vs_read_parse"] = out[f"{name}_mb_s"] / out["read_parse_mb_s"]
     fexec = lithops.FunctionExecutor(
-        config=lithops_engine.lithops_config(
-            backend or {"name": "localhost"}, store.lithops_storage_config(), 1024, 60, 2
-        )
+        config=lithops_engine.lithops_config(backend, store.lithops_storage_config(), 1024, 60, 2)
     )
     t0 = time.perf_counter()
     fexec.get_result(fexec.map(_noop, list(range(20))))
@@ -124,11 +107,3 @@ def report(r: dict[str, float]) -> str:
             f"{r['lithops_seconds_per_noop_call']:.2f} s per call",
         ]
     )
-
-
-def bench_from_cli(manifest: Path, store: Any, spec: dict[str, Any], repeats: int) -> dict[str, float]:
-    from aqbench.storage.stage import Manifest
-
-    store._spec = spec
-    keys = [o.key for o in Manifest.read(manifest).objects]
-    return run(repeats=repeats, store=store, keys=keys)

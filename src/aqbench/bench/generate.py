@@ -13,8 +13,8 @@ from aqbench.synth.generate import Generator, plan_dataset
 TARGET_MB_S = 50.0
 
 
-def run(size: str = "250MB", repeats: int = 3, fan_in: int = 0) -> dict[str, float]:
-    """Median MB/s of generating ``size`` in one process, and of writing the same bytes raw (fan_in unused)."""
+def run(size: str = "250MB", repeats: int = 3) -> dict[str, float]:
+    """Median MB/s of generating ``size`` in one process, and of writing the same bytes raw."""
     plan = plan_dataset(size, seed=1)
     gen_rates, write_rates = [], []
     with tempfile.TemporaryDirectory(prefix="aqbench-bench-") as tmp:

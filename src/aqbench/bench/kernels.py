@@ -97,9 +97,8 @@ else:
     parts = sorted(Path(path).glob("*.ipc"))
     out = kernel.reduce(p.read_bytes() for p in parts)
 seconds = time.perf_counter() - started
-# VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the parent's size
-hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(json.dumps({"seconds": seconds, "peak_rss_mb": hwm / 1024}))
+from aqbench.engines.procstat import peak_rss_mb  # VmHWM: ru_maxrss would report the parent's size
+print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
 """
 
 

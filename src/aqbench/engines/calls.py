@@ -12,6 +12,8 @@ import signal
 import time
 from typing import Any
 
+from aqbench.engines import procstat
+from aqbench.engines.work import map_objects
 from aqbench.kernels import get_kernel
 
 
@@ -60,14 +62,6 @@ def _timed_out(exc: BaseException) -> bool:
     return isinstance(exc, CallTimeout) or _expired
 
 
-def _peak_rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(ln.split()[1]) for ln in fh if ln.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _client_closes_connections(storage: Any) -> None:
     """See aqbench.storage.s3: with keep-alive servers, forked workers mixed responses."""
     client = storage.get_client()
@@ -97,6 +91,7 @@ def group_name(task: dict[str, Any]) -> str:
 
 
 def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
+    procstat.reset_peak()
     started = time.time()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     info: dict[str, Any] = {
@@ -128,7 +123,7 @@ def _finish(info: dict[str, Any], started: float) -> dict[str, Any]:
     info.update(
         t_end=time.time(),
         seconds=time.time() - started,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=procstat.peak_rss_mb(),
         cpu_user_s=usage.ru_utime - user0,
         cpu_system_s=usage.ru_stime - system0,
         status="success",
@@ -139,21 +134,18 @@ def _finish(info: dict[str, Any], started: float) -> dict[str, Any]:
 def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
     """Map the task's objects; write one partial per reducer; report what was read and written."""
     info, started = _start(task, storage)
-    kernel = get_kernel(task["kernel"])
     _inject(task, "start")
     try:
-        parts: list[list[bytes]] = [[] for _ in range(task["reducers"])]
-        bytes_read = 0
-        for key in task["keys"]:
-            body = _get_body(storage, task["bucket"], key)
-            bytes_read += len(body)
-            for r, part in enumerate(kernel.map(body, key, task["reducers"], task.get("threads", True))):
-                parts[r].append(part)
-            del body
-            _inject(task, "mid-way")
+        parts, bytes_read = map_objects(
+            lambda key: _get_body(storage, task["bucket"], key),
+            task["keys"],
+            task["kernel"],
+            task["reducers"],
+            task.get("threads", True),
+            lambda: _inject(task, "mid-way"),
+        )
         written = []
-        for r, group in enumerate(parts):
-            data = group[0] if len(group) == 1 else kernel.reduce(group)
+        for r, data in enumerate(parts):
             key = f"{task['prefix']}map/{task['call']:05d}/r{r:03d}"
             storage.put_object(task["bucket"], key, data)
             written.append((key, len(data)))

@@ -16,7 +16,6 @@ Per-task rows come from the scheduler's task stream.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -24,10 +23,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from aqbench.engines.faults import Faults, drain_events
+from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
 from aqbench.openaq import KEY_COLUMNS, RecordCounts
+from aqbench.storage import StoreSpec
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def warm_up() -> None:
     )
 
 
-def _stream_rows(records: list[dict[str, Any]], cfg: RunConfig, run_id: str, infos: dict[str, dict]) -> list[dict]:
+def _stream_rows(records: list[dict[str, Any]], run: RunResult, infos: dict[str, dict]) -> list[dict]:
     rows = []
     for i, rec in enumerate(records):
         compute = [s for s in rec.get("startstops", []) if s.get("action") == "compute"]
@@ -79,46 +79,32 @@ def _stream_rows(records: list[dict[str, Any]], cfg: RunConfig, run_id: str, inf
         name = key.strip("('").split("-")[0].split("'")[0]
         info = infos.get(key, {})
         rows.append(
-            {
-                "engine": "dask",
-                "experiment": cfg.experiment,
-                "run_id": run_id,
-                "repetition": cfg.repetition,
-                "kernel": cfg.kernel,
-                "memory_mb": cfg.memory_mb,
-                "objects_per_call": cfg.objects_per_call,
-                "reducers": cfg.reducers,
-                "fraction": cfg.fraction,
-                "workers": cfg.workers,
-                "emulated": False,
-                "phase": "reduce" if "reduce" in name else ("map" if ("map" in name or "read" in name) else name),
-                "call": i,
-                "status": "success" if rec.get("status", "OK") == "OK" else "error",
-                "worker": rec.get("worker"),
-                "t_submit": start,
-                "t_start": start,
-                "t_end": stop,
-                "duration_s": stop - start,
-                "cold_start": False,
-                # RSS at the task's end: a worker lives across tasks, so its high-water mark is not the task's
-                "peak_rss_mb": info.get("rss_mb"),
-                "objects": info.get("objects"),
-                "bytes_read": info.get("bytes_read"),
-                "bytes_written": info.get("bytes_written") or rec.get("nbytes"),
-                "net_recv_bytes": sum(s.get("nbytes", 0) or 0 for s in transfer) or None,
-                "retries": 0,
-                "dask_task": name,
-            }
+            run.call_row(
+                "reduce" if "reduce" in name else ("map" if ("map" in name or "read" in name) else name),
+                i,
+                status="success" if rec.get("status", "OK") == "OK" else "error",
+                worker=rec.get("worker"),
+                t_submit=start,
+                t_start=start,
+                t_end=stop,
+                duration_s=stop - start,
+                cold_start=False,
+                peak_rss_mb=info.get("peak_rss_mb"),  # the task's own high-water mark (procstat)
+                objects=info.get("objects"),
+                bytes_read=info.get("bytes_read"),
+                bytes_written=info.get("bytes_written") or rec.get("nbytes"),
+                net_recv_bytes=sum(s.get("nbytes", 0) or 0 for s in transfer) or None,
+                dask_task=name,
+            )
         )
     return rows
 
 
 def _kernel_run(
-    client: Any, cfg: RunConfig, keys: list[str], spec: str, retries: int, kill_marker: str | None
-) -> tuple[bytes, dict[str, dict], int]:
+    client: Any, cfg: RunConfig, chunks: list[list[str]], spec: str, retries: int, kill_marker: str | None
+) -> tuple[list[bytes], dict[str, dict], int]:
     from aqbench.engines import dask_tasks as t
 
-    chunks = [keys[i : i + cfg.objects_per_call] for i in range(0, len(keys), cfg.objects_per_call)]
     maps = [
         client.submit(
             t.map_task,
@@ -141,10 +127,7 @@ def _kernel_run(
         )
     results = client.gather(reduces)
     infos = {m.key: info for m, (_, info) in zip(maps, client.gather(maps), strict=True)}
-    from aqbench.kernels import get_kernel
-
-    merged = get_kernel(cfg.kernel).reduce(results)
-    return merged, infos, sum(i["bytes_read"] for i in infos.values())
+    return results, infos, sum(i["bytes_read"] for i in infos.values())
 
 
 def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> tuple[bytes, int]:
@@ -192,45 +175,50 @@ def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> 
     return partial.to_ipc(), size
 
 
-def run_once(
-    cfg: RunConfig,
-    *,
-    keys: list[str],
-    store: Any,
-    store_spec: tuple[str, str, dict],
-    scheduler_address: str | None,
-    retries: int = 0,
-    faults: Faults | None = None,
-) -> tuple[RunResult, bytes | None]:
-    """One Dask run. A task that fails or loses its worker is retried by Dask up to ``retries``
-    times (a lost worker's tasks are recomputed elsewhere); past that, the run fails naming it."""
-    from distributed import get_task_stream
+class DaskEngine:
+    """The shared kernel as Dask tasks (or idiomatic Dask) on a LocalCluster or the profile's cluster."""
 
-    run_id = f"{cfg.label()}-{uuid.uuid4().hex[:6]}"
-    run = RunResult("dask", cfg, run_id, "ok", 0.0, len(keys), 0, 0, False)
-    client, cluster = cluster_client(cfg, scheduler_address)
-    try:
-        client.wait_for_workers((cfg.workers or 2) if scheduler_address is None else 1, timeout=60)
-        client.run(warm_up)  # a running cluster has its libraries loaded: start the clock after that
-        spec = json.dumps(store_spec)
-        started = time.perf_counter()
-        with get_task_stream(client) as stream:
-            if cfg.kernel == "idiomatic":
-                merged, run.bytes = _idiomatic_run(client, cfg, keys, store)
-                infos: dict[str, dict] = {}
-            else:
-                marker = (faults or Faults()).dask_kill_marker(run_id) if cfg.repetition == 0 else None
-                try:
-                    merged, infos, run.bytes = _kernel_run(client, cfg, keys, spec, retries, marker)
-                except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
-                    run.status, run.wall_s = "failed", time.perf_counter() - started
-                    run.note = f"a task failed after {retries} retries: {type(exc).__name__}: {exc}"[:500]
-                    return run, None
-        run.wall_s = time.perf_counter() - started
-        run.calls = _stream_rows(stream.data, cfg, run_id, infos)
-        return run, merged
-    finally:
-        run.note = "; ".join(n for n in (run.note, *drain_events()) if n)
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    name = "dask"
+
+    def __init__(self, spec: StoreSpec, scheduler_address: str | None = None, retries: int = 0):
+        self.spec, self.scheduler_address, self.retries = spec, scheduler_address or None, retries
+        self.store = spec.open()
+
+    def emulates(self, cfg: RunConfig) -> bool:
+        return False
+
+    def provenance(self) -> dict[str, Any]:
+        return {"scheduler_address": "set" if self.scheduler_address else "LocalCluster"}
+
+    def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
+        """A task that fails or loses its worker is retried by Dask up to ``retries`` times (a lost
+        worker's tasks are recomputed elsewhere); past that, the run fails naming it."""
+        from distributed import get_task_stream
+
+        cfg = run.config
+        client, cluster = cluster_client(cfg, self.scheduler_address)
+        try:
+            client.wait_for_workers((cfg.workers or 2) if self.scheduler_address is None else 1, timeout=60)
+            client.run(warm_up)  # a running cluster has its libraries loaded: start the clock after that
+            run.started = time.perf_counter()
+            with get_task_stream(client) as stream:
+                if cfg.kernel == "idiomatic":
+                    keys = [k for chunk in chunks for k in chunk]
+                    merged, run.bytes = _idiomatic_run(client, cfg, keys, self.store)
+                    parts, infos = [merged], {}
+                else:
+                    marker = faults.dask_kill_marker(run.run_id)
+                    try:
+                        parts, infos, run.bytes = _kernel_run(
+                            client, cfg, chunks, self.spec.to_json(), self.retries, marker
+                        )
+                    except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
+                        run.status, run.wall_s = "failed", time.perf_counter() - run.started
+                        run.note = f"a task failed after {self.retries} retries: {type(exc).__name__}: {exc}"[:500]
+                        return None
+            run.calls = _stream_rows(stream.data, run, infos)
+            return parts
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()

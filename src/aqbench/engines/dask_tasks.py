@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import signal
 import time
 from typing import Any
 
+from aqbench.engines import procstat
+from aqbench.engines.work import map_objects
 from aqbench.kernels import get_kernel
 from aqbench.openaq import KEY_COLUMNS, Measurement, parse_line
 
 
 @functools.lru_cache(maxsize=4)
 def _store(spec: str) -> Any:
-    from aqbench.storage import open_store
+    from aqbench.storage import StoreSpec
 
-    kind, bucket, settings = json.loads(spec)
-    return open_store(kind, bucket, settings)
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        return next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS:")) / 1024
+    return StoreSpec.from_json(spec).open()
 
 
 def map_task(
@@ -34,27 +29,23 @@ def map_task(
     ``kill_marker`` (fault injection): unless that file exists, create it and SIGKILL this
     worker process after the first object — a worker lost mid-task, once.
     """
+    procstat.reset_peak()  # one task per worker process at a time (threads_per_worker=1)
     started = time.time()
-    k = get_kernel(kernel)
-    parts: list[list[bytes]] = [[] for _ in range(reducers)]
-    read = 0
-    for key in keys:
-        body = _store(spec).get(key)
-        read += len(body)
-        # one task per worker thread: the cluster's own parallelism, so the kernel stays on one core
-        for r, part in enumerate(k.map(body, key, reducers, threads=False)):
-            parts[r].append(part)
+
+    def kill_once() -> None:
         if kill_marker and not os.path.exists(kill_marker):
             open(kill_marker, "w").close()
             os.kill(os.getpid(), signal.SIGKILL)
-    merged = [group[0] if len(group) == 1 else k.reduce(group) for group in parts]
+
+    # one task per worker thread: the cluster's own parallelism, so the kernel stays on one core
+    merged, read = map_objects(_store(spec).get, keys, kernel, reducers, False, kill_once)
     return merged, {
         "t_start": started,
         "t_end": time.time(),
         "bytes_read": read,
         "objects": len(keys),
         "bytes_written": sum(len(p) for p in merged),
-        "rss_mb": _rss_mb(),
+        "peak_rss_mb": procstat.peak_rss_mb(),
     }
 
 

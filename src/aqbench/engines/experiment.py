@@ -1,17 +1,20 @@
-"""An experiment: a grid of configurations, each run N times, interleaved (A B C A B C ...).
+"""The one run scaffold every engine plugs into, and experiments: grids of runs, interleaved.
 
-Interleaving spreads the drift of a shared machine evenly over the configurations. Every
-run is verified against the reference of exactly the objects it read, and its line count
-reconciled with the manifest; a run that fails verification stops the experiment.
+What a run is lives here, once: its id and configuration, the objects it reads and how
+they are cut into calls, its rows, its notes, the final merge, and the verification of
+its aggregates and line count. An :class:`Engine` says only how its calls execute.
+
+Configurations run interleaved (A B C A B C ...), which spreads a shared machine's drift
+evenly over them. A run that fails verification stops the experiment.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,6 +22,7 @@ from tqdm import tqdm
 
 from aqbench.aggregates import read_csv
 from aqbench.atomic import atomic_path
+from aqbench.engines.faults import Faults, drain_events
 from aqbench.engines.runs import RunConfig, RunResult, check, environment, write_results
 from aqbench.errors import ConfigError, RunFailed
 from aqbench.inputs import FetchedObject
@@ -31,7 +35,45 @@ log = logging.getLogger(__name__)
 GRID_KEYS = {"kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "workers", "timeout_s"}
 """Settings a grid may vary; kernel is arrow, seed, or (Dask only) idiomatic."""
 
-RunOnce = Callable[[RunConfig, list[str]], tuple[RunResult, bytes | None]]
+
+class Engine(Protocol):
+    """How one engine executes a run's calls; everything else about a run is the scaffold's."""
+
+    name: str
+    store: Any
+    """The object store its calls read (the staged objects)."""
+
+    def emulates(self, cfg: RunConfig) -> bool:
+        """Whether this run's calls run in emulated Lambdas (recorded in every row)."""
+        ...
+
+    def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
+        """Map every chunk of objects and reduce; return the reducers' partials.
+
+        Sets ``run.started`` (``time.perf_counter()`` when the clock starts), appends a row per
+        call to ``run.calls`` (:meth:`RunResult.call_row`) and ``run.bytes``. Returns None when
+        the run did not complete, with ``run.status`` (``failed`` or ``timeout``),
+        ``run.wall_s`` and ``run.note`` naming the calls.
+        """
+        ...
+
+    def provenance(self) -> dict[str, Any]:
+        """What the environment record should say about this engine's setup (no secrets)."""
+        ...
+
+
+def run_one(engine: Engine, cfg: RunConfig, keys: list[str], faults: Faults) -> tuple[RunResult, bytes | None]:
+    """One run of ``cfg`` on the engine; its merged partial (None unless it completed)."""
+    run = RunResult.new(engine.name, cfg, keys, engine.emulates(cfg))
+    merged = None
+    try:
+        parts = engine.execute(run, cfg.chunks(keys), faults)
+        if parts is not None:
+            merged = get_kernel(cfg.partial_kernel).reduce(parts)
+            run.wall_s = time.perf_counter() - run.started
+    finally:
+        run.note = "; ".join(n for n in (run.note, *drain_events()) if n)
+    return run, merged
 
 
 def expand(experiment: str, grid: dict[str, Any], repetitions: int) -> list[RunConfig]:
@@ -68,38 +110,36 @@ class References:
 
 
 def run_experiment(
-    engine: str,
+    engine: Engine,
     experiment: str,
     configs: list[RunConfig],
-    run_once: RunOnce,
+    faults: Faults,
     manifest: Manifest,
     references: References,
     out_dir: Path,
     env_extra: dict[str, Any],
 ) -> list[RunResult]:
-    from aqbench.engines.lithops_engine import select_keys
-
+    """Every configuration in turn, each verified; rows and provenance written only if all completed."""
     keys_all = [o.key for o in manifest.objects]
     results: list[RunResult] = []
     (out_dir / "aggregates").mkdir(parents=True, exist_ok=True)
-    for cfg in tqdm(configs, desc=f"{engine} {experiment}", unit="run"):
-        keys = select_keys(keys_all, cfg.fraction)
-        result, merged = run_once(cfg, keys)
+    for index, cfg in enumerate(tqdm(configs, desc=f"{engine.name} {experiment}", unit="run")):
+        keys = cfg.select(keys_all)
+        result, merged = run_one(engine, cfg, keys, faults.for_run(index))
         if merged is not None:
-            # the idiomatic Dask baseline hands back its result as an Arrow partial
-            table, counts = get_kernel("arrow" if cfg.kernel == "idiomatic" else cfg.kernel).finalize(merged)
+            table, counts = get_kernel(cfg.partial_kernel).finalize(merged)
             result.records_read, result.counts = counts.records_read, counts
             result.records_staged = references.records(keys)
-            check(engine, result.run_id, references.table(keys), table, counts, result.records_staged)
+            check(engine.name, result.run_id, references.table(keys), table, counts, result.records_staged)
             with atomic_path(out_dir / "aggregates" / f"{result.run_id}.parquet") as tmp:
                 pq.write_table(table, tmp, compression="zstd")
-        log.info("%s %s: %s in %.2f s (%s)", engine, result.run_id, result.status, result.wall_s, result.note)
+        log.info("%s %s: %s in %.2f s (%s)", engine.name, result.run_id, result.status, result.wall_s, result.note)
         results.append(result)
     failed = [r for r in results if r.status == "failed"]
     if failed:  # a timeout is a data point; a failed call is not, and no partial result is kept
         raise RunFailed(
-            f"{engine} {experiment}: {len(failed)} of {len(results)} runs failed: "
+            f"{engine.name} {experiment}: {len(failed)} of {len(results)} runs failed: "
             + " | ".join(f"{r.run_id}: {r.note}" for r in failed)
         )
-    write_results(out_dir, results, environment(env_extra))
+    write_results(out_dir, results, environment({"engine": engine.name, **engine.provenance(), **env_extra}))
     return results

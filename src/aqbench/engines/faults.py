@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from aqbench.errors import ConfigError
@@ -39,9 +39,9 @@ class Faults:
     oom_map_call: int = -1
     """Index of the map call that allocates past its (emulated) memory limit (-1: none)."""
     restart_storage: bool = False
-    """Kill the local S3 server while the first run's maps are running, and start it again."""
+    """Kill the local S3 server while an experiment's first run's maps are running, and start it again."""
     kill_dask_worker: bool = False
-    """Kill the Dask worker running the first run's first map task, mid-task (LocalCluster)."""
+    """Kill the Dask worker running an experiment's first run's first map task, mid-task (LocalCluster)."""
     delay_s: float = 0.5
     """How long after submission the storage or worker fault strikes."""
 
@@ -61,6 +61,13 @@ class Faults:
         """The switches that are on (for the provenance record)."""
         default = Faults()
         return {k: v for k, v in asdict(self).items() if v != getattr(default, k) and k != "delay_s"}
+
+    def for_run(self, index: int) -> Faults:
+        """The faults of an experiment's run ``index``: the server and worker kills strike its first run only.
+
+        Per-call faults (raising, killed, over-memory map calls) strike every run's first attempts.
+        """
+        return self if index == 0 else replace(self, restart_storage=False, kill_dask_worker=False)
 
     def map_fault(self, call: int, calls: int) -> str | None:
         """The fault of map call ``call`` of ``calls``: kill, oom, raise or None.

@@ -17,6 +17,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from aqbench.engines.procstat import rss_bytes
+
 log = logging.getLogger(__name__)
 
 MB_PER_VCPU = 1769
@@ -69,13 +71,6 @@ def available() -> tuple[bool, str]:
     return True, ""
 
 
-def _resident_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def _group_paths(run: str, call: str) -> tuple[Path, Path]:
     return CGROUP_ROOT / "cpu" / GROUP / run / call, _own_memory_group() / GROUP / run / call
 
@@ -95,7 +90,7 @@ def enter(memory_mb: int, run: str, call: str) -> Emulation:
         # Pages the process already holds stay charged to its old group (this kernel refuses
         # memory.move_charge_at_immigrate), so the new group gets M minus what is resident
         # now: the call's total, interpreter included, is held to about M, as on Lambda.
-        resident = _resident_bytes()
+        resident = rss_bytes()
         limit = max(32 << 20, memory_mb * 1024 * 1024 - resident)
         (memory / "memory.limit_in_bytes").write_text(str(limit))
         pid = str(os.getpid())

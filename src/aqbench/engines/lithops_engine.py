@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from aqbench.engines import lambda_emulation
-from aqbench.engines.faults import Faults, drain_events
+from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.errors import ConfigError
 
@@ -117,29 +115,18 @@ def lithops_config(
 def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: RunResult, oom: bool) -> dict:
     stats = dict(getattr(future, "stats", {}) or {})
     ok = isinstance(result, dict) and not getattr(future, "error", False)
-    status = result.get("status", "success") if ok else ("oom" if oom else "error")
-    row: dict[str, Any] = {
-        "engine": "lithops",
-        "experiment": run.config.experiment,
-        "run_id": run.run_id,
-        "repetition": run.config.repetition,
-        "kernel": run.config.kernel,
-        "memory_mb": run.config.memory_mb,
-        "objects_per_call": run.config.objects_per_call,
-        "reducers": run.config.reducers,
-        "fraction": run.config.fraction,
-        "workers": run.config.workers,
-        "phase": phase,
-        "call": task["call"],
-        "status": status,
-        "worker": stats.get("worker_exec_id") or f"lithops-{phase}-{task['call']}",
-        "retries": 0,
-    }
+    row = run.call_row(
+        phase,
+        task["call"],
+        status=result.get("status", "success") if ok else ("oom" if oom else "error"),
+        worker=stats.get("worker_exec_id") or f"lithops-{phase}-{task['call']}",
+        t_start=stats.get("worker_func_start_tstamp"),
+        t_end=stats.get("worker_func_end_tstamp"),
+    )
+    del row["emulated"]  # the call says whether it ran emulated (failed calls cannot say)
     for key, column in STAT_COLUMNS.items():
         if key in stats:
             row[column] = stats[key]
-    row["t_start"] = stats.get("worker_func_start_tstamp")
-    row["t_end"] = stats.get("worker_func_end_tstamp")
     if row["t_start"] is not None and row["t_end"] is not None:
         row["duration_s"] = row["t_end"] - row["t_start"]
     if ok:
@@ -165,72 +152,89 @@ def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: R
     return row
 
 
-def run_once(
-    cfg: RunConfig,
-    *,
-    keys: list[str],
-    store: Any,
-    backend: dict[str, Any],
-    emulate: bool,
-    concurrency: int,
-    scratch_prefix: str,
-    retries: int = 0,
-    faults: Faults | None = None,
-) -> tuple[RunResult, bytes | None]:
-    """One Lithops run: maps, reducers, final merge. Returns the run and its merged partial (None if it failed)."""
-    import lithops
+class LithopsEngine:
+    """Map and reduce calls through Lithops' ``FunctionExecutor`` on the profile's backend and store."""
 
-    from aqbench.engines.calls import map_call, reduce_call
-    from aqbench.kernels import get_kernel
+    name = "lithops"
 
-    kernel = get_kernel(cfg.kernel)
-    run_id = f"{cfg.label()}-{uuid.uuid4().hex[:6]}"
-    prefix = f"{scratch_prefix}{run_id}/"
-    emulating = emulate and backend.get("name", "localhost") == "localhost" and lambda_emulation.available()[0]
-    conc = concurrency or (lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1))
-    config = lithops_config(backend, store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, conc)
-    poll = config["lithops"].get("monitoring_interval")
-    chunks = [keys[i : i + cfg.objects_per_call] for i in range(0, len(keys), cfg.objects_per_call)]
-    base = {
-        "bucket": store.bucket,
-        "prefix": prefix,
-        "kernel": cfg.kernel,
-        "reducers": cfg.reducers,
-        "memory_mb": cfg.memory_mb,
-        "emulate": emulating,
-        "run": run_id,
-        "timeout_s": cfg.timeout_s,
-        "threads": _cores_per_call(backend, emulating, cfg.memory_mb, conc) >= 2,
-    }
-    map_tasks = [base | {"phase": "map", "call": i, "keys": chunk} for i, chunk in enumerate(chunks)]
-    run = RunResult("lithops", cfg, run_id, "ok", 0.0, len(keys), 0, 0, emulating)
-    faults = faults or Faults()
-    for task in map_tasks:
-        task["fault"] = faults.map_fault(task["call"], len(map_tasks))
-    started = time.perf_counter()
-    fexec = lithops.FunctionExecutor(config=config)
-    phase = functools.partial(_run_phase, fexec, run=run, emulating=emulating, retries=retries, poll=poll)
-    try:
-        during = faults.during_maps(store) if cfg.repetition == 0 else None
-        maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=during)
-        if not _phase_ok(run, maps, started):
-            return run, None
-        run.bytes = sum(r["bytes_read"] for r in maps)
-        partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
-        red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
-        reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + 120)
-        if not _phase_ok(run, reds, started):
-            return run, None
-        merged = kernel.reduce(store.get(r["outputs"][0][0]) for r in reds)
-        run.wall_s = time.perf_counter() - started
-        return run, merged
-    finally:
-        run.note = "; ".join(n for n in (run.note, *drain_events()) if n)
+    def __init__(
+        self,
+        store: Any,
+        backend: dict[str, Any],
+        *,
+        emulate: bool = True,
+        concurrency: int = 0,
+        scratch_prefix: str = "runs/",
+        retries: int = 0,
+    ):
+        self.store, self.backend, self.emulate = store, backend, emulate
+        self.concurrency, self.scratch_prefix, self.retries = concurrency, scratch_prefix, retries
+
+    def emulates(self, cfg: RunConfig) -> bool:
+        return self.emulate and self.backend.get("name", "localhost") == "localhost" and lambda_emulation.available()[0]
+
+    def provenance(self) -> dict[str, Any]:
+        available, why = lambda_emulation.available()
+        return {
+            "backend": self.backend.get("name", "localhost"),
+            "lambda_emulation_requested": self.emulate,
+            "lambda_emulation_available": available,
+            "lambda_emulation_why_not": why,
+        }
+
+    def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
+        """Map calls, then one reduce call per partition; the reducers' partials."""
+        import lithops
+
+        from aqbench.engines.calls import map_call, reduce_call
+
+        cfg, emulating = run.config, run.emulated
+        conc = self.concurrency or (
+            lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1)
+        )
+        config = lithops_config(self.backend, self.store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, conc)
+        base = {
+            "bucket": self.store.bucket,
+            "prefix": f"{self.scratch_prefix}{run.run_id}/",
+            "kernel": cfg.kernel,
+            "reducers": cfg.reducers,
+            "memory_mb": cfg.memory_mb,
+            "emulate": emulating,
+            "run": run.run_id,
+            "timeout_s": cfg.timeout_s,
+            "threads": _cores_per_call(self.backend, emulating, cfg.memory_mb, conc) >= 2,
+        }
+        map_tasks = [
+            base | {"phase": "map", "call": i, "keys": chunk, "fault": faults.map_fault(i, len(chunks))}
+            for i, chunk in enumerate(chunks)
+        ]
+        run.started = time.perf_counter()
+        fexec = lithops.FunctionExecutor(config=config)
+        phase = functools.partial(
+            _run_phase,
+            fexec,
+            run=run,
+            emulating=emulating,
+            retries=self.retries,
+            poll=config["lithops"].get("monitoring_interval"),
+        )
         try:
-            fexec.clean(clean_cloudobjects=True, clean_fn=True)
-        except Exception as exc:  # cleaning is best effort; the run's outcome is already known
-            log.debug("lithops clean failed: %s", exc)
-        lambda_emulation.cleanup(run_id)
+            maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=faults.during_maps(self.store))
+            if not _phase_ok(run, maps):
+                return None
+            run.bytes = sum(r["bytes_read"] for r in maps)
+            partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
+            red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
+            reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + 120)
+            if not _phase_ok(run, reds):
+                return None
+            return [self.store.get(r["outputs"][0][0]) for r in reds]
+        finally:
+            try:
+                fexec.clean(clean_cloudobjects=True, clean_fn=True)
+            except Exception as exc:  # cleaning is best effort; the run's outcome is already known
+                log.debug("lithops clean failed: %s", exc)
+            lambda_emulation.cleanup(run.run_id)
 
 
 def _cores_per_call(backend: dict[str, Any], emulating: bool, memory_mb: int, concurrency: int) -> float:
@@ -286,13 +290,13 @@ def _run_phase(
     return [results[t["call"]] for t in tasks]
 
 
-def _phase_ok(run: RunResult, results: list[Any], started: float) -> bool:
+def _phase_ok(run: RunResult, results: list[Any]) -> bool:
     """False (and the run marked) if any call of the phase ended without a result."""
     last = {(c["phase"], c["call"]): c for c in run.calls}  # the last attempt of each call
     failed = [c for c in last.values() if c["status"] != "success"]
     if not failed:
         return True
-    run.wall_s = time.perf_counter() - started
+    run.wall_s = time.perf_counter() - run.started
     run.status = "timeout" if all(c["status"] == "timeout" for c in failed) else "failed"
     run.note = "; ".join(
         f"{c['phase']} call {c['call']}: {c['status']} after {c['attempt'] + 1} attempt(s)"
@@ -332,8 +336,3 @@ def _oom(run_id: str, phase: str, task: dict, emulating: bool, result: Any) -> b
     from aqbench.engines.calls import group_name
 
     return lambda_emulation.was_oom_killed(run_id, group_name(task))
-
-
-def select_keys(keys: list[str], fraction: float) -> list[str]:
-    """The first ``fraction`` of the objects (at least one): data-size scaling keeps time order."""
-    return keys[: max(1, math.ceil(len(keys) * fraction))]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import platform
 import subprocess
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,9 +83,37 @@ class RunConfig:
             f"-f{self.fraction:g}-w{self.workers}-rep{self.repetition}"
         )
 
+    @property
+    def partial_kernel(self) -> str:
+        """The kernel whose partials the run's reducers hand back (idiomatic Dask returns Arrow's)."""
+        return "arrow" if self.kernel == "idiomatic" else self.kernel
+
+    def select(self, keys: list[str]) -> list[str]:
+        """The first ``fraction`` of the objects (at least one): data-size scaling keeps time order."""
+        return keys[: max(1, math.ceil(len(keys) * self.fraction))]
+
+    def chunks(self, keys: list[str]) -> list[list[str]]:
+        """The objects of each map call or task, ``objects_per_call`` at a time, in order."""
+        return [keys[i : i + self.objects_per_call] for i in range(0, len(keys), self.objects_per_call)]
+
+    def identity(self) -> dict[str, Any]:
+        """The grid point's columns, as every call row and run row starts."""
+        return {
+            "experiment": self.experiment,
+            "repetition": self.repetition,
+            "kernel": self.kernel,
+            "memory_mb": self.memory_mb,
+            "objects_per_call": self.objects_per_call,
+            "reducers": self.reducers,
+            "fraction": self.fraction,
+            "workers": self.workers,
+        }
+
 
 @dataclass
 class RunResult:
+    """One run of one configuration on one engine: its outcome, its calls' rows, its account."""
+
     engine: str
     config: RunConfig
     run_id: str
@@ -98,6 +128,27 @@ class RunResult:
     counts: RecordCounts | None = None
     """The lines' account (read = valid + rejected by reason), once the run is verified."""
     records_staged: int = 0
+    started: float = 0.0
+    """``time.perf_counter()`` when the engine started the run's clock (wall_s counts from it)."""
+
+    @classmethod
+    def new(cls, engine: str, cfg: RunConfig, keys: list[str], emulated: bool = False) -> RunResult:
+        """A run about to start: a unique id (the label and a random suffix), nothing measured yet."""
+        run_id = f"{cfg.label()}-{uuid.uuid4().hex[:6]}"
+        return cls(engine, cfg, run_id, "ok", 0.0, len(keys), 0, 0, emulated)
+
+    def call_row(self, phase: str, call: int, **columns: Any) -> dict[str, Any]:
+        """A per-call row: the run's identity columns, then the call's own (see CALL_COLUMNS)."""
+        return {
+            "engine": self.engine,
+            "run_id": self.run_id,
+            **self.config.identity(),
+            "emulated": self.emulated,
+            "phase": phase,
+            "call": call,
+            "retries": 0,
+            **columns,
+        }
 
     def row(self) -> dict[str, Any]:
         cfg = asdict(self.config)

@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from aqbench.report.figure_names import FIGURES
+
 ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77"}
 plt.rcParams.update(
     {"figure.dpi": 110, "font.size": 8, "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
@@ -318,29 +320,14 @@ def kernel_throughput(inp: Inputs):
     return fig
 
 
-FIGURES: dict[str, Callable[[Inputs], plt.Figure]] = {
-    f.__name__: f
-    for f in (
-        call_durations,
-        cpu_network,
-        network_transmission,
-        memory_use,
-        call_timeline,
-        cost,
-        scaled_utilisation,
-        map_pm10_average,
-        map_pm10_max,
-        engines,
-        cost_vs_duration,
-        kernel_throughput,
-    )
-}
+PLOTS: dict[str, Callable[[Inputs], plt.Figure]] = {name: globals()[name] for name in FIGURES}
+"""The plotting function of each figure, named as the figure (see figure_names)."""
 
 
 def draw(name: str, inp: Inputs, pdf: Path, png: Path) -> None:
     from aqbench.atomic import atomic_path
 
-    fig = FIGURES[name](inp)
+    fig = PLOTS[name](inp)
     for path, fmt in ((pdf, "pdf"), (png, "png")):
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:

@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,6 +75,31 @@ def read_exactly(stream: Any, size: int | None = None) -> bytearray:
     if stream.read(1):
         raise OSError(f"object is longer than its announced {size} bytes")
     return buf
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """How to open a store, in a form that travels: Dask workers and benches reopen it from this.
+
+    ``settings``: ``state_dir`` (s3-local), ``lithops_tmp`` (localhost), ``region`` (aws);
+    absolute paths, since a worker may run in another folder. No credentials: those come
+    from the standard AWS chain wherever the store is opened.
+    """
+
+    kind: str
+    bucket: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def open(self) -> Store:
+        return open_store(self.kind, self.bucket, self.settings)
+
+    def to_json(self) -> str:
+        return json.dumps([self.kind, self.bucket, self.settings], sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> StoreSpec:
+        kind, bucket, settings = json.loads(text)
+        return cls(kind, bucket, settings)
 
 
 def open_store(kind: str, bucket: str, settings: dict[str, Any]) -> Store:

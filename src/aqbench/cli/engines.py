@@ -1,0 +1,170 @@
+"""Engine verbs: run-lithops and run-dask (one experiment each), and the benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from aqbench.cli.common import (
+    experiment_options,
+    lithops_options,
+    print_json,
+    store_options,
+    store_spec,
+    subcommand,
+)
+from aqbench.defaults import option_default
+
+
+def _experiment(args: argparse.Namespace, engine) -> int:
+    """Grid, faults, verified runs, summary line: the same for every engine."""
+    from aqbench.engines.experiment import References, expand, run_experiment
+    from aqbench.engines.faults import Faults
+    from aqbench.storage.stage import Manifest
+
+    manifest = Manifest.read(args.manifest)
+    faults = Faults.from_json(args.faults)
+    results = run_experiment(
+        engine,
+        args.experiment,
+        expand(args.experiment, json.loads(args.grid), args.repetitions),
+        faults,
+        manifest,
+        References(Path(args.reference), manifest, engine.store),
+        Path(args.out),
+        {"storage": args.storage, "retries": args.retries, "faults_injected": faults.active()},
+    )
+    print_json({"runs": len(results)} | {s: sum(r.status == s for r in results) for s in ("ok", "timeout", "failed")})
+    return 0
+
+
+def _run_lithops(args: argparse.Namespace) -> int:
+    from aqbench.engines.lithops_engine import prepare_environment
+
+    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
+    from aqbench.engines.lithops_engine import LithopsEngine
+
+    engine = LithopsEngine(
+        store_spec(args).open(),
+        json.loads(args.backend),
+        emulate=args.emulate,
+        concurrency=args.concurrency,
+        scratch_prefix=args.scratch_prefix,
+        retries=args.retries,
+    )
+    return _experiment(args, engine)
+
+
+def _run_dask(args: argparse.Namespace) -> int:
+    from aqbench.engines.dask_engine import DaskEngine
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
+    return _experiment(args, DaskEngine(store_spec(args), args.scheduler_address, args.retries))
+
+
+def _bench_generate(args: argparse.Namespace) -> int:
+    from aqbench.bench import generate
+
+    return _bench_report(generate, generate.run(args.size, args.repeats), args.json)
+
+
+def _bench_kernels(args: argparse.Namespace) -> int:
+    from aqbench.bench import kernels
+
+    return _bench_report(kernels, kernels.run(args.size, args.repeats, args.fan_in), args.json)
+
+
+def _bench_engines(args: argparse.Namespace) -> int:
+    from aqbench.engines.lithops_engine import prepare_environment
+
+    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
+    from aqbench.bench import engines
+    from aqbench.storage.stage import Manifest
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    keys = [o.key for o in Manifest.read(args.manifest).objects]
+    return _bench_report(
+        engines, engines.run(store_spec(args), keys, args.repeats, json.loads(args.backend)), args.json
+    )
+
+
+def _bench_report(module, result: dict, json_path: str | None) -> int:
+    print(module.report(result), flush=True)
+    if json_path:
+        from aqbench.atomic import atomic_path
+
+        with atomic_path(json_path) as tmp:
+            tmp.write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = subcommand(
+        sub,
+        "run-lithops",
+        _run_lithops,
+        "run one experiment (a grid of configurations, N repetitions) as Lithops map/reduce jobs",
+        "Every run is verified against the reference of the objects it read and its line "
+        "count reconciled with the manifest; one tidy row per call goes to calls.parquet, one per run "
+        "to runs.parquet.",
+        parents=(store_options(), experiment_options("lithops"), lithops_options()),
+    )
+    p.add_argument(
+        "--emulate",
+        action=argparse.BooleanOptionalAction,
+        help="localhost: run each call in a cgroup sized like a Lambda of its memory",
+        **option_default("lithops.emulate_lambda"),
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        help="parallel calls (0: as many as fit the cores)",
+        **option_default("lithops.concurrency"),
+    )
+    p.add_argument("--scratch-prefix", default="runs/", help="key prefix for intermediate partials")
+
+    p = subcommand(
+        sub,
+        "run-dask",
+        _run_dask,
+        "run one experiment on a Dask cluster: the shared kernel as tasks, or idiomatic Dask",
+        "kernel 'arrow'/'seed' runs the shared kernel as Dask tasks; kernel 'idiomatic' is "
+        "dask.bag + dataframe groupby. Every run is verified like the Lithops runs.",
+        parents=(store_options(), experiment_options("dask")),
+    )
+    p.add_argument(
+        "--scheduler-address",
+        help="an existing cluster (empty: a LocalCluster)",
+        **option_default("dask.scheduler_address"),
+    )
+
+    bench = subcommand(sub, "bench", lambda a: bench.print_help() or 2, "benchmarks: a figure beside its reference")
+    kinds = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    p = subcommand(
+        kinds, "generate", _bench_generate, "the synthetic generator's MB/s on one core beside raw disk writes"
+    )
+    p.add_argument("--size", default="250MB", help="data generated per run")
+    p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p = subcommand(
+        kinds,
+        "kernels",
+        _bench_kernels,
+        "each kernel's map MB/s beside a bare parse + group-by of the same object; peak RSS; the reduce's fan-in",
+    )
+    p.add_argument("--size", help="size of the benchmarked object", **option_default("bench.object_size"))
+    p.add_argument("--fan-in", type=int, help="partials merged by a reducer", **option_default("bench.fan_in"))
+    p.add_argument("--repeats", type=int, help="runs; medians are reported", **option_default("bench.repeats"))
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p = subcommand(
+        kinds,
+        "engines",
+        _bench_engines,
+        "Lithops (emulation off) and Dask on staged data beside the bare parse of the same data, in one run",
+        parents=(store_options(), lithops_options()),
+    )
+    p.add_argument("--manifest", required=True, help="the staging manifest of the data to run on")
+    p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
+    p.add_argument("--json", help="also write the figures to this JSON file")
