@@ -14,14 +14,12 @@ TEX_PACKAGES := texlive-latex-recommended texlive-pictures texlive-science \
 	texlive-fonts-recommended lmodern latexmk
 export PATH := $(BIN):$(PATH)
 
-.PHONY: reproduce test install system-deps tex lint clean
+.PHONY: reproduce test install system-deps tex lint lint-code clean
 
 reproduce: install system-deps
 	snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
-test: install system-deps
-	ruff check src tests
-	ruff format --check src tests
+test: install system-deps lint-code
 	pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -51,9 +49,13 @@ tex:
 		exit 1; \
 	fi
 
-lint: install
+# Fast checks of the code's shape (make test runs them first; `snakemake --lint` is a test).
+lint-code: install
 	ruff check src tests
 	ruff format --check src tests
+	snakefmt --check Snakefile workflow/rules
+
+lint: lint-code
 	snakemake --lint --configfile workflow/config/tiny.yaml
 
 clean:

@@ -63,6 +63,13 @@ def write_lines(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+def cli(*argv: object) -> int:
+    """``aqbench ARGV...`` in-process (paths and numbers may be given as they are); its exit code."""
+    from aqbench.cli import main
+
+    return main([str(a) for a in argv])
+
+
 def spec_aggregate(lines: Iterable[str | bytes]) -> tuple[dict[tuple, tuple[int, float, float]], dict[str, int]]:
     """Aggregate with the plain-Python rules of aqbench.openaq: {key: (count, sum, max)}, reasons."""
     from aqbench.openaq import Measurement, parse_line

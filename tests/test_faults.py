@@ -25,6 +25,14 @@ def test_raising_calls_spread_evenly_and_unknown_switch_is_named():
         Faults.from_json('{"map_error_fraction": 2}')
 
 
+def test_server_and_worker_kills_strike_only_an_experiments_first_run():
+    faults = Faults(restart_storage=True, kill_dask_worker=True, map_error_fraction=0.5)
+    assert faults.for_run(0) == faults
+    later = faults.for_run(1)
+    assert not later.restart_storage and not later.kill_dask_worker and later.map_error_fraction == 0.5
+    assert later.dask_kill_marker("run") is None and later.during_maps(object()) is None
+
+
 def test_a_run_that_lost_records_fails_even_with_equal_aggregates():
     """Reconciliation: equal aggregates are not enough, every staged line must be accounted for."""
     from aqbench.aggregates import SCHEMA
@@ -76,7 +84,9 @@ def test_lithops_call_over_its_memory_limit_is_recorded_and_resubmitted(staged):
     code, out = run_engine(staged, "lithops", "oom", ONE_OBJECT_A_CALL, "--emulate", "--faults", '{"oom_map_call": 2}')
     assert code == 0
     (failed,) = _ok_after_retries(out, {"oom"})
-    assert failed["call"] == 2 and failed["emulated"] is not False
+    # the call was killed by its emulated Lambda's memory limit (the cgroup's OOM record says so)
+    assert failed["call"] == 2 and failed["status"] == "oom" and failed["emulated"] is True
+    assert all(c["emulated"] is True for c in calls_of(out) if c["status"] == "success")
 
 
 @pytest.mark.slow

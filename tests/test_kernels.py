@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
-import json
 import math
 import random
 
@@ -18,8 +18,9 @@ from aqbench.kernels import get_kernel, run_in_process
 from aqbench.kernels.arrow import map_object
 from aqbench.kernels.partial import Partial, merge, split
 from aqbench.kernels.reference import aggregate_files
+from strategies import lines, records
 
-from conftest import line, record, table_groups
+from conftest import line, table_groups
 
 
 def _reference(objects: list[bytes]):
@@ -38,45 +39,7 @@ def _check(expected, table, counts):
 
 _precise = st.floats(min_value=0, max_value=1e6, allow_nan=False).map(lambda v: round(v, 4))
 _values = st.one_of(_precise, st.integers(-1000, 10**6), st.sampled_from([-999, 0, "12", True, None, float("nan")]))
-_records = st.builds(
-    record,
-    utc=st.sampled_from(
-        [
-            "2018-01-01T00:00:00.000Z",
-            "2018-01-01T23:59:59Z",
-            "2018-01-02T05:00:00+00:00",
-            "2018-01-02T05:00:00+01:00",
-            "2018-02-30T00:00:00Z",
-        ]
-    ),
-    parameter=st.sampled_from(["pm10", "co", ""]),
-    value=_values,
-    unit=st.sampled_from(["µg/m³", "ppm"]),
-    country=st.sampled_from(["PL", "DE"]),
-    city=st.sampled_from(["Kraków", "Łódź", None]),
-    coordinates=st.sampled_from([{}, {"latitude": 50.061, "longitude": 19.9372}, {"latitude": "x"}]),
-)
-
-
-@st.composite
-def _lines(draw):
-    text = json.dumps(draw(_records), ensure_ascii=draw(st.booleans()))
-    damage = draw(
-        st.sampled_from(["none"] * 6 + ["truncate", "blank", "garbage", "crlf", "last_brace", "repeated_key"])
-    )
-    if damage == "truncate":
-        text = text[: draw(st.integers(1, len(text) - 1))]
-    elif damage == "last_brace":  # still ends with "}" when the last field is an object: passes the screen
-        text = text[:-1]
-    elif damage == "repeated_key":  # Arrow refuses it, the specification keeps the first
-        text = '{"country": "DE", ' + text[1:]
-    elif damage == "blank":
-        text = " \t"
-    elif damage == "garbage":
-        text = draw(st.text(max_size=20)).replace("\n", " ").replace("\r", " ")
-    elif damage == "crlf":
-        text += "\r"
-    return text
+_lines = functools.partial(lines, records(_values))
 
 
 @st.composite

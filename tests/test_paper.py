@@ -17,8 +17,17 @@ needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live
 @needs_tex
 def test_paper_compiles_with_placeholders_when_nothing_is_generated(tmp_path):
     (tmp_path / "generated").mkdir()
-    pages = build_paper(REPO / "paper", tmp_path / "generated", tmp_path / "paper.pdf")
+    pages = build_paper(REPO / "paper", tmp_path / "generated", tmp_path / "paper.pdf", draft=True)
     assert pages >= 2 and (tmp_path / "paper.pdf").read_bytes()[:4] == b"%PDF"
+
+
+@needs_tex
+def test_a_paper_with_placeholders_is_refused_outside_draft_mode(tmp_path):
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "macros.tex").write_text("\\newcommand{\\aqCommit}{abc}\n")
+    with pytest.raises(ConfigError, match=r"placeholders for .*figure cost.*macro DataSizeMB"):
+        build_paper(REPO / "paper", tmp_path / "generated", tmp_path / "paper.pdf")
+    assert not (tmp_path / "paper.pdf").exists()
 
 
 @needs_tex

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -9,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aqbench.kernels.reference import aggregate_files
+from strategies import TIMES, lines, records
 
 from conftest import line, record, spec_aggregate, table_groups
 
@@ -76,38 +78,12 @@ _values = st.one_of(
     st.integers(min_value=-(10**20), max_value=10**20),
     st.sampled_from([-999, 0, "12", True, None]),
 )
-_records = st.builds(
-    record,
-    utc=st.sampled_from(
-        [
-            "2018-01-01T00:00:00.000Z",
-            "2018-01-01T23:59:59Z",
-            "2018-01-02T05:00:00+00:00",
-            "2018-01-02T05:00:00+01:00",
-            "2018-02-30T00:00:00Z",
-            "yesterday",
-        ]
-    ),
-    parameter=st.sampled_from(["pm10", "pm25", "co", ""]),
-    value=_values,
-    unit=st.sampled_from(["µg/m³", "ppm"]),
-    country=st.sampled_from(["PL", "DE", ""]),
-    city=st.sampled_from(["Kraków", "Łódź", None]),
-    coordinates=st.sampled_from([{}, {"latitude": 50.0, "longitude": 19.5}, {"latitude": "x"}]),
+_lines = functools.partial(
+    lines,
+    records(_values, [*TIMES, "yesterday"], ("PL", "DE", "")),
+    ("truncate", "blank", "garbage"),
+    intact_weight=2,
 )
-
-
-@st.composite
-def _lines(draw):
-    text = json.dumps(draw(_records), ensure_ascii=draw(st.booleans()))
-    damage = draw(st.sampled_from(["none", "none", "truncate", "blank", "garbage"]))
-    if damage == "truncate":
-        text = text[: draw(st.integers(0, len(text) - 1))]
-    elif damage == "blank":
-        text = " "
-    elif damage == "garbage":
-        text = draw(st.text(max_size=30)).replace("\n", " ").replace("\r", " ")
-    return text
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

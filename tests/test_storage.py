@@ -8,7 +8,6 @@ import stat
 import psutil
 import pytest
 
-from aqbench.cli import main
 from aqbench.errors import ConfigError
 from aqbench.inputs import FetchedObject
 from aqbench.kernels.reference import aggregate_files
@@ -16,7 +15,7 @@ from aqbench.storage import open_store
 from aqbench.storage.localfs import LocalStore
 from aqbench.storage.stage import Manifest, stage
 
-from conftest import line
+from conftest import cli, line
 
 
 @pytest.fixture
@@ -123,68 +122,21 @@ def test_unknown_storage_kind_is_named():
 
 def test_cli_stage_and_verify_staged_reference(server, data, tmp_path, capsys):
     manifest_path = tmp_path / "manifest.json"
-    store_args = ["--storage", "s3-local", "--bucket", "stage-cli", "--state", str(server.state_dir)]
-    assert main(["stage", str(data), *store_args, "--manifest", str(manifest_path), "--quiet"]) == 0
+    store_args = ["--storage", "s3-local", "--bucket", "stage-cli", "--state", server.state_dir]
+    assert cli("stage", data, *store_args, "--manifest", manifest_path, "--quiet") == 0
     manifest = Manifest.read(manifest_path)
     assert json.loads(capsys.readouterr().out)["records"] == manifest.records == 35
     ref, staged = tmp_path / "ref.csv", tmp_path / "staged.csv"
     summary = tmp_path / "summary.json"
-    assert main(["aggregate", str(data), "--out", str(ref)]) == 0
-    assert (
-        main(
-            [
-                "aggregate",
-                "--manifest",
-                str(manifest_path),
-                *store_args,
-                "--out",
-                str(staged),
-                "--summary",
-                str(summary),
-            ]
-        )
-        == 0
-    )
+    assert cli("aggregate", data, "--out", ref) == 0
+    assert cli("aggregate", "--manifest", manifest_path, *store_args, "--out", staged, "--summary", summary) == 0
     capsys.readouterr()
     out = tmp_path / "verify.json"
-    assert (
-        main(
-            [
-                "verify",
-                "--expected",
-                str(ref),
-                "--actual",
-                str(staged),
-                "--summary",
-                str(summary),
-                "--manifest",
-                str(manifest_path),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    verify = ["verify", "--expected", ref, "--actual", staged, "--summary", summary]
+    assert cli(*verify, "--manifest", manifest_path, "--out", out) == 0
     assert json.loads(out.read_text())["records_read"] == 35
     # a run that lost records fails, and leaves no report
     summary.write_text(json.dumps({"records_read": 34}))
     out.unlink()
-    assert (
-        main(
-            [
-                "verify",
-                "--expected",
-                str(ref),
-                "--actual",
-                str(staged),
-                "--summary",
-                str(summary),
-                "--manifest",
-                str(manifest_path),
-                "--out",
-                str(out),
-            ]
-        )
-        == 4
-    )
+    assert cli(*verify, "--manifest", manifest_path, "--out", out) == 4
     assert "1 records were lost" in capsys.readouterr().err and not out.exists()

@@ -40,14 +40,19 @@ def lambda_call_cost(duration_s: float, memory_mb: int, prices: Prices, arch: st
     return billed_s * memory_mb / 1024 * per_gb_s + prices.lambda_request
 
 
+def _missing(value: Any) -> bool:
+    """None, or NaN (how a parquet row read through pandas says a column was not recorded)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def lithops_run_cost(calls: list[dict[str, Any]], prices: Prices, arch: str = "x86_64") -> float:
     """All calls of a run, plus S3: one GET per object read and per partial read, one PUT per partial."""
     total = 0.0
     for c in calls:
-        if c.get("duration_s") is None:
+        if _missing(c.get("duration_s")):
             continue
         total += lambda_call_cost(c["duration_s"], int(c["memory_mb"]), prices, arch)
-        gets = int(c.get("objects") or 0)
+        gets = 0 if _missing(c.get("objects")) else int(c["objects"])
         puts = max(1, int(c.get("reducers") or 1)) if c.get("phase") == "map" else 1
         total += gets * prices.s3_get + puts * prices.s3_put
     return total

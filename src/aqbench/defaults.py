@@ -25,6 +25,17 @@ def _schema() -> dict[str, Any] | None:
         return None
 
 
+def _filled(node: dict[str, Any]) -> Any:
+    """A node's default, with the defaults of an object's properties filled in (as validation does)."""
+    value = node["default"]
+    if isinstance(value, dict) and "properties" in node:
+        value = dict(value)
+        for name, sub in node["properties"].items():
+            if name not in value and "default" in sub:
+                value[name] = _filled(sub)
+    return value
+
+
 def schema_default(dotted: str) -> Any:
     """The schema's default of a profile key such as ``data.synthetic.seed`` (KeyError if it has none)."""
     node = _schema()
@@ -32,7 +43,7 @@ def schema_default(dotted: str) -> Any:
         raise KeyError(f"no profile schema at {SCHEMA}")
     for part in dotted.split("."):
         node = node["properties"][part]
-    return node["default"]
+    return _filled(node)
 
 
 def option_default(dotted: str) -> dict[str, Any]:

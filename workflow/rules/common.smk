@@ -2,6 +2,18 @@
 import json
 import os
 import shlex
+import sys
+
+from aqbench.report.figure_names import FIGURES
+
+
+envvars:
+    "PATH",
+
+
+# `.venv/bin/snakemake` works without activating the environment: the `aqbench` CLI that
+# the rules and the onstart checks call is the one installed beside this interpreter.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 RESULTS = f"results/{config['profile']}"
 LOGS = f"{RESULTS}/logs"
@@ -19,13 +31,13 @@ STORE_ARGS = (
     f" --lithops-tmp {LITHOPS_TMP} --region {STORAGE['region']}"
 )
 
-
 LITHOPS = config["lithops"]
-LITHOPS_EXPERIMENTS = {name: e for name, e in LITHOPS["experiments"].items() if e.get("enabled", True)}
-
-
 DASK = config["dask"]
-DASK_EXPERIMENTS = {name: e for name, e in DASK["experiments"].items() if e.get("enabled", True)}
+EXPERIMENTS = {
+    engine: {name: e for name, e in section["experiments"].items() if e.get("enabled", True)}
+    for engine, section in (("lithops", LITHOPS), ("dask", DASK))
+}
+"""Enabled experiments of each engine: turning one off in the config removes its targets."""
 
 
 def as_shell_json(value):
@@ -41,34 +53,28 @@ def lithops_backend():
     return backend
 
 
-FIGURES = [
-    "call_durations", "cpu_network", "network_transmission", "memory_use", "call_timeline", "cost",
-    "scaled_utilisation", "map_pm10_average", "map_pm10_max", "engines", "cost_vs_duration", "kernel_throughput",
-]
-
-
 def experiment_runs():
     """runs.parquet of every enabled experiment of both engines."""
-    return [f"{RESULTS}/lithops/{n}/runs.parquet" for n in LITHOPS_EXPERIMENTS] + [
-        f"{RESULTS}/dask/{n}/runs.parquet" for n in DASK_EXPERIMENTS
-    ]
+    return [f"{RESULTS}/{engine}/{name}/runs.parquet" for engine in EXPERIMENTS for name in EXPERIMENTS[engine]]
 
 
-def timed_benchmarks():
-    """Snakemake benchmark files of the rules before the paper (their sum is the workflow's time)."""
-    data_step = {"synthetic": "generate/generate"}.get(config["data"]["source"])
-    files = [f"{BENCHMARKS}/{name}.tsv" for name in ("reference_aggregate/reference", "stage/stage",
-                                                      "reference_staged/reference", "metrics/metrics",
-                                                      "bench_kernels/kernels")]
-    files += [f"{BENCHMARKS}/lithops_experiment/{n}.tsv" for n in LITHOPS_EXPERIMENTS]
-    files += [f"{BENCHMARKS}/dask_experiment/{n}.tsv" for n in DASK_EXPERIMENTS]
-    return files + ([f"{BENCHMARKS}/{data_step}.tsv"] if data_step else [])
+def experiment_setting(engine, key):
+    """A per-experiment setting for a rule's params: the experiment's own, else the engine's default."""
+    section = {"lithops": LITHOPS, "dask": DASK}[engine]
+    return lambda w: EXPERIMENTS[engine][w.experiment].get(key, section[key])
 
 
-def generation_option():
-    if config["data"]["source"] == "synthetic":
-        return f"--generation {DATA}/generation.json"
-    return ""
+def rule_benchmarks(*names):
+    """The benchmark files of the named rules, every wildcard value of the experiment rules expanded."""
+    files = []
+    defined = {rule.name for rule in workflow.rules}
+    for name in names:
+        if name not in defined:  # a data rule the profile's source does not use
+            continue
+        engine = name.removesuffix("_experiment")
+        values = {"experiment": list(EXPERIMENTS[engine])} if engine in EXPERIMENTS else {}
+        files += expand(str(getattr(rules, name).benchmark), **values)
+    return files
 
 
 def paper_sources():
@@ -78,12 +84,10 @@ def paper_sources():
 
 
 def final_targets():
-    """Everything `rule all` asks for; turning a stage off in the config removes its targets."""
-    targets = [
-        f"{RESULTS}/reference/aggregates.csv",
-        f"{RESULTS}/staged/verify.json",
+    """Everything `rule all` asks for."""
+    return [
+        rules.reference_aggregate.output.csv,
+        rules.verify_stage.output.report,
+        *experiment_runs(),
+        rules.paper.output.pdf,
     ]
-    targets += [f"{RESULTS}/lithops/{name}/runs.parquet" for name in LITHOPS_EXPERIMENTS]
-    targets += [f"{RESULTS}/dask/{name}/runs.parquet" for name in DASK_EXPERIMENTS]
-    targets.append(f"{RESULTS}/paper.pdf")
-    return targets

@@ -7,7 +7,14 @@ if SOURCE == "synthetic":
 
     rule generate:
         output:
-            directory(DATA),
+            data=directory(DATA),
+        log:
+            f"{LOGS}/generate/generate.log",
+        benchmark:
+            f"{BENCHMARKS}/generate/generate.tsv"
+        conda:
+            ENV
+        threads: workflow.cores
         params:
             size=config["data"]["synthetic"]["size"],
             seed=config["data"]["synthetic"]["seed"],
@@ -15,17 +22,12 @@ if SOURCE == "synthetic":
             object_size=config["data"]["object_size"],
             bad=config["data"]["synthetic"]["bad_fraction"],
             sentinel=config["data"]["synthetic"]["sentinel_fraction"],
-        log:
-            f"{LOGS}/generate/generate.log",
-        benchmark:
-            f"{BENCHMARKS}/generate/generate.tsv"
-        threads: workflow.cores
-        conda:
-            ENV
         shell:
             "aqbench generate --size {params.size} --seed {params.seed} --days {params.days}"
             " --object-size {params.object_size} --bad-fraction {params.bad}"
-            " --sentinel-fraction {params.sentinel} --jobs {threads} --out {output} > {log} 2>&1"
+            " --sentinel-fraction {params.sentinel} --jobs {threads} --out {output.data} > {log} 2>&1"
+
+    DATA_RULE = rules.generate
 
 elif SOURCE in ("sample", "legacy"):
 
@@ -33,40 +35,48 @@ elif SOURCE in ("sample", "legacy"):
         input:
             config["data"][SOURCE]["paths"],
         output:
-            directory(DATA),
-        params:
-            object_size=config["data"]["object_size"],
+            data=directory(DATA),
         log:
             f"{LOGS}/import_legacy/import.log",
+        benchmark:
+            f"{BENCHMARKS}/import_legacy/import.tsv"
         conda:
             ENV
+        params:
+            object_size=config["data"]["object_size"],
         shell:
-            "aqbench import-legacy {input} --object-size {params.object_size} --out {output} > {log} 2>&1"
+            "aqbench import-legacy {input} --object-size {params.object_size} --out {output.data} > {log} 2>&1"
+
+    DATA_RULE = rules.import_legacy
 
 elif SOURCE == "openaq-archive":
 
     rule fetch_openaq:
         output:
-            directory(DATA),
+            data=directory(DATA),
+        log:
+            f"{LOGS}/fetch_openaq/fetch.log",
+        benchmark:
+            f"{BENCHMARKS}/fetch_openaq/fetch.tsv"
+        conda:
+            ENV
         params:
             country=config["data"]["openaq_archive"]["country"],
             start=config["data"]["openaq_archive"]["start"],
             end=config["data"]["openaq_archive"]["end"],
             max_locations=config["data"]["openaq_archive"]["max_locations"],
             object_size=config["data"]["object_size"],
-        log:
-            f"{LOGS}/fetch_openaq/fetch.log",
-        conda:
-            ENV
         shell:
             "aqbench fetch-openaq --country {params.country} --start {params.start} --end {params.end}"
             " --max-locations {params.max_locations} --object-size {params.object_size}"
-            " --out {output} > {log} 2>&1"
+            " --out {output.data} > {log} 2>&1"
+
+    DATA_RULE = rules.fetch_openaq
 
 
 rule reference_aggregate:
     input:
-        DATA,
+        DATA_RULE.output.data,
     output:
         csv=f"{RESULTS}/reference/aggregates.csv",
         summary=f"{RESULTS}/reference/summary.json",
@@ -74,29 +84,28 @@ rule reference_aggregate:
         f"{LOGS}/reference_aggregate/reference.log",
     benchmark:
         f"{BENCHMARKS}/reference_aggregate/reference.tsv"
-    threads: workflow.cores
     conda:
         ENV
+    threads: workflow.cores
     shell:
-        "aqbench aggregate {input} --out {output.csv} --summary {output.summary}"
-        " --threads {threads} > {log} 2>&1"
+        "aqbench aggregate {input} --out {output.csv} --summary {output.summary}" " --threads {threads} > {log} 2>&1"
 
 
 rule stage:
     input:
-        DATA,
+        DATA_RULE.output.data,
     output:
         manifest=f"{RESULTS}/staged/manifest.json",
-    params:
-        store=STORE_ARGS,
-        prefix=STORAGE["prefix"],
     log:
         f"{LOGS}/stage/stage.log",
     benchmark:
         f"{BENCHMARKS}/stage/stage.tsv"
-    threads: workflow.cores
     conda:
         ENV
+    threads: workflow.cores
+    params:
+        store=STORE_ARGS,
+        prefix=STORAGE["prefix"],
     shell:
         "aqbench stage {input} {params.store} --prefix {params.prefix} --manifest {output.manifest}"
         " --quiet > {log} 2>&1"
@@ -104,19 +113,19 @@ rule stage:
 
 rule reference_staged:
     input:
-        manifest=f"{RESULTS}/staged/manifest.json",
+        manifest=rules.stage.output.manifest,
     output:
         csv=f"{RESULTS}/staged/aggregates.csv",
         summary=f"{RESULTS}/staged/summary.json",
-    params:
-        store=STORE_ARGS,
     log:
         f"{LOGS}/reference_staged/reference.log",
     benchmark:
         f"{BENCHMARKS}/reference_staged/reference.tsv"
-    threads: workflow.cores
     conda:
         ENV
+    threads: workflow.cores
+    params:
+        store=STORE_ARGS,
     shell:
         "aqbench aggregate --manifest {input.manifest} {params.store} --out {output.csv}"
         " --summary {output.summary} --threads {threads} > {log} 2>&1"
@@ -124,16 +133,18 @@ rule reference_staged:
 
 rule verify_stage:
     input:
-        expected=f"{RESULTS}/reference/aggregates.csv",
-        actual=f"{RESULTS}/staged/aggregates.csv",
-        summary=f"{RESULTS}/staged/summary.json",
-        manifest=f"{RESULTS}/staged/manifest.json",
+        expected=rules.reference_aggregate.output.csv,
+        actual=rules.reference_staged.output.csv,
+        summary=rules.reference_staged.output.summary,
+        manifest=rules.stage.output.manifest,
     output:
-        f"{RESULTS}/staged/verify.json",
+        report=f"{RESULTS}/staged/verify.json",
     log:
         f"{LOGS}/verify_stage/verify.log",
+    benchmark:
+        f"{BENCHMARKS}/verify_stage/verify.tsv"
     conda:
         ENV
     shell:
         "aqbench verify --expected {input.expected} --actual {input.actual} --summary {input.summary}"
-        " --manifest {input.manifest} --out {output} > {log} 2>&1"
+        " --manifest {input.manifest} --out {output.report} > {log} 2>&1"

@@ -1,4 +1,5 @@
-# Figures: one rule per figure (rerun one alone: `snakemake -c1 --forcerun figure_cost`).
+# Figures: one rule per figure, named figure_<name> (rerun one alone:
+# `snakemake -c1 --forcerun figure_cost`). The names come from aqbench.report.figure_names.
 # Each reads only the metrics; restyling a figure reruns no experiment.
 
 for _name in FIGURES:
@@ -7,20 +8,22 @@ for _name in FIGURES:
         name:
             f"figure_{_name}"
         input:
-            summary=f"{RESULTS}/metrics/summary.parquet",
-            calls=f"{RESULTS}/metrics/calls.parquet",
-            reference=f"{RESULTS}/staged/aggregates.csv",
-            bench=f"{RESULTS}/bench/kernels.json",
+            summary=rules.metrics.output.summary,
+            calls=rules.metrics.output.calls,
+            reference=rules.reference_staged.output.csv,
+            bench=rules.bench_kernels.output.json,
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
             png=f"{RESULTS}/generated/figures/{_name}.png",
+        log:
+            f"{LOGS}/figures/{_name}.log",
+        benchmark:
+            f"{BENCHMARKS}/figures/{_name}.tsv"
+        conda:
+            ENV
         params:
             name=_name,
             metrics=lambda w, input: os.path.dirname(input.summary),
-        log:
-            f"{LOGS}/figures/{_name}.log",
-        conda:
-            ENV
         shell:
             "aqbench figure {params.name} --metrics {params.metrics} --reference {input.reference}"
             " --bench {input.bench} --pdf {output.pdf} --png {output.png} > {log} 2>&1"

@@ -1,34 +1,37 @@
-# Lithops experiments: one rule per experiment, each rerunnable alone
-# (e.g. `snakemake -c2 --forcerun lithops_memory`). Every run inside is verified.
+# Lithops experiments: one rule, `lithops_experiment`, with a job per enabled experiment
+# (the {experiment} wildcard). Rerun them all with `snakemake -c2 --forcerun lithops_experiment`,
+# one with `snakemake -c2 --forcerun results/<profile>/lithops/memory/runs.parquet`.
+# Every run inside is verified.
+
 
 rule lithops_experiment:
     input:
-        manifest=f"{RESULTS}/staged/manifest.json",
-        reference=f"{RESULTS}/staged/aggregates.csv",
-        verified=f"{RESULTS}/staged/verify.json",
+        manifest=rules.stage.output.manifest,
+        reference=rules.reference_staged.output.csv,
+        verified=rules.verify_stage.output.report,
     output:
         calls=f"{RESULTS}/lithops/{{experiment}}/calls.parquet",
         runs=f"{RESULTS}/lithops/{{experiment}}/runs.parquet",
-    params:
-        store=STORE_ARGS,
-        grid=lambda w: as_shell_json(LITHOPS_EXPERIMENTS[w.experiment]["grid"]),
-        repetitions=lambda w: LITHOPS_EXPERIMENTS[w.experiment].get("repetitions", LITHOPS["repetitions"]),
-        backend=as_shell_json(lithops_backend()),
-        emulate="--emulate" if LITHOPS["emulate_lambda"] else "--no-emulate",
-        concurrency=LITHOPS["concurrency"],
-        out=lambda w: f"{RESULTS}/lithops/{w.experiment}",
-        home=f"{RESULTS}/lithops-home",
-        retries=LITHOPS["retries"],
-        faults=as_shell_json(config["faults"]),
-    wildcard_constraints:
-        experiment="|".join(LITHOPS_EXPERIMENTS) or "none",
     log:
         f"{LOGS}/lithops_experiment/{{experiment}}.log",
     benchmark:
         f"{BENCHMARKS}/lithops_experiment/{{experiment}}.tsv"
-    threads: workflow.cores  # an experiment runs alone: nothing else competes while it is timed
+    wildcard_constraints:
+        experiment="|".join(EXPERIMENTS["lithops"]) or "none",
     conda:
         ENV
+    threads: workflow.cores  # an experiment runs alone: nothing else competes while it is timed
+    params:
+        store=STORE_ARGS,
+        grid=lambda w: as_shell_json(EXPERIMENTS["lithops"][w.experiment]["grid"]),
+        repetitions=experiment_setting("lithops", "repetitions"),
+        backend=as_shell_json(lithops_backend()),
+        emulate="--emulate" if LITHOPS["emulate_lambda"] else "--no-emulate",
+        concurrency=LITHOPS["concurrency"],
+        out=lambda w, output: os.path.dirname(output.runs),
+        home=f"{RESULTS}/lithops-home",
+        retries=LITHOPS["retries"],
+        faults=as_shell_json(config["faults"]),
     shell:
         "aqbench run-lithops --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"

@@ -121,7 +121,7 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
     body, _, _ = Generator(plan).object_bytes(plan.objects // 2)
     clean = cleaned(body)
     arrow, seed = get_kernel("arrow"), get_kernel("seed")
-    result: dict[str, float] = {"object_mb": len(body) / 1e6, "fan_in": fan_in}
+    result: dict[str, float] = {"object_mb": len(body) / 1e6, "fan_in": fan_in, "reducers": REDUCERS}
     rates = _interleaved_rates(
         {
             "bare": (_bare, lambda: clean),

@@ -123,7 +123,9 @@ def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: R
         t_start=stats.get("worker_func_start_tstamp"),
         t_end=stats.get("worker_func_end_tstamp"),
     )
-    del row["emulated"]  # the call says whether it ran emulated (failed calls cannot say)
+    # the call itself says whether it ran emulated; a call that died cannot, except one its
+    # emulated Lambda's memory group killed (the group's OOM record is the evidence)
+    row["emulated"] = True if oom else None
     for key, column in STAT_COLUMNS.items():
         if key in stats:
             row[column] = stats[key]

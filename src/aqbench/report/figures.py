@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from aqbench.engines.lambda_emulation import MB_PER_VCPU
 from aqbench.report.figure_names import FIGURES
 
 ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77"}
@@ -75,7 +76,7 @@ def cpu_network(inp: Inputs):
     a.boxplot(
         [calls[calls["memory_mb"] == m]["cpu_usage"].dropna() for m in sizes], tick_labels=[str(int(m)) for m in sizes]
     )
-    a.plot(range(1, len(sizes) + 1), [m / 1769 for m in sizes], "k_", ms=20, label="Lambda's CPU share")
+    a.plot(range(1, len(sizes) + 1), [m / MB_PER_VCPU for m in sizes], "k_", ms=20, label="Lambda's CPU share")
     a.set(xlabel="memory (MB)", ylabel="CPU used (cores)", title="CPU per call")
     a.legend(fontsize=7)
     rate = calls["bytes_read"] / calls["duration_s"] / 1e6
@@ -202,7 +203,7 @@ def _pm10_map(inp: Inputs, column: str, title: str):
     for ax, window in zip(axes[0], windows, strict=True):
         sub = pl[pl["day"].isin(window)]
         if column == "average":
-            st = sub.assign(w=sub["sum"]).groupby(["latitude", "longitude"]).agg(s=("sum", "sum"), n=("count", "sum"))
+            st = sub.groupby(["latitude", "longitude"]).agg(s=("sum", "sum"), n=("count", "sum"))
             st = st.assign(v=st["s"] / st["n"]).reset_index()
         else:
             st = sub.groupby(["latitude", "longitude"])["max"].max().rename("v").reset_index()
@@ -316,7 +317,8 @@ def kernel_throughput(inp: Inputs):
     ax.set_yticks(y, [n for n, _ in names] + ["seed kernel map (the study's)"])
     ax.invert_yaxis()
     ax.legend(fontsize=7, loc="lower right")
-    ax.set(xlabel="MB/s on one ~25 MB object", title="Kernels against the machine's limit")
+    size = f"{bench['object_mb']:.1f} MB" if "object_mb" in bench else "benchmark"
+    ax.set(xlabel=f"MB/s on one {size} object", title="Kernels against the machine's limit")
     return fig
 
 

@@ -12,8 +12,12 @@ from aqbench.atomic import atomic_path
 from aqbench.errors import ConfigError
 
 
-def build_paper(source: Path, generated: Path, out: Path) -> int:
-    """Compile ``source/main.tex`` with ``generated`` on TeX's path; refuse undefined references."""
+def build_paper(source: Path, generated: Path, out: Path, draft: bool = False) -> int:
+    """Compile ``source/main.tex`` with ``generated`` on TeX's path; refuse undefined references.
+
+    Unless ``draft``, a PDF showing a placeholder (a number, table or figure that was not
+    generated: ``[Name?]``) is refused too, naming what is missing; nothing is written.
+    """
     if shutil.which("latexmk") is None:
         raise ConfigError("latexmk is not installed: run 'make system-deps' (TeX Live), then rerun")
     with tempfile.TemporaryDirectory(prefix="aqbench-paper-") as tmp:
@@ -43,6 +47,12 @@ def build_paper(source: Path, generated: Path, out: Path) -> int:
         undefined = re.findall(r"(?:Reference|Citation) `([^']+)' .*undefined", log_text)
         if undefined:
             raise ConfigError(f"the paper has undefined references or citations: {', '.join(sorted(set(undefined)))}")
+        missing = sorted(set(re.findall(r"aqbench-missing: ([^\n]+)", log_text)))
+        if missing and not draft:
+            raise ConfigError(
+                f"the paper would show placeholders for {', '.join(missing)}: generate them "
+                "(aqbench report / figure) or build a draft (aqbench paper --draft)"
+            )
         pdf = build / "src" / "main.pdf"
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(out) as target:

@@ -261,8 +261,17 @@ def plan_dataset(
     bad_fraction: float = 0.001,
     sentinel_fraction: float = 0.002,
 ) -> Plan:
-    """Fix the dataset's shape: how many stations, hours per object and objects give ``size``."""
+    """Fix the dataset's shape: how many stations, hours per object and objects give ``size``.
+
+    The size is met in whole objects of about ``object_size`` (within half an object); a
+    size below one object is refused rather than silently written as one whole object.
+    """
     size, object_size = parse_size(size), parse_size(object_size)
+    if size < object_size:
+        raise ConfigError(
+            f"a dataset of {size} bytes is smaller than one object ({object_size} bytes): "
+            "give a larger size or a smaller object size (--object-size / data.object_size)"
+        )
     if days < 1:
         raise ConfigError("days must be at least 1")
     for name, f in (("bad_fraction", bad_fraction), ("sentinel_fraction", sentinel_fraction)):

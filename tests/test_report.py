@@ -1,0 +1,119 @@
+"""Macros, tables and every figure from tiny metrics in the real shape: milliseconds, no engine run."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+
+import pytest
+
+from aqbench.defaults import schema_default
+from aqbench.report import figures, tables
+from aqbench.report.figure_names import FIGURES
+from report_fixtures import write_bench, write_metrics
+
+from conftest import REPO, line
+
+
+@pytest.fixture(scope="module")
+def report_inputs(tmp_path_factory):
+    """Metrics, bench, reference, manifest and benchmark files as the workflow hands them to the report."""
+    from aqbench.cli import main
+
+    root = tmp_path_factory.mktemp("report")
+    metrics = write_metrics(root)
+    bench = write_bench(root / "kernels.json")
+    data = root / "data.ndjson"
+    rows = [line(value=v, utc=f"2018-01-0{d}T10:00:00.000Z") for d in range(1, 4) for v in (10, 20)]
+    data.write_text("\n".join([*rows, line(unit="ppm", value=0.1)]) + "\n", encoding="utf-8")
+    assert main(["aggregate", str(data), "--out", str(root / "ref.csv"), "--summary", str(root / "ref.json")]) == 0
+    (root / "manifest.json").write_text(json.dumps({"bytes": 4_000_000, "objects_count": 4}))
+    tsv = root / "generate.tsv"
+    tsv.write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t100\n")
+    return {"root": root, "metrics": metrics, "bench": bench, "benchmarks": [tsv, tsv]}
+
+
+def _macros(report_inputs) -> dict[str, str]:
+    out = report_inputs["root"] / "generated"
+    tables.build(
+        report_inputs["metrics"],
+        report_inputs["root"] / "ref.csv",
+        report_inputs["root"] / "ref.json",
+        report_inputs["root"] / "manifest.json",
+        None,
+        report_inputs["bench"],
+        report_inputs["benchmarks"],
+        schema_default("prices"),
+        out,
+    )
+    text = (out / "macros.tex").read_text()
+    return dict(re.findall(r"\\newcommand\{\\aq(\w+)\}\{(.*)\}", text))
+
+
+def test_every_macro_the_paper_uses_is_made_by_the_report(report_inputs):
+    made = _macros(report_inputs)
+    used = set()
+    for tex in [*REPO.glob("paper/*.tex"), *REPO.glob("paper/sections/*.tex")]:
+        used |= set(re.findall(r"\\aq\{(\w+)\}", tex.read_text(encoding="utf-8")))
+    assert used and not (used - set(made)), f"used in paper/ but never generated: {sorted(used - set(made))}"
+
+
+def test_macros_carry_the_measured_numbers(report_inputs):
+    made = _macros(report_inputs)
+    assert made["WorkflowMinutes"] == "0.4" and made["TimedJobs"] == "2"  # 2 x 12.5 s
+    assert made["MergeFanIn"] == "2{,}000" and made["MergeReducers"] == "8" and made["BenchObjectMB"] == "25.1"
+    assert made["LimitMBs"] == "400" and made["ArrowVsLimit"] == "0.85"
+    assert made["Emulated"] == "on" and made["TimeoutOutcome"] == "timeout"
+    assert made["RecordsRead"] == "7" and made["SumTolerance"] == "$10^{-9}$"
+
+
+def test_summary_table_has_a_row_per_configuration(report_inputs):
+    import pandas as pd
+
+    summary = pd.read_parquet(report_inputs["metrics"] / "summary.parquet")
+    text = tables.summary_table(summary)
+    rows = [ln for ln in text.splitlines() if ln.endswith("\\\\")][1:]  # after the header
+    assert len(rows) == len(summary) == 9
+    assert any(r.startswith("lithops & timeout") and "& timeout &" in r for r in rows)
+
+
+def test_a_missing_benchmark_file_fails_the_report(report_inputs, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        report_inputs_missing = dict(report_inputs, benchmarks=[tmp_path / "nope.tsv"])
+        _macros(report_inputs_missing)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_draws_from_tiny_metrics(report_inputs, name, tmp_path):
+    inputs = figures.Inputs(report_inputs["metrics"], report_inputs["root"] / "ref.csv", report_inputs["bench"])
+    figures.draw(name, inputs, tmp_path / f"{name}.pdf", tmp_path / f"{name}.png")
+    assert (tmp_path / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+    assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_figure_list_is_the_plotting_functions():
+    plotting = {
+        n
+        for n, f in vars(figures).items()
+        if inspect.isfunction(f)
+        and f.__module__ == figures.__name__
+        and list(inspect.signature(f).parameters) == ["inp"]
+    }
+    assert set(FIGURES) == set(figures.PLOTS) == plotting
+
+
+def test_the_workflow_has_one_rule_per_figure():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    snakemake = Path(sys.executable).with_name("snakemake")
+    listed = subprocess.run(
+        [str(snakemake), "--list-rules", "--configfile", "workflow/config/tiny.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert {r.removeprefix("figure_") for r in listed if r.startswith("figure_")} == set(FIGURES)
