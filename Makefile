@@ -8,13 +8,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions and hashes of everything installed, generated from pyproject.toml by `make lock`.
+LOCK := requirements.lock
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 TEX_PACKAGES := texlive-latex-recommended texlive-pictures texlive-science \
 	texlive-fonts-recommended lmodern latexmk
 export PATH := $(BIN):$(PATH)
 
-.PHONY: reproduce test install system-deps tex lint lint-code clean
+.PHONY: reproduce test install lock system-deps tex lint lint-code clean
 
 reproduce: install system-deps
 	snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
@@ -29,10 +31,17 @@ $(VENV)/bin/python:
 		{ echo "aqbench needs Python >= 3.11: run 'make PYTHON=python3.11 ...'" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): $(LOCK) pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# Regenerate the lock after changing pyproject.toml's dependencies (needs the package index).
+lock: | $(VENV)/bin/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --universal \
+		--python-version 3.11 --quiet -o $(LOCK)
 
 # System tools the workflow runs: TeX Live for the paper.
 system-deps: tex

@@ -86,3 +86,27 @@ def test_help_lists_defaults(capsys):
         main(["aggregate", "--help"])
     assert exc.value.code == 0
     assert "default: reference" in capsys.readouterr().out
+
+
+def test_stand_alone_defaults_are_the_default_profiles():
+    """No CLI default repeats a schema default: both come from the schema."""
+    from aqbench.cli import build_parser
+    from aqbench.defaults import schema_default
+
+    parser = build_parser()
+    generate = parser.parse_args(["generate", "--out", "x"])
+    assert generate.seed == schema_default("data.synthetic.seed") == 42
+    assert generate.size == schema_default("data.synthetic.size")
+    required = ["--experiment", "e", "--grid", "{}", "--manifest", "m", "--reference", "r", "--out", "o"]
+    run = parser.parse_args(["run-dask", *required])
+    assert (run.repetitions, run.retries, run.bucket) == (
+        schema_default("dask.repetitions"),
+        schema_default("dask.retries"),
+        schema_default("storage.bucket"),
+    )
+
+
+def test_a_dataset_smaller_than_one_object_is_refused(tmp_path, capsys):
+    assert main(["generate", "--size", "8MB", "--out", str(tmp_path / "d"), "--quiet"]) == 2
+    assert "smaller than one object" in _error(capsys)
+    assert not (tmp_path / "d").exists()

@@ -24,11 +24,13 @@ FAKE_KEY_ID = "AKIAFAKEAQBENCH0TEST"
 FAKE_SECRET = "fake/secret/aqbench+must+never+be+written"
 
 
-def _snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def _snakemake(*args: str, cwd: Path = REPO, activated: bool = True) -> subprocess.CompletedProcess[str]:
+    """``.venv/bin/snakemake --cores 2 ARGS``; ``activated``: the environment's bin folder leads PATH."""
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN)
     # fake AWS credentials in the environment: the run must not write them anywhere
     env = dict(
         os.environ,
-        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        PATH=f"{BIN}{os.pathsep}{path}" if activated else path,
         AWS_ACCESS_KEY_ID=FAKE_KEY_ID,
         AWS_SECRET_ACCESS_KEY=FAKE_SECRET,
     )
@@ -77,8 +79,10 @@ def test_misspelt_config_key_is_refused(workdir):
 )
 def test_bad_configuration_is_refused_before_any_work(workdir, setting, named):
     (workdir / "bad.yaml").write_text(f"profile: bad\n{setting}\n")
-    run = _snakemake("--configfile", "bad.yaml", cwd=workdir)
+    # run as `.venv/bin/snakemake` without activating the environment: the workflow finds its CLI
+    run = _snakemake("--configfile", "bad.yaml", cwd=workdir, activated=False)
     assert run.returncode != 0 and named in run.stderr + run.stdout
+    assert "FileNotFoundError" not in run.stderr + run.stdout
     assert not (workdir / "results" / "bad").exists()
 
 

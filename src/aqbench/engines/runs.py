@@ -7,6 +7,7 @@ with the staged manifest; otherwise it fails loudly (:class:`VerificationError`)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -238,6 +239,7 @@ def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
             packages[name] = md.version(name)
         except md.PackageNotFoundError:
             packages[name] = None
+    lock = Path(__file__).resolve().parents[3] / "requirements.lock"
     env = {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -246,5 +248,7 @@ def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         "python": platform.python_version(),
         "packages": packages,
         "commit": commit,
+        # the exact versions and hashes the environment was installed from (make lock)
+        "lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else None,
     }
     return env | (extra or {})

@@ -8,6 +8,10 @@ judged one by one by :func:`aqbench.openaq.parse_line`, the rules' specification
 rest is parsed in one vectorised pass. If Arrow still refuses something (a wrong type,
 a repeated key, invalid UTF-8), the parse is retried in chunks and only the refused
 chunks go line by line. Every line is thus either aggregated or rejected with its reason.
+
+One module (longer than most here) because the screen, the parse in pieces, the recovery of
+refused lines and the vectorised rules share one invariant about the object's buffer: line
+boundaries and in-place blanking must agree exactly, and splitting them apart would hide it.
 """
 
 from __future__ import annotations

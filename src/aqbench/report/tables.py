@@ -171,6 +171,7 @@ def macros(inputs: dict[str, Any]) -> str:
     for pkg, version in (env.get("packages") or {}).items():
         values["Version" + pkg.capitalize()] = str(version)
     values["Commit"] = (env.get("commit") or "--")[:12]
+    values["LockHash"] = (env.get("lock_sha256") or "--")[:16]
     values["WorkflowMinutes"] = _fmt(inputs.get("workflow_seconds", 0) / 60, 1)
     values["TimedJobs"] = str(inputs.get("timed_jobs", 0))
     prices = inputs["prices"]

@@ -14,6 +14,9 @@ Why it looks the way it does:
 
 Speed: lines are assembled column-wise with Arrow string kernels (one join per object),
 not formatted one by one; the file body is the joined array's data buffer.
+
+One module (longer than most here): the plan, the column-wise line assembly and the
+parallel writer share the one seeding scheme that makes output independent of ``jobs``.
 """
 
 from __future__ import annotations
