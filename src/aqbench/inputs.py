@@ -1,32 +1,33 @@
 """Finding data files and reading them as raw lines, the one place every reader starts.
 
-Lines are read with Arrow's CSV reader configured as a line splitter (no quoting, a
-delimiter that cannot occur in valid JSON) into a binary column, so that invalid
-UTF-8 and malformed JSON reach the validation rules instead of aborting the read.
+Lines are cut at their line-ending bytes with numpy into a binary Arrow column, never
+decoded, so that invalid UTF-8, control bytes and malformed JSON reach the validation
+rules instead of aborting the read. (Arrow's CSV reader, used before as the splitter,
+decoded rows it could not split and raised on binary input.)
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import logging
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from aqbench.errors import DataError
 from aqbench.openaq import DATA_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-LINE_SCHEMA = pa.schema([("line", pa.binary())])
-SEPARATOR = "\x01"
-"""A control character: JSON forbids it outside and inside strings, so a line holding it is
-invalid JSON whatever else it holds; Arrow reports such a line as a row with too many columns."""
+LINE_SCHEMA = pa.schema([("line", pa.large_binary())])
 
 BLOCK_SIZE = 16 << 20
-"""Arrow's read block; a single line longer than this cannot be read."""
+"""Bytes read at a time; a longer line is carried over into the next block."""
 
 
 def is_data_file(path: Path) -> bool:
@@ -68,31 +69,20 @@ class FetchedObject:
 Source = Path | FetchedObject
 
 
-def open_source(source: Source) -> pa.NativeFile | str:
-    """What Arrow's reader opens: a file path (compression from its name) or an in-memory stream."""
-    if isinstance(source, Path):
-        return str(source)
-    stream: pa.NativeFile = pa.BufferReader(source.fetch())
-    if source.name.endswith(".gz"):
-        stream = pa.CompressedInputStream(stream, "gzip")
-    return stream
-
-
 @dataclass
 class LineReader:
-    """Streams the lines of data files as Arrow batches and counts lines Arrow had to drop.
+    """Streams the lines of data files as Arrow batches of raw bytes, whatever the bytes are.
 
-    A dropped line is one holding the separator byte; it counts as ``invalid_json``.
+    Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` and may be of any length; empty lines are
+    dropped (they count for nothing). The bytes are never decoded here: invalid UTF-8, NUL
+    and binary junk reach the rules as lines, each kept or rejected with its reason. The
+    line array points into the block read (no copy per line).
     """
 
     files: list[Source]
-    dropped_invalid: int = field(default=0, init=False)
+    block_size: int = BLOCK_SIZE
     error: DataError | None = field(default=None, init=False)
     """The read error, kept because a consumer such as DuckDB re-wraps exceptions it pulls through."""
-
-    def _on_invalid_row(self, row: object) -> str:
-        self.dropped_invalid += 1
-        return "skip"
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         for path in self.files:
@@ -102,36 +92,55 @@ class LineReader:
                 self.error = exc
                 raise
 
-    def _file_batches(self, path: Source) -> Iterator[pa.RecordBatch]:
-        read_options = pacsv.ReadOptions(column_names=["line"], block_size=BLOCK_SIZE, use_threads=True)
-        parse_options = pacsv.ParseOptions(
-            delimiter=SEPARATOR,
-            quote_char=False,
-            escape_char=False,
-            newlines_in_values=False,
-            ignore_empty_lines=True,
-            invalid_row_handler=self._on_invalid_row,
-        )
-        convert_options = pacsv.ConvertOptions(column_types={"line": pa.binary()})
+    def _blocks(self, path: Source) -> Iterator[bytes]:
         try:
-            reader = pacsv.open_csv(
-                open_source(path),
-                read_options=read_options,
-                parse_options=parse_options,
-                convert_options=convert_options,
-            )
-            yield from reader
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" in str(exc):
-                log.debug("%s: empty file", path)
-                return
-            raise DataError(f"{path}: cannot read ({_first_line(exc)})") from exc
-        except (OSError, EOFError) as exc:
+            with _open_stream(path) as stream:
+                while block := stream.read(self.block_size):
+                    yield block
+        except (OSError, EOFError, zlib.error) as exc:
             hint = "is the gzip file truncated or corrupt?"
             raise DataError(f"{path}: cannot read ({_first_line(exc)}); {hint}") from exc
 
+    def _file_batches(self, path: Source) -> Iterator[pa.RecordBatch]:
+        carry = b""
+        for block in self._blocks(path):
+            data = carry + block if carry else block
+            ends = _line_ends(data)
+            if len(ends) == 0:  # no line end yet: a line longer than the block goes on
+                carry = data
+                continue
+            last = int(ends[-1]) + 1
+            yield _lines_batch(data, ends)
+            carry = data[last:]
+        if carry:
+            yield _lines_batch(carry + b"\n", _line_ends(carry + b"\n"))
+
     def reader(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(LINE_SCHEMA, self.batches())
+
+
+def _open_stream(source: Source):
+    """A binary stream of the source's bytes, decompressed when its name ends in .gz."""
+    raw = open(source, "rb") if isinstance(source, Path) else io.BytesIO(source.fetch())  # noqa: SIM115
+    return gzip.GzipFile(fileobj=raw, mode="rb") if str(source).endswith(".gz") else raw
+
+
+def _line_ends(data: bytes) -> np.ndarray:
+    """Offsets of every line-ending byte (``\\n`` or ``\\r``)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    return np.flatnonzero((buf == 10) | (buf == 13))
+
+
+def _lines_batch(data: bytes, ends: np.ndarray) -> pa.RecordBatch:
+    """The lines of ``data`` up to its last line end, each with its ending byte, as views into ``data``.
+
+    Keeping the ending byte makes the lines contiguous, so the array is built from the
+    offsets alone (no copy); the query trims it, and an empty line (``\\r\\n``'s second
+    half included) is then blank and counts for nothing.
+    """
+    offsets = np.concatenate([[0], ends + 1]).astype(np.int64)
+    lines = pa.Array.from_buffers(pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return pa.RecordBatch.from_arrays([lines], schema=LINE_SCHEMA)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,9 +10,12 @@ A line is rejected, with the first reason that applies, in this order:
 =================  =====================================================================
 reason             when
 =================  =====================================================================
-invalid_json       not UTF-8, not valid JSON, or not a JSON object. ``NaN``,
-                   ``Infinity`` and ``-Infinity`` are read as numbers (Python's json
-                   module writes them), and such a value is rejected as not finite
+invalid_json       not UTF-8 (anywhere in the line, in any field), not valid JSON, or
+                   not a JSON object; or a string escapes a lone surrogate
+                   (``"\\ud800"`` not followed by its pair: valid JSON syntax, but not
+                   Unicode text, RFC 8259 §8.2). ``NaN``, ``Infinity`` and
+                   ``-Infinity`` are read as numbers (Python's json module writes
+                   them), and such a value is rejected as not finite
 bad_date           ``date.utc`` missing, or not an ISO-8601 UTC timestamp
                    (``YYYY-MM-DDTHH:MM:SS[.fff]`` then ``Z`` or ``+00:00``)
 missing_country    ``country`` absent, null, empty, or not a string
@@ -20,14 +23,20 @@ missing_parameter  ``parameter`` absent, null, empty, or not a string
 missing_unit       ``unit`` absent, null, empty, or not a string
 missing_value      ``value`` absent or null
 value_not_number   ``value`` is a string, boolean, array or object
-value_not_finite   ``value`` is NaN or infinite, or overflows a double (``1e999``)
+value_not_finite   ``value`` is NaN or infinite, or overflows a double (``1e999``, an
+                   integer of 400 digits); integers beyond 2^53 are kept, rounded to the
+                   nearest double as every JSON reader here does
 value_negative     ``value`` < 0 (OpenAQ's invalid-reading sentinels, such as -999)
 =================  =====================================================================
 
 A kept line contributes ``value`` to the group of its key. A missing or non-string
 ``city`` becomes the empty string; missing or non-numeric coordinates leave latitude
 and longitude empty (null). Lines that are empty or only spaces and tabs are skipped
-and not counted. Lines end at ``\\n``, ``\\r\\n`` or ``\\r``.
+and not counted. Lines end at ``\\n``, ``\\r\\n`` or ``\\r``, and may be of any length. A UTF-8
+byte-order mark at the start of a line is ignored (files written on Windows start with one).
+Repeated keys: the first occurrence counts. An escaped NUL (``\\u0000``) is a character like any
+other; a raw NUL or other control byte is invalid JSON. Any bytes at all (a binary file) are
+lines like any other: each non-blank one is rejected, and nothing raises.
 """
 
 from __future__ import annotations
@@ -72,6 +81,9 @@ UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 BLANK_CHARS = " \t"
+BOM = "\ufeff"
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A ``\\uD800``-``\\uDFFF`` escape: half of a pair, or a lone surrogate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +190,17 @@ def _coordinate(coordinates: Any, name: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    """True if a decoded JSON value holds a surrogate code point (a pair decodes to one character)."""
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def parse_line(line: str | bytes | bytearray) -> Measurement | str | None:
     """Classify one line: a :class:`Measurement`, a rejection reason, or None for a blank line."""
     if isinstance(line, bytes | bytearray):
@@ -186,13 +209,17 @@ def parse_line(line: str | bytes | bytearray) -> Measurement | str | None:
             line = line.decode("utf-8")
         except UnicodeDecodeError:
             return "invalid_json" if line.strip(BLANK_CHARS.encode()) else None
+    if line.startswith(BOM):
+        line = line[1:]
     if line.strip(BLANK_CHARS) == "":
         return None
     try:
         record = json.loads(line, object_pairs_hook=_first_wins)
-    except ValueError:  # JSONDecodeError
+    except (ValueError, RecursionError):  # JSONDecodeError; nesting too deep for the parser
         return "invalid_json"
     if not isinstance(record, dict):
+        return "invalid_json"
+    if SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(record):
         return "invalid_json"
     date = record.get("date")
     utc = date.get("utc") if isinstance(date, dict) else None

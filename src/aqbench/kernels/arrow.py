@@ -238,6 +238,45 @@ def _suspicious_lines(body: bytes | bytearray, threads: bool = True) -> tuple[li
     return spans, nl
 
 
+UTF8_ERROR_INDEX = re.compile(r"string index (\d+)")
+
+
+def _utf8_valid(data: bytes | bytearray | memoryview, offsets: np.ndarray) -> int | None:
+    """Arrow's (SIMD) UTF-8 check of the strings ``data[offsets[i]:offsets[i+1]]``: the first bad one's index."""
+    array = pa.Array.from_buffers(pa.large_utf8(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        found = UTF8_ERROR_INDEX.search(str(exc))
+        return int(found.group(1)) if found else 0
+    return None
+
+
+def _invalid_utf8_lines(body: bytes | bytearray, nl: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of every line that is not valid UTF-8, in any field.
+
+    Arrow's JSON reader checks only the fields it extracts, and the specification rejects a
+    line with invalid UTF-8 anywhere. One check of the whole object (about 10 GB/s) finds
+    nothing in clean data; only when it fails are the lines checked, resuming after each bad one.
+    """
+    size = len(body)
+    if _utf8_valid(body, np.array([0, size], dtype=np.int64)) is None:
+        return []
+    bounds = np.concatenate([[0], nl + 1, [size]]).astype(np.int64)
+    bounds = bounds[np.concatenate([[True], bounds[1:] > bounds[:-1]])]  # no empty tail line
+    spans = []
+    first = 0
+    while first < len(bounds) - 1:
+        bad = _utf8_valid(body, bounds[first:])
+        if bad is None:
+            break
+        line = first + bad
+        start, end = int(bounds[line]), int(bounds[line + 1])
+        spans.append((start, end - 1 if end > start and body[end - 1] == NEWLINE else end))
+        first = line + 1
+    return spans
+
+
 def _blank(body: bytes | bytearray, spans: list[tuple[int, int]]) -> bytes | bytearray:
     """The body with the given lines overwritten by spaces, which Arrow's reader skips.
 
@@ -363,6 +402,9 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
     counts = RecordCounts()
     found: list[Measurement] = []
     suspicious, nl = _suspicious_lines(body, threads)
+    invalid = _invalid_utf8_lines(body, nl)
+    if invalid:
+        suspicious = sorted(set(suspicious) | set(invalid))
     _one_by_one([bytes(body[a:b]) for a, b in suspicious], counts, found)
     good = _blank(body, suspicious)
 

@@ -41,8 +41,10 @@ PATHS = [
 ]
 
 QUERY = f"""
-WITH decoded AS (
-    SELECT try(decode(line)) AS s FROM lines
+WITH raw AS (
+    SELECT rtrim(try(decode(line)), E'\\r\\n') AS s FROM lines
+), decoded AS (  -- a byte-order mark at the start of a line is ignored
+    SELECT CASE WHEN starts_with(s, chr(65279)) THEN substr(s, 2) ELSE s END AS s FROM raw
 ), nonblank AS (
     SELECT s FROM decoded WHERE s IS NULL OR trim(s, E' \\t') <> ''
 ), checked AS (
@@ -130,7 +132,6 @@ def aggregate_files(files: list[Source], threads: int | None = None) -> Referenc
     counts = RecordCounts(records_valid=int(pc.sum(kept.column("count")).as_py() or 0))
     for reason, n in zip(rejected.column("reason").to_pylist(), rejected.column("count").to_pylist(), strict=True):
         counts.reject(reason, n)
-    counts.reject("invalid_json", reader.dropped_invalid)
     average = pc.divide(kept.column("sum"), pc.cast(kept.column("count"), pa.float64()))
     aggregates = kept.drop_columns(["reason"]).append_column("average", average)
     log.info("reference: %d files, %d lines, %d groups", len(files), counts.records_read, aggregates.num_rows)

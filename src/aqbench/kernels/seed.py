@@ -22,19 +22,17 @@ What is changed here, and why (each a bug, not a style choice):
   first bad line of an object; lines are read one by one with the same rules as every
   other kernel (:func:`aqbench.openaq.parse_line`) and the rejections counted;
 - **the partial carries its counts** next to the frame, so nothing is lost unseen;
-- **floats read back correctly rounded**: ``pd.read_json`` parses numbers with a fast,
-  not correctly rounded routine unless ``precise_float=True``; without it coordinates
-  (keys!) and maxima came back a few ulps off and groups split.
-
-Left as the original had it: JSON partials, whose numbers keep 15 significant digits
-(``double_precision=15``, pandas' maximum). OpenAQ values and coordinates have far fewer,
-so results are exact on real data; doubles that need 17 digits would not survive.
+- **floats survive the JSON round trip**: ``DataFrame.to_json`` writes at most 15
+  significant digits (``double_precision=15`` is pandas' maximum), so a maximum such as
+  0.30000000000000004 or a value of 1.2345678901234568e+41 came back different, and
+  ``pd.read_json`` parses numbers with a routine that is not correctly rounded. The
+  partials are still JSON records, as the study's were, but written and read with
+  Python's json module, whose floats round-trip exactly (shortest repr).
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import zlib
 
@@ -94,7 +92,7 @@ def map_object(body: bytes, reducers: int = 1, compressed: bool = False) -> list
         part = {"counts": counts.to_dict() if r == 0 else RecordCounts().to_dict()}
         for job, df in partials.items():
             rows = df[_partition(df, reducers) == r]
-            part[job] = rows.to_json(orient="records", double_precision=15, force_ascii=False)
+            part[job] = _to_json(rows)
         out.append(json.dumps(part, ensure_ascii=False))
     return out
 
@@ -119,11 +117,13 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({c: TYPES[c] for c in frame.columns})
 
 
+def _to_json(frame: pd.DataFrame) -> str:
+    """A frame as JSON records whose floats read back bit for bit (NaN for a missing coordinate)."""
+    return json.dumps(frame.to_dict(orient="records"), ensure_ascii=False)
+
+
 def _frame(text: str, value_columns: list[str]) -> pd.DataFrame:
-    frame = pd.read_json(io.StringIO(text), orient="records", dtype=False, precise_float=True)
-    if frame.empty:
-        frame = pd.DataFrame(columns=[*KEY, *value_columns])
-    return _typed(frame)
+    return _typed(pd.DataFrame.from_records(json.loads(text), columns=[*KEY, *value_columns]))
 
 
 def reduce_partials(partials: list[str]) -> str:
@@ -142,8 +142,8 @@ def reduce_partials(partials: list[str]) -> str:
     return json.dumps(
         {
             "counts": counts.to_dict(),
-            "day_average": avg.to_json(orient="records", double_precision=15, force_ascii=False),
-            "day_max": mx.to_json(orient="records", double_precision=15, force_ascii=False),
+            "day_average": _to_json(avg),
+            "day_max": _to_json(mx),
         },
         ensure_ascii=False,
     )
