@@ -119,10 +119,9 @@ def s3_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def staged(s3_server, tmp_path_factory):
-    """Six small objects staged in their own bucket (27 lines each), with the reference of all of them."""
-    from aqbench.cli import main
+    """Six small objects staged in their own bucket (27 lines each), with their reference partials."""
     from aqbench.storage import open_store
-    from aqbench.storage.stage import stage
+    from aqbench.storage.stage import stage, write_reference
 
     root = tmp_path_factory.mktemp("engines")
     data = root / "data"
@@ -135,9 +134,9 @@ def staged(s3_server, tmp_path_factory):
         lines += ["{broken", line(value=-999), line(unit="ppm", parameter="co", value=0.3 + i)]
         (data / f"df{i:05d}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
     store = open_store("s3-local", "engines-test", {"state_dir": s3_server.state_dir})
-    manifest = stage([data], store, "openaq/", progress=False)
+    manifest, partials = stage([data], store, "openaq/", progress=False)
     manifest.write(root / "manifest.json")
-    assert main(["aggregate", str(data), "--out", str(root / "reference.csv")]) == 0
+    write_reference(partials, root / "reference.parquet")
     store_args = ["--storage", "s3-local", "--bucket", "engines-test", "--state", str(s3_server.state_dir)]
     return root, [*store_args, "--lithops-tmp", str(root / "lithops-tmp")]
 
@@ -152,7 +151,7 @@ def run_engine(staged, engine: str, experiment: str, grid: dict, *extra: str) ->
     root, store_args = staged
     out = root / f"{engine}-{experiment}"
     argv = [f"run-{engine}", "--experiment", experiment, "--grid", json.dumps(grid), "--repetitions", "1"]
-    argv += ["--manifest", str(root / "manifest.json"), "--reference", str(root / "reference.csv")]
+    argv += ["--manifest", str(root / "manifest.json"), "--reference", str(root / "reference.parquet")]
     argv += ["--out", str(out), *store_args, *extra]
     if engine == "lithops":
         argv += ["--lithops-home", str(root / "lithops-home")]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import STAGED_RECORDS, calls_of, run_engine, runs_of
+from conftest import STAGED_RECORDS, calls_of, line, run_engine, runs_of
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -117,3 +117,39 @@ def test_dask_local_cluster_fraction(staged):
     code, out = run_engine(staged, "dask", "scaling", grid)
     assert code == 0
     assert [r["records_read"] for r in runs_of(out)] == [STAGED_RECORDS // 2, STAGED_RECORDS]
+
+
+def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, tmp_path, capsys):
+    """One digit of one staged object changed (same size, same lines): references come from the
+    source files and every read is checksummed, so each engine fails naming that object when a
+    run reads it, at any fraction, and passes when it does not."""
+    from aqbench.storage import open_store
+    from aqbench.storage.stage import stage, write_reference
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(4):
+        lines = [line(value=10 + i + h / 8, utc=f"2018-01-01T{h:02d}:00:00.000Z") for h in range(12)]
+        (data / f"df{i:05d}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = open_store("s3-local", "damaged-test", {"state_dir": s3_server.state_dir})
+    manifest, partials = stage([data], store, "openaq/", progress=False)
+    manifest.write(tmp_path / "manifest.json")
+    write_reference(partials, tmp_path / "reference.parquet")
+    damaged = manifest.objects[2]  # read by fractions above 0.5, not by 0.5
+    body = bytearray(store.get(damaged.key))
+    digit = body.index(b'"value": 12') + len(b'"value": 1')
+    body[digit] = ord("3")  # 12.x becomes 13.x: same size, same line count
+    store.client.put_object(Bucket=store.bucket, Key=damaged.key, Body=bytes(body))
+    staged = (tmp_path, ["--storage", "s3-local", "--bucket", "damaged-test", "--state", str(s3_server.state_dir)])
+    staged[1].extend(["--lithops-tmp", str(tmp_path / "lithops-tmp")])
+    for engine, grid in (("lithops", {"memory_mb": 1024}), ("dask", {"workers": 2, "memory_mb": 1024})):
+        for fraction, reads_it in ((0.5, False), (0.75, True), (1.0, True)):
+            extra = ["--no-emulate"] if engine == "lithops" else []
+            code, out = run_engine(staged, engine, f"f{fraction}", grid | {"fraction": fraction}, *extra)
+            err = capsys.readouterr().err
+            if reads_it:
+                assert code == 5 and damaged.key in err and "CRC32C" in err, (engine, fraction, err[-500:])
+                assert not (out / "runs.parquet").exists()
+            else:
+                assert code == 0, (engine, fraction, err[-500:])
+                assert runs_of(out)[0]["records_read"] == 24

@@ -43,9 +43,11 @@ def test_a_run_that_lost_records_fails_even_with_equal_aggregates():
     table = SCHEMA.empty_table()
     counts = RecordCounts(records_valid=10)
     counts.reject("invalid_json", 2)
-    check("lithops", "r1", table, table, counts, records_staged=12)
+    check("lithops", "r1", table, counts, table, counts)
     with pytest.raises(VerificationError, match="read 12 records but the staged objects hold 13: 1 lost"):
-        check("lithops", "r1", table, table, counts, records_staged=13)
+        check("lithops", "r1", table, RecordCounts(11, {"invalid_json": 2}), table, counts)
+    with pytest.raises(VerificationError, match="departed from the record specification"):
+        check("lithops", "r1", table, RecordCounts(10, {"bad_date": 2}), table, counts)
 
 
 def _ok_after_retries(out, statuses: set[str]) -> list[dict]:

@@ -8,12 +8,13 @@ import stat
 import psutil
 import pytest
 
+from aqbench.aggregates import compare
 from aqbench.errors import ConfigError
 from aqbench.inputs import FetchedObject
 from aqbench.kernels.reference import aggregate_files
-from aqbench.storage import open_store
+from aqbench.storage import ChecksumMismatch, open_store
 from aqbench.storage.localfs import LocalStore
-from aqbench.storage.stage import Manifest, stage
+from aqbench.storage.stage import Manifest, stage, subset_reference
 
 from conftest import cli, line
 
@@ -62,15 +63,22 @@ def test_server_is_loopback_only_with_private_generated_credentials(server):
 def test_stage_verifies_and_is_idempotent(server, data, monkeypatch, tmp_path):
     store = open_store("s3-local", "stage-idem", {"state_dir": server.state_dir})
     calls = _counting(store, monkeypatch)
-    manifest = stage([data], store, "openaq/", progress=False)
+    manifest, partials = stage([data], store, "openaq/", progress=False)
     assert len(calls) == 5 and manifest.records == 35
     assert [o.key for o in manifest.objects] == [f"openaq/df{i:05d}.ndjson" for i in range(5)]
-    again = stage([data], store, "openaq/", progress=False)
+    again, _ = stage([data], store, "openaq/", progress=False)
     assert len(calls) == 5 and again == manifest  # nothing uploaded the second time
-    sources = [FetchedObject(o.key, lambda k=o.key: store.get(k)) for o in manifest.objects]
+    sources = [FetchedObject(o.key, lambda o=o: store.get(o.key, o.expected)) for o in manifest.objects]
     staged, local = aggregate_files(sources), aggregate_files(sorted(data.glob("*.ndjson")))
     assert staged.aggregates.equals(local.aggregates) and staged.counts == local.counts
     assert staged.counts.records_read == manifest.records
+    keys = [o.key for o in manifest.objects]
+    # the reference of any subset is the merge of its objects' source partials
+    assert compare(subset_reference(partials, keys), local.aggregates).equal
+    assert manifest.counts(keys) == local.counts
+    first_two = aggregate_files(sorted(data.glob("*.ndjson"))[:2])
+    assert compare(subset_reference(partials, keys[:2]), first_two.aggregates).equal
+    assert manifest.counts(keys[:2]) == first_two.counts
 
 
 def test_interrupted_stage_is_completed_not_duplicated(server, data, monkeypatch):
@@ -80,23 +88,39 @@ def test_interrupted_stage_is_completed_not_duplicated(server, data, monkeypatch
         stage([data], store, "openaq/", jobs=1, progress=False)
     monkeypatch.undo()
     calls = _counting(store, monkeypatch)
-    manifest = stage([data], store, "openaq/", progress=False)
+    manifest, _ = stage([data], store, "openaq/", progress=False)
     assert len(calls) == 3 and len(manifest.objects) == 5
     assert sorted(o.key for o in store.list("openaq/")) == sorted(o.key for o in manifest.objects)
 
 
 def test_a_damaged_remote_object_is_replaced(server, data, monkeypatch):
     store = open_store("s3-local", "stage-damage", {"state_dir": server.state_dir})
-    manifest = stage([data], store, "openaq/", progress=False)
+    manifest, _ = stage([data], store, "openaq/", progress=False)
     store.client.put_object(Bucket=store.bucket, Key=manifest.objects[0].key, Body=b"truncated")
     calls = _counting(store, monkeypatch)
     stage([data], store, "openaq/", progress=False)
     assert calls == [manifest.objects[0].key]
 
 
+def test_every_read_checks_length_and_checksum(server, data):
+    """A byte changed in the store (same length) or a shorter object: the read fails naming the key."""
+    store = open_store("s3-local", "stage-checksum", {"state_dir": server.state_dir})
+    manifest, _ = stage([data], store, "openaq/", progress=False)
+    obj = manifest.objects[1]
+    body = bytearray(store.get(obj.key, obj.expected))
+    body[40] = ord("7") if body[40] != ord("7") else ord("8")
+    store.client.put_object(Bucket=store.bucket, Key=obj.key, Body=bytes(body))
+    with pytest.raises(ChecksumMismatch, match=f"{obj.key}: its CRC32C differs"):
+        store.get(obj.key, obj.expected)
+    store.client.put_object(Bucket=store.bucket, Key=obj.key, Body=bytes(body[:-1]))
+    with pytest.raises(ChecksumMismatch, match=f"{obj.key}: {obj.bytes - 1} bytes in the store"):
+        store.get(obj.key, obj.expected)
+    assert store.get(obj.key) == body[:-1]  # without a manifest entry nothing is checked
+
+
 def test_data_survives_a_server_restart(server, data):
     store = open_store("s3-local", "stage-restart", {"state_dir": server.state_dir})
-    manifest = stage([data], store, "openaq/", progress=False)
+    manifest, _ = stage([data], store, "openaq/", progress=False)
     server.down()
     assert server.info() is None
     with pytest.raises(ConfigError, match="not running"):
@@ -109,7 +133,7 @@ def test_data_survives_a_server_restart(server, data):
 def test_localhost_store_uses_lithops_layout(tmp_path, data):
     store = open_store("localhost", "aqbench", {"lithops_tmp": tmp_path / "lt"})
     assert isinstance(store, LocalStore)
-    manifest = stage([data], store, "openaq/", progress=False)
+    manifest, _ = stage([data], store, "openaq/", progress=False)
     assert (store.root / "openaq" / "df00000.ndjson").read_bytes() == (data / "df00000.ndjson").read_bytes()
     assert store.lithops_storage_config()["backend"] == "localhost"
     assert [o.key for o in store.list("openaq/")] == [o.key for o in manifest.objects]
@@ -123,7 +147,8 @@ def test_unknown_storage_kind_is_named():
 def test_cli_stage_and_verify_staged_reference(server, data, tmp_path, capsys):
     manifest_path = tmp_path / "manifest.json"
     store_args = ["--storage", "s3-local", "--bucket", "stage-cli", "--state", server.state_dir]
-    assert cli("stage", data, *store_args, "--manifest", manifest_path, "--quiet") == 0
+    partials = tmp_path / "reference.parquet"
+    assert cli("stage", data, *store_args, "--manifest", manifest_path, "--reference", partials, "--quiet") == 0
     manifest = Manifest.read(manifest_path)
     assert json.loads(capsys.readouterr().out)["records"] == manifest.records == 35
     ref, staged = tmp_path / "ref.csv", tmp_path / "staged.csv"

@@ -1,5 +1,8 @@
 # Data stage: obtain the measurements, stage them into the bucket, and compute the
-# reference aggregates every engine run is checked against.
+# references: the whole dataset's in one query, and one partial per object from the source
+# files (staging), whose merge is the reference of any subset an engine run reads.
+# reference_staged reads the bucket back (every object checksummed) and verify_stage checks
+# it equals the source's reference.
 
 SOURCE = config["data"]["source"]
 
@@ -96,6 +99,7 @@ rule stage:
         DATA_RULE.output.data,
     output:
         manifest=f"{RESULTS}/staged/manifest.json",
+        reference=f"{RESULTS}/staged/reference.parquet",
     log:
         f"{LOGS}/stage/stage.log",
     benchmark:
@@ -108,7 +112,7 @@ rule stage:
         prefix=STORAGE["prefix"],
     shell:
         "aqbench stage {input} {params.store} --prefix {params.prefix} --manifest {output.manifest}"
-        " --quiet > {log} 2>&1"
+        " --reference {output.reference} --quiet > {log} 2>&1"
 
 
 rule reference_staged:

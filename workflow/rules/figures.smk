@@ -10,7 +10,7 @@ for _name in FIGURES:
         input:
             summary=rules.metrics.output.summary,
             calls=rules.metrics.output.calls,
-            reference=rules.reference_staged.output.csv,
+            reference=rules.reference_aggregate.output.csv,
             bench=rules.bench_kernels.output.json,
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",

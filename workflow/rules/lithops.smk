@@ -7,7 +7,7 @@
 rule lithops_experiment:
     input:
         manifest=rules.stage.output.manifest,
-        reference=rules.reference_staged.output.csv,
+        reference=rules.stage.output.reference,
         verified=rules.verify_stage.output.report,
     output:
         calls=f"{RESULTS}/lithops/{{experiment}}/calls.parquet",

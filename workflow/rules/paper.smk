@@ -12,8 +12,8 @@ as the workflow's time (the report and paper rules, which come after, are not in
 rule report:
     input:
         summary=rules.metrics.output.summary,
-        reference=rules.reference_staged.output.csv,
-        reference_summary=rules.reference_staged.output.summary,
+        reference=rules.reference_aggregate.output.csv,
+        reference_summary=rules.reference_aggregate.output.summary,
         manifest=rules.stage.output.manifest,
         bench=rules.bench_kernels.output.json,
         benchmarks=rule_benchmarks(*TIMED_RULES),

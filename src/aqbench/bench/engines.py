@@ -20,14 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aqbench.engines.runs import RunConfig
-from aqbench.storage import StoreSpec
+from aqbench.storage import Expected, StoreSpec
 
 
 def _noop(x: int) -> int:
     return x
 
 
-def run(spec: StoreSpec, keys: list[str], repeats: int = 3, backend: dict[str, Any] | None = None) -> dict[str, float]:
+def run(
+    spec: StoreSpec, expected: dict[str, Expected], repeats: int = 3, backend: dict[str, Any] | None = None
+) -> dict[str, float]:
     """Median MB/s of each engine on ``keys``, beside the limit and the read+parse ceiling of the same run."""
     import lithops
 
@@ -39,9 +41,10 @@ def run(spec: StoreSpec, keys: list[str], repeats: int = 3, backend: dict[str, A
     from aqbench.engines.lithops_engine import LithopsEngine
 
     store = spec.open()
+    keys = list(expected)
     backend = backend or {"name": "localhost"}
-    lithops_best = LithopsEngine(store, backend, emulate=False, concurrency=2, scratch_prefix="bench/")
-    dask = DaskEngine(spec)
+    lithops_best = LithopsEngine(store, backend, expected, emulate=False, concurrency=2, scratch_prefix="bench/")
+    dask = DaskEngine(spec, expected)
     total = sum(o.size for k in keys if (o := store.head(k)) is not None)
     limit_times, read_times = [], []
     results: dict[str, list[float]] = {"lithops": [], "dask_kernel": [], "dask_idiomatic": []}

@@ -6,7 +6,8 @@
 (b) the arrow kernel's map on the raw object, handed over as the engines' reader delivers
     it (a writable buffer, which the kernel may blank in place; the copy is made outside
     the timing, as the engines make it while reading the socket);
-(c) the seed kernel's map.
+(c) the seed kernel's map;
+(d) the checksum every engine read verifies (CRC32C), and SHA-256, as a share of (b) on one core.
 (a) and (b) are measured twice: on all cores (Arrow's threads) and on one core, the
 regime a map call runs in — a Lambda below 1769 MB has less than one vCPU, and the
 engines run one call per core.
@@ -19,6 +20,7 @@ batches are), so their sizes and key overlaps are those of the real job.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import subprocess
@@ -34,6 +36,7 @@ from aqbench.kernels import get_kernel
 from aqbench.kernels.arrow import map_object, read_fields
 from aqbench.kernels.partial import Partial, split
 from aqbench.openaq import Measurement, parse_line
+from aqbench.storage import checksum
 from aqbench.synth.generate import Generator, plan_dataset
 
 FAN_IN = 2000
@@ -128,6 +131,9 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
             "arrow": (lambda b: arrow.map(b, "o.ndjson", 1), lambda: bytearray(body)),
             "bare_1core": (lambda b: _bare(b, threads=False), lambda: clean),
             "arrow_1core": (lambda b: map_object(b, threads=False), lambda: bytearray(body)),
+            # the check every engine read makes (CRC32C, S3's own), and SHA-256 for comparison
+            "crc32c": (checksum, lambda: body),
+            "sha256": (lambda b: hashlib.sha256(b).digest(), lambda: body),
         },
         len(body),
         repeats * 5,
@@ -139,6 +145,9 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
     )["seed"]
     result["arrow_vs_bare"] = result["arrow_mb_s"] / result["bare_mb_s"]
     result["arrow_vs_bare_1core"] = result["arrow_1core_mb_s"] / result["bare_1core_mb_s"]
+    # a checksum's time as a share of a one-core arrow map call of the same object
+    result["crc32c_vs_map"] = result["arrow_1core_mb_s"] / result["crc32c_mb_s"]
+    result["sha256_vs_map"] = result["arrow_1core_mb_s"] / result["sha256_mb_s"]
     result["arrow_vs_seed"] = result["arrow_mb_s"] / result["seed_mb_s"]
     with tempfile.TemporaryDirectory(prefix="aqbench-bench-") as tmp:
         obj = Path(tmp, "object.ndjson")
@@ -169,6 +178,9 @@ def report(r: dict[str, float]) -> str:
             f"{r['arrow_1core_mb_s']:6.1f} MB/s one core",
             f"      arrow/limit = {r['arrow_vs_bare_1core']:.2f} on one core (a map call's regime), "
             f"{r['arrow_vs_bare']:.2f} on all cores (target >= 0.85)",
+            f"  (d) checksum of every read: CRC32C {r['crc32c_mb_s']:6.0f} MB/s = {100 * r['crc32c_vs_map']:.1f} % "
+            f"of a one-core arrow map (target <= 5 %); SHA-256 {r['sha256_mb_s']:.0f} MB/s = "
+            f"{100 * r['sha256_vs_map']:.1f} %",
             f"  (c) seed map (the study's pandas code)  {r['seed_mb_s']:8.1f} MB/s   arrow/seed = "
             f"{r['arrow_vs_seed']:.1f} (target >= 5)",
             f"  peak RSS of one map call: arrow {r['arrow_map_peak_rss_mb']:.0f} MB (target <= 200), "

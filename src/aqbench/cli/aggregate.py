@@ -18,7 +18,10 @@ def _manifest_sources(args: argparse.Namespace) -> list:
     from aqbench.storage.stage import Manifest
 
     store = store_from_args(args)
-    return [FetchedObject(o.key, lambda key=o.key: store.get(key)) for o in Manifest.read(args.manifest).objects]
+    # each object checked against the manifest's length and CRC32C as it is read
+    return [
+        FetchedObject(o.key, lambda o=o: store.get(o.key, o.expected)) for o in Manifest.read(args.manifest).objects
+    ]
 
 
 def _aggregate(args: argparse.Namespace) -> int:

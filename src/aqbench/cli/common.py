@@ -103,7 +103,11 @@ def experiment_options(engine: str) -> argparse.ArgumentParser:
         **option_default(f"{engine}.repetitions"),
     )
     g.add_argument("--manifest", required=True, help="the staging manifest")
-    g.add_argument("--reference", required=True, help="reference aggregate CSV of all staged objects")
+    g.add_argument(
+        "--reference",
+        required=True,
+        help="the reference partials of the staged objects (computed from the source files by aqbench stage)",
+    )
     g.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
     g.add_argument(
         "--retries",

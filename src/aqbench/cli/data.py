@@ -92,9 +92,10 @@ def _preflight(args: argparse.Namespace) -> int:
 
 
 def _stage(args: argparse.Namespace) -> int:
-    from aqbench.storage.stage import stage
+    from aqbench.storage.stage import stage, write_reference
 
-    manifest = stage(args.data, store_from_args(args), args.prefix, jobs=args.jobs, progress=not args.quiet)
+    manifest, partials = stage(args.data, store_from_args(args), args.prefix, jobs=args.jobs, progress=not args.quiet)
+    write_reference(partials, args.reference)
     manifest.write(args.manifest)
     print_json({k: v for k, v in manifest.to_dict().items() if k != "objects"})
     return 0
@@ -198,11 +199,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "upload the dataset into the profile's bucket, verified, and write its manifest",
         "Upload data files into the bucket (skipping objects already there with the same "
         "sha256), read every uploaded object back to verify it, and write the manifest "
-        "(key, bytes, records, sha256 per object).",
+        "(key, bytes, sha256, CRC32C and the line account per object) and, computed from the "
+        "source files, the reference partial of every object.",
         parents=(store_options(),),
     )
     p.add_argument("data", nargs="+", help="data files or folders")
     p.add_argument("--manifest", required=True, help="manifest JSON to write")
+    p.add_argument("--reference", required=True, help="reference partials (Parquet) to write beside it")
     p.add_argument("--prefix", help="key prefix of the objects in the bucket", **option_default("storage.prefix"))
     p.add_argument("--jobs", type=int, default=4, help="parallel uploads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -18,6 +18,13 @@ from aqbench.cli.common import (
 from aqbench.defaults import option_default
 
 
+def _expected(args: argparse.Namespace) -> dict:
+    """Each staged object's length and CRC32C, which every read checks."""
+    from aqbench.storage.stage import Manifest
+
+    return {o.key: o.expected for o in Manifest.read(args.manifest).objects}
+
+
 def _experiment(args: argparse.Namespace, engine) -> int:
     """Grid, faults, verified runs, summary line: the same for every engine."""
     from aqbench.engines.experiment import References, expand, run_experiment
@@ -32,7 +39,7 @@ def _experiment(args: argparse.Namespace, engine) -> int:
         expand(args.experiment, json.loads(args.grid), args.repetitions),
         faults,
         manifest,
-        References(Path(args.reference), manifest, engine.store),
+        References(Path(args.reference), manifest),
         Path(args.out),
         {"storage": args.storage, "retries": args.retries, "faults_injected": faults.active()},
     )
@@ -49,6 +56,7 @@ def _run_lithops(args: argparse.Namespace) -> int:
     engine = LithopsEngine(
         store_spec(args).open(),
         json.loads(args.backend),
+        _expected(args),
         emulate=args.emulate,
         concurrency=args.concurrency,
         scratch_prefix=args.scratch_prefix,
@@ -61,7 +69,7 @@ def _run_dask(args: argparse.Namespace) -> int:
     from aqbench.engines.dask_engine import DaskEngine
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
-    return _experiment(args, DaskEngine(store_spec(args), args.scheduler_address, args.retries))
+    return _experiment(args, DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries))
 
 
 def _bench_generate(args: argparse.Namespace) -> int:

@@ -73,15 +73,18 @@ def _client_closes_connections(storage: Any) -> None:
         client._aqbench_close = True
 
 
-def _get_body(storage: Any, bucket: str, key: str) -> bytes | bytearray:
-    """An input object, read straight into a writable buffer where the backend allows it."""
-    from aqbench.storage import read_exactly
+def _get_body(storage: Any, bucket: str, key: str, expect: Any) -> bytes | bytearray:
+    """An input object, read straight into a writable buffer where the backend allows it,
+    its length and CRC32C checked against the manifest as it streams in."""
+    from aqbench.storage import read_exactly, verify
 
     client = storage.get_client()
     if not hasattr(client, "get_object"):  # a backend without a boto3-style client
-        return storage.get_object(bucket, key)
+        data = storage.get_object(bucket, key)
+        verify(data, expect)
+        return data
     response = client.get_object(Bucket=bucket, Key=key)
-    return read_exactly(response["Body"], response.get("ContentLength"))
+    return read_exactly(response["Body"], response.get("ContentLength"), expect)
 
 
 def group_name(task: dict[str, Any]) -> str:
@@ -133,11 +136,13 @@ def _finish(info: dict[str, Any], started: float) -> dict[str, Any]:
 
 def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
     """Map the task's objects; write one partial per reducer; report what was read and written."""
+    from aqbench.storage import ChecksumMismatch, Expected
+
     info, started = _start(task, storage)
     _inject(task, "start")
     try:
         parts, bytes_read = map_objects(
-            lambda key: _get_body(storage, task["bucket"], key),
+            lambda key: _get_body(storage, task["bucket"], key, Expected(key, *task["expect"][key])),
             task["keys"],
             task["kernel"],
             task["reducers"],
@@ -149,6 +154,10 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
             key = f"{task['prefix']}map/{task['call']:05d}/r{r:03d}"
             storage.put_object(task["bucket"], key, data)
             written.append((key, len(data)))
+    except ChecksumMismatch as exc:  # never a wrong answer: the call ends, naming the object
+        info.update(_finish(info, started), status="checksum", error=str(exc), objects=len(task["keys"]), outputs=[])
+        info["bytes_read"] = 0
+        return info
     except Exception as exc:
         if not _timed_out(exc):
             raise

@@ -27,7 +27,7 @@ from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
 from aqbench.openaq import KEY_COLUMNS, RecordCounts
-from aqbench.storage import StoreSpec
+from aqbench.storage import Expected, StoreSpec
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,13 @@ def _stream_rows(records: list[dict[str, Any]], run: RunResult, infos: dict[str,
 
 
 def _kernel_run(
-    client: Any, cfg: RunConfig, chunks: list[list[str]], spec: str, retries: int, kill_marker: str | None
+    client: Any,
+    cfg: RunConfig,
+    chunks: list[list[str]],
+    spec: str,
+    expected: dict[str, Expected],
+    retries: int,
+    kill_marker: str | None,
 ) -> tuple[list[bytes], dict[str, dict], int]:
     from aqbench.engines import dask_tasks as t
 
@@ -110,6 +116,7 @@ def _kernel_run(
             t.map_task,
             spec,
             chunk,
+            {k: (expected[k].size, expected[k].crc32c) for k in chunk},
             cfg.kernel,
             cfg.reducers,
             kill_marker if i == 0 else None,
@@ -180,8 +187,15 @@ class DaskEngine:
 
     name = "dask"
 
-    def __init__(self, spec: StoreSpec, scheduler_address: str | None = None, retries: int = 0):
-        self.spec, self.scheduler_address, self.retries = spec, scheduler_address or None, retries
+    def __init__(
+        self,
+        spec: StoreSpec,
+        expected: dict[str, Expected],
+        scheduler_address: str | None = None,
+        retries: int = 0,
+    ):
+        self.spec, self.expected = spec, expected
+        self.scheduler_address, self.retries = scheduler_address or None, retries
         self.store = spec.open()
 
     def emulates(self, cfg: RunConfig) -> bool:
@@ -210,7 +224,7 @@ class DaskEngine:
                     marker = faults.dask_kill_marker(run.run_id)
                     try:
                         parts, infos, run.bytes = _kernel_run(
-                            client, cfg, chunks, self.spec.to_json(), self.retries, marker
+                            client, cfg, chunks, self.spec.to_json(), self.expected, self.retries, marker
                         )
                     except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
                         run.status, run.wall_s = "failed", time.perf_counter() - run.started

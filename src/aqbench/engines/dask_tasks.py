@@ -22,7 +22,12 @@ def _store(spec: str) -> Any:
 
 
 def map_task(
-    spec: str, keys: list[str], kernel: str, reducers: int, kill_marker: str | None = None
+    spec: str,
+    keys: list[str],
+    expect: dict[str, tuple[int, int]],
+    kernel: str,
+    reducers: int,
+    kill_marker: str | None = None,
 ) -> tuple[list[bytes], dict[str, Any]]:
     """Map some objects with the kernel; return the reducers' partials and what the task did.
 
@@ -38,7 +43,13 @@ def map_task(
             os.kill(os.getpid(), signal.SIGKILL)
 
     # one task per worker thread: the cluster's own parallelism, so the kernel stays on one core
-    merged, read = map_objects(_store(spec).get, keys, kernel, reducers, False, kill_once)
+    from aqbench.storage import Expected
+
+    store = _store(spec)
+    # each object's length and CRC32C checked as it streams in: a mismatch raises, naming it
+    merged, read = map_objects(
+        lambda key: store.get(key, Expected(key, *expect[key])), keys, kernel, reducers, False, kill_once
+    )
     return merged, {
         "t_start": started,
         "t_end": time.time(),

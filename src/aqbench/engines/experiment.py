@@ -20,15 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from aqbench.aggregates import read_csv
 from aqbench.atomic import atomic_path
 from aqbench.engines.faults import Faults, drain_events
 from aqbench.engines.runs import RunConfig, RunResult, check, environment, write_results
 from aqbench.errors import ConfigError, RunFailed
-from aqbench.inputs import FetchedObject
 from aqbench.kernels import get_kernel
-from aqbench.kernels.reference import aggregate_files
-from aqbench.storage.stage import Manifest
+from aqbench.openaq import RecordCounts
+from aqbench.storage.stage import Manifest, subset_reference
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +38,6 @@ class Engine(Protocol):
     """How one engine executes a run's calls; everything else about a run is the scaffold's."""
 
     name: str
-    store: Any
-    """The object store its calls read (the staged objects)."""
 
     def emulates(self, cfg: RunConfig) -> bool:
         """Whether this run's calls run in emulated Lambdas (recorded in every row)."""
@@ -88,25 +84,25 @@ def expand(experiment: str, grid: dict[str, Any], repetitions: int) -> list[RunC
 
 
 class References:
-    """The reference aggregate of the objects a run read: the staged one, or computed for a subset."""
+    """The reference of the objects a run read: the merge of their partials.
 
-    def __init__(self, full: Path, manifest: Manifest, store: Any):
-        self.full, self.manifest, self.store = full, manifest, store
-        self._cache: dict[int, pa.Table] = {}
+    The partials were computed at staging from the *source* files, before upload (see
+    :mod:`aqbench.storage.stage`): no run is ever checked against the store it read, so a
+    damaged object fails every run that reads it, whatever fraction of the data it reads.
+    """
 
-    def records(self, keys: list[str]) -> int:
-        wanted = set(keys)
-        return sum(o.records for o in self.manifest.objects if o.key in wanted)
+    def __init__(self, partials: Path, manifest: Manifest):
+        self.partials, self.manifest = pq.read_table(partials), manifest
+        self._cache: dict[tuple[str, ...], pa.Table] = {}
+
+    def counts(self, keys: list[str]) -> RecordCounts:
+        return self.manifest.counts(keys)
 
     def table(self, keys: list[str]) -> pa.Table:
-        n = len(keys)
-        if n not in self._cache:
-            if n == len(self.manifest.objects):
-                self._cache[n] = read_csv(self.full)
-            else:
-                sources = [FetchedObject(k, lambda k=k: self.store.get(k)) for k in keys]
-                self._cache[n] = aggregate_files(sources).aggregates
-        return self._cache[n]
+        wanted = tuple(keys)
+        if wanted not in self._cache:
+            self._cache[wanted] = subset_reference(self.partials, keys)
+        return self._cache[wanted]
 
 
 def run_experiment(
@@ -128,9 +124,9 @@ def run_experiment(
         result, merged = run_one(engine, cfg, keys, faults.for_run(index))
         if merged is not None:
             table, counts = get_kernel(cfg.partial_kernel).finalize(merged)
-            result.records_read, result.counts = counts.records_read, counts
-            result.records_staged = references.records(keys)
-            check(engine.name, result.run_id, references.table(keys), table, counts, result.records_staged)
+            staged = references.counts(keys)
+            result.records_read, result.counts, result.records_staged = counts.records_read, counts, staged.records_read
+            check(engine.name, result.run_id, references.table(keys), staged, table, counts)
             with atomic_path(out_dir / "aggregates" / f"{result.run_id}.parquet") as tmp:
                 pq.write_table(table, tmp, compression="zstd")
         log.info("%s %s: %s in %.2f s (%s)", engine.name, result.run_id, result.status, result.wall_s, result.note)

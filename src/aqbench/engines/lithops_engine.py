@@ -21,6 +21,7 @@ from aqbench.engines import lambda_emulation
 from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.errors import ConfigError
+from aqbench.storage import Expected
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,8 @@ def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: R
     if row["t_start"] is not None and row["t_end"] is not None:
         row["duration_s"] = row["t_end"] - row["t_start"]
     if ok:
+        if result.get("error"):
+            row["error"] = result["error"]
         row.update(
             emulated=result.get("emulated"),
             peak_rss_mb=result.get("peak_rss_mb"),
@@ -163,13 +166,14 @@ class LithopsEngine:
         self,
         store: Any,
         backend: dict[str, Any],
+        expected: dict[str, Expected],
         *,
         emulate: bool = True,
         concurrency: int = 0,
         scratch_prefix: str = "runs/",
         retries: int = 0,
     ):
-        self.store, self.backend, self.emulate = store, backend, emulate
+        self.store, self.backend, self.expected, self.emulate = store, backend, expected, emulate
         self.concurrency, self.scratch_prefix, self.retries = concurrency, scratch_prefix, retries
 
     def emulates(self, cfg: RunConfig) -> bool:
@@ -207,7 +211,9 @@ class LithopsEngine:
             "threads": _cores_per_call(self.backend, emulating, cfg.memory_mb, conc) >= 2,
         }
         map_tasks = [
-            base | {"phase": "map", "call": i, "keys": chunk, "fault": faults.map_fault(i, len(chunks))}
+            base
+            | {"phase": "map", "call": i, "keys": chunk, "fault": faults.map_fault(i, len(chunks))}
+            | {"expect": {k: [self.expected[k].size, self.expected[k].crc32c] for k in chunk}}
             for i, chunk in enumerate(chunks)
         ]
         run.started = time.perf_counter()
@@ -281,7 +287,7 @@ def _run_phase(
                 row["error"] = f"{type(result).__name__}: {result}"[:300]
             run.calls.append(row)
             results[task["call"]] = result
-            if row["status"] not in ("success", "timeout"):
+            if row["status"] not in ("success", *NOT_RETRIED):
                 retry.append(task)
         if not retry:
             break
@@ -290,6 +296,10 @@ def _run_phase(
         )
         pending = retry
     return [results[t["call"]] for t in tasks]
+
+
+NOT_RETRIED = ("timeout", "checksum")
+"""Outcomes a resubmission would only repeat: a timeout is a data point, a damaged object stays damaged."""
 
 
 def _phase_ok(run: RunResult, results: list[Any]) -> bool:

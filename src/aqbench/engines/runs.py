@@ -175,14 +175,20 @@ class RunResult:
 
 
 def check(
-    engine: str, label: str, expected: pa.Table, actual: pa.Table, counts: RecordCounts, records_staged: int
+    engine: str, label: str, expected: pa.Table, staged: RecordCounts, actual: pa.Table, counts: RecordCounts
 ) -> None:
-    """Fail the run unless its aggregates equal the reference and every staged line is accounted for."""
+    """Fail the run unless its aggregates equal the reference and every staged line is accounted
+    for: as many read, and as many rejected for each reason, as the staging manifest says."""
     verify(expected, actual, f"{engine} run {label}")
-    if counts.records_read != records_staged:
+    if counts.records_read != staged.records_read:
         raise VerificationError(
             f"{engine} run {label}: read {counts.records_read} records but the staged objects hold "
-            f"{records_staged}: {abs(records_staged - counts.records_read)} lost or duplicated"
+            f"{staged.records_read}: {abs(staged.records_read - counts.records_read)} lost or duplicated"
+        )
+    if counts.rejected_by_reason != staged.rejected_by_reason:
+        raise VerificationError(
+            f"{engine} run {label}: rejected {counts.rejected_by_reason} but the staged objects' lines "
+            f"are {staged.rejected_by_reason}: a kernel departed from the record specification"
         )
 
 

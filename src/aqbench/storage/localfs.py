@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aqbench.storage import ObjectInfo
+from aqbench.storage import Expected, ObjectInfo
 
 
 def lithops_root(lithops_tmp: Path) -> Path:
@@ -44,11 +44,11 @@ class LocalStore:
         meta.parent.mkdir(parents=True, exist_ok=True)
         meta.write_text(json.dumps(metadata))
 
-    def get(self, key: str) -> bytearray:
+    def get(self, key: str, expect: Expected | None = None) -> bytearray:
         from aqbench.storage import read_exactly
 
         with open(self.root / key, "rb") as fh:
-            return read_exactly(fh)
+            return read_exactly(fh, None, expect)
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self.root / key

@@ -17,7 +17,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from aqbench.storage import ObjectInfo
+from aqbench.storage import Expected, ObjectInfo
 
 
 def close_connections(request: Any, **kwargs: Any) -> None:
@@ -97,14 +97,15 @@ class S3Store:
             self.client.create_bucket(**kwargs)
 
     def put(self, key: str, path: Path, metadata: dict[str, str]) -> None:
+        extra = {"ChecksumAlgorithm": "CRC32C"} if self.kind == "aws" else {}  # S3 keeps and checks it too
         with open(path, "rb") as fh:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, Metadata=metadata)
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, Metadata=metadata, **extra)
 
-    def get(self, key: str) -> bytearray:
+    def get(self, key: str, expect: Expected | None = None) -> bytearray:
         from aqbench.storage import read_exactly
 
         response = self.client.get_object(Bucket=self.bucket, Key=key)
-        return read_exactly(response["Body"], response["ContentLength"])
+        return read_exactly(response["Body"], response["ContentLength"], expect)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
