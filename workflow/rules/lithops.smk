@@ -27,6 +27,7 @@ rule lithops_experiment:
         repetitions=experiment_setting("lithops", "repetitions"),
         backend=as_shell_json(lithops_backend()),
         emulate="--emulate" if LITHOPS["emulate_lambda"] else "--no-emulate",
+        warm=f"--warm --keep-alive {LITHOPS['keep_alive_s']}" if LITHOPS["warm_environments"] else "--no-warm",
         concurrency=LITHOPS["concurrency"],
         out=lambda w, output: os.path.dirname(output.runs),
         home=f"{RESULTS}/lithops-home",
@@ -35,6 +36,6 @@ rule lithops_experiment:
     shell:
         "aqbench run-lithops --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
-        " --out {params.out} {params.store} --backend {params.backend} {params.emulate}"
+        " --out {params.out} {params.store} --backend {params.backend} {params.emulate} {params.warm}"
         " --concurrency {params.concurrency} --lithops-home {params.home}"
         " --retries {params.retries} --faults {params.faults} > {log} 2>&1"

@@ -61,6 +61,9 @@ def _run_lithops(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         scratch_prefix=args.scratch_prefix,
         retries=args.retries,
+        warm=args.warm,
+        keep_alive_s=args.keep_alive,
+        service_dir=Path(args.lithops_tmp) / "lambda-service",
     )
     return _experiment(args, engine)
 
@@ -132,6 +135,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         **option_default("lithops.concurrency"),
     )
     p.add_argument("--scratch-prefix", default="runs/", help="key prefix for intermediate partials")
+    p.add_argument(
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        help="localhost: keep execution environments warm between calls (else one process per call)",
+        **option_default("lithops.warm_environments"),
+    )
+    p.add_argument(
+        "--keep-alive",
+        type=float,
+        help="seconds an idle environment stays warm",
+        **option_default("lithops.keep_alive_s"),
+    )
 
     p = subcommand(
         sub,

@@ -103,11 +103,17 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
         "t_start": started,
         "_cpu0": (usage.ru_utime, usage.ru_stime),
     }
-    if task.get("emulate"):
+    if task.get("emulate") == "env":  # a warm/cold environment, sized once when it started
+        info["emulated"] = os.environ.get("AQBENCH_ENV_EMULATED") == "1"
+    elif task.get("emulate"):  # a fresh process per call: this call enters its own groups
         from aqbench.engines.lambda_emulation import enter
 
         em = enter(task["memory_mb"], task["run"], group_name(task))
         info["emulated"] = em.emulated
+    if "AQBENCH_ENV_ID" in os.environ:
+        info["env_id"] = os.environ["AQBENCH_ENV_ID"]
+        cold = os.environ.get("AQBENCH_ENV_CALLS") == "0"
+        info["init_s"] = float(os.environ["AQBENCH_ENV_INIT_S"]) if cold else 0.0
     if task.get("timeout_s"):
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, task["timeout_s"])

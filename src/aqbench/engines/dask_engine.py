@@ -204,6 +204,9 @@ class DaskEngine:
     def provenance(self) -> dict[str, Any]:
         return {"scheduler_address": "set" if self.scheduler_address else "LocalCluster"}
 
+    def close(self) -> None:
+        """Nothing kept between runs: each run starts and closes its own cluster client."""
+
     def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
         """A task that fails or loses its worker is retried by Dask up to ``retries`` times (a lost
         worker's tasks are recomputed elsewhere); past that, the run fails naming it."""

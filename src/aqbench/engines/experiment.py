@@ -57,6 +57,10 @@ class Engine(Protocol):
         """What the environment record should say about this engine's setup (no secrets)."""
         ...
 
+    def close(self) -> None:
+        """Release what the engine keeps between runs (warm environments): nothing outlives it."""
+        ...
+
 
 def run_one(engine: Engine, cfg: RunConfig, keys: list[str], faults: Faults) -> tuple[RunResult, bytes | None]:
     """One run of ``cfg`` on the engine; its merged partial (None unless it completed)."""
@@ -116,6 +120,22 @@ def run_experiment(
     env_extra: dict[str, Any],
 ) -> list[RunResult]:
     """Every configuration in turn, each verified; rows and provenance written only if all completed."""
+    try:
+        return _run_all(engine, experiment, configs, faults, manifest, references, out_dir, env_extra)
+    finally:
+        engine.close()
+
+
+def _run_all(
+    engine: Engine,
+    experiment: str,
+    configs: list[RunConfig],
+    faults: Faults,
+    manifest: Manifest,
+    references: References,
+    out_dir: Path,
+    env_extra: dict[str, Any],
+) -> list[RunResult]:
     keys_all = [o.key for o in manifest.objects]
     results: list[RunResult] = []
     (out_dir / "aggregates").mkdir(parents=True, exist_ok=True)

@@ -172,9 +172,31 @@ class LithopsEngine:
         concurrency: int = 0,
         scratch_prefix: str = "runs/",
         retries: int = 0,
+        warm: bool = True,
+        keep_alive_s: float = 600.0,
+        service_dir: Path | None = None,
     ):
         self.store, self.backend, self.expected, self.emulate = store, backend, expected, emulate
         self.concurrency, self.scratch_prefix, self.retries = concurrency, scratch_prefix, retries
+        self.warm = warm and backend.get("name", "localhost") == "localhost"
+        self.keep_alive_s, self.service_dir = keep_alive_s, service_dir
+        self.service: Any = None
+
+    def _service(self, emulating: bool) -> Any:
+        """The emulated Lambda service (started at the first run; warm environments live in it)."""
+        if self.service is None:
+            from aqbench.engines.lambda_service import LambdaService
+
+            where = self.service_dir or Path(os.environ.get("TMPDIR", "/tmp")) / "aqbench-lambda"
+            self.service = LambdaService(where, self.keep_alive_s, emulate=emulating)
+            self.runtime = str(self.service.start())
+        return self.service
+
+    def close(self) -> None:
+        """End the warm environments: none outlives the experiment."""
+        if self.service is not None:
+            self.service.close()
+            self.service = None
 
     def emulates(self, cfg: RunConfig) -> bool:
         return self.emulate and self.backend.get("name", "localhost") == "localhost" and lambda_emulation.available()[0]
@@ -183,6 +205,8 @@ class LithopsEngine:
         available, why = lambda_emulation.available()
         return {
             "backend": self.backend.get("name", "localhost"),
+            "warm_environments": self.warm,
+            "keep_alive_s": self.keep_alive_s if self.warm else None,
             "lambda_emulation_requested": self.emulate,
             "lambda_emulation_available": available,
             "lambda_emulation_why_not": why,
@@ -199,13 +223,18 @@ class LithopsEngine:
             lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1)
         )
         config = lithops_config(self.backend, self.store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, conc)
+        service = None
+        if self.warm:
+            service = self._service(emulating)
+            service.use_function(cfg.memory_mb)
+            config["localhost"]["runtime"] = self.runtime
         base = {
             "bucket": self.store.bucket,
             "prefix": f"{self.scratch_prefix}{run.run_id}/",
             "kernel": cfg.kernel,
             "reducers": cfg.reducers,
             "memory_mb": cfg.memory_mb,
-            "emulate": emulating,
+            "emulate": "env" if service is not None else emulating,
             "run": run.run_id,
             "timeout_s": cfg.timeout_s,
             "threads": _cores_per_call(self.backend, emulating, cfg.memory_mb, conc) >= 2,
@@ -223,6 +252,7 @@ class LithopsEngine:
             fexec,
             run=run,
             emulating=emulating,
+            service=service,
             retries=self.retries,
             poll=config["lithops"].get("monitoring_interval"),
         )
@@ -263,6 +293,7 @@ def _run_phase(
     emulating: bool,
     retries: int,
     poll: float | None,
+    service: Any = None,
     during: Any = None,
 ) -> list[Any]:
     """Run one phase's calls; resubmit the failed ones up to ``retries`` times.
@@ -281,7 +312,11 @@ def _run_phase(
         retry = []
         for future, task in zip(futures, pending, strict=True):
             result = _result(future)
-            row = _call_row(phase, future, result, task, run, _oom(run.run_id, phase, task, emulating, result))
+            record = _record(service, future)
+            oom = record.oom if record is not None else _oom(run.run_id, phase, task, emulating, result)
+            row = _call_row(phase, future, result, task, run, oom)
+            if record is not None:  # where the call ran, from the service (failed calls cannot say)
+                row.update(env_id=record.env_id, cold_start=record.cold, init_s=record.init_s or 0.0)
             row.update(attempt=attempt, retries=attempt)
             if not isinstance(result, dict):
                 row["error"] = f"{type(result).__name__}: {result}"[:300]
@@ -340,6 +375,13 @@ def _result(future: Any) -> Any:
     if isinstance(raised, tuple) and len(raised) > 1 and isinstance(raised[1], BaseException):
         return raised[1]
     return result
+
+
+def _record(service: Any, future: Any) -> Any:
+    """The service's record of the call behind ``future`` (None without warm environments)."""
+    if service is None:
+        return None
+    return service.record(future.executor_id, future.job_id, future.call_id)
 
 
 def _oom(run_id: str, phase: str, task: dict, emulating: bool, result: Any) -> bool:
