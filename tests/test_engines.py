@@ -153,3 +153,67 @@ def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, 
             else:
                 assert code == 0, (engine, fraction, err[-500:])
                 assert runs_of(out)[0]["records_read"] == 24
+
+
+def test_warm_up_job_then_measured_job_on_warm_environments(staged):
+    """The study's warm-up: its calls start the environments (cold, init_s > 0); the measured
+    job's calls find them warm and start within 0.15 s of submission (median)."""
+    import statistics
+
+    grid = {"memory_mb": 1024, "objects_per_call": 2, "warmup": True}
+    code, out = run_engine(staged, "lithops", "warm", grid, "--emulate", "--warm")
+    assert code == 0
+    (run,) = runs_of(out)
+    assert run["status"] == "ok" and run["records_read"] == STAGED_RECORDS
+    calls = calls_of(out)
+    warmup = [c for c in calls if c["phase"] == "warmup"]
+    measured = [c for c in calls if c["phase"] == "map"]
+    assert len(warmup) == len(measured) == 3
+    cold = [c for c in warmup if c["cold_start"]]
+    assert cold and all(c["init_s"] > 0.1 for c in cold)
+    assert not any(c["cold_start"] for c in measured) and all(c["init_s"] == 0 for c in measured)
+    assert {c["env_id"] for c in measured} <= {c["env_id"] for c in warmup}
+    latency = statistics.median(c["t_start"] - c["t_submit"] for c in measured)
+    assert latency <= 0.15, latency
+    # a cold start costs at least the interpreter and imports it measured
+    cold_latency = min(c["t_start"] - c["t_submit"] for c in cold)
+    assert cold_latency >= min(c["init_s"] for c in cold)
+
+
+def _lambda_env_pids() -> set[int]:
+    import psutil
+
+    found = set()
+    for p in psutil.process_iter(["cmdline"]):
+        if "aqbench.engines.lambda_env" in " ".join(p.info["cmdline"] or []):
+            found.add(p.pid)
+    return found
+
+
+def test_no_environment_or_group_outlives_a_killed_run(staged):
+    """SIGKILL the driver mid-job: its environments end (their control pipe closes), and the
+    next run in the same folder removes whatever the dead one left (groups, files), only its own."""
+    from aqbench.engines import lambda_emulation
+
+    root, store_args = staged
+    service_dir = root / "lithops-tmp" / "lambda-service"
+    grid = json.dumps({"memory_mb": 1024, "objects_per_call": 1, "kernel": "seed"})
+    argv = [str(BIN / "aqbench"), "run-lithops", "--experiment", "killed", "--grid", grid, "--repetitions", "3"]
+    argv += ["--manifest", str(root / "manifest.json"), "--reference", str(root / "reference.parquet")]
+    argv += ["--out", str(root / "killed"), *store_args, "--lithops-home", str(root / "lithops-home"), "--warm"]
+    driver = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (service_dir / "pids").exists():
+        time.sleep(0.1)
+    time.sleep(1.0)  # calls are running in environments
+    assert driver.poll() is None and _lambda_env_pids(), "no environment started"
+    owner = json.loads((service_dir / "owner.json").read_text())
+    os.kill(driver.pid, 9)
+    driver.wait()
+    code, out = run_engine(staged, "lithops", "after", {"memory_mb": 1024}, "--warm")
+    assert code == 0 and runs_of(out)[0]["status"] == "ok"
+    assert not _lambda_env_pids()  # none left, the killed run's or this one's
+    assert not service_dir.exists()
+    if lambda_emulation.available()[0]:
+        leftovers = list((lambda_emulation.CGROUP_ROOT / "cpu" / lambda_emulation.GROUP).glob(f"{owner['groups']}*"))
+        assert not leftovers

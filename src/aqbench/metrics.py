@@ -21,7 +21,17 @@ from aqbench.cost import Prices, dask_run_cost, lithops_run_cost
 from aqbench.engines.lambda_emulation import MB_PER_VCPU, visible_cores
 
 log = logging.getLogger(__name__)
-CONFIG_COLUMNS = ["engine", "experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "workers"]
+CONFIG_COLUMNS = [
+    "engine",
+    "experiment",
+    "kernel",
+    "memory_mb",
+    "objects_per_call",
+    "reducers",
+    "fraction",
+    "workers",
+    "warmup",
+]
 
 
 def median_ci(values: np.ndarray, rng: np.random.Generator, draws: int = 2000) -> tuple[float, float, float]:

@@ -212,6 +212,22 @@ class LithopsEngine:
             "lambda_emulation_why_not": why,
         }
 
+    def _warm_up(self, run: RunResult, phase: Any, fn: Any, base: dict[str, Any], chunks: list[list[str]]) -> bool:
+        """The study's warm-up job: every object of the run, two a call, its outputs discarded.
+
+        Its calls start the environments the measured job then finds warm; their rows
+        (phase ``warmup``) show the cold starts. False if a warm-up call failed.
+        """
+        keys = [k for chunk in chunks for k in chunk]
+        pairs = [keys[i : i + WARMUP_OBJECTS_PER_CALL] for i in range(0, len(keys), WARMUP_OBJECTS_PER_CALL)]
+        tasks = [
+            base
+            | {"phase": "warmup", "call": i, "keys": pair, "prefix": f"{base['prefix']}warmup/"}
+            | {"expect": {k: [self.expected[k].size, self.expected[k].crc32c] for k in pair}}
+            for i, pair in enumerate(pairs)
+        ]
+        return _phase_ok(run, phase(fn, tasks, "warmup", run.config.timeout_s + 120))
+
     def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
         """Map calls, then one reduce call per partition; the reducers' partials."""
         import lithops
@@ -257,6 +273,9 @@ class LithopsEngine:
             poll=config["lithops"].get("monitoring_interval"),
         )
         try:
+            if cfg.warmup and not self._warm_up(run, phase, map_call, base, chunks):
+                return None
+            run.started = time.perf_counter()  # the measured job's clock
             maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=faults.during_maps(self.store))
             if not _phase_ok(run, maps):
                 return None
@@ -331,6 +350,10 @@ def _run_phase(
         )
         pending = retry
     return [results[t["call"]] for t in tasks]
+
+
+WARMUP_OBJECTS_PER_CALL = 2
+"""The study's warm-up: 1979 calls of two ~25 MB objects each over the whole dataset."""
 
 
 NOT_RETRIED = ("timeout", "checksum")

@@ -77,11 +77,13 @@ class RunConfig:
     workers: int = 0
     repetition: int = 0
     timeout_s: float = 900.0
+    warmup: bool = False
+    """Run a warm-up job over the same objects (two a call) before the measured job, as the study did."""
 
     def label(self) -> str:
         return (
             f"{self.experiment}-{self.kernel}-m{self.memory_mb}-o{self.objects_per_call}-r{self.reducers}"
-            f"-f{self.fraction:g}-w{self.workers}-rep{self.repetition}"
+            f"-f{self.fraction:g}-w{self.workers}{'-warm' if self.warmup else ''}-rep{self.repetition}"
         )
 
     @property
@@ -108,6 +110,7 @@ class RunConfig:
             "reducers": self.reducers,
             "fraction": self.fraction,
             "workers": self.workers,
+            "warmup": self.warmup,
         }
 
 
