@@ -217,3 +217,22 @@ def test_no_environment_or_group_outlives_a_killed_run(staged):
     if lambda_emulation.available()[0]:
         leftovers = list((lambda_emulation.CGROUP_ROOT / "cpu" / lambda_emulation.GROUP).glob(f"{owner['groups']}*"))
         assert not leftovers
+
+
+def test_data_locality_runs_read_through_their_own_links(staged):
+    """local and remote data, as the study compared them: every call's bytes come from its own
+    link (where tc is allowed), and remote data (a slower link, a delay per request) is slower."""
+    from aqbench.engines import lambda_network
+
+    grid = {"memory_mb": 1024, "objects_per_call": 2, "locality": ["local", "remote"]}
+    code, out = run_engine(staged, "lithops", "locality", grid, "--emulate", "--warm")
+    assert code == 0
+    runs = {r["locality"]: r for r in runs_of(out)}
+    assert {r["status"] for r in runs.values()} == {"ok"} and set(runs) == {"local", "remote"}
+    maps = [c for c in calls_of(out) if c["phase"] == "map"]
+    shaped = lambda_network.available()[0]
+    assert all(c["network_emulated"] is shaped for c in maps)
+    if shaped:  # the link saw the objects' bytes (plus headers and Lithops' own requests)
+        assert all(c["bytes_read"] <= c["net_recv_bytes"] <= c["bytes_read"] + 200_000 for c in maps)
+    durations = {loc: sum(c["duration_s"] for c in maps if c["locality"] == loc) for loc in runs}
+    assert durations["remote"] > durations["local"]

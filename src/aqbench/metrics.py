@@ -31,6 +31,7 @@ CONFIG_COLUMNS = [
     "fraction",
     "workers",
     "warmup",
+    "locality",
 ]
 
 

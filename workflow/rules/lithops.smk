@@ -27,7 +27,11 @@ rule lithops_experiment:
         repetitions=experiment_setting("lithops", "repetitions"),
         backend=as_shell_json(lithops_backend()),
         emulate="--emulate" if LITHOPS["emulate_lambda"] else "--no-emulate",
-        warm=f"--warm --keep-alive {LITHOPS['keep_alive_s']}" if LITHOPS["warm_environments"] else "--no-warm",
+        warm=(
+            f"--warm --keep-alive {LITHOPS['keep_alive_s']} --network {as_shell_json(LITHOPS['network'])}"
+            if LITHOPS["warm_environments"]
+            else "--no-warm"
+        ),
         concurrency=LITHOPS["concurrency"],
         out=lambda w, output: os.path.dirname(output.runs),
         home=f"{RESULTS}/lithops-home",

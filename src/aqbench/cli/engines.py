@@ -15,7 +15,7 @@ from aqbench.cli.common import (
     store_spec,
     subcommand,
 )
-from aqbench.defaults import option_default
+from aqbench.defaults import option_default, schema_default
 
 
 def _expected(args: argparse.Namespace) -> dict:
@@ -51,8 +51,11 @@ def _run_lithops(args: argparse.Namespace) -> int:
     from aqbench.engines.lithops_engine import prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
+    from aqbench.engines.lambda_service import Network
     from aqbench.engines.lithops_engine import LithopsEngine
 
+    net = json.loads(args.network)
+    network = Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)
     engine = LithopsEngine(
         store_spec(args).open(),
         json.loads(args.backend),
@@ -64,6 +67,7 @@ def _run_lithops(args: argparse.Namespace) -> int:
         warm=args.warm,
         keep_alive_s=args.keep_alive,
         service_dir=Path(args.lithops_tmp) / "lambda-service",
+        network=network,
     )
     return _experiment(args, engine)
 
@@ -140,6 +144,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action=argparse.BooleanOptionalAction,
         help="localhost: keep execution environments warm between calls (else one process per call)",
         **option_default("lithops.warm_environments"),
+    )
+    p.add_argument(
+        "--network",
+        default=json.dumps(schema_default("lithops.network")),
+        help="JSON: each environment's emulated network (the profile's lithops.network)",
     )
     p.add_argument(
         "--keep-alive",

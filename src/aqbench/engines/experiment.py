@@ -30,7 +30,17 @@ from aqbench.storage.stage import Manifest, subset_reference
 
 log = logging.getLogger(__name__)
 
-GRID_KEYS = {"kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "workers", "timeout_s", "warmup"}
+GRID_KEYS = {
+    "kernel",
+    "memory_mb",
+    "objects_per_call",
+    "reducers",
+    "fraction",
+    "workers",
+    "timeout_s",
+    "warmup",
+    "locality",
+}
 """Settings a grid may vary; kernel is arrow, seed, or (Dask only) idiomatic."""
 
 

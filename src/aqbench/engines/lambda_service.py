@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aqbench.engines import lambda_emulation
+from aqbench.engines import lambda_emulation, lambda_network
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,21 @@ exit "${{status:-4}}"
 """
 
 
+@dataclass(frozen=True)
+class Network:
+    """The emulated network: Lambda's per-environment rate, and S3 in another region."""
+
+    shape: bool = True
+    local_mbit: float = 625.0
+    remote_mbit: float = 200.0
+    remote_delay_s: float = 0.08
+
+
 @dataclass
 class Environment:
     """One execution environment: its process, its control pipes, what it has served."""
 
-    function: int
+    function: tuple[int, str]
     id: str
     process: subprocess.Popen
     control_in: Any
@@ -66,6 +76,7 @@ class Environment:
     emulated: bool = False
     served: int = 0
     idle_since: float = field(default_factory=time.monotonic)
+    link: Any = None
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -80,15 +91,22 @@ class CallRecord:
     init_s: float | None
     oom: bool = False
     env_lost: bool = False
+    network_emulated: bool = False
+    recv_bytes: int | None = None
+    sent_bytes: int | None = None
 
 
 class LambdaService:
     """Emulated Lambda functions: environments kept warm between jobs, started cold when none is idle."""
 
-    def __init__(self, state_dir: Path, keep_alive_s: float = 600.0, emulate: bool = True):
+    def __init__(
+        self, state_dir: Path, keep_alive_s: float = 600.0, emulate: bool = True, network: Network | None = None
+    ):
         self.dir = Path(state_dir).resolve()
         self.keep_alive_s, self.emulate = keep_alive_s, emulate
-        self.function = 1769
+        self.network = network or Network(shape=False)
+        self.shaper: lambda_network.Shaper | None = None
+        self.function: tuple[int, str] = (1769, "local")
         self.records: dict[tuple[str, str, str], CallRecord] = {}
         self._idle: dict[int, list[Environment]] = {}
         self._all: list[Environment] = []
@@ -104,7 +122,14 @@ class LambdaService:
         """Clear what a killed predecessor left, open the request pipe; the shim Lithops runs."""
         clear_stale(self.dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "owner.json").write_text(json.dumps({"pid": os.getpid(), "groups": self.group_root}))
+        if self.network.shape:
+            ok, why = lambda_network.available()
+            if ok:
+                self.shaper = lambda_network.Shaper(os.getpid())
+            else:
+                log.warning("network emulation unavailable (%s): calls run unshaped", why.strip())
+        owner = {"pid": os.getpid(), "groups": self.group_root, "prio": self.shaper.prio if self.shaper else None}
+        (self.dir / "owner.json").write_text(json.dumps(owner))
         requests = self.dir / "requests"
         requests.unlink(missing_ok=True)
         os.mkfifo(requests)
@@ -117,9 +142,13 @@ class LambdaService:
         self._reader.start()
         return shim
 
-    def use_function(self, memory_mb: int) -> None:
-        """The function (memory size) the next calls belong to: one run at a time has one."""
-        self.function = memory_mb
+    @property
+    def shaping(self) -> bool:
+        return self.shaper is not None
+
+    def use_function(self, memory_mb: int, locality: str = "local") -> None:
+        """The function the next calls belong to (memory size, and where its data is): one run has one."""
+        self.function = (memory_mb, locality)
         self._expire()
 
     def close(self) -> None:
@@ -129,6 +158,8 @@ class LambdaService:
             envs, self._all, self._idle = list(self._all), [], {}
         for env in envs:
             _stop(env)
+        if self.shaper is not None:
+            self.shaper.close()
         lambda_emulation.cleanup(self.group_root)
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -149,11 +180,16 @@ class LambdaService:
                 payload = json.load(fh)
             key = (payload["executor_id"], payload["job_id"], payload["call_ids"][0])
             env, cold = self._acquire(self.function)
-            record = CallRecord(env.id, cold, env.init_s if cold else None)
+            record = CallRecord(env.id, cold, env.init_s if cold else None, network_emulated=env.link is not None)
             self.records[key] = record
+            before = lambda_network.Shaper.counters() if env.link is not None else {}
             env.control_in.write(task_file + "\n")
             env.control_in.flush()
             answer = env.control_out.readline()
+            if env.link is not None:  # the environment serves one call at a time: the deltas are the call's
+                after = lambda_network.Shaper.counters()
+                record.recv_bytes = after.get(env.link.download, 0) - before.get(env.link.download, 0)
+                record.sent_bytes = after.get(env.link.upload, 0) - before.get(env.link.upload, 0)
             status = int(answer) if answer.strip() else 4
             record.oom = self._oom_since(env)
             record.env_lost = not answer or not env.alive()
@@ -167,7 +203,7 @@ class LambdaService:
             except OSError as exc:
                 log.debug("lambda service: no one waits for %s: %s", reply, exc)
 
-    def _acquire(self, function: int) -> tuple[Environment, bool]:
+    def _acquire(self, function: tuple[int, str]) -> tuple[Environment, bool]:
         with self._lock:
             idle = self._idle.setdefault(function, [])
             while idle:
@@ -202,19 +238,30 @@ class LambdaService:
         for env in expired:
             _stop(env)
 
-    def _start_env(self, function: int, number: int) -> Environment:
+    def _start_env(self, function: tuple[int, str], number: int) -> Environment:
         """A cold start: a new process that initialises itself, then says it is ready."""
+        memory_mb, locality = function
         group = f"{self.group_root}/env-{number}"
         spawned = time.time()
         to_env_r, to_env_w = os.pipe()
         from_env_r, from_env_w = os.pipe()
         env_vars = dict(os.environ)
+        remote = locality == "remote"
+        link = None
+        if self.shaper is not None:
+            mbit = self.network.remote_mbit if remote else self.network.local_mbit
+            link = self.shaper.add(number, mbit)
+            with open(self.dir / "classes", "a") as fh:
+                fh.write(f"{link.download} {link.upload}\n")
+            env_vars["AQBENCH_SOURCE_ADDRESS"] = link.address
+        if remote:  # the cross-region delay before each request's first byte, in the storage client
+            env_vars["AQBENCH_REQUEST_DELAY_S"] = str(self.network.remote_delay_s)
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "aqbench.engines.lambda_env",
-                str(function),
+                str(memory_mb),
                 "1" if self.emulate else "0",
                 group,
                 repr(spawned),
@@ -235,6 +282,7 @@ class LambdaService:
             process,
             os.fdopen(to_env_w, "w", buffering=1),
             os.fdopen(from_env_r, "r", buffering=1),
+            link=link,
         )
         self._record_pid(process.pid)
         ready = env.control_out.readline()
@@ -291,6 +339,9 @@ def clear_stale(state_dir: Path, alive: Callable[[int], bool] | None = None) -> 
             pass
     time.sleep(0.1 if killed else 0)
     lambda_emulation.cleanup(owner["groups"])
+    classes = Path(state_dir) / "classes"
+    if owner.get("prio") is not None:
+        lambda_network.remove(int(owner["prio"]), classes.read_text().split() if classes.exists() else [])
     shutil.rmtree(state_dir, ignore_errors=True)
     return killed
 

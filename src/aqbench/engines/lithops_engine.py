@@ -9,6 +9,7 @@ home and temporary folders are the project's (set before Lithops is imported).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -175,11 +176,12 @@ class LithopsEngine:
         warm: bool = True,
         keep_alive_s: float = 600.0,
         service_dir: Path | None = None,
+        network: Any = None,
     ):
         self.store, self.backend, self.expected, self.emulate = store, backend, expected, emulate
         self.concurrency, self.scratch_prefix, self.retries = concurrency, scratch_prefix, retries
         self.warm = warm and backend.get("name", "localhost") == "localhost"
-        self.keep_alive_s, self.service_dir = keep_alive_s, service_dir
+        self.keep_alive_s, self.service_dir, self.network = keep_alive_s, service_dir, network
         self.service: Any = None
 
     def _service(self, emulating: bool) -> Any:
@@ -188,7 +190,7 @@ class LithopsEngine:
             from aqbench.engines.lambda_service import LambdaService
 
             where = self.service_dir or Path(os.environ.get("TMPDIR", "/tmp")) / "aqbench-lambda"
-            self.service = LambdaService(where, self.keep_alive_s, emulate=emulating)
+            self.service = LambdaService(where, self.keep_alive_s, emulate=emulating, network=self.network)
             self.runtime = str(self.service.start())
         return self.service
 
@@ -207,6 +209,8 @@ class LithopsEngine:
             "backend": self.backend.get("name", "localhost"),
             "warm_environments": self.warm,
             "keep_alive_s": self.keep_alive_s if self.warm else None,
+            "network_emulated": bool(self.service and self.service.shaping),
+            "network": dataclasses.asdict(self.network) if self.network is not None else None,
             "lambda_emulation_requested": self.emulate,
             "lambda_emulation_available": available,
             "lambda_emulation_why_not": why,
@@ -242,7 +246,7 @@ class LithopsEngine:
         service = None
         if self.warm:
             service = self._service(emulating)
-            service.use_function(cfg.memory_mb)
+            service.use_function(cfg.memory_mb, cfg.locality)
             config["localhost"]["runtime"] = self.runtime
         base = {
             "bucket": self.store.bucket,
@@ -336,6 +340,9 @@ def _run_phase(
             row = _call_row(phase, future, result, task, run, oom)
             if record is not None:  # where the call ran, from the service (failed calls cannot say)
                 row.update(env_id=record.env_id, cold_start=record.cold, init_s=record.init_s or 0.0)
+                row["network_emulated"] = record.network_emulated
+                if record.network_emulated:  # the call's own link, not the host's interfaces
+                    row.update(net_recv_bytes=record.recv_bytes, net_sent_bytes=record.sent_bytes)
             row.update(attempt=attempt, retries=attempt)
             if not isinstance(result, dict):
                 row["error"] = f"{type(result).__name__}: {result}"[:300]

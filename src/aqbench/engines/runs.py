@@ -79,11 +79,14 @@ class RunConfig:
     timeout_s: float = 900.0
     warmup: bool = False
     """Run a warm-up job over the same objects (two a call) before the measured job, as the study did."""
+    locality: str = "local"
+    """Where the data is: ``local`` (the functions' region) or ``remote`` (another region's link)."""
 
     def label(self) -> str:
         return (
             f"{self.experiment}-{self.kernel}-m{self.memory_mb}-o{self.objects_per_call}-r{self.reducers}"
-            f"-f{self.fraction:g}-w{self.workers}{'-warm' if self.warmup else ''}-rep{self.repetition}"
+            f"-f{self.fraction:g}-w{self.workers}{'-warm' if self.warmup else ''}"
+            f"{'-remote' if self.locality == 'remote' else ''}-rep{self.repetition}"
         )
 
     @property
@@ -111,6 +114,7 @@ class RunConfig:
             "fraction": self.fraction,
             "workers": self.workers,
             "warmup": self.warmup,
+            "locality": self.locality,
         }
 
 
