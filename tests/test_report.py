@@ -66,6 +66,9 @@ def test_macros_carry_the_measured_numbers(report_inputs):
     assert made["LimitMBs"] == "400" and made["ArrowVsLimit"] == "0.85"
     assert made["Emulated"] == "on" and made["TimeoutOutcome"] == "timeout"
     assert made["RecordsRead"] == "7" and made["SumTolerance"] == "$10^{-9}$"
+    # two repetitions x two memory sizes x two calls: the warm-up jobs start cold, the measured ones do not
+    assert (made["WarmupCalls"], made["WarmupColdStarts"], made["MeasuredColdStarts"]) == ("8", "8", "0")
+    assert made["InitSeconds"] == "1.10" and made["ColdLatency"] == "1.20"
 
 
 def test_summary_table_has_a_row_per_configuration(report_inputs):
@@ -74,7 +77,7 @@ def test_summary_table_has_a_row_per_configuration(report_inputs):
     summary = pd.read_parquet(report_inputs["metrics"] / "summary.parquet")
     text = tables.summary_table(summary)
     rows = [ln for ln in text.splitlines() if ln.endswith("\\\\")][1:]  # after the header
-    assert len(rows) == len(summary) == 9
+    assert len(rows) == len(summary) == 13
     assert any(r.startswith("lithops & timeout") and "& timeout &" in r for r in rows)
 
 

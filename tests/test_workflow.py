@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from aqbench.aggregates import read_csv
+from aqbench.report.figure_names import FIGURES
 
 from conftest import REPO
 
@@ -134,7 +135,8 @@ def test_tiny_profile_end_to_end(workdir):
     # every Lithops experiment ran and was verified; the timeout case is a recorded data point
     import pyarrow.parquet as pq
 
-    for experiment in ("warmup", "memory", "objects_per_call", "reducers", "kernels", "scaling", "timeout"):
+    experiments = ("warmup", "memory", "objects_per_call", "reducers", "kernels", "scaling", "timeout", "data_locality")
+    for experiment in experiments:
         runs = pq.read_table(results / "lithops" / experiment / "runs.parquet").to_pylist()
         expected = "timeout" if experiment == "timeout" else "ok"
         assert runs and {r["status"] for r in runs} == {expected}, (experiment, runs)
@@ -145,7 +147,10 @@ def test_tiny_profile_end_to_end(workdir):
         assert runs and {r["status"] for r in runs} == {"ok"}, (experiment, runs)
     # the paper, its figures (PDF and PNG previews) and its numbers were all generated
     assert (results / "paper.pdf").read_bytes()[:4] == b"%PDF"
-    assert len(list((results / "generated" / "figures").glob("*.png"))) == 12
+    assert len(list((results / "generated" / "figures").glob("*.png"))) == len(FIGURES)
+    warmup = pq.read_table(results / "lithops" / "warmup" / "calls.parquet").to_pylist()
+    assert any(c["cold_start"] for c in warmup if c["phase"] == "warmup")
+    assert all(c["init_s"] is not None and c["network_emulated"] is not None for c in warmup)
     macros = (results / "generated" / "macros.tex").read_text()
     assert "\\aqBestLithopsMBs" in macros and "--}" not in macros.split("aqRecordsRead")[1].splitlines()[0]
     # secrets never leave the environment: not in logs, results, provenance or the paper

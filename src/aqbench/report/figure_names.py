@@ -17,4 +17,6 @@ FIGURES: tuple[str, ...] = (
     "engines",
     "cost_vs_duration",
     "kernel_throughput",
+    "cold_warm",
+    "locality",
 )

@@ -124,6 +124,58 @@ def memory_use(inp: Inputs):
     return fig
 
 
+def cold_warm(inp: Inputs):
+    """The warm-up experiment: call duration and start latency of cold and warm calls, per memory size."""
+    calls = _lithops(inp.table("calls"), "warmup")
+    calls = calls[calls["phase"].isin(["warmup", "map"])].dropna(subset=["t_start", "t_submit", "duration_s"])
+    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8))
+    sizes = sorted(calls["memory_mb"].dropna().unique())
+    if not len(calls):
+        for ax in axes:
+            _empty(ax, "no warm-up experiment")
+        return fig
+    width = 0.38
+    for offset, (cold, label, colour) in enumerate(((True, "cold start", "#7570b3"), (False, "warm", "#1b9e77"))):
+        sub = calls[calls["cold_start"].fillna(False).astype(bool) == cold]
+        x = np.arange(len(sizes)) + (offset - 0.5) * width
+        for ax, values in (
+            (axes[0], sub["t_start"] - sub["t_submit"]),
+            (axes[1], sub["duration_s"]),
+        ):
+            data = [values[sub["memory_mb"] == m].dropna() for m in sizes]
+            ax.bar(x, [d.median() if len(d) else np.nan for d in data], width, color=colour, label=label)
+    for ax, ylabel in zip(axes, ("start latency, submit to start (s)", "call duration (s)"), strict=True):
+        ax.set_xticks(range(len(sizes)), [f"{int(m)} MB" for m in sizes])
+        ax.set(xlabel="Lambda memory", ylabel=ylabel)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Warm-up job (cold) then measured job (warm): medians", fontsize=8)
+    return fig
+
+
+def locality(inp: Inputs):
+    """The study's local vs non-local data: CPU, network rate and occupied memory per call."""
+    calls = _lithops(inp.table("calls"), "data_locality")
+    calls = calls[calls["phase"] == "map"]
+    fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6))
+    places = [p for p in ("local", "remote") if p in set(calls.get("locality", pd.Series(dtype=object)))]
+    if not places:
+        for ax in axes:
+            _empty(ax, "no data-locality experiment")
+        return fig
+    received = calls["net_recv_bytes"].where(calls["net_recv_bytes"].notna(), calls["bytes_read"])
+    rate = received / calls["duration_s"] / 1e6
+    labels = ["local data" if p == "local" else "non-local data" for p in places]
+    for ax, values, ylabel in (
+        (axes[0], calls["cpu_usage"], "CPU used (cores)"),
+        (axes[1], rate, "network in (MB/s)"),
+        (axes[2], calls["peak_rss_mb"], "peak RSS (MB)"),
+    ):
+        ax.boxplot([values[calls["locality"] == p].dropna() for p in places], tick_labels=labels)
+        ax.set_ylabel(ylabel)
+    fig.suptitle("Per call, local vs non-local data", fontsize=8)
+    return fig
+
+
 def call_timeline(inp: Inputs):
     """Lifetimes of the calls of one run per objects-per-call setting (Gantt)."""
     calls = _lithops(inp.table("calls"), "objects_per_call").dropna(subset=["t_start", "t_end"])

@@ -96,6 +96,27 @@ def _unit_split_groups(reference_csv: Path) -> int:
     return sum(1 for units in seen.values() if len(units) > 1)
 
 
+def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
+    """Cold starts of the warm-up job and of the measured job, and their start latencies."""
+    out = dict.fromkeys(
+        ("WarmupColdStarts", "MeasuredColdStarts", "WarmupCalls", "ColdLatency", "WarmLatency", "InitSeconds"),
+        "--",
+    )
+    if calls is None or "warmup" not in set(calls["experiment"]):
+        return out
+    runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == "warmup")]
+    cold = runs["cold_start"].fillna(False).astype(bool)
+    warmup, measured = runs[runs["phase"] == "warmup"], runs[runs["phase"] == "map"]
+    latency = runs["t_start"] - runs["t_submit"]
+    out["WarmupCalls"] = _count(len(warmup))
+    out["WarmupColdStarts"] = _count(int(cold[warmup.index].sum()))
+    out["MeasuredColdStarts"] = _count(int(cold[measured.index].sum()))
+    out["ColdLatency"] = _fmt(latency[cold].median(), 2) if cold.any() else "--"
+    out["WarmLatency"] = _fmt(latency[~cold].median(), 2) if (~cold).any() else "--"
+    out["InitSeconds"] = _fmt(runs.loc[cold, "init_s"].median(), 2) if cold.any() and "init_s" in runs else "--"
+    return out
+
+
 def macros(inputs: dict[str, Any]) -> str:
     """The paper's numbers as \\newcommand lines."""
     summary: pd.DataFrame = inputs["summary"]
@@ -161,6 +182,7 @@ def macros(inputs: dict[str, Any]) -> str:
     values["TimeoutOutcome"] = ",".join(timeout["status"]) if len(timeout) else "--"
     values["Emulated"] = "on" if bool(summary[summary["engine"] == "lithops"]["emulated"].all()) else "off"
     values["ColdStarts"] = str(int(summary["cold_starts"].sum()))
+    values |= _warm_cold(inputs.get("calls"))
     values["StragglerMax"] = _fmt(summary["straggler_ratio"].max(), 1)
     values["Runs"] = str(int(summary["runs"].sum()))
     values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
@@ -205,8 +227,10 @@ def build(
     for tsv in benchmarks:  # every one must exist: a missing one would understate the total
         rows = list(csv.DictReader(tsv.read_text().splitlines(), delimiter="\t"))
         seconds += sum(float(r["s"]) for r in rows)
+    calls = pd.read_parquet(metrics_dir / "calls.parquet") if (metrics_dir / "calls.parquet").exists() else None
     inputs = {
         "summary": summary,
+        "calls": calls,
         "reference_csv": reference_csv,
         "reference_summary": json.loads(reference_summary.read_text()),
         "manifest": json.loads(manifest.read_text()),
