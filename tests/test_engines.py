@@ -157,7 +157,7 @@ def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, 
 
 def test_warm_up_job_then_measured_job_on_warm_environments(staged):
     """The study's warm-up: its calls start the environments (cold, init_s > 0); the measured
-    job's calls find them warm and start within 0.15 s of submission (median)."""
+    job's calls find them warm and start in a fraction of a cold start's latency."""
     import statistics
 
     grid = {"memory_mb": 1024, "objects_per_call": 2, "warmup": True}
@@ -173,11 +173,11 @@ def test_warm_up_job_then_measured_job_on_warm_environments(staged):
     assert cold and all(c["init_s"] > 0.1 for c in cold)
     assert not any(c["cold_start"] for c in measured) and all(c["init_s"] == 0 for c in measured)
     assert {c["env_id"] for c in measured} <= {c["env_id"] for c in warmup}
-    latency = statistics.median(c["t_start"] - c["t_submit"] for c in measured)
-    assert latency <= 0.15, latency
-    # a cold start costs at least the interpreter and imports it measured
+    warm_latency = statistics.median(c["t_start"] - c["t_submit"] for c in measured)
+    # a cold start costs at least the interpreter and imports it measured; a warm one no process start
     cold_latency = min(c["t_start"] - c["t_submit"] for c in cold)
     assert cold_latency >= min(c["init_s"] for c in cold)
+    assert warm_latency < cold_latency / 2, (warm_latency, cold_latency)
 
 
 def _lambda_env_pids() -> set[int]:

@@ -77,8 +77,13 @@ def run_costs(runs: pd.DataFrame, calls: pd.DataFrame, prices: Prices) -> pd.Ser
     return pd.Series(costs, index=runs.index)
 
 
+NEWER_COLUMNS = {"warmup": False, "locality": "local"}
+"""Configuration columns runs recorded before these settings existed: their values then."""
+
+
 def summarise(runs: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     rng = np.random.default_rng(0)
+    runs = runs.assign(**{c: v for c, v in NEWER_COLUMNS.items() if c not in runs})
     rows = []
     for key, group in runs.groupby(CONFIG_COLUMNS, dropna=False):
         ok = group[group["status"] == "ok"]

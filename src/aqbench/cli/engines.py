@@ -96,13 +96,10 @@ def _bench_engines(args: argparse.Namespace) -> int:
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
     from aqbench.bench import engines
-    from aqbench.storage.stage import Manifest
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    keys = [o.key for o in Manifest.read(args.manifest).objects]
-    return _bench_report(
-        engines, engines.run(store_spec(args), keys, args.repeats, json.loads(args.backend)), args.json
-    )
+    result = engines.run(store_spec(args), _expected(args), args.repeats, json.loads(args.backend))
+    return _bench_report(engines, result, args.json)
 
 
 def _bench_report(module, result: dict, json_path: str | None) -> int:
