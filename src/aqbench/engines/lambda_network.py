@@ -50,20 +50,29 @@ def _tc(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def available() -> tuple[bool, str]:
-    """Whether this host lets us shape loopback traffic (a root HTB qdisc on ``lo``)."""
+    """Whether this host lets us shape loopback traffic: a root HTB qdisc on ``lo`` can be added.
+
+    Tried, then removed again if it was not there: asking changes nothing.
+    """
     try:
-        ensure_root()
+        added = ensure_root()
     except (OSError, subprocess.CalledProcessError) as exc:
         return False, getattr(exc, "stderr", "") or str(exc)
+    if added:
+        _tc("qdisc", "del", "dev", DEV, "root", check=False)
     return True, ""
 
 
-def ensure_root() -> None:
-    """The HTB root qdisc on ``lo`` (shared by every service; unclassified traffic passes unshaped)."""
+def ensure_root() -> bool:
+    """The HTB root qdisc on ``lo`` (shared by every service; unclassified traffic passes unshaped).
+
+    True if it was added now.
+    """
     shown = _tc("-j", "qdisc", "show", "dev", DEV)
     if any(q.get("kind") == "htb" and q.get("handle") == ROOT for q in json.loads(shown.stdout or "[]")):
-        return
+        return False
     _tc("qdisc", "replace", "dev", DEV, "root", "handle", ROOT, "htb", "default", "ffff")
+    return True
 
 
 class Shaper:
