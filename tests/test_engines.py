@@ -178,6 +178,7 @@ def test_warm_up_job_then_measured_job_on_warm_environments(staged):
     cold_latency = min(c["t_start"] - c["t_submit"] for c in cold)
     assert cold_latency >= min(c["init_s"] for c in cold)
     assert warm_latency < cold_latency / 2, (warm_latency, cold_latency)
+    assert all(c["t_submit"] <= c["t_dispatch"] <= c["t_start"] for c in calls)
 
 
 def _lambda_env_pids() -> set[int]:

@@ -94,6 +94,9 @@ class CallRecord:
     network_emulated: bool = False
     recv_bytes: int | None = None
     sent_bytes: int | None = None
+    dispatched: float = 0.0
+    """When the call reached the service: Lithops' queue (calls beyond the host's concurrency
+    wait there, where Lambda would scale out) is behind it, the environment ahead of it."""
 
 
 class LambdaService:
@@ -175,12 +178,14 @@ class LambdaService:
 
     def _call(self, task_file: str, reply: str) -> None:
         status = 4
+        dispatched = time.time()
         try:
             with open(task_file) as fh:
                 payload = json.load(fh)
             key = (payload["executor_id"], payload["job_id"], payload["call_ids"][0])
             env, cold = self._acquire(self.function)
             record = CallRecord(env.id, cold, env.init_s if cold else None, network_emulated=env.link is not None)
+            record.dispatched = dispatched
             self.records[key] = record
             before = lambda_network.Shaper.counters() if env.link is not None else {}
             env.control_in.write(task_file + "\n")

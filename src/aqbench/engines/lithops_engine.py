@@ -340,6 +340,7 @@ def _run_phase(
             row = _call_row(phase, future, result, task, run, oom)
             if record is not None:  # where the call ran, from the service (failed calls cannot say)
                 row.update(env_id=record.env_id, cold_start=record.cold, init_s=record.init_s or 0.0)
+                row["t_dispatch"] = record.dispatched
                 row["network_emulated"] = record.network_emulated
                 if record.network_emulated:  # the call's own link, not the host's interfaces
                     row.update(net_recv_bytes=record.recv_bytes, net_sent_bytes=record.sent_bytes)

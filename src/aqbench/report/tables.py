@@ -14,7 +14,7 @@ from aqbench.aggregates import SUM_RTOL
 from aqbench.atomic import atomic_path
 from aqbench.engines.lambda_emulation import MB_PER_VCPU
 from aqbench.report import study
-from aqbench.report.figures import balanced_optimum
+from aqbench.report.figures import balanced_optimum, start_latency
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -107,7 +107,7 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == "warmup")]
     cold = runs["cold_start"].fillna(False).astype(bool)
     warmup, measured = runs[runs["phase"] == "warmup"], runs[runs["phase"] == "map"]
-    latency = runs["t_start"] - runs["t_submit"]
+    latency = start_latency(runs)
     out["WarmupCalls"] = _count(len(warmup))
     out["WarmupColdStarts"] = _count(int(cold[warmup.index].sum()))
     out["MeasuredColdStarts"] = _count(int(cold[measured.index].sum()))
