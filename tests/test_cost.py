@@ -32,3 +32,15 @@ def test_a_run_adds_s3_requests():
 def test_dask_is_priced_by_instance_hours():
     assert dask_run_cost(3600, 2, PRICES) == pytest.approx(0.096)
     assert dask_run_cost(1800, 3, PRICES) == pytest.approx(0.096)  # two instances for half an hour
+
+
+def test_each_call_is_priced_at_its_architecture_and_billed_duration():
+    x86 = {"phase": "reduce", "duration_s": 1.0, "memory_mb": 1024, "objects": 0, "architecture": "x86_64"}
+    arm = x86 | {"architecture": "arm64"}
+    s3 = PRICES.s3_put
+    assert lithops_run_cost([x86], PRICES) == pytest.approx(0.0000166667 + 0.0000002 + s3)
+    assert lithops_run_cost([arm], PRICES) == pytest.approx(0.0000133334 + 0.0000002 + s3)
+    # Lambda's own billed duration, where its REPORT line gave one, wins over the measured one
+    billed = x86 | {"billed_duration_s": 2.0}
+    assert lithops_run_cost([billed], PRICES) == pytest.approx(2 * 0.0000166667 + 0.0000002 + s3)
+    assert lithops_run_cost([x86 | {"billed_duration_s": float("nan")}], PRICES) == lithops_run_cost([x86], PRICES)

@@ -45,13 +45,21 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def lithops_run_cost(calls: list[dict[str, Any]], prices: Prices, arch: str = "x86_64") -> float:
-    """All calls of a run, plus S3: one GET per object read and per partial read, one PUT per partial."""
+def lithops_run_cost(calls: list[dict[str, Any]], prices: Prices) -> float:
+    """All calls of a run, plus S3: one GET per object read and per partial read, one PUT per partial.
+
+    Each call is priced at its own architecture's rate (``architecture``: x86_64 or arm64)
+    and, where Lambda reported it, its billed duration rather than the measured one.
+    """
     total = 0.0
     for c in calls:
-        if _missing(c.get("duration_s")):
+        seconds = c.get("billed_duration_s")
+        if _missing(seconds):
+            seconds = c.get("duration_s")
+        if _missing(seconds):
             continue
-        total += lambda_call_cost(c["duration_s"], int(c["memory_mb"]), prices, arch)
+        arch = c.get("architecture") if isinstance(c.get("architecture"), str) else "x86_64"
+        total += lambda_call_cost(seconds, int(c["memory_mb"]), prices, arch)
         gets = 0 if _missing(c.get("objects")) else int(c["objects"])
         puts = max(1, int(c.get("reducers") or 1)) if c.get("phase") == "map" else 1
         total += gets * prices.s3_get + puts * prices.s3_put

@@ -183,6 +183,8 @@ class LithopsEngine:
         self.warm = warm and backend.get("name", "localhost") == "localhost"
         self.keep_alive_s, self.service_dir, self.network = keep_alive_s, service_dir, network
         self.service: Any = None
+        self.architecture = backend.get("aws_lambda", {}).get("architecture", "x86_64")
+        """What each call is priced as (an emulated call is priced as x86_64, Lambda's default)."""
 
     def _service(self, emulating: bool) -> Any:
         """The emulated Lambda service (started at the first run; warm environments live in it)."""
@@ -273,6 +275,7 @@ class LithopsEngine:
             run=run,
             emulating=emulating,
             service=service,
+            architecture=self.architecture,
             retries=self.retries,
             poll=config["lithops"].get("monitoring_interval"),
         )
@@ -291,6 +294,8 @@ class LithopsEngine:
                 return None
             return [self.store.get(r["outputs"][0][0]) for r in reds]
         finally:
+            if self.backend.get("name") == "aws_lambda":
+                _lambda_reports(fexec, run, self.backend)
             try:
                 fexec.clean(clean_cloudobjects=True, clean_fn=True)
             except Exception as exc:  # cleaning is best effort; the run's outcome is already known
@@ -317,6 +322,7 @@ def _run_phase(
     retries: int,
     poll: float | None,
     service: Any = None,
+    architecture: str = "x86_64",
     during: Any = None,
 ) -> list[Any]:
     """Run one phase's calls; resubmit the failed ones up to ``retries`` times.
@@ -338,6 +344,7 @@ def _run_phase(
             record = _record(service, future)
             oom = record.oom if record is not None else _oom(run.run_id, phase, task, emulating, result)
             row = _call_row(phase, future, result, task, run, oom)
+            row["architecture"] = architecture
             if record is not None:  # where the call ran, from the service (failed calls cannot say)
                 row.update(env_id=record.env_id, cold_start=record.cold, init_s=record.init_s or 0.0)
                 row["t_dispatch"] = record.dispatched
@@ -406,6 +413,26 @@ def _result(future: Any) -> Any:
     if isinstance(raised, tuple) and len(raised) > 1 and isinstance(raised[1], BaseException):
         return raised[1]
     return result
+
+
+def _lambda_reports(fexec: Any, run: RunResult, backend: dict[str, Any]) -> None:
+    """Fill the run's rows from Lambda's own REPORT lines (billed and init duration, max memory)."""
+    import boto3
+
+    from aqbench.engines import lambda_reports
+
+    try:
+        function = fexec.compute_handler.backend._format_function_name(fexec.invoker.runtime_name, run.config.memory_mb)
+        since_ms = int(min(c.get("t_submit") or time.time() for c in run.calls) * 1000) - 60_000
+        ids = {str(c["lithops_activation_id"]) for c in run.calls if c.get("lithops_activation_id")}
+        logs = boto3.client("logs", region_name=backend.get("aws_lambda", {}).get("region", "us-east-1"))
+        reports, why = lambda_reports.fetch(logs, function, ids, since_ms)
+    except Exception as exc:  # reports are a refinement: the run stands on its measured figures
+        log.warning("Lambda's REPORT lines not read: %s", exc)
+        reports, why = {}, str(exc)
+    lambda_reports.annotate(run.calls, reports)
+    if why:
+        run.note = "; ".join(n for n in (run.note, f"REPORT lines: {why}") if n)
 
 
 def _record(service: Any, future: Any) -> Any:
