@@ -14,6 +14,7 @@ validate(config, "workflow/config/schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/storage.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/aws.smk"
 include: "workflow/rules/lithops.smk"
 include: "workflow/rules/dask.smk"
 include: "workflow/rules/metrics.smk"

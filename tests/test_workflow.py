@@ -87,6 +87,20 @@ def test_bad_configuration_is_refused_before_any_work(workdir, setting, named):
     assert not (workdir / "results" / "bad").exists()
 
 
+def test_an_aws_grid_over_the_budget_is_refused_before_any_work(workdir):
+    """On Lambda, the projected cost is printed and a grid over aws.budget_usd never starts."""
+    profile = (
+        "profile: broke\n"
+        "lithops: {backend: aws_lambda, aws_lambda: {execution_role: 'arn:aws:iam::123456789012:role/x'}}\n"
+        "aws: {budget_usd: 0.01, expected_data_gb: 50}\n"
+    )
+    (workdir / "broke.yaml").write_text(profile)
+    run = _snakemake("--configfile", "broke.yaml", cwd=workdir)
+    out = run.stderr + run.stdout
+    assert run.returncode != 0 and "projected cost" in out and "aws.budget_usd = $0.01" in out
+    assert not (workdir / "results" / "broke").exists()
+
+
 def _interrupt_mid_experiment(workdir: Path, results: Path) -> None:
     """Start the tiny workflow and kill it hard (SIGKILL to Snakemake and its jobs) during a Lithops experiment.
 

@@ -33,6 +33,8 @@ STORE_ARGS = (
 
 LITHOPS = config["lithops"]
 DASK = config["dask"]
+AWS_LAMBDA = LITHOPS["backend"] == "aws_lambda"
+"""Real Lambda functions: the budget guard applies (aws.smk)."""
 EXPERIMENTS = {
     engine: {name: e for name, e in section["experiments"].items() if e.get("enabled", True)}
     for engine, section in (("lithops", LITHOPS), ("dask", DASK))
@@ -75,6 +77,34 @@ def rule_benchmarks(*names):
         values = {"experiment": list(EXPERIMENTS[engine])} if engine in EXPERIMENTS else {}
         files += expand(str(getattr(rules, name).benchmark), **values)
     return files
+
+
+def budget_args():
+    """The budget guard's options: the profile's Lithops grid, prices and budget."""
+    return (
+        f"--experiments {as_shell_json(LITHOPS['experiments'])} --repetitions {LITHOPS['repetitions']}"
+        f" --object-size {config['data']['object_size']} --prices {as_shell_json(config['prices'])}"
+        f" --budget-usd {config['aws']['budget_usd']} --call-overhead-s {config['aws']['call_overhead_s']}"
+        f" --mb-s-per-vcpu {config['aws']['mb_s_per_vcpu']}"
+        f" --architecture {LITHOPS['aws_lambda']['architecture']}"
+    )
+
+
+LEDGER = f"{RESULTS}/budget/ledger.json"
+"""What the AWS experiments were billed so far (aws.smk)."""
+
+
+def budget_input(wildcards):
+    """The experiments wait for the budget check on AWS."""
+    return [rules.budget.output.projection] if AWS_LAMBDA else []
+
+
+def ledger_args():
+    if not AWS_LAMBDA:
+        return ""
+    return (
+        f"--ledger {LEDGER} --budget-usd {config['aws']['budget_usd']}" f" --prices {as_shell_json(config['prices'])}"
+    )
 
 
 def paper_sources():

@@ -9,6 +9,7 @@ rule lithops_experiment:
         manifest=rules.stage.output.manifest,
         reference=rules.stage.output.reference,
         verified=rules.verify_stage.output.report,
+        budget=budget_input,
     output:
         calls=f"{RESULTS}/lithops/{{experiment}}/calls.parquet",
         runs=f"{RESULTS}/lithops/{{experiment}}/runs.parquet",
@@ -42,4 +43,4 @@ rule lithops_experiment:
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
         " --out {params.out} {params.store} --backend {params.backend} {params.emulate} {params.warm}"
         " --concurrency {params.concurrency} --lithops-home {params.home}"
-        " --retries {params.retries} --faults {params.faults} > {log} 2>&1"
+        " --retries {params.retries} --faults {params.faults} {params.ledger} > {log} 2>&1"

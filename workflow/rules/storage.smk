@@ -1,5 +1,6 @@
 # The local S3 server of the s3-local profile: up before any job, down at the end,
-# on success or on error. Other storage kinds need no server. Before it: the preflight checks.
+# on success or on error. Other storage kinds need no server. Before it: the preflight checks
+# (and, on AWS Lambda, the budget guard).
 
 
 def _storage(action):
@@ -20,8 +21,27 @@ def _preflight():
         raise WorkflowError(lines[-1] if lines else f"preflight failed ({done.returncode})")
 
 
+def _budget():
+    """AWS: the projected cost of the grid, printed; over aws.budget_usd, nothing starts."""
+    import subprocess
+
+    from snakemake.exceptions import WorkflowError
+
+    manifest = f"{RESULTS}/staged/manifest.json"
+    cmd = f"aqbench budget {budget_args()} --data-gb {config['aws']['expected_data_gb']} --manifest {manifest}"
+    if os.path.exists(LEDGER):
+        cmd += f" --ledger {LEDGER}"
+    done = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    print(done.stdout, end="")
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise WorkflowError(lines[-1] if lines else f"budget check failed ({done.returncode})")
+
+
 onstart:
     _preflight()
+    if AWS_LAMBDA:
+        _budget()
     _storage("up")
 
 

@@ -25,8 +25,8 @@ def _expected(args: argparse.Namespace) -> dict:
     return {o.key: o.expected for o in Manifest.read(args.manifest).objects}
 
 
-def _experiment(args: argparse.Namespace, engine) -> int:
-    """Grid, faults, verified runs, summary line: the same for every engine."""
+def _experiment(args: argparse.Namespace, engine) -> list:
+    """Grid, faults, verified runs, summary line: the same for every engine; the runs."""
     from aqbench.engines.experiment import References, expand, run_experiment
     from aqbench.engines.faults import Faults
     from aqbench.storage.stage import Manifest
@@ -56,6 +56,12 @@ def _run_lithops(args: argparse.Namespace) -> int:
 
     net = json.loads(args.network)
     network = Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)
+    ledger = None
+    if args.ledger:  # on AWS: no experiment starts once the budget is spent
+        from aqbench.budget import Ledger
+
+        ledger = Ledger(Path(args.ledger))
+        ledger.check(args.budget_usd)
     engine = LithopsEngine(
         store_spec(args).open(),
         json.loads(args.backend),
@@ -69,14 +75,49 @@ def _run_lithops(args: argparse.Namespace) -> int:
         service_dir=Path(args.lithops_tmp) / "lambda-service",
         network=network,
     )
-    return _experiment(args, engine)
+    results = _experiment(args, engine)
+    if ledger is not None:
+        from aqbench.cost import Prices, lithops_run_cost
+
+        prices = Prices.from_config(json.loads(args.prices))
+        spent = ledger.add(args.experiment, sum(lithops_run_cost(r.calls, prices) for r in results))
+        logging.getLogger(__name__).info("AWS spend so far: $%.4f of $%.2f", spent, args.budget_usd)
+    return 0
 
 
 def _run_dask(args: argparse.Namespace) -> int:
     from aqbench.engines.dask_engine import DaskEngine
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
-    return _experiment(args, DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries))
+    _experiment(args, DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries))
+    return 0
+
+
+def _budget(args: argparse.Namespace) -> int:
+    from aqbench import budget
+    from aqbench.cost import Prices
+    from aqbench.synth.generate import parse_size
+
+    if args.manifest and Path(args.manifest).exists():
+        from aqbench.storage.stage import Manifest
+
+        data_bytes = Manifest.read(args.manifest).bytes
+    else:
+        data_bytes = int(args.data_gb * 1e9)
+    assume = budget.Assumptions(args.call_overhead_s, args.mb_s_per_vcpu)
+    projections = budget.project(
+        json.loads(args.experiments),
+        args.repetitions,
+        data_bytes,
+        parse_size(args.object_size),
+        Prices.from_config(json.loads(args.prices)),
+        assume,
+        args.architecture,
+    )
+    print(budget.report(projections, args.budget_usd, data_bytes), flush=True)
+    spent = budget.Ledger(Path(args.ledger)).spent() if args.ledger else 0.0
+    budget.guard(projections, args.budget_usd, spent)
+    return 0
 
 
 def _bench_generate(args: argparse.Namespace) -> int:
@@ -142,6 +183,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="localhost: keep execution environments warm between calls (else one process per call)",
         **option_default("lithops.warm_environments"),
     )
+    p.add_argument("--ledger", help="aws: the budget ledger; refuse to start once it reaches --budget-usd")
+    p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="aws: the budget")
+    p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
     p.add_argument(
         "--network",
         default=json.dumps(schema_default("lithops.network")),
@@ -168,6 +212,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="an existing cluster (empty: a LocalCluster)",
         **option_default("dask.scheduler_address"),
     )
+
+    p = subcommand(
+        sub,
+        "budget",
+        _budget,
+        "project what the Lithops experiments will cost on AWS Lambda; refuse above the budget",
+        "Prints the projected cost of every enabled Lithops experiment (the cost model over the grid, the "
+        "data size and pessimistic per-call times) and exits 2 with one line when it exceeds the budget.",
+    )
+    p.add_argument("--experiments", required=True, help="JSON: the profile's lithops.experiments")
+    p.add_argument("--repetitions", type=int, **option_default("lithops.repetitions"), help="default repetitions")
+    p.add_argument("--manifest", help="the staging manifest, for the data size once it exists")
+    p.add_argument("--data-gb", type=float, **option_default("aws.expected_data_gb"), help="data size without one")
+    p.add_argument("--object-size", **option_default("data.object_size"), help="size of one staged object")
+    p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
+    p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="the budget")
+    p.add_argument("--call-overhead-s", type=float, **option_default("aws.call_overhead_s"), help="per call")
+    p.add_argument("--mb-s-per-vcpu", type=float, **option_default("aws.mb_s_per_vcpu"), help="per vCPU")
+    p.add_argument("--architecture", default="x86_64", choices=("x86_64", "arm64"), help="Lambda architecture")
+    p.add_argument("--ledger", help="what earlier experiments were billed (budget.json)")
 
     bench = subcommand(sub, "bench", lambda a: bench.print_help() or 2, "benchmarks: a figure beside its reference")
     kinds = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")

@@ -1,0 +1,48 @@
+"""The AWS budget guard: its arithmetic, its refusal in one line, and the ledger that stops a spent run."""
+
+from __future__ import annotations
+
+import pytest
+
+from aqbench.budget import Assumptions, Ledger, call_seconds, guard, project
+from aqbench.cost import Prices, lambda_call_cost
+from aqbench.defaults import schema_default
+from aqbench.errors import ConfigError
+
+PRICES = Prices.from_config(schema_default("prices"))
+ASSUME = Assumptions(call_overhead_s=3.0, mb_s_per_vcpu=20.0)
+
+
+def test_a_call_is_priced_pessimistically_and_never_faster_than_lambdas_network():
+    assert call_seconds(2, 25.0, 1769, ASSUME) == pytest.approx(3.0 + 50 / 20)  # one vCPU
+    assert call_seconds(2, 25.0, 10240, ASSUME) == pytest.approx(3.0 + 50 / 78)  # network-bound
+    assert call_seconds(10_000, 25.0, 128, ASSUME) == 900.0  # capped at the timeout
+
+
+def test_projection_of_a_grid_adds_maps_reducers_warm_up_and_repetitions():
+    grid = {"one": {"repetitions": 2, "grid": {"memory_mb": 1769, "objects_per_call": 2}}}
+    (p,) = project(grid, 3, 100_000_000, 25_000_000, PRICES, ASSUME)
+    maps = 2 * (lambda_call_cost(5.5, 1769, PRICES) + 2 * PRICES.s3_get + PRICES.s3_put)
+    reduce = lambda_call_cost(3.0 + 4 * 0.01, 1769, PRICES) + PRICES.s3_put + 4 * PRICES.s3_get
+    assert p.runs == 2 and p.calls == 2 * 3 and p.usd == pytest.approx(2 * (maps + reduce))
+    warm = {"w": {"repetitions": 1, "grid": {"memory_mb": 1769, "objects_per_call": 4, "warmup": True}}}
+    (pw,) = project(warm, 3, 100_000_000, 25_000_000, PRICES, ASSUME)
+    assert pw.calls == 1 + 2 + 1  # the measured job's call, the warm-up's two calls of two, the reducer
+    off = {"off": {"enabled": False, "grid": {"memory_mb": 1024}}}
+    assert project(off, 3, 100_000_000, 25_000_000, PRICES, ASSUME) == []
+
+
+def test_over_the_budget_nothing_starts_and_the_line_names_the_setting(tmp_path):
+    grid = {"big": {"grid": {"memory_mb": 3538, "objects_per_call": 1}}}
+    projections = project(grid, 3, 50_000_000_000, 25_000_000, PRICES, ASSUME)
+    with pytest.raises(ConfigError, match=r"over aws.budget_usd = \$0.50: raise aws.budget_usd"):
+        guard(projections, 0.50)
+    guard(projections, 1000.0)
+    ledger = Ledger(tmp_path / "budget" / "ledger.json")
+    ledger.check(1.0)  # nothing spent yet
+    assert ledger.add("memory", 0.6) == pytest.approx(0.6)
+    assert ledger.add("warmup", 0.5) == pytest.approx(1.1)
+    with pytest.raises(ConfigError, match=r"spent \$1.10 of aws.budget_usd = \$1.00"):
+        ledger.check(1.0)
+    with pytest.raises(ConfigError, match="already spent"):
+        guard(projections, 1000.0, spent_usd=1000.0)
