@@ -1,4 +1,5 @@
-# AWS only: the budget guard. Before any job, onstart projects the grid's cost on the
+# AWS only: the kernels' Lambda runtime (built and deployed with Lithops, before any
+# experiment; needs Docker and an ECR-capable account), and the budget guard. Before any job, onstart projects the grid's cost on the
 # expected data size (aws.expected_data_gb) and refuses to start above aws.budget_usd; this
 # rule projects it again on the staged data's real size before the first experiment, and
 # every experiment adds what it was billed to the ledger (no experiment starts once it is spent).
@@ -18,3 +19,22 @@ if AWS_LAMBDA:
             args=budget_args(),
         shell:
             "aqbench budget {params.args} --manifest {input.manifest} > {output.projection} 2> {log}"
+
+    rule lambda_runtime:
+        output:
+            runtime=f"{RESULTS}/lambda_runtime/runtime.json",
+        log:
+            f"{LOGS}/lambda_runtime/runtime.log",
+        benchmark:
+            f"{BENCHMARKS}/lambda_runtime/runtime.tsv"
+        conda:
+            ENV
+        params:
+            store=STORE_ARGS,
+            backend=as_shell_json(lithops_backend()),
+            name=lithops_backend().get("aws_lambda", {}).get("runtime", ""),
+            memory=" ".join(str(m) for m in lambda_memory_sizes()),
+            home=f"{RESULTS}/lithops-home",
+        shell:
+            "aqbench lambda-runtime {params.store} --backend {params.backend} --lithops-home {params.home}"
+            " --name {params.name} --memory {params.memory} --out {output.runtime} > {log} 2>&1"

@@ -4,6 +4,7 @@ import os
 import shlex
 import sys
 
+from aqbench.lambda_runtime import default_name as default_runtime_name
 from aqbench.report.figure_names import FIGURES
 
 
@@ -48,11 +49,23 @@ def as_shell_json(value):
 
 
 def lithops_backend():
-    """The Lithops compute backend settings of the profile (no credentials: those come from AWS's chain)."""
+    """The Lithops compute backend settings of the profile (no credentials: those come from AWS's chain).
+
+    On Lambda the runtime is the profile's, else the one the rule lambda_runtime builds."""
     backend = {"name": LITHOPS["backend"]}
     if LITHOPS["backend"] == "aws_lambda":
         backend["aws_lambda"] = {k: v for k, v in LITHOPS["aws_lambda"].items() if v}
+        backend["aws_lambda"].setdefault("runtime", default_runtime_name(LITHOPS["aws_lambda"]["architecture"]))
     return backend
+
+
+def lambda_memory_sizes():
+    """Every memory size the Lithops grid uses (a function is deployed for each)."""
+    sizes = set()
+    for exp in EXPERIMENTS["lithops"].values():
+        value = exp["grid"].get("memory_mb", 2048)
+        sizes |= set(value if isinstance(value, list) else [value])
+    return sorted(sizes)
 
 
 def experiment_runs():
@@ -95,8 +108,8 @@ LEDGER = f"{RESULTS}/budget/ledger.json"
 
 
 def budget_input(wildcards):
-    """The experiments wait for the budget check on AWS."""
-    return [rules.budget.output.projection] if AWS_LAMBDA else []
+    """The experiments wait for the budget check and the Lambda runtime on AWS."""
+    return [rules.budget.output.projection, rules.lambda_runtime.output.runtime] if AWS_LAMBDA else []
 
 
 def ledger_args():

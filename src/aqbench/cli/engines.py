@@ -120,6 +120,30 @@ def _budget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lambda_runtime(args: argparse.Namespace) -> int:
+    from aqbench import lambda_runtime
+    from aqbench.engines.lithops_engine import lithops_config, prepare_environment
+
+    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
+    backend = json.loads(args.backend)
+    if backend.get("name") != "aws_lambda":
+        from aqbench.errors import ConfigError
+
+        raise ConfigError("lambda-runtime is for the aws_lambda backend (lithops.backend: aws_lambda)")
+    store = store_spec(args).open()
+    config = lithops_config(backend, store.lithops_storage_config(), min(args.memory), args.timeout, 1)
+    record = lambda_runtime.build_and_deploy(
+        lambda_runtime.handler(config),
+        args.name,
+        args.memory,
+        backend.get("aws_lambda", {}).get("architecture", "x86_64"),
+        int(args.timeout),
+        Path(args.out),
+    )
+    print_json({k: record[k] for k in ("image", "digest", "architecture", "memory_mb")})
+    return 0
+
+
 def _bench_generate(args: argparse.Namespace) -> int:
     from aqbench.bench import generate
 
@@ -232,6 +256,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mb-s-per-vcpu", type=float, **option_default("aws.mb_s_per_vcpu"), help="per vCPU")
     p.add_argument("--architecture", default="x86_64", choices=("x86_64", "arm64"), help="Lambda architecture")
     p.add_argument("--ledger", help="what earlier experiments were billed (budget.json)")
+
+    p = subcommand(
+        sub,
+        "lambda-runtime",
+        _lambda_runtime,
+        "build and deploy the kernels' Lambda runtime (a container image) with Lithops; record its digest",
+        "Builds runtime/aws_lambda/Dockerfile with Lithops' own build (pushed to your account's ECR), "
+        "deploys a function per memory size, and writes the image name and digest. Needs Docker.",
+        parents=(store_options(), lithops_options()),
+    )
+    p.add_argument("--name", required=True, help="the image name (an ECR repository:tag)")
+    p.add_argument("--memory", type=int, nargs="+", required=True, help="memory sizes to deploy (MB)")
+    p.add_argument("--timeout", type=float, default=900, help="the functions' timeout (s)")
+    p.add_argument("--out", required=True, help="JSON record of the deployed runtime (provenance)")
 
     bench = subcommand(sub, "bench", lambda a: bench.print_help() or 2, "benchmarks: a figure beside its reference")
     kinds = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
