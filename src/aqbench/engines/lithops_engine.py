@@ -109,6 +109,9 @@ def lithops_config(
         }
         if lam.get("runtime"):
             config["aws_lambda"]["runtime"] = lam["runtime"]
+        for known in ("account_id", "user_id"):  # Lithops skips its STS lookup when given both
+            if lam.get(known):
+                config["aws_lambda"][known] = lam[known]
     else:
         config[name] = dict(backend.get(name, {}))
     return config

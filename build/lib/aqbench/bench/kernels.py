@@ -1,0 +1,193 @@
+"""Kernel throughput on one ~25 MB object, beside the machine's practical limit.
+
+(a) the limit: Arrow's JSON reader on the same fields plus a group-by, on the object with
+    its malformed lines removed beforehand (a bare parse cannot survive them) — no rules,
+    no accounting;
+(b) the arrow kernel's map on the raw object, handed over as the engines' reader delivers
+    it (a writable buffer, which the kernel may blank in place; the copy is made outside
+    the timing, as the engines make it while reading the socket);
+(c) the seed kernel's map;
+(d) the checksum every engine read verifies (CRC32C), and SHA-256, as a share of (b) on one core.
+(a) and (b) are measured twice: on all cores (Arrow's threads) and on one core, the
+regime a map call runs in — a Lambda below 1769 MB has less than one vCPU, and the
+engines run one call per core.
+Each map's peak RSS is measured in a fresh process (interpreter and imports included, as a
+Lambda call would pay them). Then 2000 partials — the fan-in of the study's 50 GB job —
+are merged by one reducer of R = 8 and by the study's single reducer, timed, peak RSS too.
+The 2000 partials are one real map output shifted day by day (as consecutive fetch
+batches are), so their sizes and key overlaps are those of the real job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from aqbench.kernels import get_kernel
+from aqbench.kernels.arrow import map_object, read_fields
+from aqbench.kernels.partial import Partial, split
+from aqbench.openaq import Measurement, parse_line
+from aqbench.storage import checksum
+from aqbench.synth.generate import Generator, plan_dataset
+
+FAN_IN = 2000
+REDUCERS = 8
+
+
+def _bare(body: bytes, threads: bool = True) -> int:
+    table = read_fields(body, threads)
+    coords = table.column("coordinates")
+    keys = pa.table(
+        {
+            "country": table.column("country"),
+            "city": table.column("city"),
+            "latitude": pc.struct_field(coords, "latitude"),
+            "longitude": pc.struct_field(coords, "longitude"),
+            "day": pc.utf8_slice_codeunits(pc.struct_field(table.column("date"), "utc"), 0, 10),
+            "parameter": table.column("parameter"),
+            "unit": table.column("unit"),
+            "value": table.column("value"),
+        }
+    )
+    grouped = keys.group_by([n for n in keys.column_names if n != "value"], use_threads=threads).aggregate(
+        [("value", "count"), ("value", "sum"), ("value", "max")]
+    )
+    return grouped.num_rows
+
+
+def cleaned(body: bytes | bytearray) -> bytes:
+    """The object without the lines a bare parse cannot survive (removed before any timing)."""
+    return b"".join(ln + b"\n" for ln in bytes(body).splitlines() if isinstance(parse_line(ln), Measurement))
+
+
+def _interleaved_rates(runs: dict[str, tuple], size: int, repeats: int) -> dict[str, float]:
+    """MB/s of each (fn, make_input), run in turn (A B C A B C ...) so machine drift hits all alike.
+
+    ``make_input()`` is called outside the timing (a fresh writable copy for the arrow map).
+    """
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, (fn, make_input) in runs.items():
+            data = make_input()
+            started = time.perf_counter()
+            fn(data)
+            times[name].append(time.perf_counter() - started)
+    return {name: size / 1e6 / statistics.median(t) for name, t in times.items()}
+
+
+CHILD = """
+import sys, time, json
+from pathlib import Path
+what, path = sys.argv[1], sys.argv[2]
+from aqbench.kernels import get_kernel
+kernel = get_kernel(sys.argv[3])
+started = time.perf_counter()
+if what == "map":
+    from aqbench.storage import read_exactly
+    with open(path, "rb") as fh:  # as the engines read an object: into one writable buffer
+        body = read_exactly(fh)
+    kernel.map(body, "object.ndjson", 1)
+else:
+    parts = sorted(Path(path).glob("*.ipc"))
+    out = kernel.reduce(p.read_bytes() for p in parts)
+seconds = time.perf_counter() - started
+from aqbench.engines.procstat import peak_rss_mb  # VmHWM: ru_maxrss would report the parent's size
+print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
+"""
+
+
+def _child(what: str, path: Path, kernel: str = "arrow") -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, what, str(path), kernel], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _shifted(partial: Partial, days: int) -> Partial:
+    t = partial.table
+    day = pc.strptime(t.column("day"), format="%Y-%m-%d", unit="s")
+    shifted = pc.strftime(pc.add(day, pa.scalar(days * 86400, pa.duration("s"))), format="%Y-%m-%d")
+    return Partial(t.set_column(t.schema.get_field_index("day"), "day", shifted), partial.counts)
+
+
+def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str, float]:
+    plan = plan_dataset("1GB", seed=1, object_size=size)
+    body, _, _ = Generator(plan).object_bytes(plan.objects // 2)
+    clean = cleaned(body)
+    arrow, seed = get_kernel("arrow"), get_kernel("seed")
+    result: dict[str, float] = {"object_mb": len(body) / 1e6, "fan_in": fan_in, "reducers": REDUCERS}
+    rates = _interleaved_rates(
+        {
+            "bare": (_bare, lambda: clean),
+            "arrow": (lambda b: arrow.map(b, "o.ndjson", 1), lambda: bytearray(body)),
+            "bare_1core": (lambda b: _bare(b, threads=False), lambda: clean),
+            "arrow_1core": (lambda b: map_object(b, threads=False), lambda: bytearray(body)),
+            # the check every engine read makes (CRC32C, S3's own), and SHA-256 for comparison
+            "crc32c": (checksum, lambda: body),
+            "sha256": (lambda b: hashlib.sha256(b).digest(), lambda: body),
+        },
+        len(body),
+        repeats * 5,
+    )
+    for name, rate in rates.items():
+        result[f"{name}_mb_s"] = rate
+    result["seed_mb_s"] = _interleaved_rates(
+        {"seed": (lambda b: seed.map(b, "o.ndjson", 1), lambda: body)}, len(body), repeats
+    )["seed"]
+    result["arrow_vs_bare"] = result["arrow_mb_s"] / result["bare_mb_s"]
+    result["arrow_vs_bare_1core"] = result["arrow_1core_mb_s"] / result["bare_1core_mb_s"]
+    # a checksum's time as a share of a one-core arrow map call of the same object
+    result["crc32c_vs_map"] = result["arrow_1core_mb_s"] / result["crc32c_mb_s"]
+    result["sha256_vs_map"] = result["arrow_1core_mb_s"] / result["sha256_mb_s"]
+    result["arrow_vs_seed"] = result["arrow_mb_s"] / result["seed_mb_s"]
+    with tempfile.TemporaryDirectory(prefix="aqbench-bench-") as tmp:
+        obj = Path(tmp, "object.ndjson")
+        obj.write_bytes(body)
+        result["arrow_map_peak_rss_mb"] = _child("map", obj)["peak_rss_mb"]
+        result["seed_map_peak_rss_mb"] = _child("map", obj, "seed")["peak_rss_mb"]
+        base = Partial.from_ipc(arrow.map(body, "o.ndjson", 1)[0])
+        hours = plan.hours_per_object
+        for reducers in (REDUCERS, 1):
+            folder = Path(tmp, f"r{reducers}")
+            folder.mkdir()
+            for i in range(fan_in):
+                part = split(_shifted(base, i * hours // 24), reducers)[0]
+                Path(folder, f"{i:05d}.ipc").write_bytes(part.to_ipc())
+            merged = _child("reduce", folder)
+            result[f"merge_r{reducers}_seconds"] = merged["seconds"]
+            result[f"merge_r{reducers}_peak_rss_mb"] = merged["peak_rss_mb"]
+    return result
+
+
+def report(r: dict[str, float]) -> str:
+    return "\n".join(
+        [
+            f"kernels on one {r['object_mb']:.1f} MB object (median of runs)",
+            f"  (a) bare Arrow parse + group-by (limit) {r['bare_mb_s']:8.1f} MB/s all cores, "
+            f"{r['bare_1core_mb_s']:6.1f} MB/s one core",
+            f"  (b) arrow map                           {r['arrow_mb_s']:8.1f} MB/s all cores, "
+            f"{r['arrow_1core_mb_s']:6.1f} MB/s one core",
+            f"      arrow/limit = {r['arrow_vs_bare_1core']:.2f} on one core (a map call's regime), "
+            f"{r['arrow_vs_bare']:.2f} on all cores (target >= 0.85)",
+            f"  (d) checksum of every read: CRC32C {r['crc32c_mb_s']:6.0f} MB/s = {100 * r['crc32c_vs_map']:.1f} % "
+            f"of a one-core arrow map (target <= 5 %); SHA-256 {r['sha256_mb_s']:.0f} MB/s = "
+            f"{100 * r['sha256_vs_map']:.1f} %",
+            f"  (c) seed map (the study's pandas code)  {r['seed_mb_s']:8.1f} MB/s   arrow/seed = "
+            f"{r['arrow_vs_seed']:.1f} (target >= 5)",
+            f"  peak RSS of one map call: arrow {r['arrow_map_peak_rss_mb']:.0f} MB (target <= 200), "
+            f"seed {r['seed_map_peak_rss_mb']:.0f} MB",
+            f"  merging {int(r['fan_in'])} partials: one of R={REDUCERS} reducers "
+            f"{r[f'merge_r{REDUCERS}_seconds']:.1f} s, "
+            f"peak RSS {r[f'merge_r{REDUCERS}_peak_rss_mb']:.0f} MB (target <= 1024); "
+            f"single reducer {r['merge_r1_seconds']:.1f} s, {r['merge_r1_peak_rss_mb']:.0f} MB",
+        ]
+    )

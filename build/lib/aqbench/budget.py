@@ -1,0 +1,147 @@
+"""The budget guard of the AWS profile: what the experiment grid will cost, before it runs.
+
+The study's authors ran out of credits mid-study. Before any AWS job the workflow projects
+the cost of every Lithops experiment of the profile (the cost model of :mod:`aqbench.cost`
+over the grid, the data size and conservative per-call times) and refuses to start above
+``aws.budget_usd``. While it runs, each experiment adds what its calls were billed to a
+ledger; the next experiment does not start once the budget is spent.
+
+Per-call times are deliberately pessimistic: a cold start on every call (``call_overhead_s``,
+measured 2.6–3.2 s for a pandas+pyarrow Lambda), and processing at ``mb_s_per_vcpu`` per vCPU
+of the memory size (Lambda's CPU share, M/1769), never above Lambda's network rate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aqbench.atomic import atomic_path
+from aqbench.cost import Prices, lambda_call_cost
+from aqbench.engines.lambda_emulation import cpu_share
+from aqbench.errors import ConfigError
+
+NETWORK_MB_S = 78.0
+"""Lambda's per-environment network rate (625 Mbit/s): no call reads faster."""
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    call_overhead_s: float = 3.0
+    mb_s_per_vcpu: float = 20.0
+    timeout_s: float = 900.0
+
+
+@dataclass(frozen=True)
+class Projection:
+    experiment: str
+    runs: int
+    calls: int
+    usd: float
+
+
+def _points(grid: dict[str, Any]) -> list[dict[str, Any]]:
+    import itertools
+
+    names = sorted(grid)
+    values = [grid[n] if isinstance(grid[n], list) else [grid[n]] for n in names]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def call_seconds(objects: int, object_mb: float, memory_mb: int, a: Assumptions) -> float:
+    """A pessimistic duration of one call reading ``objects`` objects (capped at the timeout)."""
+    rate = min(NETWORK_MB_S, a.mb_s_per_vcpu * cpu_share(memory_mb))
+    return min(a.timeout_s, a.call_overhead_s + objects * object_mb / rate)
+
+
+def project(
+    experiments: dict[str, dict[str, Any]],
+    repetitions: int,
+    data_bytes: int,
+    object_bytes: int,
+    prices: Prices,
+    assumptions: Assumptions,
+    architecture: str = "x86_64",
+) -> list[Projection]:
+    """The projected cost of every enabled experiment of the grid, at this data size."""
+    objects_total = max(1, math.ceil(data_bytes / object_bytes))
+    object_mb = object_bytes / 1e6
+    out = []
+    for name, exp in experiments.items():
+        if not exp.get("enabled", True):
+            continue
+        reps = exp.get("repetitions", repetitions)
+        usd, calls, runs = 0.0, 0, 0
+        for point in _points(exp["grid"]):
+            memory = int(point.get("memory_mb", 2048))
+            objects = max(1, math.ceil(objects_total * float(point.get("fraction", 1.0))))
+            per_call = int(point.get("objects_per_call", 1))
+            jobs = [(math.ceil(objects / per_call), min(per_call, objects))]
+            if point.get("warmup"):
+                jobs.append((math.ceil(objects / 2), min(2, objects)))
+            reducers = int(point.get("reducers", 1))
+            for _ in range(reps):
+                runs += 1
+                for n, reads in jobs:
+                    seconds = call_seconds(reads, object_mb, memory, assumptions)
+                    usd += n * (lambda_call_cost(seconds, memory, prices, architecture) + reads * prices.s3_get)
+                    usd += n * reducers * prices.s3_put
+                    calls += n
+                reduce_s = call_seconds(0, 0, memory, assumptions) + objects * 0.01
+                usd += reducers * (lambda_call_cost(reduce_s, memory, prices, architecture) + prices.s3_put)
+                usd += objects * prices.s3_get  # the reducers read every partial
+                calls += reducers
+        out.append(Projection(name, runs, calls, usd))
+    return out
+
+
+def report(projections: list[Projection], budget_usd: float, data_bytes: int) -> str:
+    lines = [f"projected cost of the Lithops experiments on {data_bytes / 1e9:.1f} GB (pessimistic per-call times):"]
+    for p in projections:
+        lines.append(f"  {p.experiment:18s} {p.runs:3d} runs {p.calls:7d} calls  ${p.usd:9.2f}")
+    total = sum(p.usd for p in projections)
+    lines.append(f"  {'total':18s} {'':31s}${total:9.2f}   budget (aws.budget_usd) ${budget_usd:.2f}")
+    return "\n".join(lines)
+
+
+def guard(projections: list[Projection], budget_usd: float, spent_usd: float = 0.0) -> None:
+    """Refuse, in one line naming the setting, a grid that would exceed what is left of the budget."""
+    total = sum(p.usd for p in projections)
+    if spent_usd + total > budget_usd:
+        raise ConfigError(
+            f"the experiments would cost about ${total:.2f} (already spent ${spent_usd:.2f}), over "
+            f"aws.budget_usd = ${budget_usd:.2f}: raise aws.budget_usd or shrink the grid or the data"
+        )
+
+
+class Ledger:
+    """What the AWS experiments of a profile have been billed so far (a small JSON file)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def spent(self) -> float:
+        if not self.path.exists():
+            return 0.0
+        return float(json.loads(self.path.read_text())["spent_usd"])
+
+    def add(self, experiment: str, usd: float) -> float:
+        data = json.loads(self.path.read_text()) if self.path.exists() else {"spent_usd": 0.0, "experiments": {}}
+        data["experiments"][experiment] = data["experiments"].get(experiment, 0.0) + usd
+        data["spent_usd"] = sum(data["experiments"].values())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.path) as tmp:
+            tmp.write_text(json.dumps(data, indent=1) + "\n")
+        return data["spent_usd"]
+
+    def check(self, budget_usd: float) -> None:
+        """Refuse to start an experiment once the budget is spent."""
+        spent = self.spent()
+        if spent >= budget_usd:
+            raise ConfigError(
+                f"the AWS experiments have spent ${spent:.2f} of aws.budget_usd = ${budget_usd:.2f}: "
+                "raise aws.budget_usd to go on"
+            )

@@ -1,0 +1,128 @@
+"""What the subcommands share: the parser shape, option groups, the store they name, output lines.
+
+Defaults that the profile also sets come from the schema (:mod:`aqbench.defaults`), so a
+hand-run verb and the default profile agree; the workflow always passes the profile's value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aqbench.atomic import atomic_path
+from aqbench.defaults import option_default
+
+KERNELS = ("reference", "arrow", "seed")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def subcommand(
+    sub: argparse._SubParsersAction,
+    name: str,
+    func: Handler,
+    help: str,
+    description: str | None = None,
+    parents: tuple[argparse.ArgumentParser, ...] = (),
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` shows every default."""
+    p = sub.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        parents=list(parents),
+    )
+    p.set_defaults(func=func)
+    return p
+
+
+def store_options() -> argparse.ArgumentParser:
+    """The options naming the object store (``--storage --bucket --state --lithops-tmp --region``)."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("object store")
+    g.add_argument(
+        "--storage",
+        choices=("s3-local", "localhost", "aws"),
+        help="which object store holds the staged data",
+        **option_default("storage.kind"),
+    )
+    g.add_argument("--bucket", help="bucket name", **option_default("storage.bucket"))
+    g.add_argument("--state", default="results/default/s3", help="s3-local: the server's state folder")
+    g.add_argument(
+        "--lithops-tmp",
+        default="results/default/lithops-tmp",
+        help="localhost: Lithops' temporary folder (its storage lives there)",
+    )
+    g.add_argument("--region", help="aws: the bucket's region", **option_default("storage.region"))
+    return p
+
+
+def store_spec(args: argparse.Namespace):
+    """The store the options name, as a spec that worker processes can reopen (absolute paths)."""
+    from aqbench.storage import StoreSpec
+
+    return StoreSpec(
+        args.storage,
+        args.bucket,
+        {
+            "state_dir": str(Path(args.state).resolve()),
+            "lithops_tmp": str(Path(args.lithops_tmp).resolve()),
+            "region": args.region,
+        },
+    )
+
+
+def store_from_args(args: argparse.Namespace):
+    """The object store named by the store options."""
+    return store_spec(args).open()
+
+
+def lithops_options() -> argparse.ArgumentParser:
+    """Where Lithops keeps its files, and which compute backend it uses."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("lithops")
+    g.add_argument("--lithops-home", default="results/default/lithops-home", help="Lithops' home folder")
+    g.add_argument("--backend", default='{"name": "localhost"}', help="JSON: the Lithops compute backend")
+    return p
+
+
+def experiment_options(engine: str) -> argparse.ArgumentParser:
+    """The options every engine's experiment verb takes; defaults from the engine's profile section."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("experiment")
+    g.add_argument("--experiment", required=True, help="name of the experiment")
+    g.add_argument("--grid", required=True, help='JSON: settings of the runs, e.g. {"memory_mb": [1024, 2048]}')
+    g.add_argument(
+        "--repetitions",
+        type=int,
+        help="runs of each configuration (interleaved)",
+        **option_default(f"{engine}.repetitions"),
+    )
+    g.add_argument("--manifest", required=True, help="the staging manifest")
+    g.add_argument(
+        "--reference",
+        required=True,
+        help="the reference partials of the staged objects (computed from the source files by aqbench stage)",
+    )
+    g.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
+    g.add_argument(
+        "--retries",
+        type=int,
+        help="times a failed call or task is resubmitted",
+        **option_default(f"{engine}.retries"),
+    )
+    g.add_argument("--faults", default="", help='JSON: faults to inject, e.g. {"map_error_fraction": 0.2}')
+    return p
+
+
+def print_json(value: Any, to: str | Path | None = None) -> None:
+    """Print one JSON line (the verb's summary); also write it, atomically, where asked."""
+    line = json.dumps(value, ensure_ascii=False)
+    if to:
+        with atomic_path(to) as tmp:
+            tmp.write_text(line + "\n", encoding="utf-8")
+    print(line, flush=True)

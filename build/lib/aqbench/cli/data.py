@@ -1,0 +1,211 @@
+"""Data and storage verbs: generate, import-legacy, fetch-openaq, storage, preflight, stage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+from aqbench.cli.common import print_json, store_from_args, store_options, subcommand
+from aqbench.defaults import option_default
+
+log = logging.getLogger(__name__)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from aqbench.synth.generate import generate, plan_dataset
+
+    plan = plan_dataset(
+        args.size,
+        seed=args.seed,
+        object_size=args.object_size,
+        days=args.days,
+        stations=args.stations,
+        bad_fraction=args.bad_fraction,
+        sentinel_fraction=args.sentinel_fraction,
+    )
+    log.info(
+        "plan: %d objects of %d hours, %d stations (%d series), %d days",
+        plan.objects,
+        plan.hours_per_object,
+        plan.stations,
+        plan.series,
+        plan.hours // 24,
+    )
+    meta = generate(plan, args.out, jobs=args.jobs, progress=not args.quiet)
+    print_json({k: meta[k] for k in ("objects", "bytes", "lines", "malformed_lines", "seconds")})
+    return 0
+
+
+def _import_legacy(args: argparse.Namespace) -> int:
+    from aqbench.legacy_import import import_legacy
+
+    print_json(import_legacy(args.sources, args.out, args.object_size))
+    return 0
+
+
+def _fetch_openaq(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from aqbench.errors import ConfigError
+    from aqbench.openaq_archive import fetch
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise ConfigError(f"dates must be YYYY-MM-DD ({exc})") from exc
+    print_json(fetch(args.out, args.country, start, end, args.max_locations, args.object_size, progress=not args.quiet))
+    return 0
+
+
+def _storage(args: argparse.Namespace) -> int:
+    from aqbench.storage.server import LocalS3Server
+
+    server = LocalS3Server(args.state)
+    if args.action == "up":
+        print(server.up(timeout=args.timeout).endpoint, flush=True)
+        return 0
+    if args.action == "down":
+        print("stopped" if server.down() else "not running", flush=True)
+        return 0
+    info = server.info()
+    healthy = info is not None and server.healthy(info)
+    print_json(
+        {
+            "running": info is not None,
+            "healthy": healthy,
+            "endpoint": info.endpoint if info else None,
+            "pid": info.pid if info else None,
+        }
+    )
+    return 0 if healthy else 1
+
+
+def _preflight(args: argparse.Namespace) -> int:
+    from aqbench import preflight
+
+    # the s3-local server is started after the preflight; only the other kinds open a store here
+    store = store_from_args(args) if args.storage == "aws" else None
+    checked = preflight.run(store, args.scheduler_address, json.loads(args.backend))
+    print_json({"ok": True, "checked": checked})
+    return 0
+
+
+def _stage(args: argparse.Namespace) -> int:
+    from aqbench.storage.stage import stage, write_reference
+
+    manifest, partials = stage(args.data, store_from_args(args), args.prefix, jobs=args.jobs, progress=not args.quiet)
+    write_reference(partials, args.reference)
+    manifest.write(args.manifest)
+    print_json({k: v for k, v in manifest.to_dict().items() if k != "objects"})
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = subcommand(
+        sub,
+        "generate",
+        _generate,
+        "write a synthetic OpenAQ dataset in the exact legacy format",
+        "Write deterministic synthetic OpenAQ realtime data as time-ordered fetch batches "
+        "(df00000.ndjson, ...). The same seed and size give byte-identical objects.",
+    )
+    p.add_argument("--size", help="total size, e.g. 20MB, 1GB, 50GB", **option_default("data.synthetic.size"))
+    p.add_argument("--seed", type=int, help="random seed", **option_default("data.synthetic.seed"))
+    p.add_argument("--out", required=True, help="folder to create (must not exist or be empty)")
+    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+    p.add_argument(
+        "--days", type=int, help="period covered (sets the number of stations)", **option_default("data.synthetic.days")
+    )
+    p.add_argument("--stations", type=int, default=None, help="number of stations (overrides --days)")
+    p.add_argument(
+        "--bad-fraction",
+        type=float,
+        help="share of malformed lines",
+        **option_default("data.synthetic.bad_fraction"),
+    )
+    p.add_argument(
+        "--sentinel-fraction",
+        type=float,
+        help="share of -999 sentinel values",
+        **option_default("data.synthetic.sentinel_fraction"),
+    )
+    p.add_argument("--jobs", type=int, default=1, help="parallel processes (output is the same)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = subcommand(
+        sub,
+        "import-legacy",
+        _import_legacy,
+        "re-cut a local copy of OpenAQ's legacy realtime files into objects of about 25 MB",
+        "Copy the lines of legacy .ndjson/.ndjson.gz files (the old openaq-fetches bucket) "
+        "byte for byte into df00000.ndjson, ... of about --object-size each.",
+    )
+    p.add_argument("sources", nargs="+", help="legacy files or folders")
+    p.add_argument("--out", required=True, help="folder to create")
+    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+
+    p = subcommand(
+        sub,
+        "fetch-openaq",
+        _fetch_openaq,
+        "download real measurements from the public openaq-data-archive bucket (needs the internet)",
+        "Download one country's per-location daily CSVs (anonymous requests) and convert "
+        "every row into a legacy realtime line, cut into objects of about --object-size.",
+    )
+    p.add_argument("--country", help="ISO-2 country code", **option_default("data.openaq_archive.country"))
+    p.add_argument("--start", help="first day, YYYY-MM-DD", **option_default("data.openaq_archive.start"))
+    p.add_argument("--end", help="last day, YYYY-MM-DD", **option_default("data.openaq_archive.end"))
+    p.add_argument(
+        "--max-locations",
+        type=int,
+        help="at most this many locations (lowest ids)",
+        **option_default("data.openaq_archive.max_locations"),
+    )
+    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+    p.add_argument("--out", required=True, help="folder to create")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = subcommand(
+        sub,
+        "storage",
+        _storage,
+        "start, stop or check the local S3-compatible server (SeaweedFS on 127.0.0.1)",
+        "Manage the loopback S3 server of the s3-local storage profile. 'up' is idempotent "
+        "and prints the endpoint once the server accepts writes; 'status' exits 1 when it is not healthy.",
+    )
+    p.add_argument("action", choices=("up", "down", "status"))
+    p.add_argument("--state", default="results/default/s3", help="folder holding the server's data and state")
+    p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the server to be healthy")
+
+    p = subcommand(
+        sub,
+        "preflight",
+        _preflight,
+        "check the profile's endpoints before any work: bucket, local server, Dask scheduler",
+        "Exits 2 with one line naming the setting when a bucket is missing or unreadable, "
+        "the local S3 server is down, or the Dask scheduler does not answer.",
+        parents=(store_options(),),
+    )
+    p.add_argument(
+        "--scheduler-address", help="the profile's dask.scheduler_address", **option_default("dask.scheduler_address")
+    )
+    p.add_argument("--backend", default='{"name": "localhost"}', help="JSON: the Lithops compute backend")
+
+    p = subcommand(
+        sub,
+        "stage",
+        _stage,
+        "upload the dataset into the profile's bucket, verified, and write its manifest",
+        "Upload data files into the bucket (skipping objects already there with the same "
+        "sha256), read every uploaded object back to verify it, and write the manifest "
+        "(key, bytes, sha256, CRC32C and the line account per object) and, computed from the "
+        "source files, the reference partial of every object.",
+        parents=(store_options(),),
+    )
+    p.add_argument("data", nargs="+", help="data files or folders")
+    p.add_argument("--manifest", required=True, help="manifest JSON to write")
+    p.add_argument("--reference", required=True, help="reference partials (Parquet) to write beside it")
+    p.add_argument("--prefix", help="key prefix of the objects in the bucket", **option_default("storage.prefix"))
+    p.add_argument("--jobs", type=int, default=4, help="parallel uploads")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")

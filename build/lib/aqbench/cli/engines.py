@@ -1,0 +1,301 @@
+"""Engine verbs: run-lithops and run-dask (one experiment each), and the benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from aqbench.cli.common import (
+    experiment_options,
+    lithops_options,
+    print_json,
+    store_options,
+    store_spec,
+    subcommand,
+)
+from aqbench.defaults import option_default, schema_default
+
+
+def _expected(args: argparse.Namespace) -> dict:
+    """Each staged object's length and CRC32C, which every read checks."""
+    from aqbench.storage.stage import Manifest
+
+    return {o.key: o.expected for o in Manifest.read(args.manifest).objects}
+
+
+def _experiment(args: argparse.Namespace, engine) -> list:
+    """Grid, faults, verified runs, summary line: the same for every engine; the runs."""
+    from aqbench.engines.experiment import References, expand, run_experiment
+    from aqbench.engines.faults import Faults
+    from aqbench.storage.stage import Manifest
+
+    manifest = Manifest.read(args.manifest)
+    faults = Faults.from_json(args.faults)
+    results = run_experiment(
+        engine,
+        args.experiment,
+        expand(args.experiment, json.loads(args.grid), args.repetitions),
+        faults,
+        manifest,
+        References(Path(args.reference), manifest),
+        Path(args.out),
+        {"storage": args.storage, "retries": args.retries, "faults_injected": faults.active()},
+    )
+    print_json({"runs": len(results)} | {s: sum(r.status == s for r in results) for s in ("ok", "timeout", "failed")})
+    return 0
+
+
+def _run_lithops(args: argparse.Namespace) -> int:
+    from aqbench.engines.lithops_engine import prepare_environment
+
+    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
+    from aqbench.engines.lambda_service import Network
+    from aqbench.engines.lithops_engine import LithopsEngine
+
+    net = json.loads(args.network)
+    network = Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)
+    ledger = None
+    if args.ledger:  # on AWS: no experiment starts once the budget is spent
+        from aqbench.budget import Ledger
+
+        ledger = Ledger(Path(args.ledger))
+        ledger.check(args.budget_usd)
+    engine = LithopsEngine(
+        store_spec(args).open(),
+        json.loads(args.backend),
+        _expected(args),
+        emulate=args.emulate,
+        concurrency=args.concurrency,
+        scratch_prefix=args.scratch_prefix,
+        retries=args.retries,
+        warm=args.warm,
+        keep_alive_s=args.keep_alive,
+        service_dir=Path(args.lithops_tmp) / "lambda-service",
+        network=network,
+    )
+    results = _experiment(args, engine)
+    if ledger is not None:
+        from aqbench.cost import Prices, lithops_run_cost
+
+        prices = Prices.from_config(json.loads(args.prices))
+        spent = ledger.add(args.experiment, sum(lithops_run_cost(r.calls, prices) for r in results))
+        logging.getLogger(__name__).info("AWS spend so far: $%.4f of $%.2f", spent, args.budget_usd)
+    return 0
+
+
+def _run_dask(args: argparse.Namespace) -> int:
+    from aqbench.engines.dask_engine import DaskEngine
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
+    _experiment(args, DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries))
+    return 0
+
+
+def _budget(args: argparse.Namespace) -> int:
+    from aqbench import budget
+    from aqbench.cost import Prices
+    from aqbench.synth.generate import parse_size
+
+    if args.manifest and Path(args.manifest).exists():
+        from aqbench.storage.stage import Manifest
+
+        data_bytes = Manifest.read(args.manifest).bytes
+    else:
+        data_bytes = int(args.data_gb * 1e9)
+    assume = budget.Assumptions(args.call_overhead_s, args.mb_s_per_vcpu)
+    projections = budget.project(
+        json.loads(args.experiments),
+        args.repetitions,
+        data_bytes,
+        parse_size(args.object_size),
+        Prices.from_config(json.loads(args.prices)),
+        assume,
+        args.architecture,
+    )
+    print(budget.report(projections, args.budget_usd, data_bytes), flush=True)
+    spent = budget.Ledger(Path(args.ledger)).spent() if args.ledger else 0.0
+    budget.guard(projections, args.budget_usd, spent)
+    return 0
+
+
+def _lambda_runtime(args: argparse.Namespace) -> int:
+    from aqbench import lambda_runtime
+    from aqbench.engines.lithops_engine import lithops_config, prepare_environment
+
+    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
+    backend = json.loads(args.backend)
+    if backend.get("name") != "aws_lambda":
+        from aqbench.errors import ConfigError
+
+        raise ConfigError("lambda-runtime is for the aws_lambda backend (lithops.backend: aws_lambda)")
+    store = store_spec(args).open()
+    config = lithops_config(backend, store.lithops_storage_config(), min(args.memory), args.timeout, 1)
+    record = lambda_runtime.build_and_deploy(
+        lambda_runtime.handler(config),
+        args.name,
+        args.memory,
+        backend.get("aws_lambda", {}).get("architecture", "x86_64"),
+        int(args.timeout),
+        Path(args.out),
+    )
+    print_json({k: record[k] for k in ("image", "digest", "architecture", "memory_mb")})
+    return 0
+
+
+def _bench_generate(args: argparse.Namespace) -> int:
+    from aqbench.bench import generate
+
+    return _bench_report(generate, generate.run(args.size, args.repeats), args.json)
+
+
+def _bench_kernels(args: argparse.Namespace) -> int:
+    from aqbench.bench import kernels
+
+    return _bench_report(kernels, kernels.run(args.size, args.repeats, args.fan_in), args.json)
+
+
+def _bench_engines(args: argparse.Namespace) -> int:
+    from aqbench.engines.lithops_engine import prepare_environment
+
+    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
+    from aqbench.bench import engines
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    result = engines.run(store_spec(args), _expected(args), args.repeats, json.loads(args.backend))
+    return _bench_report(engines, result, args.json)
+
+
+def _bench_report(module, result: dict, json_path: str | None) -> int:
+    print(module.report(result), flush=True)
+    if json_path:
+        from aqbench.atomic import atomic_path
+
+        with atomic_path(json_path) as tmp:
+            tmp.write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = subcommand(
+        sub,
+        "run-lithops",
+        _run_lithops,
+        "run one experiment (a grid of configurations, N repetitions) as Lithops map/reduce jobs",
+        "Every run is verified against the reference of the objects it read and its line "
+        "count reconciled with the manifest; one tidy row per call goes to calls.parquet, one per run "
+        "to runs.parquet.",
+        parents=(store_options(), experiment_options("lithops"), lithops_options()),
+    )
+    p.add_argument(
+        "--emulate",
+        action=argparse.BooleanOptionalAction,
+        help="localhost: run each call in a cgroup sized like a Lambda of its memory",
+        **option_default("lithops.emulate_lambda"),
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        help="parallel calls (0: as many as fit the cores)",
+        **option_default("lithops.concurrency"),
+    )
+    p.add_argument("--scratch-prefix", default="runs/", help="key prefix for intermediate partials")
+    p.add_argument(
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        help="localhost: keep execution environments warm between calls (else one process per call)",
+        **option_default("lithops.warm_environments"),
+    )
+    p.add_argument("--ledger", help="aws: the budget ledger; refuse to start once it reaches --budget-usd")
+    p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="aws: the budget")
+    p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
+    p.add_argument(
+        "--network",
+        default=json.dumps(schema_default("lithops.network")),
+        help="JSON: each environment's emulated network (the profile's lithops.network)",
+    )
+    p.add_argument(
+        "--keep-alive",
+        type=float,
+        help="seconds an idle environment stays warm",
+        **option_default("lithops.keep_alive_s"),
+    )
+
+    p = subcommand(
+        sub,
+        "run-dask",
+        _run_dask,
+        "run one experiment on a Dask cluster: the shared kernel as tasks, or idiomatic Dask",
+        "kernel 'arrow'/'seed' runs the shared kernel as Dask tasks; kernel 'idiomatic' is "
+        "dask.bag + dataframe groupby. Every run is verified like the Lithops runs.",
+        parents=(store_options(), experiment_options("dask")),
+    )
+    p.add_argument(
+        "--scheduler-address",
+        help="an existing cluster (empty: a LocalCluster)",
+        **option_default("dask.scheduler_address"),
+    )
+
+    p = subcommand(
+        sub,
+        "budget",
+        _budget,
+        "project what the Lithops experiments will cost on AWS Lambda; refuse above the budget",
+        "Prints the projected cost of every enabled Lithops experiment (the cost model over the grid, the "
+        "data size and pessimistic per-call times) and exits 2 with one line when it exceeds the budget.",
+    )
+    p.add_argument("--experiments", required=True, help="JSON: the profile's lithops.experiments")
+    p.add_argument("--repetitions", type=int, **option_default("lithops.repetitions"), help="default repetitions")
+    p.add_argument("--manifest", help="the staging manifest, for the data size once it exists")
+    p.add_argument("--data-gb", type=float, **option_default("aws.expected_data_gb"), help="data size without one")
+    p.add_argument("--object-size", **option_default("data.object_size"), help="size of one staged object")
+    p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
+    p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="the budget")
+    p.add_argument("--call-overhead-s", type=float, **option_default("aws.call_overhead_s"), help="per call")
+    p.add_argument("--mb-s-per-vcpu", type=float, **option_default("aws.mb_s_per_vcpu"), help="per vCPU")
+    p.add_argument("--architecture", default="x86_64", choices=("x86_64", "arm64"), help="Lambda architecture")
+    p.add_argument("--ledger", help="what earlier experiments were billed (budget.json)")
+
+    p = subcommand(
+        sub,
+        "lambda-runtime",
+        _lambda_runtime,
+        "build and deploy the kernels' Lambda runtime (a container image) with Lithops; record its digest",
+        "Builds runtime/aws_lambda/Dockerfile with Lithops' own build (pushed to your account's ECR), "
+        "deploys a function per memory size, and writes the image name and digest. Needs Docker.",
+        parents=(store_options(), lithops_options()),
+    )
+    p.add_argument("--name", required=True, help="the image name (an ECR repository:tag)")
+    p.add_argument("--memory", type=int, nargs="+", required=True, help="memory sizes to deploy (MB)")
+    p.add_argument("--timeout", type=float, default=900, help="the functions' timeout (s)")
+    p.add_argument("--out", required=True, help="JSON record of the deployed runtime (provenance)")
+
+    bench = subcommand(sub, "bench", lambda a: bench.print_help() or 2, "benchmarks: a figure beside its reference")
+    kinds = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    p = subcommand(
+        kinds, "generate", _bench_generate, "the synthetic generator's MB/s on one core beside raw disk writes"
+    )
+    p.add_argument("--size", default="250MB", help="data generated per run")
+    p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p = subcommand(
+        kinds,
+        "kernels",
+        _bench_kernels,
+        "each kernel's map MB/s beside a bare parse + group-by of the same object; peak RSS; the reduce's fan-in",
+    )
+    p.add_argument("--size", help="size of the benchmarked object", **option_default("bench.object_size"))
+    p.add_argument("--fan-in", type=int, help="partials merged by a reducer", **option_default("bench.fan_in"))
+    p.add_argument("--repeats", type=int, help="runs; medians are reported", **option_default("bench.repeats"))
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p = subcommand(
+        kinds,
+        "engines",
+        _bench_engines,
+        "Lithops (emulation off) and Dask on staged data beside the bare parse of the same data, in one run",
+        parents=(store_options(), lithops_options()),
+    )
+    p.add_argument("--manifest", required=True, help="the staging manifest of the data to run on")
+    p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
+    p.add_argument("--json", help="also write the figures to this JSON file")

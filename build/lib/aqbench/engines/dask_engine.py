@@ -1,0 +1,241 @@
+"""The Dask baseline: the same aggregations on a real Dask cluster, two ways.
+
+- ``arrow`` (or ``seed``): the shared kernel's map and merge functions as Dask tasks
+  (futures), with a hash-partitioned reduce: the same code Lithops runs, so the
+  comparison isolates the engines.
+- ``idiomatic``: what a Dask user would write — ``dask.bag.read_text`` over the bucket
+  through s3fs, one record per line, then ``to_dataframe`` and
+  ``groupby(...).agg(count, sum, max, split_out=R)``. Pandas' JSON reader cannot skip a
+  malformed line, so lines are parsed with the rules' specification; the reasons of the
+  rejected ones are counted in the same computation.
+
+The cluster comes from the profile: a ``LocalCluster`` of worker processes (count and
+memory per worker from the run's configuration) or any cluster by scheduler address.
+Per-task rows come from the scheduler's task stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import pyarrow as pa
+
+from aqbench.engines.faults import Faults
+from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
+from aqbench.openaq import KEY_COLUMNS, RecordCounts
+from aqbench.storage import Expected, StoreSpec
+
+log = logging.getLogger(__name__)
+
+
+def cluster_client(cfg: RunConfig, scheduler_address: str | None) -> tuple[Any, Any]:
+    """A client on the profile's cluster; (client, cluster-to-close-or-None)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler_address:
+        return Client(scheduler_address, timeout="30s"), None
+    workers = cfg.workers or 2
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=f"{cfg.memory_mb}MiB",
+        dashboard_address=None,
+        host="127.0.0.1",
+    )
+    return Client(cluster), cluster
+
+
+def warm_up() -> None:
+    """Load the kernel's libraries in a worker, as a cluster that has run anything has.
+
+    A worker's first map otherwise pays its imports and Arrow's lazy initialisation (about
+    half a second); a Dask cluster is long-lived, so that is start-up, not query time.
+    Lithops calls pay theirs in every cold start, which the per-call rows show.
+    """
+    from aqbench.kernels import get_kernel
+
+    get_kernel("arrow").map(
+        b'{"date":{"utc":"2018-01-01T00:00:00Z"},"parameter":"pm10","value":1,"unit":"x","country":"PL"}\n',
+        "warm.ndjson",
+        1,
+        threads=False,
+    )
+
+
+def _stream_rows(records: list[dict[str, Any]], run: RunResult, infos: dict[str, dict]) -> list[dict]:
+    rows = []
+    for i, rec in enumerate(records):
+        compute = [s for s in rec.get("startstops", []) if s.get("action") == "compute"]
+        transfer = [s for s in rec.get("startstops", []) if s.get("action") == "transfer"]
+        if not compute:
+            continue
+        start, stop = compute[0]["start"], compute[-1]["stop"]
+        key = str(rec.get("key"))
+        name = key.strip("('").split("-")[0].split("'")[0]
+        info = infos.get(key, {})
+        rows.append(
+            run.call_row(
+                "reduce" if "reduce" in name else ("map" if ("map" in name or "read" in name) else name),
+                i,
+                status="success" if rec.get("status", "OK") == "OK" else "error",
+                worker=rec.get("worker"),
+                t_submit=start,
+                t_start=start,
+                t_end=stop,
+                duration_s=stop - start,
+                cold_start=False,
+                peak_rss_mb=info.get("peak_rss_mb"),  # the task's own high-water mark (procstat)
+                objects=info.get("objects"),
+                bytes_read=info.get("bytes_read"),
+                bytes_written=info.get("bytes_written") or rec.get("nbytes"),
+                net_recv_bytes=sum(s.get("nbytes", 0) or 0 for s in transfer) or None,
+                dask_task=name,
+            )
+        )
+    return rows
+
+
+def _kernel_run(
+    client: Any,
+    cfg: RunConfig,
+    chunks: list[list[str]],
+    spec: str,
+    expected: dict[str, Expected],
+    retries: int,
+    kill_marker: str | None,
+) -> tuple[list[bytes], dict[str, dict], int]:
+    from aqbench.engines import dask_tasks as t
+
+    maps = [
+        client.submit(
+            t.map_task,
+            spec,
+            chunk,
+            {k: (expected[k].size, expected[k].crc32c) for k in chunk},
+            cfg.kernel,
+            cfg.reducers,
+            kill_marker if i == 0 else None,
+            key=f"map-{uuid.uuid4().hex[:8]}-{i}",
+            pure=False,
+            retries=retries,
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+    reduces = []
+    for r in range(cfg.reducers):
+        parts = [client.submit(t.partition, m, r, key=f"part-{m.key}-{r}", retries=retries) for m in maps]
+        reduces.append(
+            client.submit(t.reduce_task, cfg.kernel, *parts, key=f"reduce-{uuid.uuid4().hex[:8]}-{r}", retries=retries)
+        )
+    results = client.gather(reduces)
+    infos = {m.key: info for m, (_, info) in zip(maps, client.gather(maps), strict=True)}
+    return results, infos, sum(i["bytes_read"] for i in infos.values())
+
+
+def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> tuple[bytes, int]:
+    import dask
+    import dask.bag as db
+    import pandas as pd
+
+    from aqbench.engines.dask_tasks import parse_for_bag
+
+    scheme, options = store.fsspec()
+    urls = [str(store.root / k) for k in keys] if scheme == "file" else [f"s3://{store.bucket}/{k}" for k in keys]
+    with dask.config.set({"dataframe.convert-string": False}):
+        lines = db.read_text(urls, storage_options=options or None, linedelimiter="\n")
+        records = lines.map(lambda s: s.rstrip("\n")).map(parse_for_bag)
+        meta = pd.DataFrame(
+            {
+                "country": pd.Series(dtype=object),
+                "city": pd.Series(dtype=object),
+                "latitude": pd.Series(dtype="float64"),
+                "longitude": pd.Series(dtype="float64"),
+                "day": pd.Series(dtype=object),
+                "parameter": pd.Series(dtype=object),
+                "unit": pd.Series(dtype=object),
+                "value": pd.Series(dtype="float64"),
+                "reason": pd.Series(dtype=object),
+            }
+        )
+        frame = records.to_dataframe(meta=meta)
+        kept = frame[frame["reason"].isna()]
+        grouped = kept.groupby(list(KEY_COLUMNS), dropna=False)["value"].agg(
+            ["count", "sum", "max"], split_out=cfg.reducers
+        )
+        reasons = frame["reason"].value_counts(dropna=True)
+        result, reason_counts = dask.compute(grouped, reasons)
+    counts = RecordCounts(records_valid=int(result["count"].sum()))
+    for reason, n in reason_counts.items():
+        if reason != "blank":
+            counts.reject(str(reason), int(n))
+    table = pa.Table.from_pandas(result.reset_index(), preserve_index=False)
+    table = table.set_column(
+        table.schema.get_field_index("city"), "city", pa.compute.fill_null(table.column("city").cast(pa.string()), "")
+    )
+    partial = Partial(table.select(PARTIAL_SCHEMA.names).cast(PARTIAL_SCHEMA), counts)
+    size = sum(o.size for k in keys if (o := store.head(k)) is not None)
+    return partial.to_ipc(), size
+
+
+class DaskEngine:
+    """The shared kernel as Dask tasks (or idiomatic Dask) on a LocalCluster or the profile's cluster."""
+
+    name = "dask"
+
+    def __init__(
+        self,
+        spec: StoreSpec,
+        expected: dict[str, Expected],
+        scheduler_address: str | None = None,
+        retries: int = 0,
+    ):
+        self.spec, self.expected = spec, expected
+        self.scheduler_address, self.retries = scheduler_address or None, retries
+        self.store = spec.open()
+
+    def emulates(self, cfg: RunConfig) -> bool:
+        return False
+
+    def provenance(self) -> dict[str, Any]:
+        return {"scheduler_address": "set" if self.scheduler_address else "LocalCluster"}
+
+    def close(self) -> None:
+        """Nothing kept between runs: each run starts and closes its own cluster client."""
+
+    def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
+        """A task that fails or loses its worker is retried by Dask up to ``retries`` times (a lost
+        worker's tasks are recomputed elsewhere); past that, the run fails naming it."""
+        from distributed import get_task_stream
+
+        cfg = run.config
+        client, cluster = cluster_client(cfg, self.scheduler_address)
+        try:
+            client.wait_for_workers((cfg.workers or 2) if self.scheduler_address is None else 1, timeout=60)
+            client.run(warm_up)  # a running cluster has its libraries loaded: start the clock after that
+            run.started = time.perf_counter()
+            with get_task_stream(client) as stream:
+                if cfg.kernel == "idiomatic":
+                    keys = [k for chunk in chunks for k in chunk]
+                    merged, run.bytes = _idiomatic_run(client, cfg, keys, self.store)
+                    parts, infos = [merged], {}
+                else:
+                    marker = faults.dask_kill_marker(run.run_id)
+                    try:
+                        parts, infos, run.bytes = _kernel_run(
+                            client, cfg, chunks, self.spec.to_json(), self.expected, self.retries, marker
+                        )
+                    except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
+                        run.status, run.wall_s = "failed", time.perf_counter() - run.started
+                        run.note = f"a task failed after {self.retries} retries: {type(exc).__name__}: {exc}"[:500]
+                        return None
+            run.calls = _stream_rows(stream.data, run, infos)
+            return parts
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()

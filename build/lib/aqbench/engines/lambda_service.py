@@ -1,0 +1,361 @@
+"""Warm and cold Lambda execution environments behind Lithops' own localhost backend.
+
+Why this shape: Lithops' localhost backend (v2, the default) runs every call as a fresh
+interpreter (``<runtime> <runner> run_job <task file>``), so every call was a cold start;
+its v1 forks calls from one runner per job, so nothing stays warm between jobs either.
+Lambda keeps an execution environment for minutes after a call and gives it the next call
+of the same function. So Lithops stays the engine (``FunctionExecutor``, futures, its
+statistics, its invoker and its concurrency), and only its ``runtime`` changes: a tiny
+shell script that hands the task file to this service and waits for the call to end. The
+service keeps, per function (memory size), idle environments (:mod:`lambda_env`
+processes) for ``keep_alive_s``; a call takes an idle one (warm) or starts one (cold: a
+real process start, imports and first Arrow call, its ``init_s`` recorded). An environment
+serves one call at a time; one whose call was killed by its memory limit is discarded; at
+most as many exist per function as calls run at once (Lithops' ``worker_processes``).
+
+The service lives in the experiment's process and ends with it (:meth:`close`): no
+environment outlives the run. A driver killed with SIGKILL leaves its environments behind:
+the next service in the same state folder kills those (their pids are recorded there, with
+the owner's pid) before it starts, and only those.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aqbench.engines import lambda_emulation, lambda_network
+
+log = logging.getLogger(__name__)
+
+SHIM = """#!/bin/sh
+# Lithops' localhost "runtime" for aqbench: a call is served by a warm or cold emulated
+# Lambda environment of the service in {dir} (see aqbench/engines/lambda_service.py).
+if [ "$2" != run_job ]; then exec {python} "$@"; fi
+reply={dir}/reply.$$
+mkfifo "$reply" || exit 3
+printf '%s %s\\n' "$3" "$reply" > {dir}/requests
+read status < "$reply"
+rm -f "$reply"
+exit "${{status:-4}}"
+"""
+
+
+@dataclass(frozen=True)
+class Network:
+    """The emulated network: Lambda's per-environment rate, and S3 in another region."""
+
+    shape: bool = True
+    local_mbit: float = 625.0
+    remote_mbit: float = 200.0
+    remote_delay_s: float = 0.08
+
+
+@dataclass
+class Environment:
+    """One execution environment: its process, its control pipes, what it has served."""
+
+    function: tuple[int, str]
+    id: str
+    process: subprocess.Popen
+    control_in: Any
+    control_out: Any
+    init_s: float = 0.0
+    emulated: bool = False
+    served: int = 0
+    idle_since: float = field(default_factory=time.monotonic)
+    link: Any = None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+@dataclass
+class CallRecord:
+    """What the service knows of one call: where it ran and how it ended."""
+
+    env_id: str
+    cold: bool
+    init_s: float | None
+    oom: bool = False
+    env_lost: bool = False
+    network_emulated: bool = False
+    recv_bytes: int | None = None
+    sent_bytes: int | None = None
+    dispatched: float = 0.0
+    """When the call reached the service: Lithops' queue (calls beyond the host's concurrency
+    wait there, where Lambda would scale out) is behind it, the environment ahead of it."""
+
+
+class LambdaService:
+    """Emulated Lambda functions: environments kept warm between jobs, started cold when none is idle."""
+
+    def __init__(
+        self, state_dir: Path, keep_alive_s: float = 600.0, emulate: bool = True, network: Network | None = None
+    ):
+        self.dir = Path(state_dir).resolve()
+        self.keep_alive_s, self.emulate = keep_alive_s, emulate
+        self.network = network or Network(shape=False)
+        self.shaper: lambda_network.Shaper | None = None
+        self.function: tuple[int, str] = (1769, "local")
+        self.records: dict[tuple[str, str, str], CallRecord] = {}
+        self._idle: dict[int, list[Environment]] = {}
+        self._all: list[Environment] = []
+        self._lock = threading.Lock()
+        self._count = 0
+        self._reader: threading.Thread | None = None
+        self._closed = False
+        self.group_root = f"svc-{os.getpid()}"
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> Path:
+        """Clear what a killed predecessor left, open the request pipe; the shim Lithops runs."""
+        clear_stale(self.dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.network.shape:
+            ok, why = lambda_network.available()
+            if ok:
+                self.shaper = lambda_network.Shaper(os.getpid())
+            else:
+                log.warning("network emulation unavailable (%s): calls run unshaped", why.strip())
+        owner = {"pid": os.getpid(), "groups": self.group_root, "prio": self.shaper.prio if self.shaper else None}
+        (self.dir / "owner.json").write_text(json.dumps(owner))
+        requests = self.dir / "requests"
+        requests.unlink(missing_ok=True)
+        os.mkfifo(requests)
+        shim = self.dir / "lambda-runtime"
+        shim.write_text(SHIM.format(dir=self.dir, python=sys.executable))
+        shim.chmod(0o755)
+        # O_RDWR: the pipe never reports end-of-file while the service lives, whoever writes
+        self._requests = os.fdopen(os.open(requests, os.O_RDWR), "r", buffering=1)
+        self._reader = threading.Thread(target=self._serve, name="aqbench-lambda-service", daemon=True)
+        self._reader.start()
+        return shim
+
+    @property
+    def shaping(self) -> bool:
+        return self.shaper is not None
+
+    def use_function(self, memory_mb: int, locality: str = "local") -> None:
+        """The function the next calls belong to (memory size, and where its data is): one run has one."""
+        self.function = (memory_mb, locality)
+        self._expire()
+
+    def close(self) -> None:
+        """End every environment and remove the service's groups and files."""
+        self._closed = True
+        with self._lock:
+            envs, self._all, self._idle = list(self._all), [], {}
+        for env in envs:
+            _stop(env)
+        if self.shaper is not None:
+            self.shaper.close()
+        lambda_emulation.cleanup(self.group_root)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- serving calls --------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        for line in self._requests:
+            if self._closed:
+                return
+            parts = line.split()
+            if len(parts) == 2:
+                threading.Thread(target=self._call, args=parts, daemon=True).start()
+
+    def _call(self, task_file: str, reply: str) -> None:
+        status = 4
+        dispatched = time.time()
+        try:
+            with open(task_file) as fh:
+                payload = json.load(fh)
+            key = (payload["executor_id"], payload["job_id"], payload["call_ids"][0])
+            env, cold = self._acquire(self.function)
+            record = CallRecord(env.id, cold, env.init_s if cold else None, network_emulated=env.link is not None)
+            record.dispatched = dispatched
+            self.records[key] = record
+            before = lambda_network.Shaper.counters() if env.link is not None else {}
+            env.control_in.write(task_file + "\n")
+            env.control_in.flush()
+            answer = env.control_out.readline()
+            if env.link is not None:  # the environment serves one call at a time: the deltas are the call's
+                after = lambda_network.Shaper.counters()
+                record.recv_bytes = after.get(env.link.download, 0) - before.get(env.link.download, 0)
+                record.sent_bytes = after.get(env.link.upload, 0) - before.get(env.link.upload, 0)
+            status = int(answer) if answer.strip() else 4
+            record.oom = self._oom_since(env)
+            record.env_lost = not answer or not env.alive()
+            self._release(env, discard=record.oom or record.env_lost)
+        except Exception as exc:  # the call fails, visibly, and the service goes on
+            log.warning("lambda service: a call could not be served: %r", exc)
+        finally:
+            try:
+                with open(reply, "w") as fh:
+                    fh.write(f"{status}\n")
+            except OSError as exc:
+                log.debug("lambda service: no one waits for %s: %s", reply, exc)
+
+    def _acquire(self, function: tuple[int, str]) -> tuple[Environment, bool]:
+        with self._lock:
+            idle = self._idle.setdefault(function, [])
+            while idle:
+                env = idle.pop()
+                if env.alive():
+                    return env, False
+                self._all.remove(env)
+            self._count += 1
+            number = self._count
+        return self._start_env(function, number), True
+
+    def _release(self, env: Environment, discard: bool) -> None:
+        env.served += 1
+        if discard or self._closed:
+            with self._lock:
+                if env in self._all:
+                    self._all.remove(env)
+            _stop(env)
+            return
+        env.idle_since = time.monotonic()
+        with self._lock:
+            self._idle.setdefault(env.function, []).append(env)
+
+    def _expire(self) -> None:
+        """End environments idle for longer than the keep-alive window, as Lambda reclaims them."""
+        now = time.monotonic()
+        with self._lock:
+            expired = [e for envs in self._idle.values() for e in envs if now - e.idle_since > self.keep_alive_s]
+            for env in expired:
+                self._idle[env.function].remove(env)
+                self._all.remove(env)
+        for env in expired:
+            _stop(env)
+
+    def _start_env(self, function: tuple[int, str], number: int) -> Environment:
+        """A cold start: a new process that initialises itself, then says it is ready."""
+        memory_mb, locality = function
+        group = f"{self.group_root}/env-{number}"
+        spawned = time.time()
+        to_env_r, to_env_w = os.pipe()
+        from_env_r, from_env_w = os.pipe()
+        env_vars = dict(os.environ)
+        remote = locality == "remote"
+        link = None
+        if self.shaper is not None:
+            mbit = self.network.remote_mbit if remote else self.network.local_mbit
+            link = self.shaper.add(number, mbit)
+            with open(self.dir / "classes", "a") as fh:
+                fh.write(f"{link.download} {link.upload}\n")
+            env_vars["AQBENCH_SOURCE_ADDRESS"] = link.address
+        if remote:  # the cross-region delay before each request's first byte, in the storage client
+            env_vars["AQBENCH_REQUEST_DELAY_S"] = str(self.network.remote_delay_s)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aqbench.engines.lambda_env",
+                str(memory_mb),
+                "1" if self.emulate else "0",
+                group,
+                repr(spawned),
+                str(self.dir / f"env-{number}.log"),
+                str(to_env_r),
+                str(from_env_w),
+            ],
+            pass_fds=(to_env_r, from_env_w),  # kept at these numbers in the child
+            stdin=subprocess.DEVNULL,
+            env=env_vars,
+            start_new_session=True,
+        )
+        os.close(to_env_r)
+        os.close(from_env_w)
+        env = Environment(
+            function,
+            f"env-{number}",
+            process,
+            os.fdopen(to_env_w, "w", buffering=1),
+            os.fdopen(from_env_r, "r", buffering=1),
+            link=link,
+        )
+        self._record_pid(process.pid)
+        ready = env.control_out.readline()
+        if not ready:
+            _stop(env)
+            raise RuntimeError(f"environment {env.id} died during its initialisation (see {self.dir}/env-*.log)")
+        info = json.loads(ready)
+        env.init_s, env.emulated = info["init_s"], info["emulated"]
+        with self._lock:
+            self._all.append(env)
+        return env
+
+    def _record_pid(self, pid: int) -> None:
+        with open(self.dir / "pids", "a") as fh:
+            fh.write(f"{pid}\n")
+
+    def _oom_since(self, env: Environment) -> bool:
+        return bool(self.emulate) and lambda_emulation.was_oom_killed(self.group_root, env.id)
+
+    def record(self, executor_id: str, job_id: str, call_id: str) -> CallRecord | None:
+        return self.records.get((executor_id, job_id, call_id))
+
+
+def _stop(env: Environment) -> None:
+    for stream in (env.control_in, env.control_out):
+        with contextlib.suppress(OSError):
+            stream.close()
+    if env.alive():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(env.process.pid, signal.SIGKILL)
+    env.process.wait()
+
+
+def clear_stale(state_dir: Path, alive: Callable[[int], bool] | None = None) -> list[int]:
+    """Kill the environments of a dead service in this state folder, and remove its groups.
+
+    Only a folder whose owner is dead is touched: a live service is never disturbed.
+    Returns the pids killed.
+    """
+    alive = alive or _pid_alive
+    owner_file = Path(state_dir) / "owner.json"
+    if not owner_file.exists():
+        return []
+    owner = json.loads(owner_file.read_text())
+    if alive(int(owner["pid"])):
+        raise RuntimeError(f"{state_dir} belongs to a running experiment (pid {owner['pid']})")
+    killed = []
+    pids = Path(state_dir) / "pids"
+    for text in pids.read_text().split() if pids.exists() else []:
+        try:
+            os.killpg(int(text), signal.SIGKILL)
+            killed.append(int(text))
+        except (ProcessLookupError, PermissionError):
+            pass
+    time.sleep(0.1 if killed else 0)
+    lambda_emulation.cleanup(owner["groups"])
+    classes = Path(state_dir) / "classes"
+    if owner.get("prio") is not None:
+        lambda_network.remove(int(owner["prio"]), classes.read_text().split() if classes.exists() else [])
+    shutil.rmtree(state_dir, ignore_errors=True)
+    return killed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,453 @@
+"""Running the kernel as Lithops map and reduce calls, one run at a time, measured and verified.
+
+The executor comes from the profile: Lithops' ``localhost`` backend (each call a fresh
+process, emulating a Lambda of the run's memory size when the host allows) or
+``aws_lambda`` with real Lambda functions. Storage is the profile's store. No
+``~/.lithops`` file is needed: the whole Lithops configuration is built here, and Lithops'
+home and temporary folders are the project's (set before Lithops is imported).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from aqbench.engines import lambda_emulation
+from aqbench.engines.faults import Faults
+from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.errors import ConfigError
+from aqbench.storage import Expected
+
+log = logging.getLogger(__name__)
+
+STAT_COLUMNS = {
+    "host_submit_tstamp": "t_submit",
+    "worker_cold_start": "cold_start",
+    "worker_func_recv_net_io": "net_recv_bytes",
+    "worker_func_sent_net_io": "net_sent_bytes",
+    "func_result_size": "result_bytes",
+}
+"""Lithops statistics that fill the common columns. Its CPU figures are the host's (psutil,
+system-wide) on localhost, so the call's own CPU comes from the call's rusage instead; the
+network counters are the function's own on Lambda but the host's on localhost."""
+
+
+LITHOPS_SESSION_VARIABLES = ("__LITHOPS_SESSION_ID", "__LITHOPS_TOTAL_EXECUTORS")
+"""Lithops exports its session to child processes so they share executor IDs (and so storage
+keys). An experiment started from a process that used Lithops (a test runner, a notebook)
+would join that session, and two experiments would get the same executor ID: one's
+background clean-up then deleted the other's function pickle (seen as NoSuchKey)."""
+
+
+def prepare_environment(home: Path, tmp: Path) -> None:
+    """Keep Lithops' files in the project and start a session of our own: call before ``import lithops``."""
+    for name in LITHOPS_SESSION_VARIABLES:
+        os.environ.pop(name, None)
+    if "lithops" in sys.modules:
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.environ["HOME"] = str(home.resolve())
+    os.environ["TMPDIR"] = str(tmp.resolve())
+    # every process Lithops starts loads worker_site/sitecustomize.py: S3 connections close
+    site = str(Path(__file__).with_name("worker_site"))
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH", "")) if p)
+    os.environ.setdefault("LITHOPS_CONFIG_FILE", str((home / "no-config.yaml").resolve()))
+
+
+LOOPBACK_MONITORING_INTERVAL_S = 0.2
+"""How often Lithops polls storage for finished calls when the store is on this machine.
+
+Its default (2 s, tuned for cloud object stores that bill requests) added up to two
+seconds to each job phase, longer than a whole map phase of the embedded profile."""
+
+
+def _on_loopback(backend: str, settings: dict[str, Any]) -> bool:
+    endpoint = str(settings.get("endpoint", ""))
+    return backend == "localhost" or "://127.0.0.1" in endpoint or "://localhost" in endpoint
+
+
+def lithops_config(
+    backend: dict[str, Any], storage: dict[str, Any], memory_mb: int, timeout_s: float, concurrency: int
+) -> dict[str, Any]:
+    """The whole Lithops configuration for one run."""
+    name = backend.get("name", "localhost")
+    st_backend = storage["backend"]
+    config: dict[str, Any] = {
+        "lithops": {
+            "backend": name,
+            "storage": st_backend,
+            "log_level": "WARNING",
+            "execution_timeout": int(timeout_s) + 60,
+            "include_modules": [],
+        },
+        st_backend: dict(storage[st_backend]),
+    }
+    if _on_loopback(st_backend, storage[st_backend]):
+        config["lithops"]["monitoring_interval"] = LOOPBACK_MONITORING_INTERVAL_S
+    if name == "localhost":
+        config["localhost"] = {"runtime": sys.executable, "worker_processes": concurrency}
+    elif name == "aws_lambda":
+        lam = backend.get("aws_lambda", {})
+        if not lam.get("execution_role"):
+            raise ConfigError(
+                "lithops.aws_lambda.execution_role is required for the aws_lambda backend: "
+                "give the ARN of a role Lambda may assume"
+            )
+        config["aws"] = {"region": lam.get("region", "us-east-1")}
+        config["aws_lambda"] = {
+            "execution_role": lam["execution_role"],
+            "runtime_memory": memory_mb,
+            "runtime_timeout": int(min(900, timeout_s)),
+            "architecture": lam.get("architecture", "x86_64"),
+        }
+        if lam.get("runtime"):
+            config["aws_lambda"]["runtime"] = lam["runtime"]
+        for known in ("account_id", "user_id"):  # Lithops skips its STS lookup when given both
+            if lam.get(known):
+                config["aws_lambda"][known] = lam[known]
+    else:
+        config[name] = dict(backend.get(name, {}))
+    return config
+
+
+def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: RunResult, oom: bool) -> dict:
+    stats = dict(getattr(future, "stats", {}) or {})
+    ok = isinstance(result, dict) and not getattr(future, "error", False)
+    row = run.call_row(
+        phase,
+        task["call"],
+        status=result.get("status", "success") if ok else ("oom" if oom else "error"),
+        worker=stats.get("worker_exec_id") or f"lithops-{phase}-{task['call']}",
+        t_start=stats.get("worker_func_start_tstamp"),
+        t_end=stats.get("worker_func_end_tstamp"),
+    )
+    # the call itself says whether it ran emulated; a call that died cannot, except one its
+    # emulated Lambda's memory group killed (the group's OOM record is the evidence)
+    row["emulated"] = True if oom else None
+    for key, column in STAT_COLUMNS.items():
+        if key in stats:
+            row[column] = stats[key]
+    if row["t_start"] is not None and row["t_end"] is not None:
+        row["duration_s"] = row["t_end"] - row["t_start"]
+    if ok:
+        if result.get("error"):
+            row["error"] = result["error"]
+        row.update(
+            emulated=result.get("emulated"),
+            peak_rss_mb=result.get("peak_rss_mb"),
+            objects=result.get("objects"),
+            bytes_read=result.get("bytes_read"),
+            bytes_written=result.get("bytes_written"),
+            cpu_user_s=result.get("cpu_user_s"),
+            cpu_system_s=result.get("cpu_system_s"),
+        )
+        if row.get("duration_s") is None:
+            row["duration_s"] = result.get("seconds")
+        if result.get("seconds"):
+            # the call's CPU time over its duration, in cores (1.0 = one core busy throughout)
+            row["cpu_usage"] = (result["cpu_user_s"] + result["cpu_system_s"]) / result["seconds"]
+    else:
+        row["objects"] = len(task.get("keys", []))
+    for key, value in stats.items():
+        if isinstance(value, int | float | str | bool) or value is None:
+            row[f"lithops_{key}"] = value
+    return row
+
+
+class LithopsEngine:
+    """Map and reduce calls through Lithops' ``FunctionExecutor`` on the profile's backend and store."""
+
+    name = "lithops"
+
+    def __init__(
+        self,
+        store: Any,
+        backend: dict[str, Any],
+        expected: dict[str, Expected],
+        *,
+        emulate: bool = True,
+        concurrency: int = 0,
+        scratch_prefix: str = "runs/",
+        retries: int = 0,
+        warm: bool = True,
+        keep_alive_s: float = 600.0,
+        service_dir: Path | None = None,
+        network: Any = None,
+    ):
+        self.store, self.backend, self.expected, self.emulate = store, backend, expected, emulate
+        self.concurrency, self.scratch_prefix, self.retries = concurrency, scratch_prefix, retries
+        self.warm = warm and backend.get("name", "localhost") == "localhost"
+        self.keep_alive_s, self.service_dir, self.network = keep_alive_s, service_dir, network
+        self.service: Any = None
+        self.architecture = backend.get("aws_lambda", {}).get("architecture", "x86_64")
+        """What each call is priced as (an emulated call is priced as x86_64, Lambda's default)."""
+
+    def _service(self, emulating: bool) -> Any:
+        """The emulated Lambda service (started at the first run; warm environments live in it)."""
+        if self.service is None:
+            from aqbench.engines.lambda_service import LambdaService
+
+            where = self.service_dir or Path(os.environ.get("TMPDIR", "/tmp")) / "aqbench-lambda"
+            self.service = LambdaService(where, self.keep_alive_s, emulate=emulating, network=self.network)
+            self.runtime = str(self.service.start())
+        return self.service
+
+    def close(self) -> None:
+        """End the warm environments: none outlives the experiment."""
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+
+    def emulates(self, cfg: RunConfig) -> bool:
+        return self.emulate and self.backend.get("name", "localhost") == "localhost" and lambda_emulation.available()[0]
+
+    def provenance(self) -> dict[str, Any]:
+        available, why = lambda_emulation.available()
+        return {
+            "backend": self.backend.get("name", "localhost"),
+            "warm_environments": self.warm,
+            "keep_alive_s": self.keep_alive_s if self.warm else None,
+            "network_emulated": bool(self.service and self.service.shaping),
+            "network": dataclasses.asdict(self.network) if self.network is not None else None,
+            "lambda_emulation_requested": self.emulate,
+            "lambda_emulation_available": available,
+            "lambda_emulation_why_not": why,
+        }
+
+    def _warm_up(self, run: RunResult, phase: Any, fn: Any, base: dict[str, Any], chunks: list[list[str]]) -> bool:
+        """The study's warm-up job: every object of the run, two a call, its outputs discarded.
+
+        Its calls start the environments the measured job then finds warm; their rows
+        (phase ``warmup``) show the cold starts. False if a warm-up call failed.
+        """
+        keys = [k for chunk in chunks for k in chunk]
+        pairs = [keys[i : i + WARMUP_OBJECTS_PER_CALL] for i in range(0, len(keys), WARMUP_OBJECTS_PER_CALL)]
+        tasks = [
+            base
+            | {"phase": "warmup", "call": i, "keys": pair, "prefix": f"{base['prefix']}warmup/"}
+            | {"expect": {k: [self.expected[k].size, self.expected[k].crc32c] for k in pair}}
+            for i, pair in enumerate(pairs)
+        ]
+        return _phase_ok(run, phase(fn, tasks, "warmup", run.config.timeout_s + 120))
+
+    def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
+        """Map calls, then one reduce call per partition; the reducers' partials."""
+        import lithops
+
+        from aqbench.engines.calls import map_call, reduce_call
+
+        cfg, emulating = run.config, run.emulated
+        conc = self.concurrency or (
+            lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1)
+        )
+        config = lithops_config(self.backend, self.store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, conc)
+        service = None
+        if self.warm:
+            service = self._service(emulating)
+            service.use_function(cfg.memory_mb, cfg.locality)
+            config["localhost"]["runtime"] = self.runtime
+        base = {
+            "bucket": self.store.bucket,
+            "prefix": f"{self.scratch_prefix}{run.run_id}/",
+            "kernel": cfg.kernel,
+            "reducers": cfg.reducers,
+            "memory_mb": cfg.memory_mb,
+            "emulate": "env" if service is not None else emulating,
+            "run": run.run_id,
+            "timeout_s": cfg.timeout_s,
+            "threads": _cores_per_call(self.backend, emulating, cfg.memory_mb, conc) >= 2,
+        }
+        map_tasks = [
+            base
+            | {"phase": "map", "call": i, "keys": chunk, "fault": faults.map_fault(i, len(chunks))}
+            | {"expect": {k: [self.expected[k].size, self.expected[k].crc32c] for k in chunk}}
+            for i, chunk in enumerate(chunks)
+        ]
+        run.started = time.perf_counter()
+        fexec = lithops.FunctionExecutor(config=config)
+        phase = functools.partial(
+            _run_phase,
+            fexec,
+            run=run,
+            emulating=emulating,
+            service=service,
+            architecture=self.architecture,
+            retries=self.retries,
+            poll=config["lithops"].get("monitoring_interval"),
+        )
+        try:
+            if cfg.warmup and not self._warm_up(run, phase, map_call, base, chunks):
+                return None
+            run.started = time.perf_counter()  # the measured job's clock
+            maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=faults.during_maps(self.store))
+            if not _phase_ok(run, maps):
+                return None
+            run.bytes = sum(r["bytes_read"] for r in maps)
+            partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
+            red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
+            reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + 120)
+            if not _phase_ok(run, reds):
+                return None
+            return [self.store.get(r["outputs"][0][0]) for r in reds]
+        finally:
+            if self.backend.get("name") == "aws_lambda":
+                _lambda_reports(fexec, run, self.backend)
+            try:
+                fexec.clean(clean_cloudobjects=True, clean_fn=True)
+            except Exception as exc:  # cleaning is best effort; the run's outcome is already known
+                log.debug("lithops clean failed: %s", exc)
+            lambda_emulation.cleanup(run.run_id)
+
+
+def _cores_per_call(backend: dict[str, Any], emulating: bool, memory_mb: int, concurrency: int) -> float:
+    """Cores one call may use: Lambda's (and the emulation's) memory-proportional share, else the host's split."""
+    if emulating or backend.get("name", "localhost") != "localhost":
+        return memory_mb / lambda_emulation.MB_PER_VCPU
+    return (os.cpu_count() or 1) / max(1, concurrency)
+
+
+def _run_phase(
+    fexec: Any,
+    fn: Any,
+    tasks: list[dict[str, Any]],
+    phase: str,
+    seconds: float,
+    *,
+    run: RunResult,
+    emulating: bool,
+    retries: int,
+    poll: float | None,
+    service: Any = None,
+    architecture: str = "x86_64",
+    during: Any = None,
+) -> list[Any]:
+    """Run one phase's calls; resubmit the failed ones up to ``retries`` times.
+
+    Every attempt leaves a row (status, attempt); a timeout is a data point, never retried.
+    Returns each call's last result: its result dict, or the exception that ended it.
+    """
+    results: dict[int, Any] = {}
+    pending = tasks
+    for attempt in range(retries + 1):
+        pending = [t | {"attempt": attempt} for t in pending]
+        futures = fexec.map(fn, [{"task": t} for t in pending])
+        if during is not None and attempt == 0:
+            during()
+        _wait(fexec, futures, seconds, poll)
+        retry = []
+        for future, task in zip(futures, pending, strict=True):
+            result = _result(future)
+            record = _record(service, future)
+            oom = record.oom if record is not None else _oom(run.run_id, phase, task, emulating, result)
+            row = _call_row(phase, future, result, task, run, oom)
+            row["architecture"] = architecture
+            if record is not None:  # where the call ran, from the service (failed calls cannot say)
+                row.update(env_id=record.env_id, cold_start=record.cold, init_s=record.init_s or 0.0)
+                row["t_dispatch"] = record.dispatched
+                row["network_emulated"] = record.network_emulated
+                if record.network_emulated:  # the call's own link, not the host's interfaces
+                    row.update(net_recv_bytes=record.recv_bytes, net_sent_bytes=record.sent_bytes)
+            row.update(attempt=attempt, retries=attempt)
+            if not isinstance(result, dict):
+                row["error"] = f"{type(result).__name__}: {result}"[:300]
+            run.calls.append(row)
+            results[task["call"]] = result
+            if row["status"] not in ("success", *NOT_RETRIED):
+                retry.append(task)
+        if not retry:
+            break
+        log.warning(
+            "%s: %d %s call(s) failed; attempt %d of %d", run.run_id, len(retry), phase, attempt + 2, retries + 1
+        )
+        pending = retry
+    return [results[t["call"]] for t in tasks]
+
+
+WARMUP_OBJECTS_PER_CALL = 2
+"""The study's warm-up: 1979 calls of two ~25 MB objects each over the whole dataset."""
+
+
+NOT_RETRIED = ("timeout", "checksum")
+"""Outcomes a resubmission would only repeat: a timeout is a data point, a damaged object stays damaged."""
+
+
+def _phase_ok(run: RunResult, results: list[Any]) -> bool:
+    """False (and the run marked) if any call of the phase ended without a result."""
+    last = {(c["phase"], c["call"]): c for c in run.calls}  # the last attempt of each call
+    failed = [c for c in last.values() if c["status"] != "success"]
+    if not failed:
+        return True
+    run.wall_s = time.perf_counter() - run.started
+    run.status = "timeout" if all(c["status"] == "timeout" for c in failed) else "failed"
+    run.note = "; ".join(
+        f"{c['phase']} call {c['call']}: {c['status']} after {c['attempt'] + 1} attempt(s)"
+        + (f" ({c['error']})" if c.get("error") else "")
+        for c in sorted(failed, key=lambda c: (c["phase"], c["call"]))
+    )
+    return False
+
+
+def _wait(fexec: Any, futures: list[Any], seconds: float, poll_s: float | None) -> None:
+    """Wait for the calls; a call that never reports is recorded as failed, not a crash of the experiment.
+
+    ``poll_s``: how often to look (Lithops' default, one second, is most of a phase here).
+    """
+    try:
+        fexec.wait(futures, throw_except=False, show_progressbar=False, timeout=seconds, wait_dur_sec=poll_s)
+    except TimeoutError as exc:
+        log.warning("some calls did not report within %.0f s: %s", seconds, exc)
+
+
+def _result(future: Any) -> Any:
+    if not any(getattr(future, state, True) for state in ("done", "ready", "success", "error")):
+        return TimeoutError("the call never reported")
+    try:
+        result = future.result(throw_except=False)
+    except Exception as exc:  # a call that died leaves no result; its row says so
+        return exc
+    raised = getattr(future, "_exception", None)  # what the function raised, when it did
+    if isinstance(raised, tuple) and len(raised) > 1 and isinstance(raised[1], BaseException):
+        return raised[1]
+    return result
+
+
+def _lambda_reports(fexec: Any, run: RunResult, backend: dict[str, Any]) -> None:
+    """Fill the run's rows from Lambda's own REPORT lines (billed and init duration, max memory)."""
+    import boto3
+
+    from aqbench.engines import lambda_reports
+
+    try:
+        function = fexec.compute_handler.backend._format_function_name(fexec.invoker.runtime_name, run.config.memory_mb)
+        since_ms = int(min(c.get("t_submit") or time.time() for c in run.calls) * 1000) - 60_000
+        ids = {str(c["lithops_activation_id"]) for c in run.calls if c.get("lithops_activation_id")}
+        logs = boto3.client("logs", region_name=backend.get("aws_lambda", {}).get("region", "us-east-1"))
+        reports, why = lambda_reports.fetch(logs, function, ids, since_ms)
+    except Exception as exc:  # reports are a refinement: the run stands on its measured figures
+        log.warning("Lambda's REPORT lines not read: %s", exc)
+        reports, why = {}, str(exc)
+    lambda_reports.annotate(run.calls, reports)
+    if why:
+        run.note = "; ".join(n for n in (run.note, f"REPORT lines: {why}") if n)
+
+
+def _record(service: Any, future: Any) -> Any:
+    """The service's record of the call behind ``future`` (None without warm environments)."""
+    if service is None:
+        return None
+    return service.record(future.executor_id, future.job_id, future.call_id)
+
+
+def _oom(run_id: str, phase: str, task: dict, emulating: bool, result: Any) -> bool:
+    if not emulating or isinstance(result, dict):
+        return False
+    from aqbench.engines.calls import group_name
+
+    return lambda_emulation.was_oom_killed(run_id, group_name(task))

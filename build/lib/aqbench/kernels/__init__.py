@@ -1,0 +1,111 @@
+"""Aggregation kernels: the same daily average and maximum, computed by different code.
+
+``reference`` (DuckDB, one query) is the independent oracle every run is checked against.
+The map/reduce kernels below are what the engines run, all through one small interface,
+so Lithops, Dask and the in-process runner differ only in how they schedule the calls:
+
+- ``map(body, name, reducers, threads)``: one object's bytes → one serialised partial per
+  reducer (``threads``: whether the call may use more than one core);
+- ``reduce(parts)``: partials → one partial (associative, commutative: any layout works);
+- ``finalize(part)``: the fully merged partial → the aggregate table and the line counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+import pyarrow as pa
+
+from aqbench.errors import ConfigError
+from aqbench.openaq import RecordCounts
+
+MERGE_BATCH = 64
+"""Partials merged at a time: bounds a reducer's memory whatever its fan-in."""
+
+
+class Kernel(Protocol):
+    name: str
+
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]: ...
+
+    def reduce(self, parts: Iterable[bytes]) -> bytes: ...
+
+    def finalize(self, part: bytes) -> tuple[pa.Table, RecordCounts]: ...
+
+
+class ArrowKernel:
+    """Arrow JSON parse of the needed fields, vectorised rules, Arrow IPC partials."""
+
+    name = "arrow"
+
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]:
+        from aqbench.kernels import arrow, partial
+
+        result = arrow.map_object(body, compressed=name.endswith(".gz"), threads=threads)
+        return [p.to_ipc() for p in partial.split(result, reducers)]
+
+    def reduce(self, parts: Iterable[bytes]) -> bytes:
+        from aqbench.kernels.partial import Partial, merge
+
+        merged: Partial | None = None
+        batch: list[Partial] = []
+        for data in parts:
+            batch.append(Partial.from_ipc(data))
+            if len(batch) == MERGE_BATCH:
+                merged = merge([merged, *batch] if merged else batch)
+                batch = []
+        if batch or merged is None:
+            merged = merge([merged, *batch] if merged else batch)
+        return merged.to_ipc()
+
+    def finalize(self, part: bytes) -> tuple[pa.Table, RecordCounts]:
+        from aqbench.kernels.partial import Partial, finalize
+
+        merged = Partial.from_ipc(part)
+        return finalize(merged), merged.counts
+
+
+class SeedKernel:
+    """The original study's pandas code (with its bugs fixed), JSON partials."""
+
+    name = "seed"
+
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]:
+        from aqbench.kernels import seed  # pandas: one core whatever ``threads`` says
+
+        return [p.encode() for p in seed.map_object(body, reducers, compressed=name.endswith(".gz"))]
+
+    def reduce(self, parts: Iterable[bytes]) -> bytes:
+        from aqbench.kernels import seed
+
+        return seed.reduce_partials([p.decode() for p in parts]).encode()
+
+    def finalize(self, part: bytes) -> tuple[pa.Table, RecordCounts]:
+        from aqbench.kernels import seed
+
+        return seed.finalize(part.decode())
+
+
+KERNELS: dict[str, Kernel] = {"arrow": ArrowKernel(), "seed": SeedKernel()}
+
+
+def get_kernel(name: str) -> Kernel:
+    try:
+        return KERNELS[name]
+    except KeyError:
+        raise ConfigError(f"unknown kernel {name!r}: choose one of {', '.join(KERNELS)}") from None
+
+
+def run_in_process(
+    kernel: Kernel, objects: Iterable[tuple[str, bytes]], reducers: int = 1
+) -> tuple[pa.Table, RecordCounts]:
+    """Map every object, reduce each of the ``reducers`` partitions, merge and finalize."""
+    if reducers < 1:
+        raise ConfigError(f"reducers must be at least 1, got {reducers}")
+    partitions: list[list[bytes]] = [[] for _ in range(reducers)]
+    for name, body in objects:
+        for r, part in enumerate(kernel.map(body, name, reducers)):
+            partitions[r].append(part)
+    reduced = [kernel.reduce(parts) for parts in partitions]
+    return kernel.finalize(kernel.reduce(reduced))

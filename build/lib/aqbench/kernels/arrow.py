@@ -1,0 +1,429 @@
+"""The fast kernel: Arrow's JSON reader on only the needed fields, the rules vectorised.
+
+Why it is shaped like this: Arrow's reader is strict — one malformed line fails a whole
+block — and real fetches hold a few malformed lines per object. So a cheap byte-level
+screen first sets aside every line that cannot be a clean record (it does not start with
+``{`` or end with ``}``: truncated writes, blank lines, garbage); those few lines are
+judged one by one by :func:`aqbench.openaq.parse_line`, the rules' specification. The
+rest is parsed in one vectorised pass. If Arrow still refuses something (a wrong type,
+a repeated key, invalid UTF-8), the parse is retried in chunks and only the refused
+chunks go line by line. Every line is thus either aggregated or rejected with its reason.
+
+One module (longer than most here) because the screen, the parse in pieces, the recovery of
+refused lines and the vectorised rules share one invariant about the object's buffer: line
+boundaries and in-place blanking must agree exactly, and splitting them apart would hide it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import itertools
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+
+from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values
+from aqbench.openaq import KEY_COLUMNS, REJECT_REASONS, UTC_TIMESTAMP, Measurement, RecordCounts, parse_line
+
+log = logging.getLogger(__name__)
+
+FIELDS = pa.schema(
+    [
+        ("date", pa.struct([("utc", pa.string())])),
+        ("parameter", pa.string()),
+        ("value", pa.float64()),
+        ("unit", pa.string()),
+        ("city", pa.string()),
+        ("country", pa.string()),
+        ("coordinates", pa.struct([("latitude", pa.float64()), ("longitude", pa.float64())])),
+    ]
+)
+PARSE = pajson.ParseOptions(explicit_schema=FIELDS, unexpected_field_behavior="ignore")
+UTC_REGEX = "^" + UTC_TIMESTAMP.pattern + "$"
+CHUNK_LINES = 2048
+OPEN, CLOSE, NEWLINE = ord("{"), ord("}"), ord("\n")
+
+# Order matters: a line gets the first reason that applies, as in the specification.
+VECTOR_REASONS = (
+    "bad_date",
+    "missing_country",
+    "missing_parameter",
+    "missing_unit",
+    "missing_value",
+    "value_not_finite",
+    "value_negative",
+)
+assert set(VECTOR_REASONS) <= set(REJECT_REASONS)
+
+
+PIECE_BYTES = 4 << 20
+"""Bytes parsed per Arrow call, one piece per thread: small enough that a refused line costs
+one re-parse of its piece, large enough that Arrow's ~1.5 ms fixed cost per call stays small."""
+ROW_IN_ERROR = re.compile(r"in row (\d+)")
+SCREEN_SLICE = 4 << 20
+"""Bytes screened for newlines at a time (4 MB measured fastest of 64 KB-12 MB on 2 cores)."""
+BLOCK_SIZE = 2 << 20
+"""Arrow's JSON block: the fastest here (1-8 MB measured)."""
+
+
+def use_system_allocator() -> None:
+    """Make Arrow allocate with malloc in this (worker) process.
+
+    jemalloc's arenas kept about 40 MB more resident per map call than malloc (measured by
+    ``aqbench bench kernels``), which matters in a 1 GB Lambda; malloc was not slower.
+    """
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+def read_fields(data: bytes | bytearray, threads: bool = True) -> pa.Table:
+    """Arrow's JSON reader on the needed fields only (strict: raises on any malformed line)."""
+    return pajson.read_json(
+        pa.BufferReader(pa.py_buffer(data)),
+        parse_options=PARSE,
+        read_options=pajson.ReadOptions(use_threads=threads, block_size=BLOCK_SIZE),
+    )
+
+
+def _blank_false(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+
+
+def _missing_text(arr: pa.ChunkedArray) -> np.ndarray:
+    return pc.fill_null(pc.equal(arr, ""), True).to_numpy(zero_copy_only=False)
+
+
+def _valid_dates(utc: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """Which timestamps are valid UTC, and their days; computed once per distinct timestamp.
+
+    An object holds a few dozen distinct hours across tens of thousands of lines, so the
+    regular expression and the calendar check run on the dictionary, not on every line.
+    """
+    encoded = pc.dictionary_encode(utc.combine_chunks() if isinstance(utc, pa.ChunkedArray) else utc)
+    stamps = encoded.dictionary
+    shaped = _blank_false(pc.match_substring_regex(stamps, UTC_REGEX))
+    head = pc.utf8_slice_codeunits(stamps, 0, 19)
+    parsed = pc.strptime(head, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
+    # Arrow's strptime rolls impossible dates over (Feb 30 → Mar 2): a real date reads back unchanged
+    calendar = _blank_false(pc.equal(pc.strftime(parsed, format="%Y-%m-%dT%H:%M:%S"), head))
+    valid_stamp = shaped & calendar
+    indices = encoded.indices
+    valid = np.zeros(len(indices), dtype=bool)
+    present = pc.is_valid(indices).to_numpy(zero_copy_only=False)
+    idx = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)
+    if len(stamps):
+        valid = present & valid_stamp[idx]
+    days = pc.utf8_slice_codeunits(stamps, 0, 10)
+    return valid, days.take(indices)
+
+
+def _classify(table: pa.Table, counts: RecordCounts) -> pa.Table:
+    """Apply the rules to parsed rows: count rejections, return every row's key and value.
+
+    A rejected row keeps its place with a null value rather than being filtered out:
+    the group-by ignores nulls (a group of only rejected rows has count 0 and is dropped
+    later), and filtering seven string columns cost more than the whole rule check.
+    """
+    valid_date, day = _valid_dates(pc.struct_field(table.column("date"), "utc"))
+    value = table.column("value")
+    value_np = pc.fill_null(value, 0.0).to_numpy(zero_copy_only=False)
+    masks = [
+        ~valid_date,
+        _missing_text(table.column("country")),
+        _missing_text(table.column("parameter")),
+        _missing_text(table.column("unit")),
+        _blank_false(pc.is_null(value)),
+        ~np.isfinite(value_np),
+        value_np < 0,
+    ]
+    rejected = np.zeros(table.num_rows, dtype=bool)
+    for reason, mask in zip(VECTOR_REASONS, masks, strict=True):
+        hit = mask & ~rejected
+        counts.reject(reason, int(hit.sum()))
+        rejected |= hit
+    counts.records_valid += int(table.num_rows - rejected.sum())
+    coords = table.column("coordinates")
+    lat, lon = pc.struct_field(coords, "latitude"), pc.struct_field(coords, "longitude")
+    null = pa.scalar(None, pa.float64())
+    return pa.table(
+        {
+            "country": table.column("country"),
+            "city": pc.fill_null(table.column("city"), ""),
+            "latitude": pc.if_else(pc.fill_null(pc.is_finite(lat), False), lat, null),
+            "longitude": pc.if_else(pc.fill_null(pc.is_finite(lon), False), lon, null),
+            "day": day,
+            "parameter": table.column("parameter"),
+            "unit": table.column("unit"),
+            "value": pc.if_else(pa.array(rejected), null, value),
+        }
+    )
+
+
+def _measurements_table(found: list[Measurement]) -> pa.Table:
+    columns = {k: [getattr(m, k) for m in found] for k in (*KEY_COLUMNS, "value")}
+    types = {f.name: f.type for f in PARTIAL_SCHEMA} | {"value": pa.float64()}
+    return pa.table({k: pa.array(v, type=types[k]) for k, v in columns.items()})
+
+
+def _one_by_one(lines: list[bytes], counts: RecordCounts, found: list[Measurement]) -> None:
+    for line in lines:
+        result = parse_line(line)
+        if isinstance(result, Measurement):
+            counts.records_valid += 1
+            found.append(result)
+        elif result is not None:
+            counts.reject(result)
+
+
+def _newlines_in(buf: np.ndarray, first: int) -> np.ndarray:
+    return np.flatnonzero(buf == NEWLINE) + first
+
+
+def _newlines(buf: np.ndarray, threads: bool) -> np.ndarray:
+    """Offsets of every newline byte: numpy on a few large slices, on every core if allowed.
+
+    Finding them is the one pass over all bytes besides Arrow's own, so it runs on the
+    same cores Arrow's parse will use (numpy releases the GIL); slices also keep the
+    temporary mask a fraction of the object's size.
+    """
+    step = SCREEN_SLICE
+    firsts = range(0, len(buf), step)
+    if threads and len(firsts) > 1:
+        found = list(_pool().map(lambda first: _newlines_in(buf[first : first + step], first), firsts))
+    else:
+        found = [_newlines_in(buf[first : first + step], first) for first in firsts]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=pa.cpu_count(), thread_name_prefix="aqbench-screen")
+
+
+def _suspicious_lines(body: bytes | bytearray, threads: bool = True) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """(start, end) of every line that does not start with ``{`` and end with ``}`` (blank ones
+    too), and the offsets of all newlines.
+
+    Found from the few newlines whose neighbours are not ``}`` and ``{``: one vectorised
+    pass over the bytes, then work only where something is wrong.
+    """
+    buf = np.frombuffer(body, dtype=np.uint8)
+    if len(buf) == 0:
+        return [], np.zeros(0, dtype=np.int64)
+    nl = _newlines(buf, threads)
+    inner = nl[nl > 0]
+    bad_end = inner[buf[inner - 1] != CLOSE]  # newline ending a suspicious line
+    before = nl[nl < len(buf) - 1]
+    bad_start = before[buf[before + 1] != OPEN]  # newline before a suspicious line
+    lines = set()
+    for end in bad_end:
+        lines.add(body.rfind(b"\n", 0, end) + 1)
+    for end in bad_start:
+        lines.add(end + 1)
+    if buf[0] != OPEN:
+        lines.add(0)
+    if buf[-1] != NEWLINE and buf[-1] != CLOSE:
+        lines.add(body.rfind(b"\n") + 1)
+    spans = []
+    for start in sorted(lines):
+        end = body.find(b"\n", start)
+        spans.append((start, len(body) if end < 0 else end))
+    return spans, nl
+
+
+UTF8_ERROR_INDEX = re.compile(r"string index (\d+)")
+
+
+def _utf8_valid(data: bytes | bytearray | memoryview, offsets: np.ndarray) -> int | None:
+    """Arrow's (SIMD) UTF-8 check of the strings ``data[offsets[i]:offsets[i+1]]``: the first bad one's index."""
+    array = pa.Array.from_buffers(pa.large_utf8(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        found = UTF8_ERROR_INDEX.search(str(exc))
+        return int(found.group(1)) if found else 0
+    return None
+
+
+def _invalid_utf8_lines(body: bytes | bytearray, nl: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of every line that is not valid UTF-8, in any field.
+
+    Arrow's JSON reader checks only the fields it extracts, and the specification rejects a
+    line with invalid UTF-8 anywhere. One check of the whole object (about 10 GB/s) finds
+    nothing in clean data; only when it fails are the lines checked, resuming after each bad one.
+    """
+    size = len(body)
+    if _utf8_valid(body, np.array([0, size], dtype=np.int64)) is None:
+        return []
+    bounds = np.concatenate([[0], nl + 1, [size]]).astype(np.int64)
+    bounds = bounds[np.concatenate([[True], bounds[1:] > bounds[:-1]])]  # no empty tail line
+    spans = []
+    first = 0
+    while first < len(bounds) - 1:
+        bad = _utf8_valid(body, bounds[first:])
+        if bad is None:
+            break
+        line = first + bad
+        start, end = int(bounds[line]), int(bounds[line + 1])
+        spans.append((start, end - 1 if end > start and body[end - 1] == NEWLINE else end))
+        first = line + 1
+    return spans
+
+
+def _blank(body: bytes | bytearray, spans: list[tuple[int, int]]) -> bytes | bytearray:
+    """The body with the given lines overwritten by spaces, which Arrow's reader skips.
+
+    Blanking keeps every other byte where it is, so the rest is parsed in one pass with no
+    re-assembly. A ``bytearray`` is blanked in place (the caller hands over its buffer);
+    ``bytes`` are copied once, and only when there is something to blank.
+    """
+    if not spans:
+        return body
+    out = body if isinstance(body, bytearray) else bytearray(body)
+    for start, end in spans:
+        out[start:end] = b" " * (end - start)
+    return out
+
+
+def _pieces(size: int, nl: np.ndarray) -> list[tuple[int, int]]:
+    """Byte ranges of about PIECE_BYTES, cut just after a newline."""
+    targets = np.arange(PIECE_BYTES, size, PIECE_BYTES)
+    at = np.searchsorted(nl, targets)
+    cuts = sorted({int(nl[i]) + 1 for i in at if i < len(nl)} - {0, size})
+    bounds = [0, *cuts, size]
+    return list(itertools.pairwise(bounds))
+
+
+@dataclass
+class _Piece:
+    """One piece's parsed rows and the account of its lines (each piece parses on its own thread)."""
+
+    tables: list[pa.Table] = field(default_factory=list)
+    counts: RecordCounts = field(default_factory=RecordCounts)
+    found: list[Measurement] = field(default_factory=list)
+
+
+def _line_starts(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
+    """Offsets of the lines Arrow reads in ``buf``: those starting with ``{``.
+
+    Blank and blanked lines start with a newline or a space, and Arrow skips them uncounted.
+    """
+    starts = np.concatenate([[0], newlines + 1])
+    starts = starts[starts < len(buf)]
+    return starts[buf[starts] == OPEN]
+
+
+def _row_span(buf: np.ndarray, newlines: np.ndarray, row: int) -> tuple[int, int] | None:
+    """Byte span of the ``row``-th line Arrow counted in ``buf``."""
+    counted = _line_starts(buf, newlines)
+    if row >= len(counted):
+        return None
+    start = int(counted[row])
+    after = np.searchsorted(newlines, start)
+    return start, int(newlines[after]) if after < len(newlines) else len(buf)
+
+
+def _parse_piece(body: bytes | bytearray, first: int, last: int, newlines: np.ndarray) -> _Piece:
+    """Parse ``body[first:last]``; a line Arrow refuses is judged alone and blanked, then the piece again.
+
+    The piece is one Arrow block, so the row in Arrow's error is the piece's n-th non-blank
+    line: a refused line costs one re-parse of its piece, not a line-by-line pass. If the
+    error names no row, or the named line parses alone, or Arrow returns more rows than the
+    piece has lines (``{...}{...}`` on one line is one malformed line, not two records),
+    the piece goes the slow way, in chunks. ``newlines``: the piece's newline offsets.
+    """
+    out = _Piece()
+    view = memoryview(body)[first:last]
+    options = pajson.ReadOptions(use_threads=False, block_size=max(BLOCK_SIZE, last - first + 1))
+    while True:
+        buf = np.frombuffer(view, dtype=np.uint8)
+        try:
+            table = pajson.read_json(pa.BufferReader(pa.py_buffer(view)), parse_options=PARSE, read_options=options)
+        except pa.ArrowInvalid as exc:
+            refused = ROW_IN_ERROR.search(str(exc))
+            span = _row_span(buf, newlines, int(refused.group(1))) if refused else None
+            if span is None or _parses(bytes(view[span[0] : span[1]])):
+                _in_chunks(bytes(view), out)
+                return out
+            _one_by_one([bytes(view[span[0] : span[1]])], out.counts, out.found)
+            if view.readonly:
+                view = memoryview(bytearray(view))
+            view[span[0] : span[1]] = b" " * (span[1] - span[0])
+            continue
+        if table.num_rows != len(_line_starts(buf, newlines)):
+            _in_chunks(bytes(view), out)
+        else:
+            out.tables.append(_classify(table, out.counts))
+        return out
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        read_fields(line + b"\n", threads=False)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _in_chunks(data: bytes, out: _Piece) -> None:
+    """The slow path: lines in chunks, and chunks Arrow refuses (or reads as more rows) line by line."""
+    log.debug("Arrow refused part of the object; retrying in chunks of %d lines", CHUNK_LINES)
+    lines = [ln for ln in data.split(b"\n") if ln.strip()]
+    for first in range(0, len(lines), CHUNK_LINES):
+        chunk = lines[first : first + CHUNK_LINES]
+        try:
+            table = read_fields(b"\n".join(chunk) + b"\n", threads=False)
+        except pa.ArrowInvalid:
+            table = None
+        if table is not None and table.num_rows == len(chunk):
+            out.tables.append(_classify(table, out.counts))
+        else:
+            _one_by_one(chunk, out.counts, out.found)
+
+
+def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool = True) -> Partial:
+    """One object's lines → a partial aggregate with the account of every line.
+
+    A ``bytearray`` body is used as scratch space (its malformed lines are blanked).
+    The object is parsed in pieces of about PIECE_BYTES, on every core when ``threads``.
+    """
+    use_system_allocator()
+    if compressed:
+        body = gzip.decompress(body)
+    if b"\r" in body:  # the same line breaks as the specification: \r\n and lone \r end a line
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    counts = RecordCounts()
+    found: list[Measurement] = []
+    suspicious, nl = _suspicious_lines(body, threads)
+    invalid = _invalid_utf8_lines(body, nl)
+    if invalid:
+        suspicious = sorted(set(suspicious) | set(invalid))
+    _one_by_one([bytes(body[a:b]) for a, b in suspicious], counts, found)
+    good = _blank(body, suspicious)
+
+    def parse(piece: tuple[int, int]) -> _Piece:
+        first, last = piece
+        within = nl[np.searchsorted(nl, first) : np.searchsorted(nl, last)] - first
+        return _parse_piece(good, first, last, within)
+
+    ranges = _pieces(len(good), nl)
+    pieces = list(_pool().map(parse, ranges)) if threads and len(ranges) > 1 else [parse(r) for r in ranges]
+    tables: list[pa.Table] = []
+    for piece in pieces:
+        tables += piece.tables
+        counts = counts.merge(piece.counts)
+        found += piece.found
+    if found:
+        tables.append(_measurements_table(found))
+    if not tables:
+        return Partial(PARTIAL_SCHEMA.empty_table(), counts)
+    rows = pa.concat_tables([t.cast(tables[0].schema) for t in tables])
+    grouped = group_values(rows, threads)
+    return Partial(grouped.filter(pc.greater(grouped.column("count"), 0)), counts)

@@ -1,0 +1,131 @@
+"""Per-call rows of every engine → one tidy table and per-configuration summaries.
+
+Medians over repetitions with a 95 % bootstrap interval (few repetitions: the interval is
+wide, and says so); CPU utilisation and the study's "scaled" utilisation; cold starts;
+stragglers (slowest call ÷ median call); bytes read; and the cost model's price.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aqbench.atomic import atomic_path
+from aqbench.cost import Prices, dask_run_cost, lithops_run_cost
+from aqbench.engines.lambda_emulation import MB_PER_VCPU, visible_cores
+
+log = logging.getLogger(__name__)
+CONFIG_COLUMNS = [
+    "engine",
+    "experiment",
+    "kernel",
+    "memory_mb",
+    "objects_per_call",
+    "reducers",
+    "fraction",
+    "workers",
+    "warmup",
+    "locality",
+]
+
+
+def median_ci(values: np.ndarray, rng: np.random.Generator, draws: int = 2000) -> tuple[float, float, float]:
+    """Median and its 95 % percentile-bootstrap interval."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan)
+    if len(values) == 1:
+        return (values[0], values[0], values[0])
+    samples = rng.choice(values, size=(draws, len(values)), replace=True)
+    medians = np.median(samples, axis=1)
+    return float(np.median(values)), float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
+
+
+def load(folders: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    calls = [pq.read_table(f / "calls.parquet").to_pandas() for f in folders]
+    runs = [pq.read_table(f / "runs.parquet").to_pandas() for f in folders]
+    return pd.concat(calls, ignore_index=True), pd.concat(runs, ignore_index=True)
+
+
+def enrich_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    """Utilisation columns. ``cpu_usage`` is in cores; a Lambda of M MB has M/1769 vCPUs of
+    share and shows visible_cores(M) cores: utilisation = cpu_usage / visible cores, and the
+    study's scaled utilisation = utilisation × visible cores / vCPUs = cpu_usage / vCPUs."""
+    calls = calls.copy()
+    vcpus = calls["memory_mb"] / MB_PER_VCPU
+    visible = calls["memory_mb"].map(lambda m: visible_cores(int(m)) if pd.notna(m) else np.nan)
+    calls["utilisation"] = calls["cpu_usage"] / visible
+    calls["scaled_utilisation"] = calls["cpu_usage"] / vcpus
+    return calls
+
+
+def run_costs(runs: pd.DataFrame, calls: pd.DataFrame, prices: Prices) -> pd.Series:
+    costs = []
+    by_run = {k: g.to_dict("records") for k, g in calls.groupby("run_id")}
+    for run in runs.itertuples():
+        if run.engine == "lithops":
+            costs.append(lithops_run_cost(by_run.get(run.run_id, []), prices))
+        else:
+            costs.append(dask_run_cost(run.wall_s, int(run.workers or 2), prices))
+    return pd.Series(costs, index=runs.index)
+
+
+NEWER_COLUMNS = {"warmup": False, "locality": "local"}
+"""Configuration columns runs recorded before these settings existed: their values then."""
+
+
+def summarise(runs: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    runs = runs.assign(**{c: v for c, v in NEWER_COLUMNS.items() if c not in runs})
+    rows = []
+    for key, group in runs.groupby(CONFIG_COLUMNS, dropna=False):
+        ok = group[group["status"] == "ok"]
+        config_calls = calls[calls["run_id"].isin(group["run_id"])]
+        maps = config_calls[config_calls["phase"] == "map"]
+        row = dict(zip(CONFIG_COLUMNS, key, strict=True))
+        row["runs"] = len(group)
+        row["runs_ok"] = len(ok)
+        row["status"] = "ok" if len(ok) == len(group) else ",".join(sorted(set(group["status"])))
+        for name in ("wall_s", "throughput_mb_s", "cost_usd"):
+            med, lo, hi = median_ci(ok[name].to_numpy(dtype=float), rng) if len(ok) else (np.nan,) * 3
+            row |= {name: med, f"{name}_lo": lo, f"{name}_hi": hi}
+        durations = maps["duration_s"].dropna()
+        row["calls_per_run"] = len(maps) / max(1, len(group))
+        row["call_median_s"] = float(durations.median()) if len(durations) else np.nan
+        row["straggler_ratio"] = float(durations.max() / durations.median()) if len(durations) else np.nan
+        row["cold_starts"] = int(maps["cold_start"].fillna(False).astype(bool).sum())
+        row["cpu_usage"] = float(maps["cpu_usage"].median()) if maps["cpu_usage"].notna().any() else np.nan
+        row["scaled_utilisation"] = (
+            float(maps["scaled_utilisation"].median()) if maps["scaled_utilisation"].notna().any() else np.nan
+        )
+        row["peak_rss_mb"] = float(maps["peak_rss_mb"].max()) if maps["peak_rss_mb"].notna().any() else np.nan
+        row["bytes_read"] = float(ok["bytes"].median()) if len(ok) else np.nan
+        row["emulated"] = bool(group["emulated"].all())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compute(folders: list[Path], prices: Prices, out_dir: Path) -> pd.DataFrame:
+    calls, runs = load(folders)
+    calls = enrich_calls(calls)
+    runs = runs.copy()
+    runs["cost_usd"] = run_costs(runs, calls, prices)
+    summary = summarise(runs, calls)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    environments = [
+        json.loads((f / "environment.json").read_text()) for f in folders if (f / "environment.json").exists()
+    ]
+    with atomic_path(out_dir / "environment.json") as tmp:  # the machine of the first experiment
+        tmp.write_text(json.dumps(environments[0] if environments else {}, indent=1) + "\n")
+    for name, frame in (("calls.parquet", calls), ("runs.parquet", runs), ("summary.parquet", summary)):
+        with atomic_path(out_dir / name) as tmp:
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")
+    log.info("metrics: %d runs, %d calls, %d configurations", len(runs), len(calls), len(summary))
+    return summary

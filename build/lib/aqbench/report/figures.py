@@ -1,0 +1,401 @@
+"""One plotting function per figure; each reads only the metrics tables it names.
+
+Compute and plot are separate steps: restyling a figure reruns only its rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from aqbench.engines.lambda_emulation import MB_PER_VCPU
+from aqbench.report.figure_names import FIGURES
+
+ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77"}
+plt.rcParams.update(
+    {"figure.dpi": 110, "font.size": 8, "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
+)
+
+
+class Inputs:
+    """The metrics tables and other inputs a figure may use, loaded on demand."""
+
+    def __init__(self, metrics_dir: Path, reference: Path | None = None, bench: Path | None = None):
+        self.dir, self.reference, self.bench = metrics_dir, reference, bench
+
+    def table(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.dir / f"{name}.parquet")
+
+
+def _lithops(df: pd.DataFrame, experiment: str) -> pd.DataFrame:
+    return df[(df["engine"] == "lithops") & (df["experiment"] == experiment)]
+
+
+def _empty(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="grey")
+
+
+def call_durations(inp: Inputs):
+    """Per-call duration (min/avg/max) over the job's time, per memory size."""
+    calls = _lithops(inp.table("calls"), "memory")
+    calls = calls[calls["phase"] == "map"].dropna(subset=["t_start", "duration_s"])
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for mem, group in calls.groupby("memory_mb"):
+        group = group.assign(t=group["t_start"] - group.groupby("run_id")["t_submit"].transform("min"))
+        bins = np.linspace(0, group["t"].max() + 1e-9, 12)
+        group["bin"] = np.digitize(group["t"], bins)
+        stats = group.groupby("bin").agg(
+            t=("t", "mean"), lo=("duration_s", "min"), mean=("duration_s", "mean"), hi=("duration_s", "max")
+        )
+        line = ax.plot(stats["t"], stats["mean"], marker="o", ms=3, label=f"{mem} MB")[0]
+        ax.fill_between(stats["t"], stats["lo"], stats["hi"], color=line.get_color(), alpha=0.2)
+    ax.set(
+        xlabel="time since the job's first call was submitted (s)",
+        ylabel="call duration (s)",
+        title="Map call duration over time: mean, band = min to max",
+    )
+    ax.legend(title="Lambda memory") if len(calls) else _empty(ax, "no memory experiment")
+    return fig
+
+
+def cpu_network(inp: Inputs):
+    """CPU use and data received per call, per memory size."""
+    calls = _lithops(inp.table("calls"), "memory")
+    calls = calls[calls["phase"] == "map"]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6.5, 2.8))
+    sizes = sorted(calls["memory_mb"].dropna().unique())
+    a.boxplot(
+        [calls[calls["memory_mb"] == m]["cpu_usage"].dropna() for m in sizes], tick_labels=[str(int(m)) for m in sizes]
+    )
+    a.plot(range(1, len(sizes) + 1), [m / MB_PER_VCPU for m in sizes], "k_", ms=20, label="Lambda's CPU share")
+    a.set(xlabel="memory (MB)", ylabel="CPU used (cores)", title="CPU per call")
+    a.legend(fontsize=7)
+    rate = calls["bytes_read"] / calls["duration_s"] / 1e6
+    b.boxplot([rate[calls["memory_mb"] == m].dropna() for m in sizes], tick_labels=[str(int(m)) for m in sizes])
+    b.set(xlabel="memory (MB)", ylabel="MB read per second of call", title="Network (object reads) per call")
+    return fig
+
+
+def network_transmission(inp: Inputs):
+    """Bytes moved by the job over time: object reads by maps, partials by reducers."""
+    calls = _lithops(inp.table("calls"), "reducers").dropna(subset=["t_end"])
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    for (reducers, _run), group in calls.groupby(["reducers", "run_id"]):
+        group = group.sort_values("t_end")
+        t = group["t_end"] - group["t_submit"].min()
+        moved = (group["bytes_read"].fillna(0) + group["bytes_written"].fillna(0)).cumsum() / 1e6
+        ax.step(t, moved, where="post", alpha=0.7, label=f"R = {int(reducers)}")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), title="reducers") if unique else _empty(ax, "no reducers experiment")
+    ax.set(xlabel="time (s)", ylabel="MB read + written (cumulative)", title="Network transmission of a job")
+    return fig
+
+
+def memory_use(inp: Inputs):
+    """Peak resident memory per call against the Lambda memory size."""
+    calls = inp.table("calls")
+    calls = calls[(calls["engine"] == "lithops") & calls["peak_rss_mb"].notna()]
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for phase, marker in (("map", "o"), ("reduce", "s")):
+        sub = calls[calls["phase"] == phase]
+        ax.scatter(
+            sub["memory_mb"] + np.random.default_rng(0).uniform(-60, 60, len(sub)),
+            sub["peak_rss_mb"],
+            s=8,
+            alpha=0.5,
+            marker=marker,
+            label=f"{phase} calls",
+        )
+    if len(calls):
+        top = calls["memory_mb"].max()
+        ax.plot([0, top], [0, top], "k--", lw=0.8, label="memory size")
+    ax.set(xlabel="Lambda memory (MB)", ylabel="peak RSS of the call (MB)", title="Occupied memory per call")
+    ax.legend()
+    return fig
+
+
+def start_latency(calls: pd.DataFrame) -> pd.Series:
+    """Seconds from a call's dispatch to an environment to its function's start.
+
+    Not from submission: on this host calls beyond the cores' concurrency wait in Lithops'
+    queue, where Lambda would start more environments; the dispatch time excludes that wait.
+    Rows without one (a process per call) count from submission.
+    """
+    dispatched = calls["t_dispatch"] if "t_dispatch" in calls else pd.Series(np.nan, index=calls.index)
+    return calls["t_start"] - dispatched.fillna(calls["t_submit"])
+
+
+def cold_warm(inp: Inputs):
+    """The warm-up experiment: call duration and start latency of cold and warm calls, per memory size."""
+    calls = _lithops(inp.table("calls"), "warmup")
+    calls = calls[calls["phase"].isin(["warmup", "map"])].dropna(subset=["t_start", "t_submit", "duration_s"])
+    calls = calls.assign(latency=start_latency(calls))
+    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8))
+    sizes = sorted(calls["memory_mb"].dropna().unique())
+    if not len(calls):
+        for ax in axes:
+            _empty(ax, "no warm-up experiment")
+        return fig
+    width = 0.38
+    for offset, (cold, label, colour) in enumerate(((True, "cold start", "#7570b3"), (False, "warm", "#1b9e77"))):
+        sub = calls[calls["cold_start"].fillna(False).astype(bool) == cold]
+        x = np.arange(len(sizes)) + (offset - 0.5) * width
+        for ax, values in (
+            (axes[0], sub["latency"]),
+            (axes[1], sub["duration_s"]),
+        ):
+            data = [values[sub["memory_mb"] == m].dropna() for m in sizes]
+            ax.bar(x, [d.median() if len(d) else np.nan for d in data], width, color=colour, label=label)
+    for ax, ylabel in zip(axes, ("start latency: dispatch to function (s)", "call duration (s)"), strict=True):
+        ax.set_xticks(range(len(sizes)), [f"{int(m)} MB" for m in sizes])
+        ax.set(xlabel="Lambda memory", ylabel=ylabel)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Warm-up job (cold) then measured job (warm): medians", fontsize=8)
+    return fig
+
+
+def locality(inp: Inputs):
+    """The study's local vs non-local data: CPU, network rate and occupied memory per call."""
+    calls = _lithops(inp.table("calls"), "data_locality")
+    calls = calls[calls["phase"] == "map"]
+    fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6))
+    places = [p for p in ("local", "remote") if p in set(calls.get("locality", pd.Series(dtype=object)))]
+    if not places:
+        for ax in axes:
+            _empty(ax, "no data-locality experiment")
+        return fig
+    received = calls["net_recv_bytes"].where(calls["net_recv_bytes"].notna(), calls["bytes_read"])
+    rate = received / calls["duration_s"] / 1e6
+    labels = ["local data" if p == "local" else "non-local data" for p in places]
+    for ax, values, ylabel in (
+        (axes[0], calls["cpu_usage"], "CPU used (cores)"),
+        (axes[1], rate, "network in (MB/s)"),
+        (axes[2], calls["peak_rss_mb"], "peak RSS (MB)"),
+    ):
+        ax.boxplot([values[calls["locality"] == p].dropna() for p in places], tick_labels=labels)
+        ax.set_ylabel(ylabel)
+    fig.suptitle("Per call, local vs non-local data", fontsize=8)
+    return fig
+
+
+def call_timeline(inp: Inputs):
+    """Lifetimes of the calls of one run per objects-per-call setting (Gantt)."""
+    calls = _lithops(inp.table("calls"), "objects_per_call").dropna(subset=["t_start", "t_end"])
+    runs = calls.groupby("objects_per_call")["run_id"].first()
+    fig, axes = plt.subplots(len(runs) or 1, 1, figsize=(6, 1.2 + 0.9 * max(1, len(runs))), sharex=True, squeeze=False)
+    for ax, (opc, run) in zip(axes[:, 0], runs.items(), strict=False):
+        group = calls[calls["run_id"] == run].sort_values("t_start")
+        t0 = group["t_submit"].min()
+        for i, c in enumerate(group.itertuples()):
+            ax.plot([c.t_submit - t0, c.t_start - t0], [i, i], color="#bbbbbb", lw=1)
+            ax.plot([c.t_start - t0, c.t_end - t0], [i, i], color="#d95f02" if c.phase == "map" else "#7570b3", lw=2)
+        ax.set_ylabel(f"{int(opc)} obj/call", fontsize=7)
+        ax.set_yticks([])
+    axes[-1, 0].set_xlabel("seconds since submission (grey: waiting, orange: map, purple: reduce)")
+    axes[0, 0].set_title("Call lifetimes")
+    return fig
+
+
+def cost(inp: Inputs):
+    """Cost of a run per configuration, as if on AWS."""
+    s = inp.table("summary")
+    s = s[s["status"] == "ok"].sort_values(["engine", "experiment", "memory_mb"])
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    labels = [
+        f"{r.engine[:1].upper()} {r.experiment} {r.kernel} {int(r.memory_mb)}"
+        + (f" o{int(r.objects_per_call)}" if r.objects_per_call > 1 else "")
+        + (f" R{int(r.reducers)}" if r.reducers > 1 else "")
+        + (f" {r.fraction:g}" if r.fraction < 1 else "")
+        for r in s.itertuples()
+    ]
+    ax.barh(
+        range(len(s)),
+        s["cost_usd"] * 1e3,
+        color=[ENGINE_COLOURS[e] for e in s["engine"]],
+        xerr=[(s["cost_usd"] - s["cost_usd_lo"]) * 1e3, (s["cost_usd_hi"] - s["cost_usd"]) * 1e3],
+    )
+    ax.set_yticks(range(len(s)), labels, fontsize=5)
+    ax.set(xlabel="cost of one run (thousandths of a USD, as if on AWS)", title="Cost per configuration")
+    return fig
+
+
+def scaled_utilisation(inp: Inputs):
+    """The study's scaled CPU utilisation per memory size."""
+    calls = _lithops(inp.table("calls"), "memory")
+    calls = calls[calls["phase"] == "map"]
+    sizes = sorted(calls["memory_mb"].dropna().unique())
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    ax.boxplot(
+        [calls[calls["memory_mb"] == m]["scaled_utilisation"].dropna() for m in sizes],
+        tick_labels=[str(int(m)) for m in sizes],
+    )
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.set(
+        xlabel="Lambda memory (MB)",
+        ylabel="utilisation × cores / vCPUs",
+        title="Scaled CPU utilisation (1 = the whole share used)",
+    )
+    return fig
+
+
+def _borders(ax) -> None:
+    data = json.loads(resources.files("aqbench.report").joinpath("data/central_europe.geojson").read_text())
+    for feature in data["features"]:
+        for polygon in feature["geometry"]["coordinates"]:
+            ring = np.array(polygon[0])
+            ax.plot(ring[:, 0], ring[:, 1], color="#888888", lw=0.5)
+
+
+def _pm10_map(inp: Inputs, column: str, title: str):
+    agg = pd.read_csv(inp.reference, keep_default_na=False, na_values={"latitude": [""], "longitude": [""]})
+    pl = agg[(agg["country"] == "PL") & (agg["parameter"] == "pm10") & agg["latitude"].notna()]
+    days = sorted(pl["day"].unique())
+    windows = np.array_split(np.array(days), min(4, max(1, len(days))))
+    fig, axes = plt.subplots(1, len(windows), figsize=(2.3 * len(windows) + 0.8, 2.9), squeeze=False)
+    vmax = np.nanpercentile(pl[column], 98) if len(pl) else 1
+    scatter = None
+    for ax, window in zip(axes[0], windows, strict=True):
+        sub = pl[pl["day"].isin(window)]
+        if column == "average":
+            st = sub.groupby(["latitude", "longitude"]).agg(s=("sum", "sum"), n=("count", "sum"))
+            st = st.assign(v=st["s"] / st["n"]).reset_index()
+        else:
+            st = sub.groupby(["latitude", "longitude"])["max"].max().rename("v").reset_index()
+        _borders(ax)
+        scatter = ax.scatter(
+            st["longitude"],
+            st["latitude"],
+            c=st["v"],
+            cmap="magma_r",
+            vmin=0,
+            vmax=vmax,
+            s=14,
+            edgecolors="k",
+            linewidths=0.3,
+        )
+        ax.set(xlim=(14, 24.3), ylim=(48.9, 55), aspect=1.5, xticks=[], yticks=[])
+        ax.set_title(f"{window[0]} – {window[-1]}" if len(window) else "", fontsize=7)
+    if scatter is not None:
+        fig.colorbar(scatter, ax=axes[0].tolist(), shrink=0.8, label="PM10 (µg/m³)")
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def map_pm10_average(inp: Inputs):
+    """Average PM10 in Poland by station, one panel per time window."""
+    return _pm10_map(inp, "average", "Average PM10 in Poland by station and time window")
+
+
+def map_pm10_max(inp: Inputs):
+    """Maximum PM10 in Poland by station, one panel per time window."""
+    return _pm10_map(inp, "max", "Maximum PM10 in Poland by station and time window")
+
+
+def engines(inp: Inputs):
+    """Lithops against Dask on the same data: wall time, throughput and cost."""
+    s = inp.table("summary")
+    s = s[(s["status"] == "ok") & (s["fraction"] == 1.0)]
+    picks = []
+    lith = s[(s["engine"] == "lithops") & (s["kernel"] == "arrow")]
+    if len(lith):
+        picks.append(("Lithops, best", lith.sort_values("wall_s").iloc[0]))
+    for kernel, name in (("arrow", "Dask, shared kernel"), ("idiomatic", "Dask, idiomatic")):
+        sub = s[(s["engine"] == "dask") & (s["kernel"] == kernel)]
+        if len(sub):
+            picks.append((name, sub.sort_values("wall_s").iloc[0]))
+    fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
+    for ax, (col, label) in zip(
+        axes, (("wall_s", "wall time (s)"), ("throughput_mb_s", "MB/s"), ("cost_usd", "USD per run")), strict=True
+    ):
+        values = [p[1][col] for p in picks]
+        errs = [[p[1][col] - p[1][f"{col}_lo"] for p in picks], [p[1][f"{col}_hi"] - p[1][col] for p in picks]]
+        ax.bar(range(len(picks)), values, yerr=errs, color=[ENGINE_COLOURS[p[1]["engine"]] for p in picks])
+        ax.set_xticks(range(len(picks)), [p[0] for p in picks], rotation=25, ha="right", fontsize=6)
+        ax.set_title(label)
+    fig.suptitle("Lithops and Dask on the whole dataset (median, 95 % interval)", fontsize=9)
+    return fig
+
+
+def cost_vs_duration(inp: Inputs):
+    """Cost against duration across memory sizes, the balanced optimum marked (as power-tuning tools do)."""
+    s = inp.table("summary")
+    s = s[(s["engine"] == "lithops") & (s["experiment"] == "memory") & (s["status"] == "ok")].sort_values("memory_mb")
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    ax.plot(s["wall_s"], s["cost_usd"] * 1e3, "o-", color=ENGINE_COLOURS["lithops"])
+    for r in s.itertuples():
+        ax.annotate(
+            f"{int(r.memory_mb)} MB",
+            (r.wall_s, r.cost_usd * 1e3),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    if len(s):
+        best = s.iloc[balanced_optimum(s["wall_s"].to_numpy(), s["cost_usd"].to_numpy())]
+        ax.scatter(
+            [best["wall_s"]],
+            [best["cost_usd"] * 1e3],
+            s=160,
+            facecolors="none",
+            edgecolors="k",
+            label="balanced optimum",
+        )
+        ax.legend()
+    ax.set(xlabel="wall time of a run (s)", ylabel="cost (thousandths of a USD)", title="Cost against duration")
+    return fig
+
+
+def balanced_optimum(duration: np.ndarray, cost: np.ndarray) -> int:
+    """Index minimising the sum of duration and cost, each normalised to [0, 1] (the power-tuning 'balanced')."""
+
+    def norm(x: np.ndarray) -> np.ndarray:
+        span = x.max() - x.min()
+        return (x - x.min()) / span if span > 0 else np.zeros_like(x)
+
+    return int(np.argmin(norm(duration) + norm(cost)))
+
+
+def kernel_throughput(inp: Inputs):
+    """Kernel throughput on one object against the machine's practical limit."""
+    bench = json.loads(Path(inp.bench).read_text()) if inp.bench and Path(inp.bench).exists() else {}
+    fig, ax = plt.subplots(figsize=(4.5, 2.6))
+    names = [("bare parse + group-by (limit)", "bare"), ("arrow kernel map", "arrow")]
+    y = np.arange(3)
+    for offset, (suffix, label, colour) in enumerate(
+        (("_mb_s", "all cores", "#d95f02"), ("_1core_mb_s", "one core", "#1b9e77"))
+    ):
+        values = [bench.get(k + suffix, np.nan) for _, k in names] + [
+            bench.get("seed_mb_s", np.nan) if suffix == "_1core_mb_s" else np.nan
+        ]
+        ax.barh(y + 0.2 - 0.4 * offset, values, height=0.38, color=colour, label=label)
+    ax.set_yticks(y, [n for n, _ in names] + ["seed kernel map (the study's)"])
+    ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="lower right")
+    size = f"{bench['object_mb']:.1f} MB" if "object_mb" in bench else "benchmark"
+    ax.set(xlabel=f"MB/s on one {size} object", title="Kernels against the machine's limit")
+    return fig
+
+
+PLOTS: dict[str, Callable[[Inputs], plt.Figure]] = {name: globals()[name] for name in FIGURES}
+"""The plotting function of each figure, named as the figure (see figure_names)."""
+
+
+def draw(name: str, inp: Inputs, pdf: Path, png: Path) -> None:
+    from aqbench.atomic import atomic_path
+
+    fig = PLOTS[name](inp)
+    for path, fmt in ((pdf, "pdf"), (png, "png")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt)
+    plt.close(fig)

@@ -1,0 +1,246 @@
+"""LaTeX tables (booktabs) and the macros file: every number the paper prints, generated here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aqbench.aggregates import SUM_RTOL
+from aqbench.atomic import atomic_path
+from aqbench.engines.lambda_emulation import MB_PER_VCPU
+from aqbench.report import study
+from aqbench.report.figures import balanced_optimum, start_latency
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "--"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}".replace(",", "{,}")
+    return str(value)
+
+
+def _count(n: int) -> str:
+    return f"{int(n):,}".replace(",", "{,}")
+
+
+def _sig(value: Any) -> str:
+    """Three significant figures, so small and large throughputs both read well."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "--"
+    value = float(value)
+    digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
+    return _fmt(value, digits)
+
+
+def _ci(row: pd.Series, col: str, digits: int = 1) -> str:
+    return f"{_fmt(row[col], digits)} [{_fmt(row[col + '_lo'], digits)}, {_fmt(row[col + '_hi'], digits)}]"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def summary_table(summary: pd.DataFrame) -> str:
+    """Every configuration: median wall time and throughput with 95 % intervals, calls, cost."""
+    s = summary.sort_values(["engine", "experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction"])
+    lines = [
+        r"\begin{tabular}{llllrrlll}",
+        r"\toprule",
+        r"engine & experiment & kernel & memory & obj/call & $R$ & wall time (s) & MB/s & cost (m\$) \\",
+        r"\midrule",
+    ]
+    for _, r in s.iterrows():
+        mem = f"{int(r.memory_mb)}" if r.engine == "lithops" else f"{int(r.workers)}$\\times${int(r.memory_mb)}"
+        cost = "--" if r.status != "ok" else _fmt(r.cost_usd * 1e3, 2)
+        wall = _ci(r, "wall_s") if r.status == "ok" else r.status
+        mbs = _ci(r, "throughput_mb_s", 1) if r.status == "ok" else "--"
+        exp = r.experiment.replace("_", r"\_") + ("" if r.fraction == 1 else f" ({r.fraction:g})")
+        lines.append(
+            f"{r.engine} & {exp} & {r.kernel} & {mem} & {int(r.objects_per_call)} & {int(r.reducers)} & "
+            f"{wall} & {mbs} & {cost} \\\\"
+        )
+    lines += [r"\bottomrule", r"\end{tabular}", ""]
+    return "\n".join(lines)
+
+
+def rejections_table(summary_json: dict[str, Any]) -> str:
+    lines = [r"\begin{tabular}{lr}", r"\toprule", r"reason & lines \\", r"\midrule"]
+    for reason, n in sorted(summary_json["rejected_by_reason"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"{reason.replace('_', chr(92) + '_')} & {n:,} \\\\".replace(",", "{,}"))
+    lines += [
+        r"\midrule",
+        f"kept & {summary_json['records_valid']:,} \\\\".replace(",", "{,}"),
+        f"read & {summary_json['records_read']:,} \\\\".replace(",", "{,}"),
+        r"\bottomrule",
+        r"\end{tabular}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _unit_split_groups(reference_csv: Path) -> int:
+    """Station-days whose parameter was reported in two units (the original study averaged them together)."""
+    seen: dict[tuple, set] = {}
+    with open(reference_csv, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            key = (row["country"], row["city"], row["latitude"], row["longitude"], row["day"], row["parameter"])
+            seen.setdefault(key, set()).add(row["unit"])
+    return sum(1 for units in seen.values() if len(units) > 1)
+
+
+def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
+    """Cold starts of the warm-up job and of the measured job, and their start latencies."""
+    out = dict.fromkeys(
+        ("WarmupColdStarts", "MeasuredColdStarts", "WarmupCalls", "ColdLatency", "WarmLatency", "InitSeconds"),
+        "--",
+    )
+    if calls is None or "warmup" not in set(calls["experiment"]):
+        return out
+    runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == "warmup")]
+    cold = runs["cold_start"].fillna(False).astype(bool)
+    warmup, measured = runs[runs["phase"] == "warmup"], runs[runs["phase"] == "map"]
+    latency = start_latency(runs)
+    out["WarmupCalls"] = _count(len(warmup))
+    out["WarmupColdStarts"] = _count(int(cold[warmup.index].sum()))
+    out["MeasuredColdStarts"] = _count(int(cold[measured.index].sum()))
+    out["ColdLatency"] = _fmt(latency[cold].median(), 2) if cold.any() else "--"
+    out["WarmLatency"] = _fmt(latency[~cold].median(), 2) if (~cold).any() else "--"
+    out["InitSeconds"] = _fmt(runs.loc[cold, "init_s"].median(), 2) if cold.any() and "init_s" in runs else "--"
+    return out
+
+
+def macros(inputs: dict[str, Any]) -> str:
+    """The paper's numbers as \\newcommand lines."""
+    summary: pd.DataFrame = inputs["summary"]
+    values: dict[str, str] = {}
+    ref = inputs["reference_summary"]
+    manifest = inputs["manifest"]
+    gen = inputs.get("generation") or {}
+    env = inputs["environment"]
+    values["DataSizeMB"] = _fmt(manifest["bytes"] / 1e6, 0)
+    values["DataObjects"] = str(manifest["objects_count"])
+    values["ObjectSizeMB"] = _fmt(manifest["bytes"] / 1e6 / max(1, manifest["objects_count"]), 1)
+    values["RecordsRead"] = _count(ref["records_read"])
+    values["RecordsRejected"] = _count(ref["records_rejected"])
+    values["Groups"] = _count(ref["groups"])
+    values["Stations"] = str(gen.get("stations", "--"))
+    values["Days"] = str(gen.get("hours", 0) // 24) if gen else "--"
+    values["UnitSplitGroups"] = _count(_unit_split_groups(inputs["reference_csv"]))
+    ok = summary[summary["status"] == "ok"]
+    lith = ok[(ok["engine"] == "lithops") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
+    dask_k = ok[(ok["engine"] == "dask") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
+    dask_i = ok[(ok["engine"] == "dask") & (ok["kernel"] == "idiomatic") & (ok["fraction"] == 1.0)]
+    best = lith.sort_values("throughput_mb_s", ascending=False).head(1)
+    values["BestLithopsMBs"] = _sig(best["throughput_mb_s"].iloc[0]) if len(best) else "--"
+    values["BestLithopsConfig"] = (
+        (
+            f"{int(best['memory_mb'].iloc[0])}\\,MB, {int(best['objects_per_call'].iloc[0])} "
+            f"object(s) per call, $R={int(best['reducers'].iloc[0])}$"
+        )
+        if len(best)
+        else "--"
+    )
+    values["DaskKernelMBs"] = _sig(dask_k["throughput_mb_s"].max()) if len(dask_k) else "--"
+    values["DaskIdiomaticMBs"] = _sig(dask_i["throughput_mb_s"].max()) if len(dask_i) else "--"
+    bench = inputs.get("bench") or {}
+    limit = bench.get("bare_mb_s")
+    values["LimitMBs"] = _sig(limit) if limit else "--"
+    for name, val in (
+        ("BestLithopsVsLimit", best["throughput_mb_s"].iloc[0] if len(best) else None),
+        ("DaskKernelVsLimit", dask_k["throughput_mb_s"].max() if len(dask_k) else None),
+        ("DaskIdiomaticVsLimit", dask_i["throughput_mb_s"].max() if len(dask_i) else None),
+    ):
+        values[name] = _fmt(val / limit, 2) if (val and limit) else "--"
+    values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
+    values["ArrowVsLimitOneCore"] = _fmt(bench.get("arrow_vs_bare_1core"), 2) if bench else "--"
+    values["ArrowVsSeed"] = _fmt(bench.get("arrow_vs_seed"), 1) if bench else "--"
+    values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
+    values["MergeRRSS"] = _fmt(bench.get("merge_r8_peak_rss_mb"), 0) if bench else "--"
+    values["MergeOneRSS"] = _fmt(bench.get("merge_r1_peak_rss_mb"), 0) if bench else "--"
+    values["MergeFanIn"] = _count(bench["fan_in"]) if bench else "--"
+    values["MergeReducers"] = str(bench.get("reducers", "--")) if bench else "--"
+    values["BenchObjectMB"] = _fmt(bench.get("object_mb"), 1) if bench else "--"
+    values["StudyDataGB"] = str(study.DATA_GB)
+    values["StudyObjectMB"] = str(study.OBJECT_MB)
+    values["MBPerVCPU"] = str(MB_PER_VCPU)
+    values["SumTolerance"] = f"$10^{{{round(math.log10(SUM_RTOL))}}}$"
+    mem = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "memory")].sort_values("memory_mb")
+    if len(mem):
+        opt = mem.iloc[balanced_optimum(mem["wall_s"].to_numpy(), mem["cost_usd"].to_numpy())]
+        values["BalancedMemoryMB"] = str(int(opt["memory_mb"]))
+    else:
+        values["BalancedMemoryMB"] = "--"
+    timeout = summary[(summary["engine"] == "lithops") & (summary["experiment"] == "timeout")]
+    values["TimeoutOutcome"] = ",".join(timeout["status"]) if len(timeout) else "--"
+    values["Emulated"] = "on" if bool(summary[summary["engine"] == "lithops"]["emulated"].all()) else "off"
+    values["ColdStarts"] = str(int(summary["cold_starts"].sum()))
+    values |= _warm_cold(inputs.get("calls"))
+    values["StragglerMax"] = _fmt(summary["straggler_ratio"].max(), 1)
+    values["Runs"] = str(int(summary["runs"].sum()))
+    values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
+    values["Cores"] = str(env.get("cores", "--"))
+    values["MemoryGB"] = str(env.get("memory_gb", "--"))
+    values["Kernel"] = env.get("kernel", "--")
+    values["Python"] = env.get("python", "--")
+    for pkg, version in (env.get("packages") or {}).items():
+        values["Version" + pkg.capitalize()] = str(version)
+    values["Commit"] = (env.get("commit") or "--")[:12]
+    values["LockHash"] = (env.get("lock_sha256") or "--")[:16]
+    values["WorkflowMinutes"] = _fmt(inputs.get("workflow_seconds", 0) / 60, 1)
+    values["TimedJobs"] = str(inputs.get("timed_jobs", 0))
+    prices = inputs["prices"]
+    values["PriceDate"] = prices["date"]
+    values["PriceGBs"] = f"{prices['lambda_gb_s_x86']:.10f}".rstrip("0")
+    values["EcInstance"] = prices["ec2_instance"]
+    lines = ["% generated by aqbench report: do not edit"]
+    for name, value in values.items():
+        safe = str(value).replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
+        if name in ("BestLithopsConfig", "SumTolerance"):
+            safe = str(value)
+        lines.append(f"\\newcommand{{\\aq{name}}}{{{safe}}}")
+    return "\n".join(lines) + "\n"
+
+
+def build(
+    metrics_dir: Path,
+    reference_csv: Path,
+    reference_summary: Path,
+    manifest: Path,
+    generation: Path | None,
+    bench: Path | None,
+    benchmarks: list[Path],
+    prices: dict[str, Any],
+    out_dir: Path,
+) -> None:
+    summary = pd.read_parquet(metrics_dir / "summary.parquet")
+    env_file = Path(metrics_dir) / "environment.json"
+    environment = json.loads(env_file.read_text()) if env_file.exists() else {}
+    seconds = 0.0
+    for tsv in benchmarks:  # every one must exist: a missing one would understate the total
+        rows = list(csv.DictReader(tsv.read_text().splitlines(), delimiter="\t"))
+        seconds += sum(float(r["s"]) for r in rows)
+    calls = pd.read_parquet(metrics_dir / "calls.parquet") if (metrics_dir / "calls.parquet").exists() else None
+    inputs = {
+        "summary": summary,
+        "calls": calls,
+        "reference_csv": reference_csv,
+        "reference_summary": json.loads(reference_summary.read_text()),
+        "manifest": json.loads(manifest.read_text()),
+        "generation": json.loads(generation.read_text()) if generation and generation.exists() else None,
+        "bench": json.loads(bench.read_text()) if bench and bench.exists() else None,
+        "environment": environment,
+        "workflow_seconds": seconds,
+        "timed_jobs": len(benchmarks),
+        "prices": prices,
+    }
+    _write(out_dir / "macros.tex", macros(inputs))
+    _write(out_dir / "tables" / "summary.tex", summary_table(summary))
+    _write(out_dir / "tables" / "rejections.tex", rejections_table(inputs["reference_summary"]))

@@ -1,0 +1,1 @@
+"""Synthetic OpenAQ data in the exact legacy format, at any scale, byte-for-byte reproducible."""
