@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 import venv
@@ -43,11 +44,16 @@ for i, path in enumerate(sys.argv[1:]):
 @pytest.fixture(scope="session")
 def runtime_venv(tmp_path_factory) -> Path:
     """A virtual environment with only the Lambda runtime's requirements and this package."""
-    where = tmp_path_factory.mktemp("lambda-runtime") / "venv"
+    base = tmp_path_factory.mktemp("lambda-runtime")
+    where = base / "venv"
     venv.create(where, with_pip=True)
     pip = [str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "-r", str(REPO / "runtime" / "aws_lambda" / "requirements.txt")], check=True)
-    subprocess.run([*pip, "--no-deps", str(REPO)], check=True)
+    package = base / "aqbench"  # what the image copies (the build leaves nothing in the checkout)
+    shutil.copytree(REPO / "src", package / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, package / name)
+    subprocess.run([*pip, "--no-deps", str(package)], check=True)
     return where
 
 

@@ -1,1 +1,0 @@
-"""Benchmarks: each prints the project's figure beside its reference, measured in the same run."""

@@ -1,1 +1,0 @@
-"""Engines: Lithops and Dask schedule the same kernel calls; each run is checked and measured alike."""

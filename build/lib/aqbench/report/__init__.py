@@ -1,1 +1,0 @@
-"""Figures, tables and LaTeX macros: every picture and number of the paper, generated."""

@@ -1,1 +1,0 @@
-"""Synthetic OpenAQ data in the exact legacy format, at any scale, byte-for-byte reproducible."""
