@@ -46,7 +46,7 @@ SHIM = """#!/bin/sh
 if [ "$2" != run_job ]; then exec {python} "$@"; fi
 reply={dir}/reply.$$
 mkfifo "$reply" || exit 3
-printf '%s %s\\n' "$3" "$reply" > {dir}/requests
+printf '%s %s %s\\n' "$3" "$reply" "$$" > {dir}/requests
 read status < "$reply"
 rm -f "$reply"
 exit "${{status:-4}}"
@@ -173,8 +173,10 @@ class LambdaService:
             if self._closed:
                 return
             parts = line.split()
-            if len(parts) == 2:
-                threading.Thread(target=self._call, args=parts, daemon=True).start()
+            if len(parts) == 3:
+                # a shim waits on its reply: if this service dies, the next one ends it (clear_stale)
+                self._record_pid(int(parts[2]))
+                threading.Thread(target=self._call, args=parts[:2], daemon=True).start()
 
     def _call(self, task_file: str, reply: str) -> None:
         status = 4
