@@ -38,6 +38,7 @@ rule lithops_experiment:
         home=f"{RESULTS}/lithops-home",
         retries=LITHOPS["retries"],
         faults=as_shell_json(config["faults"]),
+        ledger=ledger_args(),
     shell:
         "aqbench run-lithops --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
