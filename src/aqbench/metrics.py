@@ -19,20 +19,10 @@ import pyarrow.parquet as pq
 from aqbench.atomic import atomic_path
 from aqbench.cost import Prices, dask_run_cost, lithops_run_cost
 from aqbench.engines.lambda_emulation import MB_PER_VCPU, visible_cores
+from aqbench.engines.runs import SETTINGS
 
 log = logging.getLogger(__name__)
-CONFIG_COLUMNS = [
-    "engine",
-    "experiment",
-    "kernel",
-    "memory_mb",
-    "objects_per_call",
-    "reducers",
-    "fraction",
-    "workers",
-    "warmup",
-    "locality",
-]
+CONFIG_COLUMNS = ["engine", "experiment", *SETTINGS]
 
 
 def median_ci(values: np.ndarray, rng: np.random.Generator, draws: int = 2000) -> tuple[float, float, float]:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from aqbench.atomic import atomic_path
 from aqbench.engines.faults import Faults, drain_events
-from aqbench.engines.runs import RunConfig, RunResult, check, environment, write_results
+from aqbench.engines.runs import SETTINGS, RunConfig, RunResult, check, environment, write_results
 from aqbench.errors import ConfigError, RunFailed
 from aqbench.kernels import get_kernel
 from aqbench.openaq import RecordCounts
@@ -30,17 +30,7 @@ from aqbench.storage.stage import Manifest, subset_reference
 
 log = logging.getLogger(__name__)
 
-GRID_KEYS = {
-    "kernel",
-    "memory_mb",
-    "objects_per_call",
-    "reducers",
-    "fraction",
-    "workers",
-    "timeout_s",
-    "warmup",
-    "locality",
-}
+GRID_KEYS = {*SETTINGS, "timeout_s"}
 """Settings a grid may vary; kernel is arrow, seed, or (Dask only) idiomatic."""
 
 
@@ -131,41 +121,32 @@ def run_experiment(
 ) -> list[RunResult]:
     """Every configuration in turn, each verified; rows and provenance written only if all completed."""
     try:
-        return _run_all(engine, experiment, configs, faults, manifest, references, out_dir, env_extra)
+        keys_all = [o.key for o in manifest.objects]
+        results: list[RunResult] = []
+        (out_dir / "aggregates").mkdir(parents=True, exist_ok=True)
+        for index, cfg in enumerate(tqdm(configs, desc=f"{engine.name} {experiment}", unit="run")):
+            keys = cfg.select(keys_all)
+            result, merged = run_one(engine, cfg, keys, faults.for_run(index))
+            if merged is not None:
+                table, counts = get_kernel(cfg.partial_kernel).finalize(merged)
+                staged = references.counts(keys)
+                result.records_read, result.counts, result.records_staged = (
+                    counts.records_read,
+                    counts,
+                    staged.records_read,
+                )
+                check(engine.name, result.run_id, references.table(keys), staged, table, counts)
+                with atomic_path(out_dir / "aggregates" / f"{result.run_id}.parquet") as tmp:
+                    pq.write_table(table, tmp, compression="zstd")
+            log.info("%s %s: %s in %.2f s (%s)", engine.name, result.run_id, result.status, result.wall_s, result.note)
+            results.append(result)
+        failed = [r for r in results if r.status == "failed"]
+        if failed:  # a timeout is a data point; a failed call is not, and no partial result is kept
+            raise RunFailed(
+                f"{engine.name} {experiment}: {len(failed)} of {len(results)} runs failed: "
+                + " | ".join(f"{r.run_id}: {r.note}" for r in failed)
+            )
+        write_results(out_dir, results, environment({"engine": engine.name, **engine.provenance(), **env_extra}))
+        return results
     finally:
         engine.close()
-
-
-def _run_all(
-    engine: Engine,
-    experiment: str,
-    configs: list[RunConfig],
-    faults: Faults,
-    manifest: Manifest,
-    references: References,
-    out_dir: Path,
-    env_extra: dict[str, Any],
-) -> list[RunResult]:
-    keys_all = [o.key for o in manifest.objects]
-    results: list[RunResult] = []
-    (out_dir / "aggregates").mkdir(parents=True, exist_ok=True)
-    for index, cfg in enumerate(tqdm(configs, desc=f"{engine.name} {experiment}", unit="run")):
-        keys = cfg.select(keys_all)
-        result, merged = run_one(engine, cfg, keys, faults.for_run(index))
-        if merged is not None:
-            table, counts = get_kernel(cfg.partial_kernel).finalize(merged)
-            staged = references.counts(keys)
-            result.records_read, result.counts, result.records_staged = counts.records_read, counts, staged.records_read
-            check(engine.name, result.run_id, references.table(keys), staged, table, counts)
-            with atomic_path(out_dir / "aggregates" / f"{result.run_id}.parquet") as tmp:
-                pq.write_table(table, tmp, compression="zstd")
-        log.info("%s %s: %s in %.2f s (%s)", engine.name, result.run_id, result.status, result.wall_s, result.note)
-        results.append(result)
-    failed = [r for r in results if r.status == "failed"]
-    if failed:  # a timeout is a data point; a failed call is not, and no partial result is kept
-        raise RunFailed(
-            f"{engine.name} {experiment}: {len(failed)} of {len(results)} runs failed: "
-            + " | ".join(f"{r.run_id}: {r.note}" for r in failed)
-        )
-    write_results(out_dir, results, environment({"engine": engine.name, **engine.provenance(), **env_extra}))
-    return results

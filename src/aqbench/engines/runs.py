@@ -28,17 +28,16 @@ from aqbench.openaq import RecordCounts
 
 log = logging.getLogger(__name__)
 
+SETTINGS = ("kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "workers", "warmup", "locality")
+"""The settings of a configuration that every row records (the grid's keys, but the call timeout);
+:class:`RunConfig` has a field for each."""
+
 CALL_COLUMNS = (
     "engine",
     "experiment",
     "run_id",
     "repetition",
-    "kernel",
-    "memory_mb",
-    "objects_per_call",
-    "reducers",
-    "fraction",
-    "workers",
+    *SETTINGS,
     "emulated",
     "phase",
     "call",
@@ -104,18 +103,7 @@ class RunConfig:
 
     def identity(self) -> dict[str, Any]:
         """The grid point's columns, as every call row and run row starts."""
-        return {
-            "experiment": self.experiment,
-            "repetition": self.repetition,
-            "kernel": self.kernel,
-            "memory_mb": self.memory_mb,
-            "objects_per_call": self.objects_per_call,
-            "reducers": self.reducers,
-            "fraction": self.fraction,
-            "workers": self.workers,
-            "warmup": self.warmup,
-            "locality": self.locality,
-        }
+        return {"experiment": self.experiment, "repetition": self.repetition} | {k: getattr(self, k) for k in SETTINGS}
 
 
 @dataclass
