@@ -244,3 +244,19 @@ def test_data_locality_runs_read_through_their_own_links(staged):
         assert all(c["bytes_read"] <= c["net_recv_bytes"] <= c["bytes_read"] + 200_000 for c in maps)
     durations = {loc: sum(c["duration_s"] for c in maps if c["locality"] == loc) for loc in runs}
     assert durations["remote"] > durations["local"]
+
+
+def test_an_experiment_adds_its_billed_cost_to_the_ledger_and_a_spent_budget_stops_the_next(staged, capsys):
+    """The AWS budget's ledger path, run on the emulated backend (its calls priced as if on Lambda)."""
+    root, _ = staged
+    ledger = root / "budget" / "ledger.json"
+    code, _ = run_engine(staged, "lithops", "billed", {"memory_mb": 1024}, "--ledger", str(ledger), "--budget-usd", "5")
+    assert code == 0
+    spent = json.loads(ledger.read_text())
+    assert spent["experiments"]["billed"] > 0 and spent["spent_usd"] == spent["experiments"]["billed"]
+    capsys.readouterr()
+    code, out = run_engine(
+        staged, "lithops", "refused", {"memory_mb": 1024}, "--ledger", str(ledger), "--budget-usd", "0"
+    )
+    assert code == 2 and "aws.budget_usd" in capsys.readouterr().err
+    assert not out.exists()

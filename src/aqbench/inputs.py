@@ -112,8 +112,9 @@ class LineReader:
             last = int(ends[-1]) + 1
             yield _lines_batch(data, ends)
             carry = data[last:]
-        if carry:
-            yield _lines_batch(carry + b"\n", _line_ends(carry + b"\n"))
+        if carry:  # the last line, without its line end
+            last_line = carry + b"\n"
+            yield _lines_batch(last_line, _line_ends(last_line))
 
     def reader(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(LINE_SCHEMA, self.batches())

@@ -44,7 +44,7 @@ def _experiment(args: argparse.Namespace, engine) -> list:
         {"storage": args.storage, "retries": args.retries, "faults_injected": faults.active()},
     )
     print_json({"runs": len(results)} | {s: sum(r.status == s for r in results) for s in ("ok", "timeout", "failed")})
-    return 0
+    return results
 
 
 def _run_lithops(args: argparse.Namespace) -> int:

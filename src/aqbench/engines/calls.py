@@ -110,10 +110,6 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
 
         em = enter(task["memory_mb"], task["run"], group_name(task))
         info["emulated"] = em.emulated
-    if "AQBENCH_ENV_ID" in os.environ:
-        info["env_id"] = os.environ["AQBENCH_ENV_ID"]
-        cold = os.environ.get("AQBENCH_ENV_CALLS") == "0"
-        info["init_s"] = float(os.environ["AQBENCH_ENV_INIT_S"]) if cold else 0.0
     if task.get("timeout_s"):
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, task["timeout_s"])
@@ -142,13 +138,13 @@ def _finish(info: dict[str, Any], started: float) -> dict[str, Any]:
 
 def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
     """Map the task's objects; write one partial per reducer; report what was read and written."""
-    from aqbench.storage import ChecksumMismatch, Expected
+    from aqbench.storage import ChecksumMismatch
 
     info, started = _start(task, storage)
     _inject(task, "start")
     try:
         parts, bytes_read = map_objects(
-            lambda key: _get_body(storage, task["bucket"], key, Expected(key, *task["expect"][key])),
+            lambda key: _get_body(storage, task["bucket"], key, task["expect"][key]),
             task["keys"],
             task["kernel"],
             task["reducers"],

@@ -116,7 +116,7 @@ def _kernel_run(
             t.map_task,
             spec,
             chunk,
-            {k: (expected[k].size, expected[k].crc32c) for k in chunk},
+            {k: expected[k] for k in chunk},
             cfg.kernel,
             cfg.reducers,
             kill_marker if i == 0 else None,

@@ -12,6 +12,7 @@ from aqbench.engines import procstat
 from aqbench.engines.work import map_objects
 from aqbench.kernels import get_kernel
 from aqbench.openaq import KEY_COLUMNS, Measurement, parse_line
+from aqbench.storage import Expected
 
 
 @functools.lru_cache(maxsize=4)
@@ -24,7 +25,7 @@ def _store(spec: str) -> Any:
 def map_task(
     spec: str,
     keys: list[str],
-    expect: dict[str, tuple[int, int]],
+    expect: dict[str, Expected],
     kernel: str,
     reducers: int,
     kill_marker: str | None = None,
@@ -42,14 +43,10 @@ def map_task(
             open(kill_marker, "w").close()
             os.kill(os.getpid(), signal.SIGKILL)
 
-    # one task per worker thread: the cluster's own parallelism, so the kernel stays on one core
-    from aqbench.storage import Expected
-
     store = _store(spec)
-    # each object's length and CRC32C checked as it streams in: a mismatch raises, naming it
-    merged, read = map_objects(
-        lambda key: store.get(key, Expected(key, *expect[key])), keys, kernel, reducers, False, kill_once
-    )
+    # each object's length and CRC32C checked as it streams in (a mismatch raises, naming it); one
+    # task per worker thread is the cluster's own parallelism, so the kernel stays on one core
+    merged, read = map_objects(lambda key: store.get(key, expect[key]), keys, kernel, reducers, False, kill_once)
     return merged, {
         "t_start": started,
         "t_end": time.time(),

@@ -52,8 +52,6 @@ def main(argv: list[str]) -> int:
     sys.stdout = sys.stderr = log
     control_in, control_out = os.fdopen(fd_in, "r"), os.fdopen(fd_out, "w", buffering=1)
     ready = _init(memory_mb, emulate, group, spawned)
-    os.environ["AQBENCH_ENV_ID"] = group.replace("/", "-")
-    os.environ["AQBENCH_ENV_INIT_S"] = f"{ready['init_s']:.6f}"
     os.environ["AQBENCH_ENV_EMULATED"] = "1" if ready["emulated"] else "0"
     control_out.write(json.dumps(ready) + "\n")
     from lithops.worker import function_handler
@@ -70,8 +68,7 @@ def main(argv: list[str]) -> int:
             payload["worker_processes"] = 1  # this environment is the one worker, as on Lambda
             os.environ["__LITHOPS_ACTIVATION_ID"] = uuid.uuid4().hex[:12]
             os.environ["__LITHOPS_BACKEND"] = "Localhost"
-            os.environ["AQBENCH_ENV_CALLS"] = str(served)  # 0: this call paid the cold start
-            if served:
+            if served:  # the first call paid the cold start; Lithops reads its own flag
                 os.environ["WARM_CONTAINER"] = "True"
             else:
                 os.environ.pop("WARM_CONTAINER", None)

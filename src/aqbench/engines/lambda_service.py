@@ -65,7 +65,7 @@ class Network:
 
 @dataclass
 class Environment:
-    """One execution environment: its process, its control pipes, what it has served."""
+    """One execution environment: its process, its control pipes, its init time and link."""
 
     function: tuple[int, str]
     id: str
@@ -73,8 +73,6 @@ class Environment:
     control_in: Any
     control_out: Any
     init_s: float = 0.0
-    emulated: bool = False
-    served: int = 0
     idle_since: float = field(default_factory=time.monotonic)
     link: Any = None
 
@@ -111,7 +109,7 @@ class LambdaService:
         self.shaper: lambda_network.Shaper | None = None
         self.function: tuple[int, str] = (1769, "local")
         self.records: dict[tuple[str, str, str], CallRecord] = {}
-        self._idle: dict[int, list[Environment]] = {}
+        self._idle: dict[tuple[int, str], list[Environment]] = {}
         self._all: list[Environment] = []
         self._lock = threading.Lock()
         self._count = 0
@@ -223,7 +221,6 @@ class LambdaService:
         return self._start_env(function, number), True
 
     def _release(self, env: Environment, discard: bool) -> None:
-        env.served += 1
         if discard or self._closed:
             with self._lock:
                 if env in self._all:
@@ -297,7 +294,7 @@ class LambdaService:
             _stop(env)
             raise RuntimeError(f"environment {env.id} died during its initialisation (see {self.dir}/env-*.log)")
         info = json.loads(ready)
-        env.init_s, env.emulated = info["init_s"], info["emulated"]
+        env.init_s = info["init_s"]
         with self._lock:
             self._all.append(env)
         return env

@@ -232,7 +232,7 @@ class LithopsEngine:
         tasks = [
             base
             | {"phase": "warmup", "call": i, "keys": pair, "prefix": f"{base['prefix']}warmup/"}
-            | {"expect": {k: [self.expected[k].size, self.expected[k].crc32c] for k in pair}}
+            | {"expect": {k: self.expected[k] for k in pair}}
             for i, pair in enumerate(pairs)
         ]
         return _phase_ok(run, phase(fn, tasks, "warmup", run.config.timeout_s + 120))
@@ -267,7 +267,7 @@ class LithopsEngine:
         map_tasks = [
             base
             | {"phase": "map", "call": i, "keys": chunk, "fault": faults.map_fault(i, len(chunks))}
-            | {"expect": {k: [self.expected[k].size, self.expected[k].crc32c] for k in chunk}}
+            | {"expect": {k: self.expected[k] for k in chunk}}
             for i, chunk in enumerate(chunks)
         ]
         run.started = time.perf_counter()

@@ -78,12 +78,20 @@ def checksum(data: bytes | bytearray | memoryview, value: int = 0) -> int:
     return crc32c.crc32c(data, value)
 
 
+def _check_size(expect: Expected, size: int) -> None:
+    if size != expect.size:
+        raise ChecksumMismatch(f"{expect.key}: {size} bytes in the store, the manifest says {expect.size}")
+
+
+def _check_crc(expect: Expected, crc: int) -> None:
+    if crc != expect.crc32c:
+        raise ChecksumMismatch(f"{expect.key}: its CRC32C differs from the manifest's: the staged object changed")
+
+
 def verify(data: bytes | bytearray, expect: Expected) -> None:
     """Check a whole object already in memory (for readers that cannot hand over a stream)."""
-    if len(data) != expect.size:
-        raise ChecksumMismatch(f"{expect.key}: {len(data)} bytes read, the manifest says {expect.size}")
-    if checksum(data) != expect.crc32c:
-        raise ChecksumMismatch(f"{expect.key}: its CRC32C differs from the manifest's: the staged object changed")
+    _check_size(expect, len(data))
+    _check_crc(expect, checksum(data))
 
 
 def read_exactly(stream: Any, size: int | None = None, expect: Expected | None = None) -> bytearray:
@@ -98,8 +106,8 @@ def read_exactly(stream: Any, size: int | None = None, expect: Expected | None =
         import os
 
         size = os.fstat(stream.fileno()).st_size
-    if expect is not None and size != expect.size:
-        raise ChecksumMismatch(f"{expect.key}: {size} bytes in the store, the manifest says {expect.size}")
+    if expect is not None:
+        _check_size(expect, size)
     buf = bytearray(size)
     view = memoryview(buf)
     got = crc = 0
@@ -112,8 +120,8 @@ def read_exactly(stream: Any, size: int | None = None, expect: Expected | None =
         got += n
     if stream.read(1):
         raise OSError(f"object is longer than its announced {size} bytes")
-    if expect is not None and crc != expect.crc32c:
-        raise ChecksumMismatch(f"{expect.key}: its CRC32C differs from the manifest's: the staged object changed")
+    if expect is not None:
+        _check_crc(expect, crc)
     return buf
 
 
