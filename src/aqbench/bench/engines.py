@@ -94,8 +94,7 @@ def run(
         out[f"{name}_vs_read_parse"] = out[f"{name}_mb_s"] / out["read_parse_mb_s"]
     config = lithops_engine.lithops_config(backend, store.lithops_storage_config(), 1024, 60, 2)
     out["lithops_seconds_per_noop_call"] = _noop_overhead(lithops.FunctionExecutor(config=config))
-    lithops_warm._service(False)  # started by the warm runs: its environments are idle and warm
-    config["localhost"]["runtime"] = lithops_warm.runtime
+    config["localhost"]["runtime"] = lithops_warm.runtime  # the warm runs' service: its environments are idle
     out["lithops_warm_seconds_per_noop_call"] = _noop_overhead(lithops.FunctionExecutor(config=config))
     lithops_warm.close()
     return out
