@@ -26,8 +26,19 @@ from conftest import REPO, STAGED_RECORDS
 
 pytestmark = pytest.mark.slow
 
-ASYNC_PAYLOAD_LIMIT = 1024 * 1024
-"""Lambda's asynchronous invocation payload limit (1 MB since 2025; 256 KB before)."""
+
+def _payload_limit() -> int:
+    """The aws profile's aws.async_payload_limit_kb (Lambda's asynchronous-invocation payload limit:
+    1 MB since 2025, 256 KB before), else the schema's default, in bytes."""
+    import yaml
+
+    from aqbench.defaults import schema_default
+
+    profile = yaml.safe_load((REPO / "workflow" / "config" / "aws.yaml").read_text()).get("aws", {})
+    return 1024 * profile.get("async_payload_limit_kb", schema_default("aws.async_payload_limit_kb"))
+
+
+ASYNC_PAYLOAD_LIMIT = _payload_limit()
 
 RUNNER = """
 import json, sys

@@ -21,10 +21,11 @@ def test_the_runtime_installs_every_module_a_call_imports(requirements):
     assert lambda_runtime.missing(requirements) == set()
 
 
-def test_a_requirement_list_without_pyarrow_is_caught(requirements):
+@pytest.mark.parametrize("package", ["pyarrow", "duckdb"])  # the kernels'; the staging calls' reference
+def test_a_requirement_list_without_a_package_the_calls_import_is_caught(requirements, package):
     """What a user would otherwise find out on Lambda, after paying for the first failed calls."""
-    without = [r for r in requirements if not r.startswith("pyarrow")]
-    assert "pyarrow" in lambda_runtime.missing(without)
+    without = [r for r in requirements if not r.startswith(package)]
+    assert package in lambda_runtime.missing(without)
 
 
 def test_requirements_are_pinned_as_the_lock_pins_them(requirements):

@@ -61,6 +61,14 @@ def test_lint_and_dry_run_are_clean():
     assert dry.returncode == 0, dry.stderr
 
 
+def test_the_aws_profile_plans_runtime_staging_at_scale_budget_and_experiments():
+    dry = _snakemake("-n", "--configfile", "workflow/config/aws.yaml")
+    assert dry.returncode == 0, dry.stderr
+    jobs = {line.split()[0] for line in dry.stdout.splitlines() if line[:1].isalpha() and len(line.split()) == 2}
+    assert {"lambda_runtime", "stage_openaq", "budget", "lithops_experiment", "verify_stage"} <= jobs
+    assert not {"fetch_openaq", "stage", "reference_staged"} & jobs  # no data passes through this machine
+
+
 def test_misspelt_config_key_is_refused(workdir):
     (workdir / "bad.yaml").write_text("profile: tiny\ndata: {sorce: synthetic}\n")
     run = _snakemake("-n", "--configfile", "bad.yaml", cwd=workdir)

@@ -85,18 +85,28 @@ def image_digest(name: str) -> str | None:
 
 
 PROBE_CALL = """
-import aqbench.engines.calls, aqbench.storage.s3, lithops.worker
+import gzip, pathlib, tempfile
+import aqbench.engines.calls, aqbench.storage.archive_stage, aqbench.storage.s3, lithops.worker
 from aqbench.kernels import get_kernel
+from aqbench.openaq_archive import convert_rows
 from aqbench.storage import checksum
+from aqbench.storage.stage import describe
 body = b'{"date": {"utc": "2018-01-01T00:00:00Z"}, "parameter": "pm10", "value": 1, "unit": "x", "country": "PL"}\\n'
 checksum(body)
 for name in ("arrow", "seed"):
     kernel = get_kernel(name)
     kernel.finalize(kernel.reduce(kernel.map(bytearray(body), "o.ndjson", 2)))
+csv = b"location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\\n"
+csv += b"1,1,A,2024-01-01T01:00:00+01:00,1,2,pm10,x,3\\n"
+with tempfile.TemporaryDirectory() as tmp:
+    path = pathlib.Path(tmp, "o.ndjson")
+    path.write_bytes(b"\\n".join(convert_rows(gzip.compress(csv), "PL", "p")) + b"\\n")
+    describe(path, "o.ndjson")
 """
-"""What a map or reduce call does on Lambda, in small: import the functions Lithops runs, its
-worker and the storage client, check an object, map, reduce and finalize with both kernels
-(so the imports they make only when called count too)."""
+"""What the calls do on Lambda, in small: import the functions Lithops runs, its worker and the
+storage client; check an object, map, reduce and finalize with both kernels; convert an
+archive file and describe the object (the staging call's DuckDB reference partial), so the
+imports they make only when called count too."""
 
 
 def imported_distributions(probe: str = PROBE_CALL) -> set[str]:

@@ -8,7 +8,7 @@ if AWS_LAMBDA:
 
     rule budget:
         input:
-            manifest=rules.stage.output.manifest,
+            manifest=STAGE.output.manifest,
         output:
             projection=f"{RESULTS}/budget/projection.txt",
         log:

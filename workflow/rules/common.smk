@@ -32,6 +32,15 @@ STORE_ARGS = (
     f" --lithops-tmp {LITHOPS_TMP} --region {STORAGE['region']}"
 )
 
+ARCHIVE = config["data"]["openaq_archive"]
+# What `aqbench stage-openaq` fetches and how (data.source openaq-lithops).
+ARCHIVE_ARGS = (
+    f"--country {ARCHIVE['country']} --start {ARCHIVE['start']} --end {ARCHIVE['end']}"
+    f" --max-locations {ARCHIVE['max_locations']} --object-size {config['data']['object_size']}"
+    f" --archive-bucket {ARCHIVE['bucket']} --files-per-call {ARCHIVE['files_per_call']}"
+    f" --memory-mb {ARCHIVE['call_memory_mb']} --timeout-s {ARCHIVE['call_timeout_s']}"
+)
+
 LITHOPS = config["lithops"]
 DASK = config["dask"]
 AWS_LAMBDA = LITHOPS["backend"] == "aws_lambda"
@@ -60,8 +69,8 @@ def lithops_backend():
 
 
 def lambda_memory_sizes():
-    """Every memory size the Lithops grid uses (a function is deployed for each)."""
-    sizes = set()
+    """Every memory size the Lithops grid and the staging calls use (a function is deployed for each)."""
+    sizes = {ARCHIVE["call_memory_mb"]} if config["data"]["source"] == "openaq-lithops" else set()
     for exp in EXPERIMENTS["lithops"].values():
         value = exp["grid"].get("memory_mb", 2048)
         sizes |= set(value if isinstance(value, list) else [value])

@@ -4,8 +4,8 @@
 
 rule dask_experiment:
     input:
-        manifest=rules.stage.output.manifest,
-        reference=rules.stage.output.reference,
+        manifest=STAGE.output.manifest,
+        reference=STAGE.output.reference,
         verified=rules.verify_stage.output.report,
     output:
         calls=f"{RESULTS}/dask/{{experiment}}/calls.parquet",

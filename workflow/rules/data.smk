@@ -3,6 +3,10 @@
 # files (staging), whose merge is the reference of any subset an engine run reads.
 # reference_staged reads the bucket back (every object checksummed) and verify_stage checks
 # it equals the source's reference.
+# openaq-lithops (staging at scale): Lithops calls fetch the public archive straight into the
+# bucket; nothing passes through this machine, so the references are the merge of the partials
+# the calls computed from the bytes they uploaded (and read back), and verify_stage checks
+# that every object is still in the bucket as staged, without downloading it.
 
 SOURCE = config["data"]["source"]
 
@@ -76,79 +80,141 @@ elif SOURCE == "openaq-archive":
 
     DATA_RULE = rules.fetch_openaq
 
+elif SOURCE == "openaq-lithops":
 
-rule reference_aggregate:
-    input:
-        DATA_RULE.output.data,
-    output:
-        csv=f"{RESULTS}/reference/aggregates.csv",
-        summary=f"{RESULTS}/reference/summary.json",
-    log:
-        f"{LOGS}/reference_aggregate/reference.log",
-    benchmark:
-        f"{BENCHMARKS}/reference_aggregate/reference.tsv"
-    conda:
-        ENV
-    threads: workflow.cores
-    shell:
-        "aqbench aggregate {input} --out {output.csv} --summary {output.summary}" " --threads {threads} > {log} 2>&1"
+    rule stage_openaq:
+        input:
+            runtime=lambda w: [rules.lambda_runtime.output.runtime] if AWS_LAMBDA else [],
+        output:
+            manifest=f"{RESULTS}/staged/manifest.json",
+            reference=f"{RESULTS}/staged/reference.parquet",
+        log:
+            f"{LOGS}/stage_openaq/stage.log",
+        benchmark:
+            f"{BENCHMARKS}/stage_openaq/stage.tsv"
+        conda:
+            ENV
+        params:
+            store=STORE_ARGS,
+            prefix=STORAGE["prefix"],
+            backend=as_shell_json(lithops_backend()),
+            home=f"{RESULTS}/lithops-home",
+            archive=ARCHIVE_ARGS,
+        shell:
+            "aqbench stage-openaq {params.store} --prefix {params.prefix} --backend {params.backend}"
+            " --lithops-home {params.home} {params.archive} --manifest {output.manifest}"
+            " --reference {output.reference} > {log} 2>&1"
+
+    STAGE = rules.stage_openaq
+
+    rule reference_aggregate:
+        input:
+            manifest=STAGE.output.manifest,
+            partials=STAGE.output.reference,
+        output:
+            csv=f"{RESULTS}/reference/aggregates.csv",
+            summary=f"{RESULTS}/reference/summary.json",
+        log:
+            f"{LOGS}/reference_aggregate/reference.log",
+        benchmark:
+            f"{BENCHMARKS}/reference_aggregate/reference.tsv"
+        conda:
+            ENV
+        shell:
+            "aqbench aggregate --partials {input.partials} --manifest {input.manifest} --out {output.csv}"
+            " --summary {output.summary} > {log} 2>&1"
+
+    rule verify_stage:
+        input:
+            manifest=STAGE.output.manifest,
+        output:
+            report=f"{RESULTS}/staged/verify.json",
+        log:
+            f"{LOGS}/verify_stage/verify.log",
+        benchmark:
+            f"{BENCHMARKS}/verify_stage/verify.tsv"
+        conda:
+            ENV
+        params:
+            store=STORE_ARGS,
+        shell:
+            "aqbench verify-bucket --manifest {input.manifest} {params.store} --out {output.report} > {log} 2>&1"
 
 
-rule stage:
-    input:
-        DATA_RULE.output.data,
-    output:
-        manifest=f"{RESULTS}/staged/manifest.json",
-        reference=f"{RESULTS}/staged/reference.parquet",
-    log:
-        f"{LOGS}/stage/stage.log",
-    benchmark:
-        f"{BENCHMARKS}/stage/stage.tsv"
-    conda:
-        ENV
-    threads: workflow.cores
-    params:
-        store=STORE_ARGS,
-        prefix=STORAGE["prefix"],
-    shell:
-        "aqbench stage {input} {params.store} --prefix {params.prefix} --manifest {output.manifest}"
-        " --reference {output.reference} --quiet > {log} 2>&1"
+if SOURCE != "openaq-lithops":
 
+    rule reference_aggregate:
+        input:
+            DATA_RULE.output.data,
+        output:
+            csv=f"{RESULTS}/reference/aggregates.csv",
+            summary=f"{RESULTS}/reference/summary.json",
+        log:
+            f"{LOGS}/reference_aggregate/reference.log",
+        benchmark:
+            f"{BENCHMARKS}/reference_aggregate/reference.tsv"
+        conda:
+            ENV
+        threads: workflow.cores
+        shell:
+            "aqbench aggregate {input} --out {output.csv} --summary {output.summary}"
+            " --threads {threads} > {log} 2>&1"
 
-rule reference_staged:
-    input:
-        manifest=rules.stage.output.manifest,
-    output:
-        csv=f"{RESULTS}/staged/aggregates.csv",
-        summary=f"{RESULTS}/staged/summary.json",
-    log:
-        f"{LOGS}/reference_staged/reference.log",
-    benchmark:
-        f"{BENCHMARKS}/reference_staged/reference.tsv"
-    conda:
-        ENV
-    threads: workflow.cores
-    params:
-        store=STORE_ARGS,
-    shell:
-        "aqbench aggregate --manifest {input.manifest} {params.store} --out {output.csv}"
-        " --summary {output.summary} --threads {threads} > {log} 2>&1"
+    rule stage:
+        input:
+            DATA_RULE.output.data,
+        output:
+            manifest=f"{RESULTS}/staged/manifest.json",
+            reference=f"{RESULTS}/staged/reference.parquet",
+        log:
+            f"{LOGS}/stage/stage.log",
+        benchmark:
+            f"{BENCHMARKS}/stage/stage.tsv"
+        conda:
+            ENV
+        threads: workflow.cores
+        params:
+            store=STORE_ARGS,
+            prefix=STORAGE["prefix"],
+        shell:
+            "aqbench stage {input} {params.store} --prefix {params.prefix} --manifest {output.manifest}"
+            " --reference {output.reference} --quiet > {log} 2>&1"
 
+    STAGE = rules.stage
 
-rule verify_stage:
-    input:
-        expected=rules.reference_aggregate.output.csv,
-        actual=rules.reference_staged.output.csv,
-        summary=rules.reference_staged.output.summary,
-        manifest=rules.stage.output.manifest,
-    output:
-        report=f"{RESULTS}/staged/verify.json",
-    log:
-        f"{LOGS}/verify_stage/verify.log",
-    benchmark:
-        f"{BENCHMARKS}/verify_stage/verify.tsv"
-    conda:
-        ENV
-    shell:
-        "aqbench verify --expected {input.expected} --actual {input.actual} --summary {input.summary}"
-        " --manifest {input.manifest} --out {output.report} > {log} 2>&1"
+    rule reference_staged:
+        input:
+            manifest=STAGE.output.manifest,
+        output:
+            csv=f"{RESULTS}/staged/aggregates.csv",
+            summary=f"{RESULTS}/staged/summary.json",
+        log:
+            f"{LOGS}/reference_staged/reference.log",
+        benchmark:
+            f"{BENCHMARKS}/reference_staged/reference.tsv"
+        conda:
+            ENV
+        threads: workflow.cores
+        params:
+            store=STORE_ARGS,
+        shell:
+            "aqbench aggregate --manifest {input.manifest} {params.store} --out {output.csv}"
+            " --summary {output.summary} --threads {threads} > {log} 2>&1"
+
+    rule verify_stage:
+        input:
+            expected=rules.reference_aggregate.output.csv,
+            actual=rules.reference_staged.output.csv,
+            summary=rules.reference_staged.output.summary,
+            manifest=STAGE.output.manifest,
+        output:
+            report=f"{RESULTS}/staged/verify.json",
+        log:
+            f"{LOGS}/verify_stage/verify.log",
+        benchmark:
+            f"{BENCHMARKS}/verify_stage/verify.tsv"
+        conda:
+            ENV
+        shell:
+            "aqbench verify --expected {input.expected} --actual {input.actual} --summary {input.summary}"
+            " --manifest {input.manifest} --out {output.report} > {log} 2>&1"

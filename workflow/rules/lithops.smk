@@ -6,8 +6,8 @@
 
 rule lithops_experiment:
     input:
-        manifest=rules.stage.output.manifest,
-        reference=rules.stage.output.reference,
+        manifest=STAGE.output.manifest,
+        reference=STAGE.output.reference,
         verified=rules.verify_stage.output.report,
         budget=budget_input,
     output:

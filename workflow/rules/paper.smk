@@ -1,7 +1,7 @@
 # The paper: tables and macros from the metrics, then latexmk. No number is typed by hand.
 
 TIMED_RULES = [
-    *("generate", "import_legacy", "fetch_openaq", "reference_aggregate", "stage", "reference_staged"),
+    *("generate", "import_legacy", "fetch_openaq", "stage_openaq", "reference_aggregate", "stage", "reference_staged"),
     *("verify_stage", "lambda_runtime", "lithops_experiment", "dask_experiment", "metrics", "bench_kernels"),
     *(f"figure_{name}" for name in FIGURES),
 ]
@@ -14,7 +14,7 @@ rule report:
         summary=rules.metrics.output.summary,
         reference=rules.reference_aggregate.output.csv,
         reference_summary=rules.reference_aggregate.output.summary,
-        manifest=rules.stage.output.manifest,
+        manifest=STAGE.output.manifest,
         bench=rules.bench_kernels.output.json,
         benchmarks=rule_benchmarks(*TIMED_RULES),
     output:

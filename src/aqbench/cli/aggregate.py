@@ -31,6 +31,8 @@ def _aggregate(args: argparse.Namespace) -> int:
     from aqbench.inputs import find_data_files
     from aqbench.kernels.reference import aggregate_files
 
+    if args.partials:
+        return _merge_partials(args)
     if bool(args.paths) == bool(args.manifest):
         raise ConfigError("give either data PATHs or --manifest (to read the staged objects), not both")
     files = find_data_files(args.paths) if args.paths else _manifest_sources(args)
@@ -47,6 +49,47 @@ def _aggregate(args: argparse.Namespace) -> int:
         write_csv(aggregates, tmp)
     log.info("aggregated %d files in %.2f s", len(files), time.perf_counter() - started)
     print_json(counts.to_dict() | {"groups": aggregates.num_rows}, to=args.summary)
+    return 0
+
+
+def _merge_partials(args: argparse.Namespace) -> int:
+    """The whole dataset's reference as the merge of its objects' reference partials.
+
+    For data staged by Lithops calls (openaq-lithops), which never passes through this machine:
+    each call computed its objects' partials with the reference query from the bytes it uploaded."""
+    import pyarrow.parquet as pq
+
+    from aqbench.aggregates import write_csv
+    from aqbench.errors import ConfigError
+    from aqbench.storage.stage import Manifest, subset_reference
+
+    if args.paths or not args.manifest:
+        raise ConfigError("--partials takes the staging --manifest (for the line account) and no data PATHs")
+    manifest = Manifest.read(args.manifest)
+    keys = [o.key for o in manifest.objects]
+    aggregates = subset_reference(pq.read_table(args.partials), keys)
+    write_csv(aggregates, args.out)
+    print_json(manifest.counts(keys).to_dict() | {"groups": aggregates.num_rows}, to=args.summary)
+    return 0
+
+
+def _verify_bucket(args: argparse.Namespace) -> int:
+    from aqbench.errors import VerificationError
+    from aqbench.storage.stage import Manifest
+
+    manifest = Manifest.read(args.manifest)
+    store = store_from_args(args)
+    wrong = []
+    for o in manifest.objects:
+        info = store.head(o.key)
+        if info is None or info.size != o.bytes or info.metadata.get("sha256") != o.sha256:
+            wrong.append(o.key)
+    if wrong:
+        raise VerificationError(
+            f"{len(wrong)} of {len(manifest.objects)} staged objects are missing or changed in the bucket "
+            f"(first: {wrong[0]}): stage the data again"
+        )
+    print_json({"objects": len(manifest.objects), "bytes": manifest.bytes, "present_as_staged": True}, to=args.out)
     return 0
 
 
@@ -93,6 +136,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="data files or folders holding them")
     p.add_argument("--manifest", help="read the objects of this staging manifest from the store instead")
+    p.add_argument(
+        "--partials",
+        metavar="FILE.parquet",
+        help="merge these reference partials of the --manifest's objects instead of reading any line",
+    )
     p.add_argument("--out", required=True, metavar="FILE.csv", help="aggregate CSV to write")
     p.add_argument("--summary", metavar="FILE.json", help="also write the summary line to this file")
     p.add_argument("--kernel", choices=KERNELS, default="reference", help="which kernel computes it")
@@ -111,3 +159,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--summary", help="the run's summary JSON, whose records_read must equal ...")
     p.add_argument("--manifest", help="... the record count of this staging manifest")
     p.add_argument("--out", required=True, help="verification report (JSON), written only when equal")
+
+    p = subcommand(
+        sub,
+        "verify-bucket",
+        _verify_bucket,
+        "check that every object of a staging manifest is in the bucket as staged (no download)",
+        "One HEAD request per object: its size and the sha256 that staging kept in its metadata "
+        "must be the manifest's. For data staged by Lithops calls, whose bytes each call read back "
+        "and checked after upload, and which should not be downloaded to this machine again.",
+        parents=(store_options(),),
+    )
+    p.add_argument("--manifest", required=True, help="the staging manifest")
+    p.add_argument("--out", required=True, help="report (JSON), written only when every object is there")

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 
-from aqbench.cli.common import print_json, store_from_args, store_options, subcommand
+from aqbench.cli.common import lithops_options, print_json, store_from_args, store_options, store_spec, subcommand
 from aqbench.defaults import option_default
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,48 @@ def _fetch_openaq(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"dates must be YYYY-MM-DD ({exc})") from exc
     print_json(fetch(args.out, args.country, start, end, args.max_locations, args.object_size, progress=not args.quiet))
+    return 0
+
+
+def _stage_openaq(args: argparse.Namespace) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from aqbench.engines.lithops_engine import prepare_environment
+
+    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
+    import os
+
+    from aqbench.engines.lithops_engine import lithops_config
+    from aqbench.errors import ConfigError
+    from aqbench.storage import StoreSpec
+    from aqbench.storage.archive_stage import ArchiveStaging, archive_client, list_files, stage_archive
+    from aqbench.storage.stage import write_reference
+    from aqbench.synth.generate import parse_size
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise ConfigError(f"dates must be YYYY-MM-DD ({exc})") from exc
+    if end < start:
+        raise ConfigError(f"end {end} is before start {start}: give start <= end")
+    spec = store_spec(args)
+    if args.archive_local:  # offline: a bucket of the profile's local S3 server plays the public archive
+        archive = StoreSpec("s3-local", args.archive_bucket, {"state_dir": spec.settings["state_dir"]})
+    else:
+        archive = StoreSpec("public", args.archive_bucket, {"region": "us-east-1"})
+    files = list_files(
+        archive_client(archive), args.archive_bucket, args.country, start, end, args.max_locations, not args.quiet
+    )
+    how = ArchiveStaging(archive, args.country, args.prefix, parse_size(args.object_size), args.files_per_call)
+    config = lithops_config(
+        json.loads(args.backend), spec.open().lithops_storage_config(), args.memory_mb, args.timeout_s,
+        os.cpu_count() or 1,
+    )  # fmt: skip
+    manifest, partials, stats = stage_archive(files, spec, how, config, progress=not args.quiet)
+    write_reference(partials, args.reference)
+    manifest.write(args.manifest)
+    print_json(stats | {"bytes": manifest.bytes, "records": manifest.records})
     return 0
 
 
@@ -209,3 +251,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefix", help="key prefix of the objects in the bucket", **option_default("storage.prefix"))
     p.add_argument("--jobs", type=int, default=4, help="parallel uploads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = subcommand(
+        sub,
+        "stage-openaq",
+        _stage_openaq,
+        "stage at scale: Lithops calls fetch the public OpenAQ archive straight into the bucket",
+        "List one country's location-day files of the openaq-data-archive bucket for the period, "
+        "then stage them with Lithops calls (on AWS Lambda in the aws profile): each call fetches "
+        "--files-per-call files, converts their rows into legacy lines, writes objects of about "
+        "--object-size into the bucket (read back and checked) and leaves its part of the manifest "
+        "there, with the objects' reference partials computed from the bytes before upload. "
+        "A rerun stages only the groups whose part is missing or whose objects changed.",
+        parents=(store_options(), lithops_options()),
+    )
+    p.add_argument("--country", help="ISO-2 country code", **option_default("data.openaq_archive.country"))
+    p.add_argument("--start", help="first day, YYYY-MM-DD", **option_default("data.openaq_archive.start"))
+    p.add_argument("--end", help="last day, YYYY-MM-DD", **option_default("data.openaq_archive.end"))
+    p.add_argument(
+        "--max-locations",
+        type=int,
+        help="at most this many locations (lowest ids)",
+        **option_default("data.openaq_archive.max_locations"),
+    )
+    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+    p.add_argument(
+        "--files-per-call",
+        type=int,
+        help="archive files one call fetches",
+        **option_default("data.openaq_archive.files_per_call"),
+    )
+    p.add_argument(
+        "--memory-mb", type=int, help="memory of a staging call", **option_default("data.openaq_archive.call_memory_mb")
+    )
+    p.add_argument(
+        "--timeout-s", type=int, help="time limit of a call", **option_default("data.openaq_archive.call_timeout_s")
+    )
+    p.add_argument("--prefix", help="key prefix of the objects in the bucket", **option_default("storage.prefix"))
+    p.add_argument("--archive-bucket", help="the archive's bucket", **option_default("data.openaq_archive.bucket"))
+    p.add_argument(
+        "--archive-local",
+        action="store_true",
+        help="offline: the archive bucket is on the local S3 server (--state), not the public one",
+    )
+    p.add_argument("--manifest", required=True, help="manifest JSON to write")
+    p.add_argument("--reference", required=True, help="reference partials (Parquet) to write beside it")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")

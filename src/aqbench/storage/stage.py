@@ -121,7 +121,9 @@ def describe(path: Path, key: str) -> tuple[StagedObject, pa.Table]:
     return entry, partial.append_column(REFERENCE_OBJECT, pa.array([key] * partial.num_rows, pa.string()))
 
 
-def _stage_one(store: Store, path: Path, key: str) -> tuple[StagedObject, pa.Table, bool]:
+def stage_one(store: Store, path: Path, key: str) -> tuple[StagedObject, pa.Table, bool]:
+    """Stage one file as ``key`` (unless a verified copy is there): its entry, its reference partial,
+    and whether it was uploaded."""
     local, partial = describe(path, key)
     remote = store.head(key)
     if remote is not None and remote.size == local.bytes and remote.metadata.get("sha256") == local.sha256:
@@ -159,7 +161,7 @@ def stage(
         ThreadPoolExecutor(max_workers=jobs) as pool,
         tqdm(total=len(files), unit="obj", desc=f"stage → {store.kind}", disable=not progress) as bar,
     ):
-        futures = [pool.submit(_stage_one, store, p, k) for p, k in zip(files, keys, strict=True)]
+        futures = [pool.submit(stage_one, store, p, k) for p, k in zip(files, keys, strict=True)]
         for future in futures:
             obj, partial, sent = future.result()
             results[obj.key] = obj
