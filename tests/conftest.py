@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable, Iterable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,42 @@ def staged(s3_server, tmp_path_factory):
 
 
 STAGED_RECORDS = 6 * 27
+
+ARCHIVE_HEADER = "location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\n"
+ARCHIVE = "archive-stage-fixture"
+DAYS = [date(2024, 1, 30) + timedelta(days=i) for i in range(4)]  # crosses a month
+
+
+def _rows(loc: int, day: date) -> list[str]:
+    rows = []
+    for hour in range(24):
+        for sensor, (parameter, unit) in enumerate((("pm10", "µg/m³"), ("no2", "µg/m³"), ("co", "ppm"))):
+            value = f"{(loc * 7 + hour * 3 + sensor) % 90 + 0.25 * sensor}"
+            if (loc + hour) % 29 == 0:
+                value = "-999"  # a sentinel: rejected as value_negative
+            if (loc + hour + sensor) % 17 == 0:
+                value = "n/a"  # rejected as value_not_number
+            rows.append(f'{loc},{sensor},"Station {loc}, Main St",{day}T{hour:02d}:00:00+01:00,50.0{loc},19.9,'
+                        f"{parameter},{unit},{value}")  # fmt: skip
+    return rows
+
+
+@pytest.fixture(scope="session")
+def archive_bucket(s3_server):
+    """Five locations of PL (two providers) and one of DE, four days each, in the archive's layout."""
+    from aqbench.storage.s3 import local_client
+
+    client = local_client(s3_server.endpoint(), *s3_server.credentials())
+    if ARCHIVE not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
+        client.create_bucket(Bucket=ARCHIVE)
+    locations = [("gios", "pl", loc) for loc in (11, 12, 13, 14)] + [("airnow", "pl", 15), ("eea", "de", 99)]
+    for provider, country, loc in locations:
+        for day in DAYS:
+            key = (f"records/csv.gz/provider={provider}/country={country}/locationid={loc}/year={day:%Y}/"
+                   f"month={day:%m}/location-{loc}-{day:%Y%m%d}.csv.gz")  # fmt: skip
+            body = gzip.compress((ARCHIVE_HEADER + "".join(r + "\n" for r in _rows(loc, day))).encode())
+            client.put_object(Bucket=ARCHIVE, Key=key, Body=body)
+    return client
 
 
 def run_engine(staged, engine: str, experiment: str, grid: dict, *extra: str) -> tuple[int, Path]:

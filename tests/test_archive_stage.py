@@ -3,9 +3,7 @@ and the staging calls run through Lithops (localhost backend) exactly as they wo
 
 from __future__ import annotations
 
-import gzip
 import json
-from datetime import date, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -16,44 +14,11 @@ from aqbench.inputs import FetchedObject
 from aqbench.kernels.reference import aggregate_files
 from aqbench.openaq_archive import fetch
 from aqbench.storage import open_store
-from aqbench.storage.s3 import local_client
 from aqbench.storage.stage import REFERENCE_OBJECT, Manifest, subset_reference
 
+from conftest import ARCHIVE, DAYS
+
 pytestmark = pytest.mark.slow
-
-HEADER = "location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\n"
-ARCHIVE = "archive-stage-fixture"
-DAYS = [date(2024, 1, 30) + timedelta(days=i) for i in range(4)]  # crosses a month
-
-
-def _rows(loc: int, day: date) -> list[str]:
-    rows = []
-    for hour in range(24):
-        for sensor, (parameter, unit) in enumerate((("pm10", "µg/m³"), ("no2", "µg/m³"), ("co", "ppm"))):
-            value = f"{(loc * 7 + hour * 3 + sensor) % 90 + 0.25 * sensor}"
-            if (loc + hour) % 29 == 0:
-                value = "-999"  # a sentinel: rejected as value_negative
-            if (loc + hour + sensor) % 17 == 0:
-                value = "n/a"  # rejected as value_not_number
-            rows.append(f'{loc},{sensor},"Station {loc}, Main St",{day}T{hour:02d}:00:00+01:00,50.0{loc},19.9,'
-                        f"{parameter},{unit},{value}")  # fmt: skip
-    return rows
-
-
-@pytest.fixture(scope="module")
-def archive(s3_server):
-    """Five locations of PL (two providers) and one of DE, four days each, in the archive's layout."""
-    client = local_client(s3_server.endpoint(), *s3_server.credentials())
-    if ARCHIVE not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
-        client.create_bucket(Bucket=ARCHIVE)
-    locations = [("gios", "pl", loc) for loc in (11, 12, 13, 14)] + [("airnow", "pl", 15), ("eea", "de", 99)]
-    for provider, country, loc in locations:
-        for day in DAYS:
-            key = (f"records/csv.gz/provider={provider}/country={country}/locationid={loc}/year={day:%Y}/"
-                   f"month={day:%m}/location-{loc}-{day:%Y%m%d}.csv.gz")  # fmt: skip
-            body = gzip.compress((HEADER + "".join(r + "\n" for r in _rows(loc, day))).encode())
-            client.put_object(Bucket=ARCHIVE, Key=key, Body=body)
-    return client
 
 
 def _stage(s3_server, tmp_path, bucket: str, *extra: str) -> dict:
@@ -68,7 +33,7 @@ def _stage(s3_server, tmp_path, bucket: str, *extra: str) -> dict:
     return json.loads((out / "manifest.json").read_text())
 
 
-def test_lithops_calls_stage_the_archive_into_the_bucket_idempotently(archive, s3_server, tmp_path, capsys):
+def test_lithops_calls_stage_the_archive_into_the_bucket_idempotently(archive_bucket, s3_server, tmp_path, capsys):
     bucket = "archive-stage-target"
     manifest = _stage(s3_server, tmp_path, bucket)
     stats = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -80,7 +45,7 @@ def test_lithops_calls_stage_the_archive_into_the_bucket_idempotently(archive, s
     # the reference, independent of the staging path: the same files fetched to this machine,
     # aggregated by one DuckDB query
     local = tmp_path / "local"
-    fetch(local, "PL", DAYS[0], DAYS[-1], 5, "20KB", client=archive, bucket=ARCHIVE, progress=False)
+    fetch(local, "PL", DAYS[0], DAYS[-1], 5, "20KB", client=archive_bucket, bucket=ARCHIVE, progress=False)
     expected = aggregate_files(sorted(local.glob("*.ndjson")))
     assert expected.counts.rejected_by_reason.keys() == {"value_negative", "value_not_number"}
     staged = Manifest.read(tmp_path / "staged" / "manifest.json")
@@ -123,7 +88,7 @@ def test_lithops_calls_stage_the_archive_into_the_bucket_idempotently(archive, s
     assert "1 of" in capsys.readouterr().err and not report.exists()
 
 
-def test_an_unknown_country_fails_with_one_line_and_writes_nothing(archive, s3_server, tmp_path, capsys):
+def test_an_unknown_country_fails_with_one_line_and_writes_nothing(archive_bucket, s3_server, tmp_path, capsys):
     argv = ["stage-openaq", "--storage", "s3-local", "--bucket", "x-target", "--state", str(s3_server.state_dir)]
     argv += ["--lithops-tmp", str(tmp_path / "t"), "--lithops-home", str(tmp_path / "h"), "--quiet"]
     argv += ["--archive-bucket", ARCHIVE, "--archive-local", "--country", "XX"]

@@ -40,6 +40,15 @@ def _payload_limit() -> int:
 
 ASYNC_PAYLOAD_LIMIT = _payload_limit()
 
+CONTRACT_LAMBDA = {
+    "execution_role": "arn:aws:iam::123456789012:role/contract",
+    "region": "us-east-1",
+    "runtime": "aqbench-runtime:contract",
+    "account_id": "123456789012",
+    "user_id": "AIDACONTRACTTEST:contract",
+}
+"""The aws profile's Lambda settings, with the identity Lithops would otherwise ask STS for."""
+
 RUNNER = """
 import json, sys
 from types import SimpleNamespace
@@ -101,34 +110,12 @@ def test_the_aws_code_path_runs_in_the_runtime_image_environment(staged, runtime
     _capture(monkeypatch, payloads)
     store = open_store("s3-local", "engines-test", {"state_dir": store_args[store_args.index("--state") + 1]})
     manifest = Manifest.read(root / "manifest.json")
-    backend = {
-        "name": "aws_lambda",
-        "aws_lambda": {
-            "execution_role": "arn:aws:iam::123456789012:role/contract",
-            "region": "us-east-1",
-            "runtime": "aqbench-runtime:contract",
-            "account_id": "123456789012",
-            "user_id": "AIDACONTRACTTEST:contract",
-        },
-    }
+    backend = {"name": "aws_lambda", "aws_lambda": {**CONTRACT_LAMBDA}}
 
     def run_captured(fn_self, fn, tasks, phase, seconds, **kwargs):
         """Invoke (captured), run the captured payloads in the runtime environment, then wait as usual."""
         futures = fn_self.map(fn, [{"task": t} for t in tasks])
-        deadline = time.monotonic() + 60  # Lithops' invoker sends from its own threads
-        while len(payloads) < len(tasks) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(payloads) == len(tasks), f"{len(payloads)} of {len(tasks)} invocations captured"
-        files = []
-        for i, (_, body) in enumerate(payloads):
-            assert len(body.encode()) <= ASYNC_PAYLOAD_LIMIT, f"payload {i} over Lambda's async limit"
-            files.append(tmp_path / f"{phase}-{i}.json")
-            files[-1].write_text(body)
-        env = dict(os.environ, PYTHONPATH=str(REPO / "src" / "aqbench" / "engines" / "worker_site"))
-        python = str(runtime_venv / "bin" / "python")
-        done = subprocess.run([python, "-c", RUNNER, *map(str, files)], env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr[-3000:]
-        payloads.clear()
+        _run_payloads(payloads, len(tasks), runtime_venv, tmp_path / phase)
         return futures
 
     engine = lithops_engine.LithopsEngine(store, backend, {o.key: o.expected for o in manifest.objects}, warm=False)
@@ -161,3 +148,69 @@ def _phase_with(run_captured):
         return original(Executor(), fn, tasks, phase_name, seconds, **kwargs)
 
     return phase
+
+
+def test_the_staging_calls_run_in_the_runtime_image_environment(
+    archive_bucket, s3_server, runtime_venv, monkeypatch, tmp_path
+):
+    """openaq-lithops on the aws profile: the staging calls' payloads, run by Lambda's entry point in the
+    runtime's environment, stage the archive as the reference (fetched to this machine) says."""
+    from aqbench.aggregates import compare
+    from aqbench.engines import lithops_engine
+    from aqbench.kernels.reference import aggregate_files
+    from aqbench.openaq_archive import fetch
+    from aqbench.storage import StoreSpec
+    from aqbench.storage.archive_stage import ArchiveStaging, archive_client, list_files, stage_archive
+    from aqbench.storage.stage import subset_reference
+
+    from conftest import ARCHIVE, DAYS
+
+    lithops_engine.prepare_environment(tmp_path / "lithops-home", tmp_path / "lithops-tmp")
+    import lithops
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIACONTRACTTEST0000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "contract-test-secret")
+    payloads: list = []
+    _capture(monkeypatch, payloads)
+    original_map = lithops.FunctionExecutor.map
+
+    def map_and_run(self, *args, **kwargs):
+        futures = original_map(self, *args, **kwargs)
+        _run_payloads(payloads, len(futures), runtime_venv, tmp_path / "staging")
+        return futures
+
+    monkeypatch.setattr(lithops.FunctionExecutor, "map", map_and_run)
+    spec = StoreSpec("s3-local", "contract-staging", {"state_dir": str(s3_server.state_dir)})
+    archive = StoreSpec("s3-local", ARCHIVE, {"state_dir": str(s3_server.state_dir)})
+    files = list_files(archive_client(archive), ARCHIVE, "PL", DAYS[0], DAYS[-1], 5, progress=False)
+    backend = {"name": "aws_lambda", "aws_lambda": {**CONTRACT_LAMBDA}}
+    config = lithops_engine.lithops_config(backend, spec.open().lithops_storage_config(), 2048, 600, 1)
+    how = ArchiveStaging(archive, "PL", "openaq/", 20_000, 8)
+    manifest, partials, stats = stage_archive(files, spec, how, config, progress=False)
+    assert stats["invoked"] == 3 and manifest.objects
+
+    fetch(tmp_path / "local", "PL", DAYS[0], DAYS[-1], 5, "20KB", client=archive_bucket, bucket=ARCHIVE,
+          progress=False)  # fmt: skip
+    expected = aggregate_files(sorted((tmp_path / "local").glob("*.ndjson")))
+    keys = [o.key for o in manifest.objects]
+    assert compare(expected.aggregates, subset_reference(partials, keys)).equal
+    assert manifest.counts(keys).records_read == expected.counts.records_read
+
+
+def _run_payloads(payloads: list, expected: int, runtime_venv: Path, folder: Path) -> None:
+    """Wait for Lithops' invoker threads to hand over ``expected`` payloads; run them as Lambda would."""
+    deadline = time.monotonic() + 60
+    while len(payloads) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(payloads) == expected, f"{len(payloads)} of {expected} invocations captured"
+    folder.mkdir(parents=True, exist_ok=True)
+    files, batch = [], len(list(folder.iterdir()))
+    for i, (_, body) in enumerate(payloads):
+        assert len(body.encode()) <= ASYNC_PAYLOAD_LIMIT, f"payload {i} over Lambda's async limit"
+        files.append(folder / f"{batch}-{i}.json")
+        files[-1].write_text(body)
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src" / "aqbench" / "engines" / "worker_site"))
+    python = str(runtime_venv / "bin" / "python")
+    done = subprocess.run([python, "-c", RUNNER, *map(str, files)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    payloads.clear()
