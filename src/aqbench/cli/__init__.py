@@ -2,7 +2,7 @@
 
 One module per stage registers its verbs: :mod:`.data` (generate, import, fetch, storage,
 preflight, stage), :mod:`.aggregate` (aggregate, verify), :mod:`.engines` (run-lithops,
-run-dask, bench), :mod:`.report` (metrics, figure, report, paper). Errors of the user's
+run-dask, bench), :mod:`.report` (metrics, figure, report, paper), :mod:`.scale` (simulate). Errors of the user's
 making (:class:`~aqbench.errors.AqbenchError`) end as one line on stderr and a non-zero
 exit; anything else is a bug and keeps its traceback.
 """
@@ -15,10 +15,10 @@ import sys
 from collections.abc import Sequence
 
 from aqbench import __version__
-from aqbench.cli import aggregate, data, engines, report
+from aqbench.cli import aggregate, data, engines, report, scale
 from aqbench.errors import AqbenchError
 
-STAGES = (aggregate, data, engines, report)
+STAGES = (aggregate, data, engines, report, scale)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,141 @@
+"""simulate: the calibrated simulation of Lithops on Lambda, checked against our runs, projected to 50 GB."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from aqbench.cli.common import print_json, subcommand
+from aqbench.defaults import option_default
+
+SOURCES = """\
+inputs and where they come from:
+  measured, from --metrics (this build's emulated Lithops calls and runs; see calibration.json):
+    overhead_s           intercept of a least-squares line through the map calls' worker time,
+                         less their CPU part, against MB read
+    net_mb_s             1 / slope of that line, through the --link-mbit emulated link
+    map_cpu_s_per_mb     median CPU seconds (user+system) per MB read, by kernel
+    reduce_cpu_s_per_mb  median CPU seconds per MB of partials read by reducers
+    partial_mb_per_input_mb  median bytes written / bytes read of the map calls
+    cold_init_s, dispatch_s, job_setup_s, result_s, final_s   Lithops' own statistics and the
+                         runs' wall times (medians)
+  published, from --facts (a dated table, each entry with its source): Lambda's CPU share per MB,
+    visible cores, timeout, per-environment network, scaling (1,000 environments per 10 s per
+    function; the older regional burst), account concurrency, cold start of a pandas+pyarrow
+    container, warm start, billed INIT, S3 first-byte latency; Lithops' max_workers, invoke rate
+    and polling interval
+  prices: --prices (the profile's dated prices)
+"""
+
+
+def _calibration(args: argparse.Namespace):
+    from aqbench.engines.lithops_engine import LOOPBACK_MONITORING_INTERVAL_S
+    from aqbench.scale.calibration import calibrate
+
+    return calibrate(Path(args.metrics), args.link_mbit, LOOPBACK_MONITORING_INTERVAL_S)
+
+
+def _write_csv(table, path: Path) -> None:
+    from aqbench.atomic import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from aqbench.cost import Prices
+    from aqbench.errors import ConfigError
+    from aqbench.scale.project import load_facts
+
+    if not args.validate and not args.project:
+        raise ConfigError("say what to simulate: --validate (our own runs) and/or --project (the study's scale)")
+    out = Path(args.out)
+    started = time.perf_counter()
+    summary: dict = {}
+    if args.validate:
+        from aqbench.scale.validate import Link, validate, verdict
+
+        link = Link(args.link_mbit, args.remote_mbit, args.remote_latency_ms / 1000)
+        table, cal = validate(Path(args.metrics), link)
+        _write_csv(table, out / "validation.csv")
+        v = verdict(table)
+        summary["validation"] = {
+            "configurations": v.configurations,
+            "median_abs_error": round(v.median_abs_error, 4),
+            "worst_abs_error": round(v.worst_abs_error, 4),
+            "statuses_agree": v.statuses_agree,
+            "target_met": v.meets(),
+        }
+        print(
+            f"validation: {v.configurations} configurations, median |error| {v.median_abs_error:.1%} (target <= 15%),"
+            f" worst {v.worst_abs_error:.1%} (target <= 30%), timeouts predicted as measured: {v.statuses_agree}",
+            flush=True,
+        )
+    else:
+        cal = _calibration(args)
+    from aqbench.atomic import atomic_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "calibration.json") as tmp:
+        tmp.write_text(json.dumps(cal.to_dict(), indent=1) + "\n")
+    if args.project:
+        from aqbench.scale.project import Grid, optimum, project, study_configurations
+
+        facts = load_facts(Path(args.facts))
+        prices = Prices.from_config(json.loads(args.prices))
+        grid = Grid(data_gb=args.data_gb)
+        table = project(cal, facts, prices, grid)
+        _write_csv(table, out / "projection.csv")
+        _write_csv(optimum(table), out / "optimum.csv")
+        _write_csv(study_configurations(cal, facts, prices), out / "study.csv")
+        summary["projection"] = {"configurations": len(table), "data_gb": args.data_gb}
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    print_json(summary)
+    return 0
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown, and the table of sources kept as written."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from aqbench.defaults import SCHEMA
+
+    p = subcommand(
+        sub,
+        "simulate",
+        _simulate,
+        "simulate Lithops on Lambda: checked against our runs (--validate), at the study's scale (--project)",
+        "A discrete-event simulation (SimPy) of a Lithops map-reduce job on AWS Lambda, calibrated "
+        "on this build's emulated runs. --validate simulates every Lithops configuration the "
+        "profile measured on this host's terms and writes predicted against measured wall times; "
+        "--project simulates one job over --data-gb in 25 MB objects for memory sizes 1024-10240 MB, "
+        "1-8 objects per call, x86_64 and arm64, single and hash-partitioned reduce, and the "
+        "study's own configurations.",
+    )
+    p.epilog = SOURCES
+    p.formatter_class = _Formatter
+    p.add_argument("--metrics", required=True, help="the profile's metrics folder (results/<profile>/metrics)")
+    p.add_argument("--validate", action="store_true", help="simulate the profile's own runs; write validation.csv")
+    p.add_argument("--project", action="store_true", help="simulate the study's scale; write projection.csv")
+    p.add_argument("--out", required=True, help="folder for calibration.json and the tables")
+    p.add_argument(
+        "--facts", default=str(SCHEMA.with_name("lambda_facts.yaml")), help="the dated table of published facts (YAML)"
+    )
+    p.add_argument("--prices", default=json.dumps(option_default("prices")["default"]), help="JSON: dated prices")
+    p.add_argument("--data-gb", type=float, default=50.0, help="projected data size (the study's 50 GB)")
+    p.add_argument(
+        "--link-mbit", type=float, help="the runs' emulated link", **option_default("lithops.network.local_mbit")
+    )
+    p.add_argument(
+        "--remote-mbit", type=float, help="their non-local link", **option_default("lithops.network.remote_mbit")
+    )
+    p.add_argument(
+        "--remote-latency-ms",
+        type=float,
+        help="their non-local request latency",
+        **option_default("lithops.network.remote_latency_ms"),
+    )

@@ -1,0 +1,152 @@
+"""What the simulation takes from this build's own runs: each figure measured, with its source.
+
+Everything here is a median or a least-squares fit over the calls and runs of
+``results/<profile>/metrics`` (Lithops, emulated Lambda, shaped network, data local). Nothing
+is chosen by hand; where a profile did not measure something, calibration says what is
+missing instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aqbench.errors import DataError
+from aqbench.scale.model import CallCost
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The measured constants, and where each comes from (``sources``)."""
+
+    cost: CallCost
+    kernel_cpu_s_per_mb: dict[str, float]
+    net_mb_s: float
+    link_mbit: float
+    dispatch_s: float
+    cold_init_s: float
+    query_s: float
+    host_cores: int
+    sources: dict[str, str]
+
+    def to_dict(self) -> dict:
+        return {
+            "overhead_s": self.cost.overhead_s,
+            "map_cpu_s_per_mb": self.kernel_cpu_s_per_mb,
+            "reduce_cpu_s_per_mb": self.cost.reduce_cpu_s_per_mb,
+            "partial_mb_per_input_mb": self.cost.partial_mb_per_input_mb,
+            "job_setup_s": self.cost.job_setup_s,
+            "result_s": self.cost.result_s,
+            "final_s": self.cost.final_s,
+            "net_mb_s": self.net_mb_s,
+            "link_mbit": self.link_mbit,
+            "dispatch_s": self.dispatch_s,
+            "cold_init_s": self.cold_init_s,
+            "query_s": self.query_s,
+            "host_cores": self.host_cores,
+            "sources": self.sources,
+        }
+
+
+def worker_seconds(calls: pd.DataFrame) -> pd.Series:
+    """A call's time in its environment as Lambda would bill it: Lithops' handler from start to end."""
+    return calls["lithops_worker_end_tstamp"] - calls["lithops_worker_start_tstamp"]
+
+
+def host_share(memory_mb: pd.Series | np.ndarray, cores: int, mb_per_vcpu: float = 1769) -> np.ndarray:
+    """The emulation's CPU share: the cgroup's memory/1769 of a core; from two vCPUs the kernel uses
+    threads, up to the host's cores."""
+    v = np.asarray(memory_mb, dtype=float) / mb_per_vcpu
+    return np.where(v >= 2, np.minimum(v, cores), np.minimum(v, 1.0))
+
+
+def measured_calls(metrics: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The profile's Lithops calls and runs that ran as emulated Lambdas on a shaped link, with data local."""
+    calls = pd.read_parquet(metrics / "calls.parquet")
+    runs = pd.read_parquet(metrics / "runs.parquet")
+    env = json.loads((metrics / "environment.json").read_text()) if (metrics / "environment.json").exists() else {}
+    keep = (calls["engine"] == "lithops") & calls["emulated"].fillna(False).astype(bool)
+    if "network_emulated" in calls:
+        keep &= calls["network_emulated"].fillna(False).astype(bool)
+    calls = calls[keep].copy()
+    runs = runs[(runs["engine"] == "lithops") & runs["emulated"].fillna(False).astype(bool)].copy()
+    if calls.empty:
+        raise DataError(f"{metrics}: no emulated Lithops calls on a shaped link to calibrate from: run the profile")
+    return calls, runs, env
+
+
+def calibrate(metrics: Path, link_mbit: float, poll_s: float) -> Calibration:
+    """Fit the per-call model to the profile's own calls; ``link_mbit``: the emulated link's rate
+    (lithops.network.local_mbit), ``poll_s``: the monitoring interval its runs used."""
+    calls, runs, env = measured_calls(metrics)
+    cores = int(env.get("cores") or 2)
+    ok = calls[(calls["status"] == "success") & (calls["locality"].fillna("local") == "local")]
+    maps = ok[(ok["phase"] == "map") & (ok["bytes_read"] > 0)]
+    reds = ok[ok["phase"] == "reduce"]
+    mb = maps["bytes_read"] / 1e6
+    cpu = maps["cpu_user_s"] + maps["cpu_system_s"]
+    per_kernel = (cpu / mb).groupby(maps["kernel"]).median().to_dict()
+    # worker time = overhead + MB/net + MB*cpu_per_mb/share: the CPU part is measured per call, so a
+    # straight line through what is left gives the fixed part (intercept) and 1/net (slope)
+    rest = worker_seconds(maps) - mb * maps["kernel"].map(per_kernel) / host_share(maps["memory_mb"], cores)
+    if mb.max() < 1.5 * mb.min():
+        raise DataError(f"{metrics}: every map call read about {mb.median():.0f} MB; calibration needs calls of "
+                        "several sizes (the objects_per_call experiment)")  # fmt: skip
+    slope, intercept = np.polyfit(mb, rest, 1)
+    red_mb = reds["bytes_read"] / 1e6
+    red_cpu = ((reds["cpu_user_s"] + reds["cpu_system_s"]) / red_mb).median()
+    partial = (maps["bytes_written"] / maps["bytes_read"]).median()
+
+    jobs = ok.groupby(["run_id", "phase"])
+    setup = (jobs["lithops_host_submit_tstamp"].min() - jobs["lithops_host_job_create_tstamp"].min()).median()
+    first = jobs.apply(lambda g: g.loc[g["lithops_worker_start_tstamp"].idxmin()], include_groups=False)
+    warm_first = first[~first["cold_start"].fillna(False).astype(bool)]
+    dispatch = (warm_first["lithops_worker_start_tstamp"] - warm_first["lithops_host_submit_tstamp"]).median()
+    notice = (ok["lithops_host_status_done_tstamp"] - ok["lithops_worker_end_tstamp"]).median()
+    result = (ok["lithops_host_result_done_tstamp"] - ok["lithops_host_status_done_tstamp"]).median()
+    spans = jobs["lithops_host_result_done_tstamp"].max() - jobs["lithops_host_job_create_tstamp"].min()
+    per_run = spans.groupby(level="run_id").sum()
+    walls = runs.set_index("run_id")["wall_s"]
+    final = (walls.reindex(per_run.index) - per_run).dropna().median()
+    cold_calls = ok[ok["cold_start"].fillna(False).astype(bool)]
+    cold, n_cold = cold_calls["init_s"].median(), len(cold_calls)
+
+    cost = CallCost(
+        overhead_s=float(intercept),
+        map_cpu_s_per_mb=float(per_kernel.get("arrow", next(iter(per_kernel.values())))),
+        reduce_cpu_s_per_mb=float(red_cpu),
+        partial_mb_per_input_mb=float(partial),
+        job_setup_s=float(setup),
+        result_s=float(result + max(0.0, notice - poll_s / 2)),
+        final_s=float(max(0.0, final)),
+    )
+    n_map, n_red, n_runs = len(maps), len(reds), len(per_run)
+    sources = {
+        "overhead_s": f"intercept of a least-squares line through {n_map} map calls' worker time less their CPU part",
+        "net_mb_s": f"1 / slope of that line ({link_mbit:g} Mbit/s emulated link)",
+        "map_cpu_s_per_mb": f"median CPU seconds (user+system) per MB read, {n_map} map calls, by kernel",
+        "reduce_cpu_s_per_mb": f"median CPU seconds per MB of partials read, {n_red} reduce calls",
+        "partial_mb_per_input_mb": "median bytes written / bytes read of the map calls",
+        "job_setup_s": "median first submit - job creation, per job (Lithops' statistics)",
+        "dispatch_s": "median submit - worker start of each job's first call on a warm environment",
+        "cold_init_s": f"median init_s of the {n_cold} cold calls",
+        "query_s": f"median status noticed - worker end, less half the {poll_s:g} s polling interval",
+        "result_s": "median result fetched - status noticed, plus query_s",
+        "final_s": f"median run wall time - its jobs' spans, {n_runs} runs",
+        "host_cores": "metrics/environment.json",
+    }
+    return Calibration(
+        cost,
+        {k: float(v) for k, v in per_kernel.items()},
+        float(1 / slope) if slope > 0 else float("inf"),
+        link_mbit,
+        float(dispatch),
+        float(cold),
+        float(max(0.0, notice - poll_s / 2)),
+        cores,
+        sources,
+    )

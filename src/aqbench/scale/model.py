@@ -1,0 +1,254 @@
+"""A discrete-event simulation (SimPy) of one Lithops map-reduce job on AWS Lambda.
+
+From the driver's first invoke to the last reducer's result, with the parts that decide a
+job's wall time at scale and that a 2-core machine cannot show:
+
+- the driver: Lithops' invoker (its measured invoke rate), ``max_workers`` (calls beyond it
+  wait for a token, which its job monitor hands back for each finished call it *notices*
+  at its storage polling interval), the job's set-up, each result's fetch;
+- Lambda: a pool of execution environments per function (memory size), warm reuse, cold
+  starts with their init, concurrency scaling (1,000 new environments per 10 s per function
+  since late 2023, or the older regional burst) under the account's concurrency limit;
+- each call: start latency, download at the environment's bandwidth, parse at the kernel's
+  measured CPU-seconds per MB divided by the memory size's CPU share, S3 request latency,
+  the 900 s timeout, billing per ms (with the init, billed since 2025-08);
+- reducers: single or hash-partitioned, their fan-in and input from the partials' size.
+
+The same model, with Lambda's scaling switched off and the driver's slots released at each
+call's end (Lithops' localhost queue), is this host's emulation: that is how it is checked
+against our own runs (:mod:`aqbench.scale.validate`) before it projects the study's scale.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import simpy
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Where the job runs: Lambda (published facts) or this host's emulation (as configured)."""
+
+    max_workers: int
+    """Lithops' max_workers (AWS) or worker_processes (the host's concurrency)."""
+    release_on_notice: bool
+    """AWS: a slot comes back when the job monitor's poll notices the finished call."""
+    invokes_per_s: float
+    """Lithops' invoker throughput (math.inf: every call handed over at once, as on localhost)."""
+    poll_s: float
+    """The job monitor's polling interval."""
+    cold_init_s: float
+    warm_start_s: float
+    """Invoke to function start on an idle (warm) environment."""
+    net_mb_s: float
+    """Download/upload rate of one environment."""
+    request_s: float
+    """Latency added to every S3 request a call makes (0 where the calibration's per-call time holds it)."""
+    mb_per_vcpu: float = 1769
+    max_cores: float = 6
+    """Visible cores: the most CPU share a multi-threaded call gets."""
+    timeout_s: float = 900
+    scale_per_10s: int | None = 1000
+    """New environments per function every 10 s; None: no ramp (the host)."""
+    account_concurrency: int | None = 1000
+    legacy_burst: int | None = None
+    """The pre-2023 rule instead: this first-minute regional burst, then ``legacy_per_minute``."""
+    legacy_per_minute: int = 500
+    warm_envs: int = 0
+    """Environments already warm when the job starts."""
+    init_billed: bool = True
+
+    def share(self, memory_mb: int) -> float:
+        """The CPU share of a call: memory/1769 of a core; multi-threaded (from two vCPUs) up to the
+        visible cores, else one core at most."""
+        vcpus = memory_mb / self.mb_per_vcpu
+        return min(vcpus, self.max_cores) if vcpus >= 2 else min(vcpus, 1.0)
+
+    def allowed(self, t: float) -> float:
+        """Concurrent environments Lambda allows ``t`` seconds into the job."""
+        cap = math.inf if self.account_concurrency is None else self.account_concurrency
+        if self.legacy_burst is not None:
+            return min(cap, self.legacy_burst + self.legacy_per_minute * math.floor(t / 60))
+        if self.scale_per_10s is None:
+            return cap
+        return min(cap, self.scale_per_10s * (1 + math.floor(t / 10)))
+
+
+@dataclass(frozen=True)
+class CallCost:
+    """What one call does, measured on this build (see :mod:`aqbench.scale.calibration`)."""
+
+    overhead_s: float
+    """Time of a call besides its data: the function's own fixed part and Lithops' wrapper."""
+    map_cpu_s_per_mb: float
+    reduce_cpu_s_per_mb: float
+    partial_mb_per_input_mb: float
+    job_setup_s: float
+    """Driver: serialising and uploading a job before its first invoke."""
+    result_s: float
+    """Driver: fetching one call's result once noticed."""
+    final_s: float
+    """Driver: fetching the reducers' outputs and finishing, after the reduce job."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    objects: int
+    object_mb: float
+    objects_per_call: int
+    memory_mb: int
+    reducers: int = 1
+    """Hash partitions of the reduce; 0: a map-only job (the study's warm-up)."""
+
+
+@dataclass
+class Call:
+    phase: str
+    index: int
+    mb: float
+    requests: int
+    cpu_s_per_mb: float
+    invoked: float = math.nan
+    start: float = math.nan
+    end: float = math.nan
+    noticed: float = math.nan
+    cold: bool = False
+    status: str = "pending"
+    billed_s: float = 0.0
+
+
+@dataclass
+class SimResult:
+    wall_s: float
+    status: str
+    calls: list[Call] = field(default_factory=list)
+    cold_starts: int = 0
+    peak_concurrency: int = 0
+
+    def gb_seconds(self, memory_mb: int) -> float:
+        return sum(c.billed_s for c in self.calls) * memory_mb / 1024
+
+
+class _Lambda:
+    """The function's execution environments: idle ones are reused, new ones start cold, within
+    what Lambda's scaling allows at the time."""
+
+    def __init__(self, env: simpy.Environment, platform: Platform):
+        self.env, self.p = env, platform
+        self.idle = platform.warm_envs
+        self.busy = 0
+        self.peak = 0
+        self.changed = env.event()
+
+    def _signal(self) -> None:
+        self.changed.succeed()
+        self.changed = self.env.event()
+
+    def run(self, call: Call, duration_s: float):
+        """An asynchronous invocation: queued inside Lambda until an environment may take it."""
+        while not (self.idle or self.busy + self.idle < self.p.allowed(self.env.now)):
+            next_step = 10 - self.env.now % 10 if self.p.legacy_burst is None else 60 - self.env.now % 60
+            yield self.changed | self.env.timeout(next_step)
+        if self.idle:
+            self.idle -= 1
+            call.cold, delay = False, self.p.warm_start_s
+        else:
+            call.cold, delay = True, self.p.cold_init_s
+        self.busy += 1
+        self.peak = max(self.peak, self.busy)
+        yield self.env.timeout(delay)
+        call.start = self.env.now
+        ran = min(duration_s, self.p.timeout_s)
+        yield self.env.timeout(ran)
+        call.end = self.env.now
+        call.status = "success" if duration_s <= self.p.timeout_s else "timeout"
+        billed = math.ceil(ran * 1000) / 1000
+        call.billed_s = billed + (self.p.cold_init_s if call.cold and self.p.init_billed else 0.0)
+        self.busy -= 1
+        self.idle += 1
+        self._signal()
+
+
+def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost) -> float:
+    """A call's time in its environment: fixed part, requests, transfer, and parse at its CPU share."""
+    return (
+        cost.overhead_s
+        + call.requests * platform.request_s
+        + call.mb / platform.net_mb_s
+        + call.mb * call.cpu_s_per_mb / platform.share(memory_mb)
+    )
+
+
+def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, calls: list[Call], memory_mb: int):
+    """One Lithops job: invoke within max_workers, notice finished calls at each poll, fetch results."""
+    yield env.timeout(cost.job_setup_s)
+    slots = simpy.Container(env, capacity=p.max_workers, init=p.max_workers)
+    ended: list[Call] = []
+    waiting = {"left": len(calls)}
+
+    def one(call: Call):
+        yield env.process(lam.run(call, call_seconds(call, memory_mb, p, cost)))
+        ended.append(call)
+        if not p.release_on_notice:
+            yield slots.put(1)
+
+    def invoker():
+        gap = 0.0 if math.isinf(p.invokes_per_s) else 1.0 / p.invokes_per_s
+        for call in calls:
+            yield slots.get(1)
+            if gap:
+                yield env.timeout(gap)
+            call.invoked = env.now
+            env.process(one(call))
+
+    def monitor():
+        while waiting["left"]:
+            yield env.timeout(p.poll_s)
+            for call in ended:
+                call.noticed = env.now
+                waiting["left"] -= 1
+                if p.release_on_notice:
+                    yield slots.put(1)
+            ended.clear()
+
+    env.process(invoker())
+    yield env.process(monitor())
+    yield env.timeout(cost.result_s)
+
+
+def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
+    """Run the job: map calls, then one reduce call per partition, then the driver's final step.
+
+    A reducer fetches its partials one after another, as ``engines.calls.reduce_call`` does: its
+    fan-in is the number of map calls whatever the partitioning, and each fetch pays a request."""
+    env = simpy.Environment()
+    lam = _Lambda(env, platform)
+    n_maps = math.ceil(job.objects / job.objects_per_call)
+    maps = []
+    for i in range(n_maps):
+        objs = min(job.objects_per_call, job.objects - i * job.objects_per_call)
+        # an object GET each, a partial PUT per reducer
+        maps.append(Call("map", i, objs * job.object_mb, objs + job.reducers, cost.map_cpu_s_per_mb))
+    partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
+    reds = [Call("reduce", r, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb) for r in range(job.reducers)]
+    outcome = {"status": "success"}
+
+    def driver():
+        yield env.process(_phase(env, lam, platform, cost, maps, job.memory_mb))
+        if any(c.status != "success" for c in maps):
+            outcome["status"] = "timeout"
+            return
+        if not reds:
+            return
+        yield env.process(_phase(env, lam, platform, cost, reds, job.memory_mb))
+        if any(c.status != "success" for c in reds):
+            outcome["status"] = "timeout"
+            return
+        yield env.timeout(cost.final_s)
+
+    env.process(driver())
+    env.run()
+    calls = [c for c in maps + reds if c.status != "pending"]
+    return SimResult(env.now, outcome["status"], calls, sum(c.cold for c in calls), lam.peak)

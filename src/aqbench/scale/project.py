@@ -1,0 +1,159 @@
+"""The study's scale: 50 GB on Lambda, projected by the simulation from what this build measured.
+
+Per-call constants come from the calibration (this build's calls); Lambda's and Lithops'
+behaviour at scale from the dated table of published facts (``workflow/config/lambda_facts.yaml``);
+prices from the profile. The grid: the study's memory sizes and more, objects per call,
+x86_64 and arm64 (priced at each rate; no arm64 speed was measured here, so both run at the
+measured speed), single and hash-partitioned reduce. Beside it, the study's own two
+configurations with what the study reported, and a single large machine and a Dask cluster
+priced from this build's measured per-core rates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from aqbench.cost import Prices
+from aqbench.defaults import SCHEMA
+from aqbench.report import study
+from aqbench.scale.calibration import Calibration
+from aqbench.scale.model import JobSpec, Platform, SimResult, simulate
+
+FACTS = SCHEMA.with_name("lambda_facts.yaml")
+"""The dated table of published facts, beside the profile schema."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    data_gb: float = study.DATA_GB
+    object_mb: float = study.OBJECT_MB
+    memory_mb: tuple[int, ...] = (1024, 1769, 2048, 3538, 10240)
+    objects_per_call: tuple[int, ...] = (1, 2, 4, 8)
+    architectures: tuple[str, ...] = ("x86_64", "arm64")
+    reducers: tuple[int, ...] = (1, 8)
+
+
+def load_facts(path: Path = FACTS) -> dict[str, Any]:
+    """The published facts: name → value (their sources stay in the file and the appendix)."""
+    return {k: v["value"] for k, v in yaml.safe_load(path.read_text(encoding="utf-8"))["facts"].items()}
+
+
+def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = False) -> Platform:
+    """Lambda as published, the environment's link at the rate measured through the emulated one."""
+    return Platform(
+        max_workers=int(facts["lithops_max_workers"]),
+        release_on_notice=True,
+        invokes_per_s=float(facts["lithops_invokes_per_s"]),
+        poll_s=float(facts["lithops_poll_s"]),
+        cold_init_s=float(facts["cold_init_s"]),
+        warm_start_s=float(facts["warm_start_s"]),
+        net_mb_s=cal.net_mb_s * facts["network_mbit"] / cal.link_mbit,
+        request_s=float(facts["s3_first_byte_s"]),
+        mb_per_vcpu=float(facts["mb_per_vcpu"]),
+        max_cores=float(facts["max_visible_cores"]),
+        timeout_s=float(facts["timeout_s"]),
+        scale_per_10s=int(facts["scale_per_10s"]),
+        account_concurrency=int(facts["account_concurrency"]),
+        legacy_burst=int(facts["legacy_burst"]) if legacy else None,
+        legacy_per_minute=int(facts["legacy_per_minute"]),
+        init_billed=bool(facts["init_billed"]),
+    )
+
+
+def job_cost(result: SimResult, job: JobSpec, arch: str, prices: Prices) -> float:
+    """Billed GB-seconds at the architecture's rate, Lambda requests, and the S3 requests: an object GET
+    and a partial PUT per reducer for each map call, a partial GET per map call for each reducer, and
+    Lithops' status and result PUTs for every call."""
+    per_gb_s = prices.lambda_gb_s_arm if arch == "arm64" else prices.lambda_gb_s_x86
+    maps = [c for c in result.calls if c.phase == "map"]
+    reds = [c for c in result.calls if c.phase == "reduce"]
+    gets = job.objects + len(maps) * len(reds)
+    puts = len(maps) * job.reducers + 2 * len(result.calls) + len(reds)
+    return (
+        result.gb_seconds(job.memory_mb) * per_gb_s
+        + len(result.calls) * prices.lambda_request
+        + gets * prices.s3_get
+        + puts * prices.s3_put
+    )
+
+
+def _row(job: JobSpec, arch: str, result: SimResult, prices: Prices) -> dict[str, Any]:
+    maps = [c for c in result.calls if c.phase == "map"]
+    return {
+        "memory_mb": job.memory_mb,
+        "objects_per_call": job.objects_per_call,
+        "architecture": arch,
+        "reducers": job.reducers,
+        "calls": len(maps),
+        "status": result.status,
+        "wall_s": result.wall_s,
+        "gb_s": result.gb_seconds(job.memory_mb),
+        "cost_usd": job_cost(result, job, arch, prices),
+        "cold_starts": result.cold_starts,
+        "peak_concurrency": result.peak_concurrency,
+        "median_call_s": float(pd.Series([c.end - c.start for c in maps]).median()),
+    }
+
+
+def project(cal: Calibration, facts: dict[str, Any], prices: Prices, grid: Grid = Grid()) -> pd.DataFrame:
+    """Wall time and cost of one 50 GB job for every configuration of the grid."""
+    objects = round(grid.data_gb * 1000 / grid.object_mb)
+    platform = lambda_platform(facts, cal)
+    rows = []
+    for memory, opc, reducers in itertools.product(grid.memory_mb, grid.objects_per_call, grid.reducers):
+        job = JobSpec(objects, grid.object_mb, opc, memory, reducers)
+        result = simulate(job, platform, cal.cost)  # the architectures differ in price only
+        rows += [_row(job, arch, result, prices) for arch in grid.architectures]
+    return pd.DataFrame(rows)
+
+
+def optimum(table: pd.DataFrame) -> pd.DataFrame:
+    """The configurations no other beats on both wall time and cost (the cost/speed frontier)."""
+    ok = table[table["status"] == "success"].sort_values(["wall_s", "cost_usd"])
+    frontier, cheapest = [], math.inf
+    for _, row in ok.iterrows():
+        if row["cost_usd"] < cheapest:
+            frontier.append(row)
+            cheapest = row["cost_usd"]
+    return pd.DataFrame(frontier)
+
+
+def study_configurations(cal: Calibration, facts: dict[str, Any], prices: Prices) -> pd.DataFrame:
+    """The study's own runs, simulated, beside what it reported.
+
+    Its warm-up (a map-only job, as this build's) is reported as 1979 calls of two objects over
+    about 50 GB, which does not add up with 25 MB objects (that would be 99 GB, or 1000 calls):
+    both readings are simulated."""
+    seed = replace(cal.cost, map_cpu_s_per_mb=cal.kernel_cpu_s_per_mb.get("seed", cal.cost.map_cpu_s_per_mb))
+    warm_mb = study.DATA_GB * 1000 / (study.WARMUP_CALLS * study.WARMUP_OBJECTS_PER_CALL)
+    objects = round(study.DATA_GB * 1000 / study.OBJECT_MB)
+    cases = [
+        ("warm-up, 1979 calls of 2 objects (12.6 MB each)", study.WARMUP_CALLS * 2, warm_mb, 2, study.WARMUP_WALL_S),
+        ("warm-up, 50 GB in 25 MB objects, 2 a call", objects, study.OBJECT_MB, 2, study.WARMUP_WALL_S),
+        ("all objects in one call", objects, study.OBJECT_MB, objects, study.TIMEOUT_S),
+    ]
+    rows = []
+    for legacy in (False, True):
+        platform = lambda_platform(facts, cal, legacy=legacy)
+        for label, n, mb, opc, reported in cases:
+            job = JobSpec(n, mb, opc, study.WARMUP_MEMORY_MB, 0 if label.startswith("warm-up") else 1)
+            for kernel, cost in (("arrow", cal.cost), ("seed", seed)):
+                result = simulate(job, platform, cost)
+                rows.append({
+                    "case": label,
+                    "scaling": "regional burst (before 2023-11)" if legacy else "1000 per 10 s (since 2023-11)",
+                    "kernel": kernel,
+                    "calls": math.ceil(n / opc),
+                    "reported_s": reported,
+                    "simulated_s": result.wall_s,
+                    "status": result.status,
+                    "cost_usd": job_cost(result, job, "x86_64", prices),
+                })  # fmt: skip
+    return pd.DataFrame(rows)
