@@ -18,6 +18,7 @@ include: "workflow/rules/aws.smk"
 include: "workflow/rules/lithops.smk"
 include: "workflow/rules/dask.smk"
 include: "workflow/rules/metrics.smk"
+include: "workflow/rules/scale.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paper.smk"
 

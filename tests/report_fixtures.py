@@ -30,6 +30,18 @@ EXPERIMENTS = {
 OBJECTS, OBJECT_BYTES = 4, 1_000_000
 
 
+def _lithops_stats(submit: float, start: float, end: float) -> dict[str, float]:
+    """Lithops' own timestamps of a call (what the scale simulation calibrates its driver on)."""
+    return {
+        "lithops_host_job_create_tstamp": submit - 0.02,
+        "lithops_host_submit_tstamp": submit,
+        "lithops_worker_start_tstamp": start - 0.01,
+        "lithops_worker_end_tstamp": end + 0.01,
+        "lithops_host_status_done_tstamp": end + 0.12,
+        "lithops_host_result_done_tstamp": end + 0.2,
+    }
+
+
 def _run(engine: str, cfg: RunConfig, index: int) -> RunResult:
     keys = [f"openaq/df{i:05d}.ndjson" for i in range(OBJECTS)]
     run = RunResult.new(engine, cfg, keys, emulated=engine == "lithops")
@@ -67,12 +79,15 @@ def _run(engine: str, cfg: RunConfig, index: int) -> RunResult:
                 bytes_read=OBJECT_BYTES * len(chunk),
                 bytes_written=20_000,
             )
+            | _lithops_stats(t0, t0 + 0.2 + 0.05 * call, t0 + 0.2 + 0.05 * call + duration)
         )
     for r in range(cfg.reducers):
         run.calls.append(
             run.call_row("reduce", r, status="success", t_submit=t0 + 2, t_start=t0 + 2.1, t_end=t0 + 2.3)
             | {"duration_s": 0.2, "peak_rss_mb": 120.0, "objects": len(chunks), "bytes_read": 40_000}
-            | {"bytes_written": 30_000}
+            | {"bytes_written": 30_000, "cpu_user_s": 0.1, "cpu_system_s": 0.01, "locality": cfg.locality}
+            | {"network_emulated": engine == "lithops"}
+            | _lithops_stats(t0 + 2, t0 + 2.1, t0 + 2.3)
         )
     run.status = "timeout" if timed_out else "ok"
     run.wall_s = 3.0 + index * 0.1
@@ -98,6 +113,16 @@ def write_metrics(root: Path) -> Path:
         folders.append(folder)
     compute(folders, Prices.from_config(schema_default("prices")), root / "metrics")
     return root / "metrics"
+
+
+def write_scale(root: Path, metrics: Path) -> Path:
+    """The scale simulation on the tiny metrics, as its two rules run it; its folder."""
+    from aqbench.cli import main
+
+    out = root / "scale"
+    assert main(["simulate", "--validate", "--metrics", str(metrics), "--out", str(out)]) == 0
+    assert main(["simulate", "--project", "--metrics", str(metrics), "--out", str(out)]) == 0
+    return out
 
 
 def write_bench(path: Path) -> Path:

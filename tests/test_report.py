@@ -10,8 +10,8 @@ import pytest
 
 from aqbench.defaults import schema_default
 from aqbench.report import figures, tables
-from aqbench.report.figure_names import FIGURES
-from report_fixtures import write_bench, write_metrics
+from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
+from report_fixtures import write_bench, write_metrics, write_scale
 
 from conftest import REPO, line
 
@@ -31,7 +31,8 @@ def report_inputs(tmp_path_factory):
     (root / "manifest.json").write_text(json.dumps({"bytes": 4_000_000, "objects_count": 4}))
     tsv = root / "generate.tsv"
     tsv.write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t100\n")
-    return {"root": root, "metrics": metrics, "bench": bench, "benchmarks": [tsv, tsv]}
+    scale = write_scale(root, metrics)
+    return {"root": root, "metrics": metrics, "bench": bench, "benchmarks": [tsv, tsv], "scale": scale}
 
 
 def _macros(report_inputs) -> dict[str, str]:
@@ -46,6 +47,7 @@ def _macros(report_inputs) -> dict[str, str]:
         report_inputs["benchmarks"],
         schema_default("prices"),
         out,
+        report_inputs["scale"],
     )
     text = (out / "macros.tex").read_text()
     return dict(re.findall(r"\\newcommand\{\\aq(\w+)\}\{(.*)\}", text))
@@ -87,9 +89,10 @@ def test_a_missing_benchmark_file_fails_the_report(report_inputs, tmp_path):
         _macros(report_inputs_missing)
 
 
-@pytest.mark.parametrize("name", FIGURES)
+@pytest.mark.parametrize("name", FIGURES + SCALE_FIGURES)
 def test_every_figure_draws_from_tiny_metrics(report_inputs, name, tmp_path):
-    inputs = figures.Inputs(report_inputs["metrics"], report_inputs["root"] / "ref.csv", report_inputs["bench"])
+    root = report_inputs["root"]
+    inputs = figures.Inputs(report_inputs["metrics"], root / "ref.csv", report_inputs["bench"], report_inputs["scale"])
     figures.draw(name, inputs, tmp_path / f"{name}.pdf", tmp_path / f"{name}.png")
     assert (tmp_path / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
     assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
@@ -103,7 +106,7 @@ def test_the_figure_list_is_the_plotting_functions():
         and f.__module__ == figures.__name__
         and list(inspect.signature(f).parameters) == ["inp"]
     }
-    assert set(FIGURES) == set(figures.PLOTS) == plotting
+    assert set(FIGURES + SCALE_FIGURES) == set(figures.PLOTS) == plotting
 
 
 def test_the_workflow_has_one_rule_per_figure():
@@ -119,4 +122,4 @@ def test_the_workflow_has_one_rule_per_figure():
         text=True,
         check=True,
     ).stdout.split()
-    assert {r.removeprefix("figure_") for r in listed if r.startswith("figure_")} == set(FIGURES)
+    assert {r.removeprefix("figure_") for r in listed if r.startswith("figure_")} == set(FIGURES + SCALE_FIGURES)

@@ -5,7 +5,7 @@ import shlex
 import sys
 
 from aqbench.lambda_runtime import default_name as default_runtime_name
-from aqbench.report.figure_names import FIGURES
+from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
 
 envvars:
@@ -42,6 +42,11 @@ ARCHIVE_ARGS = (
 )
 
 LITHOPS = config["lithops"]
+# The emulated network the Lithops runs had (the scale simulation's calibration needs it).
+NETWORK_ARGS = (
+    f"--link-mbit {LITHOPS['network']['local_mbit']} --remote-mbit {LITHOPS['network']['remote_mbit']}"
+    f" --remote-latency-ms {LITHOPS['network']['remote_latency_ms']}"
+)
 DASK = config["dask"]
 AWS_LAMBDA = LITHOPS["backend"] == "aws_lambda"
 """Real Lambda functions: the budget guard applies (aws.smk)."""

@@ -1,6 +1,7 @@
 # Figures: one rule per figure, named figure_<name> (rerun one alone:
 # `snakemake -c1 --forcerun figure_cost`). The names come from aqbench.report.figure_names.
-# Each reads only the metrics; restyling a figure reruns no experiment.
+# Each reads only the metrics (the scale_* figures: the simulation's tables); restyling a
+# figure reruns no experiment.
 
 for _name in FIGURES:
 
@@ -27,3 +28,30 @@ for _name in FIGURES:
         shell:
             "aqbench figure {params.name} --metrics {params.metrics} --reference {input.reference}"
             " --bench {input.bench} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
+
+
+for _name in SCALE_FIGURES:
+
+    rule:
+        name:
+            f"figure_{_name}"
+        input:
+            validation=rules.scale_validation.output.table,
+            projection=rules.scale_projection.output.table,
+            optimum=rules.scale_projection.output.optimum,
+        output:
+            pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
+            png=f"{RESULTS}/generated/figures/{_name}.png",
+        log:
+            f"{LOGS}/figures/{_name}.log",
+        benchmark:
+            f"{BENCHMARKS}/figures/{_name}.tsv"
+        conda:
+            ENV
+        params:
+            name=_name,
+            scale=lambda w, input: os.path.dirname(input.validation),
+            metrics=f"{RESULTS}/metrics",
+        shell:
+            "aqbench figure {params.name} --metrics {params.metrics} --scale {params.scale}"
+            " --pdf {output.pdf} --png {output.png} > {log} 2>&1"

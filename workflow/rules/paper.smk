@@ -3,7 +3,8 @@
 TIMED_RULES = [
     *("generate", "import_legacy", "fetch_openaq", "stage_openaq", "reference_aggregate", "stage", "reference_staged"),
     *("verify_stage", "lambda_runtime", "lithops_experiment", "dask_experiment", "metrics", "bench_kernels"),
-    *(f"figure_{name}" for name in FIGURES),
+    *("scale_validation", "scale_projection"),
+    *(f"figure_{name}" for name in FIGURES + SCALE_FIGURES),
 ]
 """Every rule before the report: the sum of their benchmark times is what the paper quotes
 as the workflow's time (the report and paper rules, which come after, are not in it)."""
@@ -16,11 +17,16 @@ rule report:
         reference_summary=rules.reference_aggregate.output.summary,
         manifest=STAGE.output.manifest,
         bench=rules.bench_kernels.output.json,
+        validation=rules.scale_validation.output.table,
+        projection=rules.scale_projection.output.table,
         benchmarks=rule_benchmarks(*TIMED_RULES),
     output:
         macros=f"{RESULTS}/generated/macros.tex",
         summary_table=f"{RESULTS}/generated/tables/summary.tex",
         rejections=f"{RESULTS}/generated/tables/rejections.tex",
+        projection=f"{RESULTS}/generated/tables/projection.tex",
+        study=f"{RESULTS}/generated/tables/study_scale.tex",
+        facts=f"{RESULTS}/generated/tables/lambda_facts.tex",
     log:
         f"{LOGS}/report/report.log",
     benchmark:
@@ -32,10 +38,11 @@ rule report:
         generation=(f"--generation {rules.generate.output.data}/generation.json" if SOURCE == "synthetic" else ""),
         prices=as_shell_json(config["prices"]),
         out=lambda w, output: os.path.dirname(output.macros),
+        scale=lambda w, input: os.path.dirname(input.validation),
     shell:
         "aqbench report --metrics {params.metrics} --reference {input.reference}"
         " --reference-summary {input.reference_summary} --manifest {input.manifest} {params.generation}"
-        " --bench {input.bench} --benchmarks {input.benchmarks} --prices {params.prices}"
+        " --bench {input.bench} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
         " --out {params.out} > {log} 2>&1"
 
 
@@ -43,8 +50,8 @@ rule paper:
     input:
         sources=paper_sources(),
         macros=rules.report.output.macros,
-        tables=[rules.report.output.summary_table, rules.report.output.rejections],
-        figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES],
+        tables=[rules.report.output[t] for t in ("summary_table", "rejections", "projection", "study", "facts")],
+        figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],
     output:
         pdf=f"{RESULTS}/paper.pdf",
     log:

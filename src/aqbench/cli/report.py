@@ -26,6 +26,7 @@ def _figure(args: argparse.Namespace) -> int:
         Path(args.metrics),
         Path(args.reference) if args.reference else None,
         Path(args.bench) if args.bench else None,
+        Path(args.scale) if args.scale else None,
     )
     draw(args.name, inputs, Path(args.pdf), Path(args.png))
     return 0
@@ -44,6 +45,7 @@ def _report(args: argparse.Namespace) -> int:
         [Path(b) for b in args.benchmarks],
         json.loads(args.prices),
         Path(args.out),
+        Path(args.scale) if args.scale else None,
     )
     return 0
 
@@ -57,7 +59,7 @@ def _paper(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from aqbench.report.figure_names import FIGURES
+    from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
     p = subcommand(
         sub, "metrics", _metrics, "per-call rows of every experiment -> tidy tables, per-configuration summaries, cost"
@@ -67,10 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder for calls/runs/summary.parquet")
 
     p = subcommand(sub, "figure", _figure, "draw one figure (PDF for the paper, PNG preview)")
-    p.add_argument("name", choices=FIGURES, help="the figure's name (its plotting function)")
+    p.add_argument("name", choices=FIGURES + SCALE_FIGURES, help="the figure's name (its plotting function)")
     p.add_argument("--metrics", required=True, help="the metrics folder")
     p.add_argument("--reference", help="reference aggregate CSV (the maps)")
     p.add_argument("--bench", help="kernel benchmark JSON (kernel figure)")
+    p.add_argument("--scale", help="the scale simulation's folder (scale_* figures)")
     p.add_argument("--pdf", required=True)
     p.add_argument("--png", required=True)
 
@@ -88,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Snakemake benchmark TSVs of every rule before the report (their sum is quoted as the workflow's time)",
     )
     p.add_argument("--prices", required=True, help="JSON object of dated prices")
+    p.add_argument("--scale", help="the scale simulation's folder (its macros and tables)")
     p.add_argument("--out", required=True, help="folder for macros.tex and tables/")
 
     p = subcommand(sub, "paper", _paper, "build the paper with latexmk from paper/ and the generated files")

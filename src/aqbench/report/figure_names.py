@@ -20,3 +20,9 @@ FIGURES: tuple[str, ...] = (
     "cold_warm",
     "locality",
 )
+
+SCALE_FIGURES: tuple[str, ...] = (
+    "scale_validation",
+    "scale_cost_speed",
+)
+"""Figures of the scale simulation: drawn from ``results/<profile>/scale`` (rule scale_*)."""

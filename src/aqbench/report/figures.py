@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from aqbench.engines.lambda_emulation import MB_PER_VCPU
-from aqbench.report.figure_names import FIGURES
+from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
 ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77"}
 plt.rcParams.update(
@@ -29,8 +29,10 @@ plt.rcParams.update(
 class Inputs:
     """The metrics tables and other inputs a figure may use, loaded on demand."""
 
-    def __init__(self, metrics_dir: Path, reference: Path | None = None, bench: Path | None = None):
-        self.dir, self.reference, self.bench = metrics_dir, reference, bench
+    def __init__(
+        self, metrics_dir: Path, reference: Path | None = None, bench: Path | None = None, scale: Path | None = None
+    ):
+        self.dir, self.reference, self.bench, self.scale = metrics_dir, reference, bench, scale
 
     def table(self, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.dir / f"{name}.parquet")
@@ -386,7 +388,55 @@ def kernel_throughput(inp: Inputs):
     return fig
 
 
-PLOTS: dict[str, Callable[[Inputs], plt.Figure]] = {name: globals()[name] for name in FIGURES}
+MEMORY_COLOURS = {1024: "#1b9e77", 1769: "#7570b3", 2048: "#d95f02", 3538: "#e7298a", 10240: "#66a61e"}
+"""One colour per memory size wherever a figure tells them apart."""
+
+
+def scale_validation(inp: Inputs):
+    """The simulation against our own runs: predicted against measured wall time per configuration."""
+    table = pd.read_csv(inp.scale / "validation.csv")
+    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    timed = table[table["measured_status"] == "ok"]
+    top = float(max(timed["measured_s"].max(), timed["predicted_s"].max()) * 1.1)
+    x = np.linspace(0, top, 50)
+    ax.fill_between(x, x * 0.7, x * 1.3, color="0.93", label="within 30 %")
+    ax.fill_between(x, x * 0.85, x * 1.15, color="0.85", label="within 15 %")
+    ax.plot(x, x, color="0.4", lw=0.8)
+    for exp, rows in timed.groupby("experiment"):
+        ax.scatter(rows["measured_s"], rows["predicted_s"], s=18, label=exp)
+    ax.set(xlim=(0, top), ylim=(0, top), xlabel="measured wall time (s)", ylabel="simulated wall time (s)")
+    ax.legend(fontsize=6, ncol=2, loc="upper left", frameon=False)
+    return fig
+
+
+def scale_cost_speed(inp: Inputs):
+    """The study's scale: wall time against cost of one job per configuration, the frontier marked."""
+    from aqbench.scale.project import optimum
+
+    table = pd.read_csv(inp.scale / "projection.csv")
+    ok = table[(table["status"] == "success") & (table["architecture"] == "x86_64")]
+    frontier = optimum(ok)
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    markers = {1: "o", 2: "s", 4: "^", 8: "D"}
+    for (memory, opc), rows in ok.groupby(["memory_mb", "objects_per_call"]):
+        for reducers, row in rows.groupby("reducers"):
+            colour = MEMORY_COLOURS.get(memory, "0.5")
+            ax.scatter(row["wall_s"], row["cost_usd"], marker=markers.get(opc, "o"), s=22, color=colour,
+                       facecolors="none" if reducers > 1 else None)  # fmt: skip
+    ax.plot(frontier["wall_s"], frontier["cost_usd"], color="0.3", lw=0.8, ls="--", label="cost/speed frontier")
+    for memory, colour in MEMORY_COLOURS.items():
+        if memory in set(ok["memory_mb"]):
+            ax.scatter([], [], color=colour, s=22, label=f"{memory} MB")
+    for opc, marker in markers.items():
+        if opc in set(ok["objects_per_call"]):
+            ax.scatter([], [], color="0.4", marker=marker, s=22, label=f"{opc} object(s)/call")
+    ax.scatter([], [], color="0.4", facecolors="none", s=22, label="hollow: hash reduce")
+    ax.set(xscale="log", yscale="log", xlabel="simulated wall time of one job (s)", ylabel="cost of one job, x86 (USD)")
+    ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+PLOTS: dict[str, Callable[[Inputs], plt.Figure]] = {name: globals()[name] for name in FIGURES + SCALE_FIGURES}
 """The plotting function of each figure, named as the figure (see figure_names)."""
 
 

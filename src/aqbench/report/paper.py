@@ -38,7 +38,10 @@ def build_paper(source: Path, generated: Path, out: Path, draft: bool = False) -
         )
         if proc.returncode != 0:
             lines = log_text.splitlines()
-            first = next((i for i, ln in enumerate(lines) if ln.startswith("!")), None)
+            # -file-line-error writes "./file.tex:25: message"; without it, TeX's "! message"
+            first = next((i for i, ln in enumerate(lines) if re.match(r"\S+\.tex:\d+: ", ln)), None)
+            if first is None:
+                first = next((i for i, ln in enumerate(lines) if ln.startswith("!")), None)
             where = (
                 next((ln for ln in lines[first : first + 8] if ln.startswith("l.")), "") if first is not None else ""
             )

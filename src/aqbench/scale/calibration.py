@@ -26,7 +26,9 @@ class Calibration:
     cost: CallCost
     kernel_cpu_s_per_mb: dict[str, float]
     net_mb_s: float
-    link_mbit: float
+    link_mbit: float | None
+    """The emulated link the calls ran through; None: unshaped loopback (the projection then takes
+    the published per-environment rate)."""
     dispatch_s: float
     cold_init_s: float
     query_s: float
@@ -70,12 +72,16 @@ def measured_calls(metrics: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     runs = pd.read_parquet(metrics / "runs.parquet")
     env = json.loads((metrics / "environment.json").read_text()) if (metrics / "environment.json").exists() else {}
     keep = (calls["engine"] == "lithops") & calls["emulated"].fillna(False).astype(bool)
-    if "network_emulated" in calls:
-        keep &= calls["network_emulated"].fillna(False).astype(bool)
+    shaped = calls.get("network_emulated", pd.Series(False, index=calls.index)).fillna(False).astype(bool)
+    if (keep & shaped).any():  # without CAP_NET_ADMIN the runs went unshaped, and say so
+        keep &= shaped
     calls = calls[keep].copy()
+    env["shaped"] = bool(shaped[keep].any()) if keep.any() else False
     runs = runs[(runs["engine"] == "lithops") & runs["emulated"].fillna(False).astype(bool)].copy()
     if calls.empty:
-        raise DataError(f"{metrics}: no emulated Lithops calls on a shaped link to calibrate from: run the profile")
+        raise DataError(
+            f"{metrics}: no emulated Lithops calls to calibrate from: run the profile's Lithops experiments"
+        )
     return calls, runs, env
 
 
@@ -127,7 +133,8 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float) -> Calibration:
     n_map, n_red, n_runs = len(maps), len(reds), len(per_run)
     sources = {
         "overhead_s": f"intercept of a least-squares line through {n_map} map calls' worker time less their CPU part",
-        "net_mb_s": f"1 / slope of that line ({link_mbit:g} Mbit/s emulated link)",
+        "net_mb_s": "1 / slope of that line, "
+        + (f"through the {link_mbit:g} Mbit/s emulated link" if env["shaped"] else "on unshaped loopback"),
         "map_cpu_s_per_mb": f"median CPU seconds (user+system) per MB read, {n_map} map calls, by kernel",
         "reduce_cpu_s_per_mb": f"median CPU seconds per MB of partials read, {n_red} reduce calls",
         "partial_mb_per_input_mb": "median bytes written / bytes read of the map calls",
@@ -143,7 +150,7 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float) -> Calibration:
         cost,
         {k: float(v) for k, v in per_kernel.items()},
         float(1 / slope) if slope > 0 else float("inf"),
-        link_mbit,
+        link_mbit if env["shaped"] else None,
         float(dispatch),
         float(cold),
         float(max(0.0, notice - poll_s / 2)),

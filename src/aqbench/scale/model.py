@@ -236,16 +236,13 @@ def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
     outcome = {"status": "success"}
 
     def driver():
-        yield env.process(_phase(env, lam, platform, cost, maps, job.memory_mb))
-        if any(c.status != "success" for c in maps):
-            outcome["status"] = "timeout"
-            return
-        if not reds:
-            return
-        yield env.process(_phase(env, lam, platform, cost, reds, job.memory_mb))
-        if any(c.status != "success" for c in reds):
-            outcome["status"] = "timeout"
-            return
+        for calls in (maps, reds):
+            if not calls:
+                continue
+            yield env.process(_phase(env, lam, platform, cost, calls, job.memory_mb))
+            if any(c.status != "success" for c in calls):
+                outcome["status"] = "timeout"  # the driver stops at the first failed phase
+                return
         yield env.timeout(cost.final_s)
 
     env.process(driver())

@@ -46,7 +46,8 @@ def load_facts(path: Path = FACTS) -> dict[str, Any]:
 
 
 def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = False) -> Platform:
-    """Lambda as published, the environment's link at the rate measured through the emulated one."""
+    """Lambda as published; the environment's link at the rate measured through the emulated one (its
+    nominal rate where the runs went unshaped)."""
     return Platform(
         max_workers=int(facts["lithops_max_workers"]),
         release_on_notice=True,
@@ -54,7 +55,7 @@ def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = Fals
         poll_s=float(facts["lithops_poll_s"]),
         cold_init_s=float(facts["cold_init_s"]),
         warm_start_s=float(facts["warm_start_s"]),
-        net_mb_s=cal.net_mb_s * facts["network_mbit"] / cal.link_mbit,
+        net_mb_s=(cal.net_mb_s * facts["network_mbit"] / cal.link_mbit) if cal.link_mbit else facts["network_mbit"] / 8,
         request_s=float(facts["s3_first_byte_s"]),
         mb_per_vcpu=float(facts["mb_per_vcpu"]),
         max_cores=float(facts["max_visible_cores"]),

@@ -1,0 +1,197 @@
+"""The scale simulation in the paper: its macros and tables, from ``results/<profile>/scale``.
+
+Direction words ("faster", "slower") are computed from the numbers, never typed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aqbench.report import study
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}\\,\\%"
+
+
+def _s(x: float) -> str:
+    return f"{x:,.0f}".replace(",", "{,}") if x >= 100 else f"{x:.1f}"
+
+
+def _usd(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _config(row: pd.Series) -> str:
+    arch = "arm64" if row["architecture"] == "arm64" else "x86"
+    return (f"{int(row['memory_mb'])}\\,MB, {int(row['objects_per_call'])} object(s) per call, "
+            f"$R={int(row['reducers'])}$, {arch}")  # fmt: skip
+
+
+def _times(a: float, b: float) -> str:
+    """``a`` against ``b`` as words a sentence can take whichever is larger: "2.1 times as long as"."""
+    return f"{a / b:.2g} times as long as"
+
+
+def scale_macros(scale: Path) -> dict[str, str]:
+    """The simulation's numbers for the paper."""
+    from aqbench.scale.project import optimum
+    from aqbench.scale.validate import verdict
+
+    values: dict[str, str] = {}
+    validation = pd.read_csv(scale / "validation.csv")
+    v = verdict(validation)
+    worst = validation.loc[validation["error"].abs().idxmax()]
+    values |= {
+        "ScaleConfigurations": str(v.configurations),
+        "ScaleMedianError": _pct(v.median_abs_error),
+        "ScaleWorstError": _pct(v.worst_abs_error),
+        "ScaleWorstConfig": f"{worst['experiment']} ({worst['locality']} data, {int(worst['memory_mb'])}\\,MB)".replace(
+            "_", r"\_"
+        ),
+        "ScaleTargetMet": "met" if v.meets() else "missed",
+        "ScaleTimeoutsAgree": "stops them too" if v.statuses_agree else "does not stop them all",
+    }
+    cal = json.loads((scale / "calibration.json").read_text())
+    values |= {
+        "ScaleNetMBs": f"{cal['net_mb_s']:.0f}",
+        "ScaleOverheadS": f"{cal['overhead_s']:.2f}",
+        "ScaleColdInitS": f"{cal['cold_init_s']:.2f}",
+        "ScaleArrowCPUsPerMB": f"{1000 * cal['map_cpu_s_per_mb']['arrow']:.1f}",
+        "ScaleSeedCPUsPerMB": f"{1000 * cal['map_cpu_s_per_mb'].get('seed', float('nan')):.0f}",
+    }
+    table = pd.read_csv(scale / "projection.csv")
+    ok = table[table["status"] == "success"]
+    fastest = ok.sort_values(["wall_s", "cost_usd"]).iloc[0]
+    cheapest = ok.sort_values(["cost_usd", "wall_s"]).iloc[0]
+    values |= {
+        "ProjectionConfigs": str(len(table) // 2),
+        "ScaleFastestS": _s(fastest["wall_s"]),
+        "ScaleFastestUSD": _usd(fastest["cost_usd"]),
+        "ScaleFastestConfig": _config(fastest),
+        "ScaleCheapestS": _s(cheapest["wall_s"]),
+        "ScaleCheapestUSD": _usd(cheapest["cost_usd"]),
+        "ScaleCheapestConfig": _config(cheapest),
+        "ScaleFrontier": str(len(optimum(ok))),
+    }
+    by = table.set_index(["architecture", "memory_mb", "objects_per_call", "reducers"])
+
+    def wall(arch: str, memory: int, opc: int, reducers: int) -> float | None:
+        row = by.loc[(arch, memory, opc, reducers)]
+        return float(row["wall_s"]) if row["status"] == "success" else None
+
+    def ratio(a: float | None, b: float | None) -> str:
+        return _times(a, b) if a and b else "--"
+
+    single, hashed = wall("x86_64", 1769, 8, 1), wall("x86_64", 1769, 8, 8)
+    one, eight = wall("x86_64", 1769, 1, 1), wall("x86_64", 1769, 8, 1)
+    values |= {
+        "HashVsSingle": ratio(single, hashed),
+        "OneObjectS": _s(one) if one else "--",
+        "EightObjectsS": _s(eight) if eight else "--",
+        "EightVsOne": ratio(one, eight),
+    }
+    arm, x86 = by.loc[("arm64", 1769, 2, 1)]["cost_usd"], by.loc[("x86_64", 1769, 2, 1)]["cost_usd"]
+    values["ArmSaving"] = _pct(1 - arm / x86)
+
+    runs = pd.read_csv(scale / "study.csv")
+    now = runs[runs["scaling"].str.startswith("1000")]
+
+    def sim(case_prefix: str, kernel: str) -> pd.Series:
+        return now[now["case"].str.startswith(case_prefix) & (now["kernel"] == kernel)].iloc[0]
+
+    warm_seed, warm_arrow = sim("warm-up, 1979", "seed"), sim("warm-up, 1979", "arrow")
+    warm25 = sim("warm-up, 50 GB", "seed")
+    everything = sim("all objects", "arrow")
+    values |= {
+        "StudyWarmupS": str(study.WARMUP_WALL_S),
+        "StudyWarmupCalls": f"{study.WARMUP_CALLS:,}".replace(",", "{,}"),
+        "SimWarmupSeedS": _s(warm_seed["simulated_s"]),
+        "SimWarmupArrowS": _s(warm_arrow["simulated_s"]),
+        "SimWarmupTwentyFiveS": _s(warm25["simulated_s"]),
+        "WarmupStudyVsSim": _times(study.WARMUP_WALL_S, warm_seed["simulated_s"]),
+        "SimAllInOneStatus": everything["status"],
+        "SimAllInOneS": _s(everything["simulated_s"]),
+        "StudyTimeoutS": str(study.TIMEOUT_S),
+        "ScalingRuleMatters": "does not change"
+        if (runs.groupby(["case", "kernel"])["simulated_s"].agg(lambda x: x.max() - x.min()) < 0.5).all()
+        else "changes",
+    }
+    return values
+
+
+def projection_table(scale: Path) -> str:
+    """Wall time and cost of one job per memory size and objects per call (x86 and arm64 prices)."""
+    table = pd.read_csv(scale / "projection.csv")
+    idx = table.set_index(["memory_mb", "objects_per_call", "reducers", "architecture"])
+    lines = [
+        r"\begin{tabular}{rrrrrrrr}",
+        r"\toprule",
+        r"memory & obj/call & calls & \multicolumn{2}{c}{wall time (s)} & \multicolumn{3}{c}{cost (USD)} \\",
+        r"(MB) & & & $R=1$ & $R=8$ & x86, $R=1$ & arm64, $R=1$ & x86, $R=8$ \\",
+        r"\midrule",
+    ]
+    for (memory, opc), _ in table.groupby(["memory_mb", "objects_per_call"]):
+        one, eight = idx.loc[(memory, opc, 1, "x86_64")], idx.loc[(memory, opc, 8, "x86_64")]
+        arm = idx.loc[(memory, opc, 1, "arm64")]
+
+        def wall(row: pd.Series) -> str:
+            return _s(row["wall_s"]) + ("" if row["status"] == "success" else r"$^\dagger$")
+
+        lines.append(f"{memory} & {opc} & {int(one['calls'])} & {wall(one)} & {wall(eight)} & "
+                     f"{_usd(one['cost_usd'])} & {_usd(arm['cost_usd'])} & {_usd(eight['cost_usd'])} \\\\")  # fmt: skip
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def study_table(scale: Path) -> str:
+    """The study's own configurations: what it reported beside what the simulation gives."""
+    runs = pd.read_csv(scale / "study.csv")
+    now = runs[runs["scaling"].str.startswith("1000")]
+    lines = [
+        r"\begin{tabular}{p{6cm}rrrr}",
+        r"\toprule",
+        r"the study's run (1024\,MB) & calls & reported (s) & \multicolumn{2}{c}{simulated (s)} \\",
+        r" & & & arrow kernel & seed kernel \\",
+        r"\midrule",
+    ]
+    for case, rows in now.groupby("case", sort=False):
+        cells = {
+            r["kernel"]: _s(r["simulated_s"]) + ("" if r["status"] == "success" else f" ({r['status']})")
+            for _, r in rows.iterrows()
+        }
+        first = rows.iloc[0]
+        lines.append(f"{case} & {int(first['calls'])} & {_s(first['reported_s'])} & {cells['arrow']} & "
+                     f"{cells['seed']} \\\\")  # fmt: skip
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def facts_table(path: Path) -> str:
+    """The published facts of the simulation, each with its unit and source."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def tex(text: str) -> str:
+        return str(text).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&").replace("#", r"\#")
+
+    lines = [r"\begin{tabular}{lrlp{8.5cm}}", r"\toprule", r"fact & value & unit & source \\", r"\midrule"]
+    for name, fact in data["facts"].items():
+        lines.append(f"{tex(name)} & {tex(fact['value'])} & {tex(fact['unit'])} & {tex(fact['source'])} \\\\")
+    lines += [r"\bottomrule", r"\end{tabular}", "", f"(read {tex(data.get('checked', '--'))})"]
+    return "\n".join(lines) + "\n"
+
+
+def build_scale(scale: Path, out_dir: Path, write: Any) -> dict[str, str]:
+    """Write the scale tables; the macros to add to the paper's."""
+    from aqbench.scale.project import FACTS
+
+    write(out_dir / "tables" / "lambda_facts.tex", facts_table(FACTS))
+    write(out_dir / "tables" / "projection.tex", projection_table(scale))
+    write(out_dir / "tables" / "study_scale.tex", study_table(scale))
+    return scale_macros(scale)

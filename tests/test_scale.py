@@ -1,0 +1,134 @@
+"""The scale simulation: hand-computed wall times for tiny jobs, the timeout, the calibration."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aqbench.scale.model import CallCost, JobSpec, Platform, simulate
+
+COST = CallCost(overhead_s=0.2, map_cpu_s_per_mb=0.1, reduce_cpu_s_per_mb=0.1, partial_mb_per_input_mb=0.01,
+                job_setup_s=0.5, result_s=0.3, final_s=0.0)  # fmt: skip
+
+
+def platform(**changes) -> Platform:
+    base = dict(max_workers=10, release_on_notice=True, invokes_per_s=math.inf, poll_s=1.0, cold_init_s=2.0,
+                warm_start_s=0.1, net_mb_s=10.0, request_s=0.0, scale_per_10s=None,
+                account_concurrency=None)  # fmt: skip
+    return Platform(**(base | changes))
+
+
+def test_one_call():
+    """Set-up 0.5 s; cold start 2 s: starts at 2.5; 0.2 + 10 MB / 10 MB/s + 10 MB x 0.1 s/MB = 2.2 s:
+    ends at 4.7; polls every 1 s from 0.5 notice it at 5.5; its result is fetched by 5.8."""
+    result = simulate(JobSpec(1, 10.0, 1, 1769, reducers=0), platform(), COST)
+    (call,) = result.calls
+    assert call.start == pytest.approx(2.5) and call.end == pytest.approx(4.7) and call.cold
+    assert result.wall_s == pytest.approx(5.8) and result.status == "success"
+    assert call.billed_s == pytest.approx(2.2 + 2.0)  # INIT billed
+
+
+def test_calls_beyond_max_workers_wait_until_finished_ones_are_noticed():
+    """Two slots, three calls: the third is invoked when the 5.5 s poll notices the first two, and
+    takes a warm environment (0.1 s): 5.6 to 7.8, noticed at 8.5, done at 8.8."""
+    result = simulate(JobSpec(3, 10.0, 1, 1769, reducers=0), platform(max_workers=2), COST)
+    third = result.calls[2]
+    assert third.invoked == pytest.approx(5.5) and not third.cold
+    assert third.start == pytest.approx(5.6) and result.wall_s == pytest.approx(8.8)
+    assert result.cold_starts == 2 and result.peak_concurrency == 2
+    # Lithops' localhost queue frees a slot at the call's end: invoked at 4.7, done at 7.5 + 0.3
+    local = simulate(JobSpec(3, 10.0, 1, 1769, reducers=0), platform(max_workers=2, release_on_notice=False), COST)
+    assert local.calls[2].invoked == pytest.approx(4.7) and local.wall_s == pytest.approx(7.8)
+
+
+def test_the_concurrency_ramp_admits_environments_every_10_s():
+    """Two new environments per 10 s, five 30 s calls: they start (after a 1 s init) at 1, 1, 11, 11, 21."""
+    slow = CallCost(0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0)
+    p = platform(scale_per_10s=2, max_workers=100, cold_init_s=1.0, net_mb_s=1e12)
+    result = simulate(JobSpec(5, 30.0, 1, 1769, reducers=0), p, slow)
+    assert [round(c.start, 6) for c in result.calls] == [1, 1, 11, 11, 21]
+    assert result.peak_concurrency == 5
+
+
+def test_the_account_limit_caps_the_ramp():
+    slow = CallCost(0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0)
+    p = platform(scale_per_10s=2, account_concurrency=3, max_workers=100, cold_init_s=1.0, net_mb_s=1e12)
+    result = simulate(JobSpec(5, 30.0, 1, 1769, reducers=0), p, slow)
+    assert result.peak_concurrency == 3 and sorted(c.start for c in result.calls)[3] >= 31
+
+
+def test_a_call_over_the_time_limit_ends_as_a_timeout():
+    """100 MB at 1 s/MB cannot finish in 50 s: cut at 52.5, noticed at 53.5, the driver stops at 53.8."""
+    slow = CallCost(0.2, 1.0, 1.0, 0.01, 0.5, 0.3, 0.0)
+    result = simulate(JobSpec(1, 100.0, 1, 1769, reducers=1), platform(timeout_s=50), slow)
+    (call,) = result.calls  # no reducer ran
+    assert result.status == "timeout" and call.status == "timeout"
+    assert call.end - call.start == pytest.approx(50) and result.wall_s == pytest.approx(53.8)
+
+
+def test_a_reducer_fetches_every_map_calls_partial_one_after_another():
+    """4 maps of 10 MB: each writes 0.1 MB per reducer; a reducer reads 4 x 0.1 MB with a request each."""
+    p = platform(request_s=0.05)
+    single = simulate(JobSpec(4, 10.0, 1, 1769, reducers=1), p, COST)
+    (red,) = [c for c in single.calls if c.phase == "reduce"]
+    assert red.requests == 5 and red.mb == pytest.approx(0.4)
+    assert red.end - red.start == pytest.approx(0.2 + 5 * 0.05 + 0.4 / 10 + 0.4 * 0.1)
+    hashed = simulate(JobSpec(4, 10.0, 1, 1769, reducers=2), p, COST)
+    reds = [c for c in hashed.calls if c.phase == "reduce"]
+    assert len(reds) == 2 and all(c.requests == 5 and c.mb == pytest.approx(0.2) for c in reds)
+
+
+def test_cpu_share():
+    p = platform()
+    assert p.share(1024) == pytest.approx(1024 / 1769)
+    assert p.share(3000) == 1.0  # single-threaded below two vCPUs
+    assert p.share(3538) == pytest.approx(2.0) and p.share(10240) == pytest.approx(10240 / 1769)
+
+
+def _synthetic_metrics(tmp_path, overhead=0.15, net=60.0, cpu_per_mb=0.01):
+    """Calls whose worker time follows the model exactly; calibration must find its constants."""
+    rng = np.random.default_rng(1)
+    rows, runs = [], []
+    for r, (memory, objects) in enumerate([(1024, 1), (1769, 2), (1769, 8), (3538, 4), (2048, 2)]):
+        run = f"run{r}"
+        share = min(memory / 1769, 2) if memory >= 3538 else min(memory / 1769, 1)
+        t = 1000.0 + 100 * r
+        for phase, n in (("map", 4), ("reduce", 1)):
+            for i in range(n):
+                mb = objects * 25.0 if phase == "map" else 1.0
+                cpu = mb * (cpu_per_mb if phase == "map" else 0.02)
+                secs = overhead + mb / net + cpu / share
+                rows.append({
+                    "engine": "lithops", "emulated": True, "network_emulated": True, "status": "success",
+                    "locality": "local", "phase": phase, "kernel": "arrow", "memory_mb": memory, "run_id": run,
+                    "bytes_read": mb * 1e6, "bytes_written": mb * 1e4, "cpu_user_s": cpu * 0.9,
+                    "cpu_system_s": cpu * 0.1, "cold_start": i == 0 and phase == "map", "init_s": 0.7,
+                    "lithops_host_job_create_tstamp": t, "lithops_host_submit_tstamp": t + 0.01,
+                    "lithops_worker_start_tstamp": t + 0.05, "lithops_worker_end_tstamp": t + 0.05 + secs,
+                    "lithops_host_status_done_tstamp": t + 0.2 + secs,
+                    "lithops_host_result_done_tstamp": t + 0.3 + secs,
+                })  # fmt: skip
+        runs.append({"engine": "lithops", "emulated": True, "run_id": run, "wall_s": 10.0 + rng.random()})
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    pd.DataFrame(rows).to_parquet(metrics / "calls.parquet")
+    pd.DataFrame(runs).to_parquet(metrics / "runs.parquet")
+    (metrics / "environment.json").write_text(json.dumps({"cores": 2}))
+    return metrics
+
+
+def test_calibration_recovers_the_constants_of_its_calls(tmp_path):
+    from aqbench.scale.calibration import calibrate
+
+    cal = calibrate(_synthetic_metrics(tmp_path), link_mbit=625, poll_s=0.2)
+    assert cal.cost.overhead_s == pytest.approx(0.15, rel=1e-6)
+    assert cal.net_mb_s == pytest.approx(60.0, rel=1e-6)
+    assert cal.kernel_cpu_s_per_mb["arrow"] == pytest.approx(0.01)
+    assert cal.cost.reduce_cpu_s_per_mb == pytest.approx(0.02)
+    assert cal.cost.partial_mb_per_input_mb == pytest.approx(0.01)
+    assert cal.cold_init_s == pytest.approx(0.7) and cal.host_cores == 2
+    assert set(cal.sources) >= {"overhead_s", "net_mb_s", "map_cpu_s_per_mb", "cold_init_s"}

@@ -1,0 +1,50 @@
+# At the study's scale: the simulation of Lithops on Lambda (aqbench simulate), calibrated on
+# this profile's own Lithops calls. scale_validation simulates every configuration the profile
+# measured and sets predicted beside measured wall times; scale_projection simulates one 50 GB
+# job per configuration of the study's grid, and the study's own runs.
+
+
+rule scale_validation:
+    input:
+        calls=rules.metrics.output.calls,
+        runs=rules.metrics.output.runs,
+    output:
+        table=f"{RESULTS}/scale/validation.csv",
+        calibration=f"{RESULTS}/scale/calibration.json",
+    log:
+        f"{LOGS}/scale/validation.log",
+    benchmark:
+        f"{BENCHMARKS}/scale/validation.tsv"
+    conda:
+        ENV
+    params:
+        metrics=lambda w, input: os.path.dirname(input.calls),
+        out=lambda w, output: os.path.dirname(output.table),
+        network=NETWORK_ARGS,
+    shell:
+        "aqbench simulate --validate --metrics {params.metrics} {params.network} --out {params.out} > {log} 2>&1"
+
+
+rule scale_projection:
+    input:
+        calls=rules.metrics.output.calls,
+        runs=rules.metrics.output.runs,
+        facts="workflow/config/lambda_facts.yaml",
+    output:
+        table=f"{RESULTS}/scale/projection.csv",
+        optimum=f"{RESULTS}/scale/optimum.csv",
+        study=f"{RESULTS}/scale/study.csv",
+    log:
+        f"{LOGS}/scale/projection.log",
+    benchmark:
+        f"{BENCHMARKS}/scale/projection.tsv"
+    conda:
+        ENV
+    params:
+        metrics=lambda w, input: os.path.dirname(input.calls),
+        out=lambda w, output: os.path.dirname(output.table),
+        network=NETWORK_ARGS,
+        prices=as_shell_json(config["prices"]),
+    shell:
+        "aqbench simulate --project --metrics {params.metrics} {params.network} --facts {input.facts}"
+        " --prices {params.prices} --out {params.out} > {log} 2>&1"
