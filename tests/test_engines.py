@@ -119,6 +119,17 @@ def test_dask_local_cluster_fraction(staged):
     assert [r["records_read"] for r in runs_of(out)] == [STAGED_RECORDS // 2, STAGED_RECORDS]
 
 
+def test_one_duckdb_process_reads_every_object_and_equals_the_reference(staged):
+    code, out = run_engine(staged, "duckdb", "single", {"kernel": "duckdb", "workers": [1, 2], "fraction": [0.5, 1.0]})
+    assert code == 0
+    runs = runs_of(out)
+    assert [r["records_read"] for r in runs] == [STAGED_RECORDS // 2, STAGED_RECORDS // 2, STAGED_RECORDS,
+                                                 STAGED_RECORDS]  # fmt: skip
+    assert {r["status"] for r in runs} == {"ok"} and {r["engine"] for r in runs} == {"duckdb"}
+    calls = calls_of(out)
+    assert len(calls) == 4 and all(c["phase"] == "query" and c["bytes_read"] > 0 for c in calls)
+
+
 def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, tmp_path, capsys):
     """One digit of one staged object changed (same size, same lines): references come from the
     source files and every read is checksummed, so each engine fails naming that object when a
@@ -142,7 +153,8 @@ def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, 
     store.client.put_object(Bucket=store.bucket, Key=damaged.key, Body=bytes(body))
     staged = (tmp_path, ["--storage", "s3-local", "--bucket", "damaged-test", "--state", str(s3_server.state_dir)])
     staged[1].extend(["--lithops-tmp", str(tmp_path / "lithops-tmp")])
-    for engine, grid in (("lithops", {"memory_mb": 1024}), ("dask", {"workers": 2, "memory_mb": 1024})):
+    engines = (("lithops", {"memory_mb": 1024}), ("dask", {"workers": 2, "memory_mb": 1024}), ("duckdb", {}))
+    for engine, grid in engines:
         for fraction, reads_it in ((0.5, False), (0.75, True), (1.0, True)):
             extra = ["--no-emulate"] if engine == "lithops" else []
             code, out = run_engine(staged, engine, f"f{fraction}", grid | {"fraction": fraction}, *extra)

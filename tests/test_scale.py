@@ -132,3 +132,20 @@ def test_calibration_recovers_the_constants_of_its_calls(tmp_path):
     assert cal.cost.partial_mb_per_input_mb == pytest.approx(0.01)
     assert cal.cold_init_s == pytest.approx(0.7) and cal.host_cores == 2
     assert set(cal.sources) >= {"overhead_s", "net_mb_s", "map_cpu_s_per_mb", "cold_init_s"}
+
+
+def test_a_large_instance_and_a_dask_cluster_priced_from_the_measured_rates():
+    from aqbench.cost import Prices
+    from aqbench.defaults import schema_default
+    from aqbench.scale.project import MachineRates, alternatives
+
+    prices = Prices.from_config(schema_default("prices") | {"ec2_hourly": 0.1, "ec2_vcpus": 2})
+    facts = {"big_instance_vcpus": 64, "big_instance_network_gbit": 25, "big_instance_hourly_usd": 3.6,
+             "ec2_min_billed_s": 60}  # fmt: skip
+    table = alternatives(MachineRates(50.0, 0.02), facts, prices, lambda_wall_s=100, data_gb=50).set_index("vcpus")
+    # 50,000 MB: 15.6 s of CPU on 64 vCPUs, 16 s through 25 Gbit/s: network-bound, billed the 60 s minimum
+    assert table.loc[64, "wall_s"] == pytest.approx(16.0) and table.loc[64, "bound"] == "network"
+    assert table.loc[64, "cost_usd"] == pytest.approx(60 / 3600 * 3.6)
+    # 50 MB/s a worker, done in the Lambda job's 100 s: 10 workers on 5 two-vCPU instances for 100 s
+    assert table.loc[10, "wall_s"] == pytest.approx(100.0)
+    assert table.loc[10, "cost_usd"] == pytest.approx(100 / 3600 * 0.1 * 5)

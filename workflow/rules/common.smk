@@ -50,9 +50,11 @@ NETWORK_ARGS = (
 DASK = config["dask"]
 AWS_LAMBDA = LITHOPS["backend"] == "aws_lambda"
 """Real Lambda functions: the budget guard applies (aws.smk)."""
+DUCKDB = config["duckdb"]
+ENGINE_SECTIONS = {"lithops": LITHOPS, "dask": DASK, "duckdb": DUCKDB}
 EXPERIMENTS = {
     engine: {name: e for name, e in section["experiments"].items() if e.get("enabled", True)}
-    for engine, section in (("lithops", LITHOPS), ("dask", DASK))
+    for engine, section in ENGINE_SECTIONS.items()
 }
 """Enabled experiments of each engine: turning one off in the config removes its targets."""
 
@@ -89,7 +91,7 @@ def experiment_runs():
 
 def experiment_setting(engine, key):
     """A per-experiment setting for a rule's params: the experiment's own, else the engine's default."""
-    section = {"lithops": LITHOPS, "dask": DASK}[engine]
+    section = ENGINE_SECTIONS[engine]
     return lambda w: EXPERIMENTS[engine][w.experiment].get(key, section[key])
 
 

@@ -39,6 +39,7 @@ for _name in SCALE_FIGURES:
             validation=rules.scale_validation.output.table,
             projection=rules.scale_projection.output.table,
             optimum=rules.scale_projection.output.optimum,
+            alternatives=rules.scale_projection.output.alternatives,
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
             png=f"{RESULTS}/generated/figures/{_name}.png",

@@ -2,7 +2,15 @@
 
 TIMED_RULES = [
     *("generate", "import_legacy", "fetch_openaq", "stage_openaq", "reference_aggregate", "stage", "reference_staged"),
-    *("verify_stage", "lambda_runtime", "lithops_experiment", "dask_experiment", "metrics", "bench_kernels"),
+    *(
+        "verify_stage",
+        "lambda_runtime",
+        "lithops_experiment",
+        "dask_experiment",
+        "duckdb_experiment",
+        "metrics",
+        "bench_kernels",
+    ),
     *("scale_validation", "scale_projection"),
     *(f"figure_{name}" for name in FIGURES + SCALE_FIGURES),
 ]

@@ -1,7 +1,8 @@
 # At the study's scale: the simulation of Lithops on Lambda (aqbench simulate), calibrated on
 # this profile's own Lithops calls. scale_validation simulates every configuration the profile
 # measured and sets predicted beside measured wall times; scale_projection simulates one 50 GB
-# job per configuration of the study's grid, and the study's own runs.
+# job per configuration of the study's grid and the study's own runs, and prices a single large
+# instance (DuckDB) and a Dask cluster from this machine's measured rates.
 
 
 rule scale_validation:
@@ -34,6 +35,7 @@ rule scale_projection:
         table=f"{RESULTS}/scale/projection.csv",
         optimum=f"{RESULTS}/scale/optimum.csv",
         study=f"{RESULTS}/scale/study.csv",
+        alternatives=f"{RESULTS}/scale/alternatives.csv",
     log:
         f"{LOGS}/scale/projection.log",
     benchmark:

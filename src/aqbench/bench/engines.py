@@ -40,6 +40,7 @@ def run(
     from aqbench.engines.experiment import run_one
     from aqbench.engines.faults import Faults
     from aqbench.engines.lithops_engine import LithopsEngine
+    from aqbench.engines.single_node import DuckDBEngine
 
     store = spec.open()
     keys = list(expected)
@@ -49,9 +50,12 @@ def run(
     no_network = Network(shape=False)
     lithops_warm = LithopsEngine(store, backend, expected, warm=True, network=no_network, **common)
     dask = DaskEngine(spec, expected)
+    duckdb = DuckDBEngine(store, expected)
     total = sum(o.size for k in keys if (o := store.head(k)) is not None)
     limit_times, read_times = [], []
-    results: dict[str, list[float]] = {"lithops": [], "lithops_warm": [], "dask_kernel": [], "dask_idiomatic": []}
+    results: dict[str, list[float]] = {
+        n: [] for n in ("lithops", "lithops_warm", "dask_kernel", "dask_idiomatic", "duckdb")
+    }
     cores = os.cpu_count() or 1
     per_call = math.ceil(len(keys) / cores)
     # the warm layout's environments start before the timed runs, as a warm-up job starts them
@@ -82,6 +86,8 @@ def run(
         for kernel, name in (("arrow", "dask_kernel"), ("idiomatic", "dask_idiomatic")):
             run_, _ = run_one(dask, RunConfig("bench", kernel, 4096, 2, 1, 1.0, 2, rep), keys, Faults())
             results[name].append(run_.wall_s)
+        single, _ = run_one(duckdb, RunConfig("bench", "duckdb", 2048, 1, 1, 1.0, 0, rep), keys, Faults())
+        results["duckdb"].append(single.wall_s)
     limit_s = sum(limit_times) / repeats
     out: dict[str, float] = {
         "mb": total / 1e6,
@@ -123,6 +129,8 @@ def report(r: dict[str, float]) -> str:
             f"{r['dask_kernel_vs_limit']:.2f}, /read+parse = {r['dask_kernel_vs_read_parse']:.2f} (target >= 0.85)",
             f"  Dask, idiomatic           {r['dask_idiomatic_mb_s']:8.1f} MB/s   /limit = "
             f"{r['dask_idiomatic_vs_limit']:.2f}, /read+parse = {r['dask_idiomatic_vs_read_parse']:.2f}",
+            f"  DuckDB, one process       {r['duckdb_mb_s']:8.1f} MB/s   /limit = "
+            f"{r['duckdb_vs_limit']:.2f}, /read+parse = {r['duckdb_vs_read_parse']:.2f} (the reference's query)",
             f"  Lithops per-call overhead (no-op calls, 2 at a time): cold (a process a call) "
             f"{r['lithops_seconds_per_noop_call']:.2f} s, warm {r['lithops_warm_seconds_per_noop_call']:.2f} s",
         ]

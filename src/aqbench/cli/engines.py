@@ -1,4 +1,4 @@
-"""Engine verbs: run-lithops and run-dask (one experiment each), and the benchmarks."""
+"""Engine verbs: run-lithops, run-dask and run-duckdb (one experiment each), and the benchmarks."""
 
 from __future__ import annotations
 
@@ -90,6 +90,13 @@ def _run_dask(args: argparse.Namespace) -> int:
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
     _experiment(args, DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries))
+    return 0
+
+
+def _run_duckdb(args: argparse.Namespace) -> int:
+    from aqbench.engines.single_node import DuckDBEngine
+
+    _experiment(args, DuckDBEngine(store_spec(args).open(), _expected(args)))
     return 0
 
 
@@ -235,6 +242,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scheduler-address",
         help="an existing cluster (empty: a LocalCluster)",
         **option_default("dask.scheduler_address"),
+    )
+
+    subcommand(
+        sub,
+        "run-duckdb",
+        _run_duckdb,
+        "run one experiment on this machine alone: one DuckDB query over every staged object, every core",
+        "The single machine many users would pick instead of a cluster or functions: the objects "
+        "stream in from the store (each checked against the manifest), one DuckDB query aggregates "
+        "them over every core. Verified against the reference like every run.",
+        parents=(store_options(), experiment_options("duckdb")),
     )
 
     p = subcommand(

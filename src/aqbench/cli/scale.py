@@ -82,7 +82,7 @@ def _simulate(args: argparse.Namespace) -> int:
     with atomic_path(out / "calibration.json") as tmp:
         tmp.write_text(json.dumps(cal.to_dict(), indent=1) + "\n")
     if args.project:
-        from aqbench.scale.project import Grid, optimum, project, study_configurations
+        from aqbench.scale.project import Grid, alternatives, machine_rates, optimum, project, study_configurations
 
         facts = load_facts(Path(args.facts))
         prices = Prices.from_config(json.loads(args.prices))
@@ -91,6 +91,9 @@ def _simulate(args: argparse.Namespace) -> int:
         _write_csv(table, out / "projection.csv")
         _write_csv(optimum(table), out / "optimum.csv")
         _write_csv(study_configurations(cal, facts, prices), out / "study.csv")
+        fastest = table[(table["status"] == "success")]["wall_s"].min()
+        _write_csv(alternatives(machine_rates(Path(args.metrics)), facts, prices, fastest, args.data_gb),
+                   out / "alternatives.csv")  # fmt: skip
         summary["projection"] = {"configurations": len(table), "data_gb": args.data_gb}
     summary["seconds"] = round(time.perf_counter() - started, 2)
     print_json(summary)

@@ -90,8 +90,8 @@ class RunConfig:
 
     @property
     def partial_kernel(self) -> str:
-        """The kernel whose partials the run's reducers hand back (idiomatic Dask returns Arrow's)."""
-        return "arrow" if self.kernel == "idiomatic" else self.kernel
+        """The kernel whose partials the run's reducers hand back (idiomatic Dask and DuckDB return Arrow's)."""
+        return "arrow" if self.kernel in ("idiomatic", "duckdb") else self.kernel
 
     def select(self, keys: list[str]) -> list[str]:
         """The first ``fraction`` of the objects (at least one): data-size scaling keeps time order."""

@@ -20,7 +20,7 @@ import pandas as pd
 from aqbench.engines.lambda_emulation import MB_PER_VCPU
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
-ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77"}
+ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77", "duckdb": "#7570b3"}
 plt.rcParams.update(
     {"figure.dpi": 110, "font.size": 8, "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
 )
@@ -304,7 +304,7 @@ def map_pm10_max(inp: Inputs):
 
 
 def engines(inp: Inputs):
-    """Lithops against Dask on the same data: wall time, throughput and cost."""
+    """Lithops against Dask and one DuckDB process on the same data: wall time, throughput and cost."""
     s = inp.table("summary")
     s = s[(s["status"] == "ok") & (s["fraction"] == 1.0)]
     picks = []
@@ -315,6 +315,9 @@ def engines(inp: Inputs):
         sub = s[(s["engine"] == "dask") & (s["kernel"] == kernel)]
         if len(sub):
             picks.append((name, sub.sort_values("wall_s").iloc[0]))
+    single = s[s["engine"] == "duckdb"]
+    if len(single):
+        picks.append(("DuckDB, one process", single.sort_values("wall_s").iloc[0]))
     fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
     for ax, (col, label) in zip(
         axes, (("wall_s", "wall time (s)"), ("throughput_mb_s", "MB/s"), ("cost_usd", "USD per run")), strict=True
@@ -322,9 +325,10 @@ def engines(inp: Inputs):
         values = [p[1][col] for p in picks]
         errs = [[p[1][col] - p[1][f"{col}_lo"] for p in picks], [p[1][f"{col}_hi"] - p[1][col] for p in picks]]
         ax.bar(range(len(picks)), values, yerr=errs, color=[ENGINE_COLOURS[p[1]["engine"]] for p in picks])
-        ax.set_xticks(range(len(picks)), [p[0] for p in picks], rotation=25, ha="right", fontsize=6)
-        ax.set_title(label)
-    fig.suptitle("Lithops and Dask on the whole dataset (median, 95 % interval)", fontsize=9)
+        ax.set_xticks(range(len(picks)), [p[0] for p in picks], rotation=25, ha="right", fontsize=7)
+        ax.set_ylabel(label)
+    fig.suptitle("Lithops, Dask and DuckDB on the whole dataset (median, 95 % interval)", fontsize=9)
+    fig.tight_layout()
     return fig
 
 
@@ -410,7 +414,8 @@ def scale_validation(inp: Inputs):
 
 
 def scale_cost_speed(inp: Inputs):
-    """The study's scale: wall time against cost of one job per configuration, the frontier marked."""
+    """The study's scale: wall time against cost of one job per configuration, the frontier marked, and
+    the single large instance and the Dask cluster (stars)."""
     from aqbench.scale.project import optimum
 
     table = pd.read_csv(inp.scale / "projection.csv")
@@ -431,6 +436,12 @@ def scale_cost_speed(inp: Inputs):
         if opc in set(ok["objects_per_call"]):
             ax.scatter([], [], color="0.4", marker=marker, s=22, label=f"{opc} object(s)/call")
     ax.scatter([], [], color="0.4", facecolors="none", s=22, label="hollow: hash reduce")
+    others = inp.scale / "alternatives.csv"
+    if others.exists() and others.stat().st_size > 1:
+        for _, alt in pd.read_csv(others).iterrows():
+            ax.scatter(alt["wall_s"], alt["cost_usd"], marker="*", s=70, color="black")
+            ax.annotate(alt["option"], (alt["wall_s"], alt["cost_usd"]), fontsize=6, xytext=(4, -3),
+                        textcoords="offset points")  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="simulated wall time of one job (s)", ylabel="cost of one job, x86 (USD)")
     ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig

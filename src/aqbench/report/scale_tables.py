@@ -98,6 +98,20 @@ def scale_macros(scale: Path) -> dict[str, str]:
     arm, x86 = by.loc[("arm64", 1769, 2, 1)]["cost_usd"], by.loc[("x86_64", 1769, 2, 1)]["cost_usd"]
     values["ArmSaving"] = _pct(1 - arm / x86)
 
+    alt_file = scale / "alternatives.csv"
+    alts = pd.read_csv(alt_file) if alt_file.exists() and alt_file.stat().st_size > 1 else pd.DataFrame()
+    big = alts[alts["option"].str.contains("instance")] if len(alts) else alts
+    dask = alts[alts["option"].str.startswith("Dask")] if len(alts) else alts
+    values |= {
+        "BigInstanceVCPUs": str(int(big["vcpus"].iloc[0])) if len(big) else "--",
+        "BigInstanceS": _s(big["wall_s"].iloc[0]) if len(big) else "--",
+        "BigInstanceUSD": _usd(big["cost_usd"].iloc[0]) if len(big) else "--",
+        "BigInstanceBound": str(big["bound"].iloc[0]) if len(big) else "--",
+        "DaskScaleWorkers": str(int(dask["vcpus"].iloc[0])) if len(dask) else "--",
+        "DaskScaleS": _s(dask["wall_s"].iloc[0]) if len(dask) else "--",
+        "DaskScaleUSD": _usd(dask["cost_usd"].iloc[0]) if len(dask) else "--",
+    }
+
     runs = pd.read_csv(scale / "study.csv")
     now = runs[runs["scaling"].str.startswith("1000")]
 

@@ -150,6 +150,8 @@ def macros(inputs: dict[str, Any]) -> str:
     )
     values["DaskKernelMBs"] = _sig(dask_k["throughput_mb_s"].max()) if len(dask_k) else "--"
     values["DaskIdiomaticMBs"] = _sig(dask_i["throughput_mb_s"].max()) if len(dask_i) else "--"
+    single = ok[(ok["engine"] == "duckdb") & (ok["fraction"] == 1.0)]
+    values["DuckDBMBs"] = _sig(single["throughput_mb_s"].max()) if len(single) else "--"
     bench = inputs.get("bench") or {}
     limit = bench.get("bare_mb_s")
     values["LimitMBs"] = _sig(limit) if limit else "--"

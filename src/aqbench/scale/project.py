@@ -158,3 +158,53 @@ def study_configurations(cal: Calibration, facts: dict[str, Any], prices: Prices
                     "cost_usd": job_cost(result, job, "x86_64", prices),
                 })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class MachineRates:
+    """What one core of this machine did with each engine that is not Lambda (from the metrics)."""
+
+    dask_mb_s_per_worker: float | None
+    """Median throughput per worker of the Dask runs with the shared kernel over all the data."""
+    duckdb_cpu_s_per_mb: float | None
+    """Median CPU seconds per MB of the single-node DuckDB runs."""
+
+
+def machine_rates(metrics: Path) -> MachineRates:
+    runs = pd.read_parquet(metrics / "runs.parquet")
+    calls = pd.read_parquet(metrics / "calls.parquet")
+    dask = runs[(runs["engine"] == "dask") & (runs["kernel"] == "arrow") & (runs["status"] == "ok")]
+    dask = dask[dask["fraction"] == 1.0]
+    per_worker = (dask["bytes"] / 1e6 / dask["wall_s"] / dask["workers"].clip(lower=1)).median() if len(dask) else None
+    duck = calls[(calls["engine"] == "duckdb") & (calls["status"] == "success")]
+    cpu = ((duck["cpu_user_s"] + duck["cpu_system_s"]) / (duck["bytes_read"] / 1e6)).median() if len(duck) else None
+    return MachineRates(float(per_worker) if per_worker is not None else None, float(cpu) if cpu is not None else None)
+
+
+def alternatives(
+    rates: MachineRates, facts: dict[str, Any], prices: Prices, lambda_wall_s: float, data_gb: float = study.DATA_GB
+) -> pd.DataFrame:
+    """A single large instance running DuckDB, and a Dask cluster sized to finish in the Lambda job's time.
+
+    Both are priced per second with EC2's minimum, their start-up not counted (the Lambda job's
+    cold starts are): a lower bound for them, against the simulated Lambda job."""
+    mb = data_gb * 1000
+    rows = []
+    if rates.duckdb_cpu_s_per_mb:
+        vcpus = int(facts["big_instance_vcpus"])
+        compute_s = mb * rates.duckdb_cpu_s_per_mb / vcpus
+        network_s = mb / (facts["big_instance_network_gbit"] * 1000 / 8)
+        wall = max(compute_s, network_s)
+        billed = max(wall, facts["ec2_min_billed_s"])
+        rows.append({"option": f"one {vcpus}-vCPU instance, DuckDB", "vcpus": vcpus, "wall_s": wall,
+                     "cost_usd": billed / 3600 * facts["big_instance_hourly_usd"],
+                     "bound": "CPU" if compute_s >= network_s else "network"})  # fmt: skip
+    if rates.dask_mb_s_per_worker:
+        workers = math.ceil(mb / (rates.dask_mb_s_per_worker * lambda_wall_s))
+        wall = mb / (rates.dask_mb_s_per_worker * workers)
+        instances = math.ceil(workers / prices.ec2_vcpus)
+        billed = max(wall, facts["ec2_min_billed_s"])
+        rows.append({"option": f"Dask, {workers} workers ({instances} x {prices.ec2_instance})", "vcpus": workers,
+                     "wall_s": wall, "cost_usd": billed / 3600 * prices.ec2_hourly * instances,
+                     "bound": "sized to the Lambda job's time"})  # fmt: skip
+    return pd.DataFrame(rows)
