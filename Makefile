@@ -2,6 +2,7 @@
 # skips every install that is already done.
 #   make reproduce   the whole study on the default profile (offline, this machine)
 #   make test        lint and the test suite, including the tiny end-to-end profile
+#   make paper       the paper again from the committed results (no experiment)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -16,10 +17,17 @@ TEX_PACKAGES := texlive-latex-recommended texlive-pictures texlive-science \
 	texlive-fonts-recommended lmodern latexmk
 export PATH := $(BIN):$(PATH)
 
-.PHONY: reproduce test install lock system-deps tex lint lint-code clean
+.PHONY: reproduce paper test install lock system-deps tex lint lint-code clean
 
 reproduce: install system-deps
 	snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+	@# the reference aggregates kept in git beside the committed results (the maps are drawn from them)
+	gzip -n -c results/default/reference/aggregates.csv > results/default/reference/aggregates.csv.gz
+
+# The figures, tables and PDF again from the committed results of the default profile (under a
+# minute; no data, no experiment): results/default/paper.pdf.
+paper: install system-deps
+	aqbench paper-from-results results/default
 
 test: install system-deps lint-code
 	pytest $(PYTEST_ARGS)

@@ -11,6 +11,9 @@ configfile: "workflow/config/default.yaml"
 validate(config, "workflow/config/schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/storage.smk"
 include: "workflow/rules/data.smk"

@@ -65,7 +65,7 @@ def test_macros_carry_the_measured_numbers(report_inputs):
     made = _macros(report_inputs)
     assert made["WorkflowMinutes"] == "0.4" and made["TimedJobs"] == "2"  # 2 x 12.5 s
     assert made["MergeFanIn"] == "2{,}000" and made["MergeReducers"] == "8" and made["BenchObjectMB"] == "25.1"
-    assert made["LimitMBs"] == "400" and made["ArrowVsLimit"] == "0.85"
+    assert made["LimitMBs"] == "405" and made["ArrowVsLimit"] == "0.85"  # the runs' own probes
     assert made["Emulated"] == "on" and made["TimeoutOutcome"] == "timeout"
     assert made["RecordsRead"] == "7" and made["SumTolerance"] == "$10^{-9}$"
     # two repetitions x two memory sizes x two calls: the warm-up jobs start cold, the measured ones do not
@@ -79,7 +79,7 @@ def test_summary_table_has_a_row_per_configuration(report_inputs):
     summary = pd.read_parquet(report_inputs["metrics"] / "summary.parquet")
     text = tables.summary_table(summary)
     rows = [ln for ln in text.splitlines() if ln.endswith("\\\\")][1:]  # after the header
-    assert len(rows) == len(summary) == 13
+    assert len(rows) == len(summary) == 15
     assert any(r.startswith("lithops & timeout") and "& timeout &" in r for r in rows)
 
 
@@ -123,3 +123,22 @@ def test_the_workflow_has_one_rule_per_figure():
         check=True,
     ).stdout.split()
     assert {r.removeprefix("figure_") for r in listed if r.startswith("figure_")} == set(FIGURES + SCALE_FIGURES)
+
+
+@pytest.mark.parametrize(
+    ("vs_limit", "drift", "refused"),
+    [(0.5, 0.1, None), (1.1, 0.1, "above the machine's limit"), (0.5, 0.3, "moved 30%")],
+)
+def test_a_ratio_above_one_or_a_probe_that_moved_is_refused(vs_limit, drift, refused):
+    import pandas as pd
+
+    from aqbench.errors import UnreliableRatio
+
+    row = pd.Series({"engine": "dask", "experiment": "baseline", "kernel": "arrow", "memory_mb": 2048,
+                     "throughput_mb_s": 200.0 * vs_limit, "vs_limit": vs_limit, "probe_mb_s": 200.0,
+                     "probe_drift": drift})  # fmt: skip
+    if refused:
+        with pytest.raises(UnreliableRatio, match=refused):
+            tables._quoted_ratio(row)
+    else:
+        assert tables._quoted_ratio(row) == "0.50"

@@ -29,3 +29,9 @@ class RunFailed(AqbenchError):
     """Calls or tasks of a run failed past their retries: the message names them."""
 
     exit_code = 5
+
+
+class UnreliableRatio(AqbenchError):
+    """A ratio the paper would quote is impossible or rests on a machine that changed during the run."""
+
+    exit_code = 6

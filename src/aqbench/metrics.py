@@ -71,6 +71,20 @@ NEWER_COLUMNS = {"warmup": False, "locality": "local"}
 """Configuration columns runs recorded before these settings existed: their values then."""
 
 
+def _probe_columns(ok: pd.DataFrame) -> dict[str, float]:
+    """Each run's throughput over its own probes (the machine's limit before and after it), median over
+    the configuration's runs; the probe's median; the most a probe moved within one run."""
+    if "probe_before_mb_s" not in ok or ok["probe_before_mb_s"].isna().all():
+        return {"probe_mb_s": np.nan, "vs_limit": np.nan, "probe_drift": np.nan}
+    probe = (ok["probe_before_mb_s"] + ok["probe_after_mb_s"]) / 2
+    drift = (ok["probe_after_mb_s"] - ok["probe_before_mb_s"]).abs() / ok["probe_before_mb_s"]
+    return {
+        "probe_mb_s": float(probe.median()),
+        "vs_limit": float((ok["throughput_mb_s"] / probe).median()),
+        "probe_drift": float(drift.max()),
+    }
+
+
 def summarise(runs: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     runs = runs.assign(**{c: v for c, v in NEWER_COLUMNS.items() if c not in runs})
@@ -98,6 +112,7 @@ def summarise(runs: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
         row["peak_rss_mb"] = float(maps["peak_rss_mb"].max()) if maps["peak_rss_mb"].notna().any() else np.nan
         row["bytes_read"] = float(ok["bytes"].median()) if len(ok) else np.nan
         row["emulated"] = bool(group["emulated"].all())
+        row |= _probe_columns(ok)
         rows.append(row)
     return pd.DataFrame(rows)
 

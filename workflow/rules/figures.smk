@@ -15,7 +15,12 @@ for _name in FIGURES:
             bench=rules.bench_kernels.output.json,
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
-            png=f"{RESULTS}/generated/figures/{_name}.png",
+            png=report(
+                f"{RESULTS}/generated/figures/{_name}.png",
+                caption=f"../report/figures/{_name}.rst",
+                category="Figures",
+                subcategory="Measured",
+            ),
         log:
             f"{LOGS}/figures/{_name}.log",
         benchmark:
@@ -42,7 +47,12 @@ for _name in SCALE_FIGURES:
             alternatives=rules.scale_projection.output.alternatives,
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
-            png=f"{RESULTS}/generated/figures/{_name}.png",
+            png=report(
+                f"{RESULTS}/generated/figures/{_name}.png",
+                caption=f"../report/figures/{_name}.rst",
+                category="Figures",
+                subcategory="At the study's scale",
+            ),
         log:
             f"{LOGS}/figures/{_name}.log",
         benchmark:

@@ -35,6 +35,8 @@ rule report:
         projection=f"{RESULTS}/generated/tables/projection.tex",
         study=f"{RESULTS}/generated/tables/study_scale.tex",
         facts=f"{RESULTS}/generated/tables/lambda_facts.tex",
+        side_by_side=f"{RESULTS}/generated/tables/side_by_side.tex",
+        summary_csv=report(f"{RESULTS}/generated/summary.csv", caption="../report/summary.rst", category="Summary"),
     log:
         f"{LOGS}/report/report.log",
     benchmark:
@@ -58,10 +60,10 @@ rule paper:
     input:
         sources=paper_sources(),
         macros=rules.report.output.macros,
-        tables=[rules.report.output[t] for t in ("summary_table", "rejections", "projection", "study", "facts")],
+        tables=[rules.report.output[t] for t in ("summary_table", "rejections", "projection", "study", "facts", "side_by_side")],
         figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],
     output:
-        pdf=f"{RESULTS}/paper.pdf",
+        pdf=report(f"{RESULTS}/paper.pdf", caption="../report/paper.rst", category="Paper"),
     log:
         f"{LOGS}/paper/paper.log",
     benchmark:

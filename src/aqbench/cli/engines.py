@@ -42,6 +42,7 @@ def _experiment(args: argparse.Namespace, engine) -> list:
         References(Path(args.reference), manifest),
         Path(args.out),
         {"storage": args.storage, "retries": args.retries, "faults_injected": faults.active()},
+        store_spec(args).open(),
     )
     print_json({"runs": len(results)} | {s: sum(r.status == s for r in results) for s in ("ok", "timeout", "failed")})
     return results

@@ -109,6 +109,16 @@ class References:
         return self._cache[wanted]
 
 
+def _probe(manifest: Manifest, store: Any) -> Any:
+    """The probe on the largest staged object (read once, checked like every read), or None."""
+    if store is None or not manifest.objects:
+        return None
+    from aqbench.engines.probe import Probe
+
+    biggest = max(manifest.objects, key=lambda o: o.bytes)
+    return Probe(store.get(biggest.key, biggest.expected))
+
+
 def run_experiment(
     engine: Engine,
     experiment: str,
@@ -118,15 +128,20 @@ def run_experiment(
     references: References,
     out_dir: Path,
     env_extra: dict[str, Any],
+    probe_store: Any = None,
 ) -> list[RunResult]:
-    """Every configuration in turn, each verified; rows and provenance written only if all completed."""
+    """Every configuration in turn, each verified and bracketed by the machine's probe (when
+    ``probe_store`` is given); rows and provenance written only if all completed."""
     try:
         keys_all = [o.key for o in manifest.objects]
         results: list[RunResult] = []
         (out_dir / "aggregates").mkdir(parents=True, exist_ok=True)
+        probe = _probe(manifest, probe_store)
         for index, cfg in enumerate(tqdm(configs, desc=f"{engine.name} {experiment}", unit="run")):
             keys = cfg.select(keys_all)
+            before = probe.mb_s() if probe else None
             result, merged = run_one(engine, cfg, keys, faults.for_run(index))
+            result.probe_before_mb_s, result.probe_after_mb_s = before, (probe.mb_s() if probe else None)
             if merged is not None:
                 table, counts = get_kernel(cfg.partial_kernel).finalize(merged)
                 staged = references.counts(keys)

@@ -126,6 +126,9 @@ class RunResult:
     records_staged: int = 0
     started: float = 0.0
     """``time.perf_counter()`` when the engine started the run's clock (wall_s counts from it)."""
+    probe_before_mb_s: float | None = None
+    probe_after_mb_s: float | None = None
+    """The machine's practical limit measured right before and after the run (:mod:`.probe`)."""
 
     @classmethod
     def new(cls, engine: str, cfg: RunConfig, keys: list[str], emulated: bool = False) -> RunResult:
@@ -162,6 +165,8 @@ class RunResult:
             "records_rejected": self.counts.records_rejected if self.counts else None,
             "rejected_by_reason": json.dumps(self.counts.rejected_by_reason, sort_keys=True) if self.counts else None,
             "throughput_mb_s": self.bytes / 1e6 / self.wall_s if self.wall_s > 0 and self.status == "ok" else None,
+            "probe_before_mb_s": self.probe_before_mb_s,
+            "probe_after_mb_s": self.probe_after_mb_s,
             "calls": len({c.get("call") for c in self.calls if c.get("phase") == "map"}),
             "failed_attempts": sum(1 for c in self.calls if c.get("status") not in ("success", None)),
             "emulated": self.emulated,

@@ -71,6 +71,20 @@ def summary_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+SUMMARY_COLUMNS = [
+    *("engine", "experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "workers"),
+    *("locality", "warmup", "status", "runs", "wall_s", "wall_s_lo", "wall_s_hi", "throughput_mb_s"),
+    *("throughput_mb_s_lo", "throughput_mb_s_hi", "cold_starts", "cost_usd"),
+]
+"""The summary's columns a reader of the Snakemake report sees."""
+
+
+def summary_csv(summary: pd.DataFrame) -> str:
+    """The per-configuration summary as CSV (the Snakemake report shows it as a table)."""
+    cols = [c for c in SUMMARY_COLUMNS if c in summary.columns]
+    return summary[cols].sort_values(cols[:8]).to_csv(index=False, float_format="%.6g")
+
+
 def rejections_table(summary_json: dict[str, Any]) -> str:
     lines = [r"\begin{tabular}{lr}", r"\toprule", r"reason & lines \\", r"\midrule"]
     for reason, n in sorted(summary_json["rejected_by_reason"].items(), key=lambda kv: -kv[1]):
@@ -88,12 +102,12 @@ def rejections_table(summary_json: dict[str, Any]) -> str:
 
 def _unit_split_groups(reference_csv: Path) -> int:
     """Station-days whose parameter was reported in two units (the original study averaged them together)."""
-    seen: dict[tuple, set] = {}
-    with open(reference_csv, encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            key = (row["country"], row["city"], row["latitude"], row["longitude"], row["day"], row["parameter"])
-            seen.setdefault(key, set()).add(row["unit"])
-    return sum(1 for units in seen.values() if len(units) > 1)
+    from aqbench.aggregates import read_csv
+
+    table = read_csv(reference_csv).select(["country", "city", "latitude", "longitude", "day", "parameter", "unit"])
+    keys = ["country", "city", "latitude", "longitude", "day", "parameter"]
+    units = table.to_pandas().groupby(keys, dropna=False)["unit"].nunique()
+    return int((units > 1).sum())
 
 
 def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
@@ -115,6 +129,27 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     out["WarmLatency"] = _fmt(latency[~cold].median(), 2) if (~cold).any() else "--"
     out["InitSeconds"] = _fmt(runs.loc[cold, "init_s"].median(), 2) if cold.any() and "init_s" in runs else "--"
     return out
+
+
+def _quoted_ratio(row: pd.Series) -> str:
+    """A configuration's throughput over its own runs' probes, refused when it cannot be right."""
+    from aqbench.engines.probe import MAX_DRIFT
+    from aqbench.errors import UnreliableRatio
+
+    if pd.isna(row["vs_limit"]):
+        return "--"
+    what = f"{row['engine']} {row['experiment']} {row['kernel']} {int(row['memory_mb'])} MB"
+    if row["vs_limit"] > 1:
+        raise UnreliableRatio(
+            f"{what}: {row['throughput_mb_s']:.1f} MB/s is {row['vs_limit']:.2f} of its own probe "
+            f"({row['probe_mb_s']:.1f} MB/s): above the machine's limit, so one of the two is wrong; rerun it"
+        )
+    if row["probe_drift"] > MAX_DRIFT:
+        raise UnreliableRatio(
+            f"{what}: the machine's probe moved {row['probe_drift']:.0%} within a run (at most {MAX_DRIFT:.0%}): "
+            "the machine changed under the run; rerun it on a quiet machine"
+        )
+    return _fmt(row["vs_limit"], 2)
 
 
 def macros(inputs: dict[str, Any]) -> str:
@@ -153,14 +188,14 @@ def macros(inputs: dict[str, Any]) -> str:
     single = ok[(ok["engine"] == "duckdb") & (ok["fraction"] == 1.0)]
     values["DuckDBMBs"] = _sig(single["throughput_mb_s"].max()) if len(single) else "--"
     bench = inputs.get("bench") or {}
-    limit = bench.get("bare_mb_s")
-    values["LimitMBs"] = _sig(limit) if limit else "--"
-    for name, val in (
-        ("BestLithopsVsLimit", best["throughput_mb_s"].iloc[0] if len(best) else None),
-        ("DaskKernelVsLimit", dask_k["throughput_mb_s"].max() if len(dask_k) else None),
-        ("DaskIdiomaticVsLimit", dask_i["throughput_mb_s"].max() if len(dask_i) else None),
+    # each throughput against the limit probed right before and after its own runs
+    values["LimitMBs"] = _sig(best["probe_mb_s"].iloc[0]) if len(best) and "probe_mb_s" in best else "--"
+    for name, rows in (
+        ("BestLithopsVsLimit", best),
+        ("DaskKernelVsLimit", dask_k.sort_values("throughput_mb_s", ascending=False).head(1)),
+        ("DaskIdiomaticVsLimit", dask_i.sort_values("throughput_mb_s", ascending=False).head(1)),
     ):
-        values[name] = _fmt(val / limit, 2) if (val and limit) else "--"
+        values[name] = _quoted_ratio(rows.iloc[0]) if len(rows) and "vs_limit" in rows else "--"
     values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
     values["ArrowVsLimitOneCore"] = _fmt(bench.get("arrow_vs_bare_1core"), 2) if bench else "--"
     values["ArrowVsSeed"] = _fmt(bench.get("arrow_vs_seed"), 1) if bench else "--"
@@ -203,7 +238,11 @@ def macros(inputs: dict[str, Any]) -> str:
     values["PriceGBs"] = f"{prices['lambda_gb_s_x86']:.10f}".rstrip("0")
     values["EcInstance"] = prices["ec2_instance"]
     lines = ["% generated by aqbench report: do not edit"]
-    raw = inputs.get("latex_macros") or {}  # already LaTeX (the scale simulation's)
+    raw = dict(inputs.get("latex_macros") or {})  # already LaTeX (the scale simulation's, the findings')
+    if inputs.get("calls") is not None:
+        from aqbench.report.findings import findings
+
+        raw |= findings(summary, inputs["calls"])
     for name, value in values.items():
         safe = str(value).replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
         if name in ("BestLithopsConfig", "SumTolerance"):
@@ -247,9 +286,13 @@ def build(
         "prices": prices,
     }
     if scale is not None:
+        from aqbench.report import side_by_side
         from aqbench.report.scale_tables import build_scale
 
         inputs["latex_macros"] = build_scale(scale, out_dir, _write)
+        unit_split = _unit_split_groups(reference_csv)
+        _write(out_dir / "tables" / "side_by_side.tex", side_by_side.table(summary, calls, scale, unit_split))
     _write(out_dir / "macros.tex", macros(inputs))
     _write(out_dir / "tables" / "summary.tex", summary_table(summary))
+    _write(out_dir / "summary.csv", summary_csv(summary))
     _write(out_dir / "tables" / "rejections.tex", rejections_table(inputs["reference_summary"]))

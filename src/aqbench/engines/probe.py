@@ -1,0 +1,47 @@
+"""The machine's practical limit, measured right before and right after each run.
+
+A throughput is only comparable with a limit measured on the same machine at the same time:
+shared machines drift (a build once divided by a limit measured minutes apart and printed
+"1.10 of the machine's limit"). So every run is bracketed by a short probe, the bare parse and
+group-by of one staged object (without its malformed lines) on every core, repeated for at
+least ``MIN_SECONDS``; its MB/s before and after go in the run's row, and the paper divides each
+run's throughput by its own probes. A probe that moved more than ``MAX_DRIFT`` within a run says
+the machine changed under it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+MIN_SECONDS = 0.2
+"""Each probe parses for at least this long (the median of its repetitions is its rate)."""
+MAX_DRIFT = 0.25
+"""The most a run's after-probe may differ from its before-probe for its ratio to be quoted."""
+
+
+class Probe:
+    """The bare parse + group-by of one staged object, cleaned once, timed on demand."""
+
+    def __init__(self, body: bytes | bytearray):
+        from aqbench.bench.kernels import cleaned
+
+        self.body = cleaned(body)
+        self.mb = len(self.body) / 1e6
+
+    def mb_s(self) -> float:
+        from aqbench.bench.kernels import _bare
+
+        rates, spent = [], 0.0
+        while spent < MIN_SECONDS or len(rates) < 3:
+            started = time.perf_counter()
+            _bare(self.body)
+            took = time.perf_counter() - started
+            rates.append(self.mb / took)
+            spent += took
+        return statistics.median(rates)
+
+
+def drift(before: float, after: float) -> float:
+    """How far the after-probe moved from the before-probe (a share of the before-probe)."""
+    return abs(after - before) / before

@@ -1,0 +1,55 @@
+"""The committed canonical run (results/default): its numbers are what the report computes from its
+metrics, and `make paper` rebuilds its paper from them alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from aqbench.defaults import schema_default
+
+from conftest import REPO
+
+RESULTS = REPO / "results" / "default"
+
+
+def test_the_committed_macros_are_what_the_report_computes_from_the_committed_metrics(tmp_path):
+    from aqbench.report import tables
+    from aqbench.report.rebuild import reference_csv
+
+    benchmarks = sorted(
+        p for p in (RESULTS / "benchmarks").rglob("*.tsv")
+        if p.relative_to(RESULTS / "benchmarks").parts[0] not in ("report", "paper")
+    )  # fmt: skip
+    tables.build(
+        RESULTS / "metrics",
+        reference_csv(RESULTS),
+        RESULTS / "reference" / "summary.json",
+        RESULTS / "staged" / "manifest.json",
+        RESULTS / "data" / "generation.json",
+        RESULTS / "bench" / "kernels.json",
+        benchmarks,
+        schema_default("prices"),
+        tmp_path,
+        RESULTS / "scale",
+    )
+    committed = (RESULTS / "generated" / "macros.tex").read_text(encoding="utf-8")
+    assert (tmp_path / "macros.tex").read_text(encoding="utf-8") == committed
+
+
+@pytest.mark.slow
+def test_make_paper_rebuilds_the_paper_from_the_committed_results_alone(tmp_path):
+    from aqbench.cli import main
+    from aqbench.report.rebuild import KEPT
+
+    copy = tmp_path / "default"
+    for name in KEPT:  # only what git keeps: no data, no generated files
+        source, target = RESULTS / name, copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    assert main(["paper-from-results", str(copy), "--source", str(REPO / "paper")]) == 0
+    assert (copy / "paper.pdf").read_bytes()[:4] == b"%PDF"
+    assert (copy / "generated" / "macros.tex").read_text() == (RESULTS / "generated" / "macros.tex").read_text()
+    assert json.loads((copy / "staged" / "manifest.json").read_text())["objects_count"] > 0
