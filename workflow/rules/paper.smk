@@ -60,7 +60,10 @@ rule paper:
     input:
         sources=paper_sources(),
         macros=rules.report.output.macros,
-        tables=[rules.report.output[t] for t in ("summary_table", "rejections", "projection", "study", "facts", "side_by_side")],
+        tables=[
+            rules.report.output[t]
+            for t in ("summary_table", "rejections", "projection", "study", "facts", "side_by_side")
+        ],
         figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],
     output:
         pdf=report(f"{RESULTS}/paper.pdf", caption="../report/paper.rst", category="Paper"),
