@@ -61,6 +61,11 @@ def test_every_macro_the_paper_uses_is_made_by_the_report(report_inputs):
     assert used and not (used - set(made)), f"used in paper/ but never generated: {sorted(used - set(made))}"
 
 
+def test_every_macro_name_is_letters_only(report_inputs):
+    """TeX control sequences are letters: \\aqCallAt1024 would be \\aqCallAt followed by 1024."""
+    assert [n for n in _macros(report_inputs) if not re.fullmatch(r"[A-Za-z]+", n)] == []
+
+
 def test_macros_carry_the_measured_numbers(report_inputs):
     made = _macros(report_inputs)
     assert made["WorkflowMinutes"] == "0.4" and made["TimedJobs"] == "2"  # 2 x 12.5 s

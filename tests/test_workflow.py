@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aqbench.aggregates import read_csv
-from aqbench.report.figure_names import FIGURES
+from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
 from conftest import REPO
 
@@ -169,7 +169,15 @@ def test_tiny_profile_end_to_end(workdir):
         assert runs and {r["status"] for r in runs} == {"ok"}, (experiment, runs)
     # the paper, its figures (PDF and PNG previews) and its numbers were all generated
     assert (results / "paper.pdf").read_bytes()[:4] == b"%PDF"
-    assert len(list((results / "generated" / "figures").glob("*.png"))) == len(FIGURES)
+    assert len(list((results / "generated" / "figures").glob("*.png"))) == len(FIGURES + SCALE_FIGURES)
+    single = pq.read_table(results / "duckdb" / "single_node" / "runs.parquet").to_pylist()
+    assert single and {r["status"] for r in single} == {"ok"}
+    assert all(r["probe_before_mb_s"] > 0 and r["probe_after_mb_s"] > 0 for r in single)
+    assert (results / "scale" / "validation.csv").exists() and (results / "scale" / "projection.csv").exists()
+    # the Snakemake report: every figure with its caption, the summary and the paper
+    report = _snakemake("--configfile", "workflow/config/tiny.yaml", "--report", "report.zip", cwd=workdir)
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert (workdir / "report.zip").stat().st_size > 10_000
     warmup = pq.read_table(results / "lithops" / "warmup" / "calls.parquet").to_pylist()
     assert any(c["cold_start"] for c in warmup if c["phase"] == "warmup")
     assert all(c["init_s"] is not None and c["network_emulated"] is not None for c in warmup)

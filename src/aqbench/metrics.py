@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aqbench.atomic import atomic_path
-from aqbench.cost import Prices, dask_run_cost, lithops_run_cost
+from aqbench.cost import Prices, dask_run_cost, lambda_call_cost, lithops_run_cost
 from aqbench.engines.lambda_emulation import MB_PER_VCPU, visible_cores
 from aqbench.engines.runs import SETTINGS
 
@@ -54,6 +54,22 @@ def enrich_calls(calls: pd.DataFrame) -> pd.DataFrame:
     calls["utilisation"] = calls["cpu_usage"] / visible
     calls["scaled_utilisation"] = calls["cpu_usage"] / vcpus
     return calls
+
+
+def call_costs(calls: pd.DataFrame, prices: Prices) -> pd.Series:
+    """What each Lithops call would be billed on Lambda (its billed duration where Lambda reported one);
+    the memory sweep's cost/speed comparison rests on calls, not on this host's concurrency-capped jobs."""
+
+    def one(c: pd.Series) -> float:
+        seconds = c.get("billed_duration_s")
+        if seconds is None or pd.isna(seconds):
+            seconds = c.get("duration_s")
+        if c.get("engine") != "lithops" or seconds is None or pd.isna(seconds):
+            return np.nan
+        arch = c.get("architecture") if isinstance(c.get("architecture"), str) else "x86_64"
+        return lambda_call_cost(float(seconds), int(c["memory_mb"]), prices, arch)
+
+    return calls.apply(one, axis=1) if len(calls) else pd.Series(dtype=float)
 
 
 def run_costs(runs: pd.DataFrame, calls: pd.DataFrame, prices: Prices) -> pd.Series:
@@ -103,6 +119,8 @@ def summarise(runs: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
         durations = maps["duration_s"].dropna()
         row["calls_per_run"] = len(maps) / max(1, len(group))
         row["call_median_s"] = float(durations.median()) if len(durations) else np.nan
+        costs = maps["call_cost_usd"].dropna() if "call_cost_usd" in maps else pd.Series(dtype=float)
+        row["call_cost_usd"] = float(costs.median()) if len(costs) else np.nan
         row["straggler_ratio"] = float(durations.max() / durations.median()) if len(durations) else np.nan
         row["cold_starts"] = int(maps["cold_start"].fillna(False).astype(bool).sum())
         row["cpu_usage"] = float(maps["cpu_usage"].median()) if maps["cpu_usage"].notna().any() else np.nan
@@ -122,6 +140,7 @@ def compute(folders: list[Path], prices: Prices, out_dir: Path) -> pd.DataFrame:
     calls = enrich_calls(calls)
     runs = runs.copy()
     runs["cost_usd"] = run_costs(runs, calls, prices)
+    calls["call_cost_usd"] = call_costs(calls, prices)
     summary = summarise(runs, calls)
     out_dir.mkdir(parents=True, exist_ok=True)
     environments = [

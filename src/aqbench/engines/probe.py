@@ -4,18 +4,21 @@ A throughput is only comparable with a limit measured on the same machine at the
 shared machines drift (a build once divided by a limit measured minutes apart and printed
 "1.10 of the machine's limit"). So every run is bracketed by a short probe, the bare parse and
 group-by of one staged object (without its malformed lines) on every core, repeated for at
-least ``MIN_SECONDS``; its MB/s before and after go in the run's row, and the paper divides each
-run's throughput by its own probes. A probe that moved more than ``MAX_DRIFT`` within a run says
-the machine changed under it.
+least ``MIN_SECONDS`` and ``MIN_REPEATS`` times; its best MB/s (a limit is what the machine can
+do: a repetition slowed by a passing background process says nothing about that, and the
+median of a few short repetitions moved by 30-40 % between the two ends of a quiet run here)
+before and after go in the run's row, and the paper divides each run's throughput by its own
+probes. A probe that moved more than ``MAX_DRIFT`` within a run says the machine changed under
+it.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 
-MIN_SECONDS = 0.2
-"""Each probe parses for at least this long (the median of its repetitions is its rate)."""
+MIN_SECONDS = 0.25
+MIN_REPEATS = 5
+"""Each probe parses at least this often and this long; its rate is the best repetition's."""
 MAX_DRIFT = 0.25
 """The most a run's after-probe may differ from its before-probe for its ratio to be quoted."""
 
@@ -33,13 +36,13 @@ class Probe:
         from aqbench.bench.kernels import _bare
 
         rates, spent = [], 0.0
-        while spent < MIN_SECONDS or len(rates) < 3:
+        while spent < MIN_SECONDS or len(rates) < MIN_REPEATS:
             started = time.perf_counter()
             _bare(self.body)
             took = time.perf_counter() - started
             rates.append(self.mb / took)
             spent += took
-        return statistics.median(rates)
+        return max(rates)
 
 
 def drift(before: float, after: float) -> float:

@@ -21,6 +21,8 @@ from aqbench.engines.lambda_emulation import MB_PER_VCPU
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
 ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77", "duckdb": "#7570b3"}
+MEMORY_COLOURS = {1024: "#1b9e77", 1769: "#7570b3", 2048: "#d95f02", 3538: "#e7298a", 10240: "#66a61e"}
+"""One colour per memory size wherever a figure tells them apart."""
 plt.rcParams.update(
     {"figure.dpi": 110, "font.size": 8, "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight"}
 )
@@ -333,31 +335,25 @@ def engines(inp: Inputs):
 
 
 def cost_vs_duration(inp: Inputs):
-    """Cost against duration across memory sizes, the balanced optimum marked (as power-tuning tools do)."""
+    """A map call's billed cost against its duration across memory sizes, the balanced optimum marked (as
+    power-tuning tools do). Per call: this host's job wall times are capped by how many quotas fit its cores."""
     s = inp.table("summary")
     s = s[(s["engine"] == "lithops") & (s["experiment"] == "memory") & (s["status"] == "ok")].sort_values("memory_mb")
     fig, ax = plt.subplots(figsize=(4.5, 3))
-    ax.plot(s["wall_s"], s["cost_usd"] * 1e3, "o-", color=ENGINE_COLOURS["lithops"])
-    for r in s.itertuples():
-        ax.annotate(
-            f"{int(r.memory_mb)} MB",
-            (r.wall_s, r.cost_usd * 1e3),
-            fontsize=7,
-            xytext=(4, 4),
-            textcoords="offset points",
-        )
-    if len(s):
-        best = s.iloc[balanced_optimum(s["wall_s"].to_numpy(), s["cost_usd"].to_numpy())]
-        ax.scatter(
-            [best["wall_s"]],
-            [best["cost_usd"] * 1e3],
-            s=160,
-            facecolors="none",
-            edgecolors="k",
-            label="balanced optimum",
-        )
-        ax.legend()
-    ax.set(xlabel="wall time of a run (s)", ylabel="cost (thousandths of a USD)", title="Cost against duration")
+    if "call_cost_usd" not in s or s["call_cost_usd"].isna().all():
+        _empty(ax, "no per-call costs")
+        return fig
+    micro = s["call_cost_usd"] * 1e6
+    ax.plot(s["call_median_s"], micro, "-", color="0.6", lw=0.8)
+    for r, cost in zip(s.itertuples(), micro, strict=True):
+        ax.scatter([r.call_median_s], [cost], color=MEMORY_COLOURS.get(int(r.memory_mb), "0.4"), s=30, zorder=3)
+        ax.annotate(f"{int(r.memory_mb)} MB", (r.call_median_s, cost), fontsize=7, xytext=(4, 4),
+                    textcoords="offset points")  # fmt: skip
+    best = s.iloc[balanced_optimum(s["call_median_s"].to_numpy(), s["call_cost_usd"].to_numpy())]
+    ax.scatter([best["call_median_s"]], [best["call_cost_usd"] * 1e6], s=160, facecolors="none", edgecolors="k",
+               label="balanced optimum")  # fmt: skip
+    ax.legend(fontsize=7)
+    ax.set(xlabel="median duration of a map call (s)", ylabel="billed cost of a map call (millionths of a USD)")
     return fig
 
 
@@ -390,10 +386,6 @@ def kernel_throughput(inp: Inputs):
     size = f"{bench['object_mb']:.1f} MB" if "object_mb" in bench else "benchmark"
     ax.set(xlabel=f"MB/s on one {size} object", title="Kernels against the machine's limit")
     return fig
-
-
-MEMORY_COLOURS = {1024: "#1b9e77", 1769: "#7570b3", 2048: "#d95f02", 3538: "#e7298a", 10240: "#66a61e"}
-"""One colour per memory size wherever a figure tells them apart."""
 
 
 def scale_validation(inp: Inputs):

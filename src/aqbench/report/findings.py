@@ -32,8 +32,8 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame) -> dict[str, str]:
     if {1024, 2048} <= set(mem.index):
         a, b = mem.loc[1024, "call_median_s"], mem.loc[2048, "call_median_s"]
         values |= {
-            "FindCallAt1024": f"{a:.2f}",
-            "FindCallAt2048": f"{b:.2f}",
+            "FindCallAtSmall": f"{a:.2f}",
+            "FindCallAtLarge": f"{b:.2f}",
             "FindMemoryRatio": _ratio(b, a),
             # all CPU, a call's time goes as 1 / its share (one core at most below two vCPUs)
             "FindMemoryCPURatio": _ratio(min(1024 / MB_PER_VCPU, 1.0), min(2048 / MB_PER_VCPU, 1.0)),
@@ -73,6 +73,7 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame) -> dict[str, str]:
             "FindArrowWall": f"{ker.loc['arrow', 'wall_s']:.1f}",
             "FindKernelRatio": f"{ker.loc['seed', 'wall_s'] / ker.loc['arrow', 'wall_s']:.1f}",
             "FindKernelRuns": str(int(ker["runs"].min())),
+            "FindKernelShare": f"{100 * ker['fraction'].iloc[0]:.0f}\\,\\%",
         }
     loc = lith[lith["experiment"] == "data_locality"].set_index("locality")
     if {"local", "remote"} <= set(loc.index):
