@@ -60,8 +60,9 @@ def call_durations(inp: Inputs):
         stats = group.groupby("bin").agg(
             t=("t", "mean"), lo=("duration_s", "min"), mean=("duration_s", "mean"), hi=("duration_s", "max")
         )
-        line = ax.plot(stats["t"], stats["mean"], marker="o", ms=3, label=f"{mem} MB")[0]
-        ax.fill_between(stats["t"], stats["lo"], stats["hi"], color=line.get_color(), alpha=0.2)
+        colour = MEMORY_COLOURS.get(int(mem), "0.4")
+        ax.plot(stats["t"], stats["mean"], marker="o", ms=3, label=f"{mem} MB", color=colour)
+        ax.fill_between(stats["t"], stats["lo"], stats["hi"], color=colour, alpha=0.2)
     ax.set(
         xlabel="time since the job's first call was submitted (s)",
         ylabel="call duration (s)",
@@ -151,7 +152,8 @@ def cold_warm(inp: Inputs):
             _empty(ax, "no warm-up experiment")
         return fig
     width = 0.38
-    for offset, (cold, label, colour) in enumerate(((True, "cold start", "#7570b3"), (False, "warm", "#1b9e77"))):
+    # greys: the engines and memory sizes own the colours
+    for offset, (cold, label, colour) in enumerate(((True, "cold start", "0.25"), (False, "warm", "0.7"))):
         sub = calls[calls["cold_start"].fillna(False).astype(bool) == cold]
         x = np.arange(len(sizes)) + (offset - 0.5) * width
         for ax, values in (
@@ -214,12 +216,13 @@ def cost(inp: Inputs):
     """Cost of a run per configuration, as if on AWS."""
     s = inp.table("summary")
     s = s[s["status"] == "ok"].sort_values(["engine", "experiment", "memory_mb"])
-    fig, ax = plt.subplots(figsize=(6.5, 3))
+    fig, ax = plt.subplots(figsize=(6.5, 0.9 + 0.16 * len(s)))  # a readable line per configuration
     labels = [
-        f"{r.engine[:1].upper()} {r.experiment} {r.kernel} {int(r.memory_mb)}"
-        + (f" o{int(r.objects_per_call)}" if r.objects_per_call > 1 else "")
-        + (f" R{int(r.reducers)}" if r.reducers > 1 else "")
-        + (f" {r.fraction:g}" if r.fraction < 1 else "")
+        f"{r.engine} {r.experiment}, {r.kernel}, {int(r.memory_mb)} MB"
+        + (f", {int(r.objects_per_call)} obj/call" if r.objects_per_call > 1 else "")
+        + (f", R={int(r.reducers)}" if r.reducers > 1 else "")
+        + (f", {r.fraction:.0%} of data" if r.fraction < 1 else "")
+        + (f", {r.locality}" if getattr(r, "locality", "local") == "remote" else "")
         for r in s.itertuples()
     ]
     ax.barh(
@@ -228,8 +231,13 @@ def cost(inp: Inputs):
         color=[ENGINE_COLOURS[e] for e in s["engine"]],
         xerr=[(s["cost_usd"] - s["cost_usd_lo"]) * 1e3, (s["cost_usd_hi"] - s["cost_usd"]) * 1e3],
     )
-    ax.set_yticks(range(len(s)), labels, fontsize=5)
+    ax.set_yticks(range(len(s)), labels, fontsize=7)
+    ax.invert_yaxis()
     ax.set(xlabel="cost of one run (thousandths of a USD, as if on AWS)", title="Cost per configuration")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colour, label=e) for e, colour in ENGINE_COLOURS.items() if e in set(s["engine"])]
+    ax.legend(handles=handles, fontsize=7, loc="upper right")
     return fig
 
 
@@ -374,7 +382,7 @@ def kernel_throughput(inp: Inputs):
     names = [("bare parse + group-by (limit)", "bare"), ("arrow kernel map", "arrow")]
     y = np.arange(3)
     for offset, (suffix, label, colour) in enumerate(
-        (("_mb_s", "all cores", "#d95f02"), ("_1core_mb_s", "one core", "#1b9e77"))
+        (("_mb_s", "all cores", "0.3"), ("_1core_mb_s", "one core", "0.7"))  # greys: engines own the colours
     ):
         values = [bench.get(k + suffix, np.nan) for _, k in names] + [
             bench.get("seed_mb_s", np.nan) if suffix == "_1core_mb_s" else np.nan

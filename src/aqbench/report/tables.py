@@ -58,11 +58,17 @@ def summary_table(summary: pd.DataFrame) -> str:
         r"\midrule",
     ]
     for _, r in s.iterrows():
-        mem = f"{int(r.memory_mb)}" if r.engine == "lithops" else f"{int(r.workers)}$\\times${int(r.memory_mb)}"
+        if r.engine == "lithops":
+            mem = f"{int(r.memory_mb)}"
+        elif r.engine == "duckdb":
+            mem = f"{int(r.workers)} threads" if r.workers else "all cores"
+        else:
+            mem = f"{int(r.workers)}$\\times${int(r.memory_mb)}"
         cost = "--" if r.status != "ok" else _fmt(r.cost_usd * 1e3, 2)
         wall = _ci(r, "wall_s") if r.status == "ok" else r.status
         mbs = _ci(r, "throughput_mb_s", 1) if r.status == "ok" else "--"
         exp = r.experiment.replace("_", r"\_") + ("" if r.fraction == 1 else f" ({r.fraction:g})")
+        exp += " (remote)" if getattr(r, "locality", "local") == "remote" else ""
         lines.append(
             f"{r.engine} & {exp} & {r.kernel} & {mem} & {int(r.objects_per_call)} & {int(r.reducers)} & "
             f"{wall} & {mbs} & {cost} \\\\"
