@@ -149,3 +149,27 @@ def test_a_large_instance_and_a_dask_cluster_priced_from_the_measured_rates():
     # 50 MB/s a worker, done in the Lambda job's 100 s: 10 workers on 5 two-vCPU instances for 100 s
     assert table.loc[10, "wall_s"] == pytest.approx(100.0)
     assert table.loc[10, "cost_usd"] == pytest.approx(100 / 3600 * 0.1 * 5)
+
+
+def test_a_reducer_that_needs_more_than_its_memory_is_killed():
+    """4 maps of 10 MB write 0.1 MB each: a single reducer merges 0.4 MB and needs 100 + 50 x 0.4 = 120 MB."""
+    hungry = CallCost(0.2, 0.1, 0.1, 0.01, 0.5, 0.3, 0.0, reduce_base_mb=100.0, reduce_mb_per_input_mb=50.0)
+    small = simulate(JobSpec(4, 10.0, 1, 110, reducers=1), platform(), hungry)
+    assert small.status == "oom" and [c.status for c in small.calls if c.phase == "reduce"] == ["oom"]
+    big = simulate(JobSpec(4, 10.0, 1, 130, reducers=1), platform(), hungry)
+    assert big.status == "success"
+    # two reducers merge half the bytes each: 110 MB, within 110 MB
+    assert simulate(JobSpec(4, 10.0, 1, 110, reducers=2), platform(), hungry).status == "success"
+
+
+def test_a_reducers_memory_is_the_line_through_the_benchs_two_merges(tmp_path):
+    from aqbench.scale.calibration import reducer_memory
+
+    bench = tmp_path / "kernels.json"
+    # 2000 partials of 25 MB objects at 0.01 MB a MB: 500 MB merged by one reducer, 62.5 MB by one of 8
+    bench.write_text(json.dumps({"fan_in": 2000, "object_mb": 25.0, "reducers": 8,
+                                 "merge_r1_peak_rss_mb": 2300.0, "merge_r8_peak_rss_mb": 550.0}))  # fmt: skip
+    base, slope, source = reducer_memory(bench, 0.01)
+    assert slope == pytest.approx((2300 - 550) / (500 - 62.5)) and base + slope * 500 == pytest.approx(2300)
+    assert "2000 partials" in source
+    assert reducer_memory(None, 0.01)[:2] == (0.0, 0.0)

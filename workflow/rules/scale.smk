@@ -9,6 +9,7 @@ rule scale_validation:
     input:
         calls=rules.metrics.output.calls,
         runs=rules.metrics.output.runs,
+        bench=rules.bench_kernels.output.json,
     output:
         table=f"{RESULTS}/scale/validation.csv",
         calibration=f"{RESULTS}/scale/calibration.json",
@@ -23,13 +24,15 @@ rule scale_validation:
         out=lambda w, output: os.path.dirname(output.table),
         network=NETWORK_ARGS,
     shell:
-        "aqbench simulate --validate --metrics {params.metrics} {params.network} --out {params.out} > {log} 2>&1"
+        "aqbench simulate --validate --metrics {params.metrics} --bench {input.bench} {params.network}"
+        " --out {params.out} > {log} 2>&1"
 
 
 rule scale_projection:
     input:
         calls=rules.metrics.output.calls,
         runs=rules.metrics.output.runs,
+        bench=rules.bench_kernels.output.json,
         facts="workflow/config/lambda_facts.yaml",
     output:
         table=f"{RESULTS}/scale/projection.csv",
@@ -48,5 +51,6 @@ rule scale_projection:
         network=NETWORK_ARGS,
         prices=as_shell_json(config["prices"]),
     shell:
-        "aqbench simulate --project --metrics {params.metrics} {params.network} --facts {input.facts}"
+        "aqbench simulate --project --metrics {params.metrics} --bench {input.bench} {params.network}"
+        " --facts {input.facts}"
         " --prices {params.prices} --out {params.out} > {log} 2>&1"

@@ -45,21 +45,14 @@ def _import_legacy(args: argparse.Namespace) -> int:
 
 
 def _fetch_openaq(args: argparse.Namespace) -> int:
-    from datetime import date
-
-    from aqbench.errors import ConfigError
     from aqbench.openaq_archive import fetch
 
-    try:
-        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    except ValueError as exc:
-        raise ConfigError(f"dates must be YYYY-MM-DD ({exc})") from exc
+    start, end = _period(args)
     print_json(fetch(args.out, args.country, start, end, args.max_locations, args.object_size, progress=not args.quiet))
     return 0
 
 
 def _stage_openaq(args: argparse.Namespace) -> int:
-    from datetime import date
     from pathlib import Path
 
     from aqbench.engines.lithops_engine import prepare_environment
@@ -68,18 +61,12 @@ def _stage_openaq(args: argparse.Namespace) -> int:
     import os
 
     from aqbench.engines.lithops_engine import lithops_config
-    from aqbench.errors import ConfigError
     from aqbench.storage import StoreSpec
     from aqbench.storage.archive_stage import ArchiveStaging, archive_client, list_files, stage_archive
     from aqbench.storage.stage import write_reference
     from aqbench.synth.generate import parse_size
 
-    try:
-        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    except ValueError as exc:
-        raise ConfigError(f"dates must be YYYY-MM-DD ({exc})") from exc
-    if end < start:
-        raise ConfigError(f"end {end} is before start {start}: give start <= end")
+    start, end = _period(args)
     spec = store_spec(args)
     if args.archive_local:  # offline: a bucket of the profile's local S3 server plays the public archive
         archive = StoreSpec("s3-local", args.archive_bucket, {"state_dir": spec.settings["state_dir"]})
@@ -143,6 +130,38 @@ def _stage(args: argparse.Namespace) -> int:
     return 0
 
 
+def archive_options() -> argparse.ArgumentParser:
+    """What both archive sources fetch: a country's locations over a period, cut into objects."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("the archive")
+    g.add_argument("--country", help="ISO-2 country code", **option_default("data.openaq_archive.country"))
+    g.add_argument("--start", help="first day, YYYY-MM-DD", **option_default("data.openaq_archive.start"))
+    g.add_argument("--end", help="last day, YYYY-MM-DD", **option_default("data.openaq_archive.end"))
+    g.add_argument(
+        "--max-locations",
+        type=int,
+        help="at most this many locations (lowest ids)",
+        **option_default("data.openaq_archive.max_locations"),
+    )
+    g.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+    return p
+
+
+def _period(args: argparse.Namespace):
+    """--start and --end as dates, start first."""
+    from datetime import date
+
+    from aqbench.errors import ConfigError
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise ConfigError(f"dates must be YYYY-MM-DD ({exc})") from exc
+    if end < start:
+        raise ConfigError(f"end {end} is before start {start}: give start <= end")
+    return start, end
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(
         sub,
@@ -194,17 +213,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "download real measurements from the public openaq-data-archive bucket (needs the internet)",
         "Download one country's per-location daily CSVs (anonymous requests) and convert "
         "every row into a legacy realtime line, cut into objects of about --object-size.",
+        parents=(archive_options(),),
     )
-    p.add_argument("--country", help="ISO-2 country code", **option_default("data.openaq_archive.country"))
-    p.add_argument("--start", help="first day, YYYY-MM-DD", **option_default("data.openaq_archive.start"))
-    p.add_argument("--end", help="last day, YYYY-MM-DD", **option_default("data.openaq_archive.end"))
-    p.add_argument(
-        "--max-locations",
-        type=int,
-        help="at most this many locations (lowest ids)",
-        **option_default("data.openaq_archive.max_locations"),
-    )
-    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
     p.add_argument("--out", required=True, help="folder to create")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -263,18 +273,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--object-size into the bucket (read back and checked) and leaves its part of the manifest "
         "there, with the objects' reference partials computed from the bytes before upload. "
         "A rerun stages only the groups whose part is missing or whose objects changed.",
-        parents=(store_options(), lithops_options()),
+        parents=(store_options(), lithops_options(), archive_options()),
     )
-    p.add_argument("--country", help="ISO-2 country code", **option_default("data.openaq_archive.country"))
-    p.add_argument("--start", help="first day, YYYY-MM-DD", **option_default("data.openaq_archive.start"))
-    p.add_argument("--end", help="last day, YYYY-MM-DD", **option_default("data.openaq_archive.end"))
-    p.add_argument(
-        "--max-locations",
-        type=int,
-        help="at most this many locations (lowest ids)",
-        **option_default("data.openaq_archive.max_locations"),
-    )
-    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
     p.add_argument(
         "--files-per-call",
         type=int,

@@ -21,6 +21,8 @@ inputs and where they come from:
     partial_mb_per_input_mb  median bytes written / bytes read of the map calls
     cold_init_s, dispatch_s, job_setup_s, result_s, final_s   Lithops' own statistics and the
                          runs' wall times (medians)
+  measured, from --bench (the kernel bench): a reducer's peak memory, the line through its merges
+    of 2000 partials by one of R reducers and by a single one
   published, from --facts (a dated table, each entry with its source): Lambda's CPU share per MB,
     visible cores, timeout, per-environment network, scaling (1,000 environments per 10 s per
     function; the older regional burst), account concurrency, cold start of a pandas+pyarrow
@@ -34,7 +36,11 @@ def _calibration(args: argparse.Namespace):
     from aqbench.engines.lithops_engine import LOOPBACK_MONITORING_INTERVAL_S
     from aqbench.scale.calibration import calibrate
 
-    return calibrate(Path(args.metrics), args.link_mbit, LOOPBACK_MONITORING_INTERVAL_S)
+    return calibrate(Path(args.metrics), args.link_mbit, LOOPBACK_MONITORING_INTERVAL_S, _bench(args))
+
+
+def _bench(args: argparse.Namespace) -> Path | None:
+    return Path(args.bench) if args.bench else None
 
 
 def _write_csv(table, path: Path) -> None:
@@ -59,7 +65,7 @@ def _simulate(args: argparse.Namespace) -> int:
         from aqbench.scale.validate import Link, validate, verdict
 
         link = Link(args.link_mbit, args.remote_mbit, args.remote_latency_ms / 1000)
-        table, cal = validate(Path(args.metrics), link)
+        table, cal = validate(Path(args.metrics), link, _bench(args))
         _write_csv(table, out / "validation.csv")
         v = verdict(table)
         summary["validation"] = {
@@ -130,6 +136,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--prices", default=json.dumps(option_default("prices")["default"]), help="JSON: dated prices")
     p.add_argument("--data-gb", type=float, default=50.0, help="projected data size (the study's 50 GB)")
+    p.add_argument("--bench", help="the kernel bench's JSON: a reducer's memory from its merges (else not modelled)")
     p.add_argument(
         "--link-mbit", type=float, help="the runs' emulated link", **option_default("lithops.network.local_mbit")
     )

@@ -23,22 +23,42 @@ def _dir(a: float, b: float, smaller: str, larger: str, same: str = "about the s
     return smaller if a < b else larger
 
 
+KEYS = (
+    *("FindMemSmallMB", "FindMemLargeMB", "FindCallAtSmall", "FindCallAtLarge", "FindMemoryRatio"),
+    *("FindMemoryCPURatio", "FindMemoryWord", "FindMemoryRuns", "FindBestObjectsPerCall", "FindBestObjectsWall"),
+    *("FindOneObjectWall", "FindMostObjects", "FindMostObjectsWall", "FindObjectsWord", "FindObjectsRuns"),
+    *("FindReducersMany", "FindSingleWall", "FindHashWall", "FindReduceWord", "FindSinglePeak", "FindHashPeak"),
+    *("FindReduceRuns", "FindSeedWall", "FindArrowWall", "FindKernelRatio", "FindKernelRuns", "FindKernelShare"),
+    *("FindLocalCall", "FindRemoteCall", "FindLocalityRatio", "FindLocalityRuns", "FindEngineOrder"),
+    "FindFastestEngine",
+)
+"""Every finding's macro: a profile that did not run an experiment prints "--" in its place."""
+
+
 def findings(summary: pd.DataFrame, calls: pd.DataFrame) -> dict[str, str]:
     ok = summary[summary["status"] == "ok"]
     lith = ok[ok["engine"] == "lithops"]
-    values: dict[str, str] = {}
+    values: dict[str, str] = dict.fromkeys(KEYS, "--")
 
-    mem = lith[lith["experiment"] == "memory"].set_index("memory_mb")
-    if {1024, 2048} <= set(mem.index):
-        a, b = mem.loc[1024, "call_median_s"], mem.loc[2048, "call_median_s"]
+    mem = lith[lith["experiment"] == "memory"].set_index("memory_mb").sort_index()
+    if len(mem) >= 2:
+        small, large = int(mem.index[0]), int(mem.index[1])  # the two smallest sizes the profile measured
+        a, b = mem.loc[small, "call_median_s"], mem.loc[large, "call_median_s"]
+
+        def share(m: int) -> float:  # a call's CPU share: one core at most below two vCPUs
+            v = m / MB_PER_VCPU
+            return v if v >= 2 else min(v, 1.0)
+
         values |= {
+            "FindMemSmallMB": str(small),
+            "FindMemLargeMB": str(large),
             "FindCallAtSmall": f"{a:.2f}",
             "FindCallAtLarge": f"{b:.2f}",
             "FindMemoryRatio": _ratio(b, a),
-            # all CPU, a call's time goes as 1 / its share (one core at most below two vCPUs)
-            "FindMemoryCPURatio": _ratio(min(1024 / MB_PER_VCPU, 1.0), min(2048 / MB_PER_VCPU, 1.0)),
+            # all CPU, a call's time would go as 1 / its share
+            "FindMemoryCPURatio": _ratio(share(small), share(large)),
             "FindMemoryWord": _dir(b, a, "shortens", "lengthens", "hardly changes"),
-            "FindMemoryRuns": str(int(mem.loc[2048, "runs"])),
+            "FindMemoryRuns": str(int(mem.loc[large, "runs"])),
         }
     opc = lith[lith["experiment"] == "objects_per_call"].set_index("objects_per_call")
     if len(opc) >= 2:

@@ -87,10 +87,21 @@ def scale_macros(scale: Path) -> dict[str, str]:
     def ratio(a: float | None, b: float | None) -> str:
         return _times(a, b) if a and b else "--"
 
-    single, hashed = wall("x86_64", 1769, 8, 1), wall("x86_64", 1769, 8, 8)
-    one, eight = wall("x86_64", 1769, 1, 1), wall("x86_64", 1769, 8, 1)
+    # where a single reducer survives (its memory grows with the whole data's partials)
+    survives = table[(table["architecture"] == "x86_64") & (table["reducers"] == 1) & (table["status"] == "success")]
+    mem_ref = int(survives["memory_mb"].min()) if len(survives) else None
+    single = wall("x86_64", mem_ref, 8, 1) if mem_ref else None
+    hashed = wall("x86_64", mem_ref, 8, 8) if mem_ref else None
+    one, eight = wall("x86_64", 1769, 1, 8), wall("x86_64", 1769, 8, 8)
+    cal_mem = (cal.get("reduce_base_mb", 0.0), cal.get("reduce_mb_per_input_mb", 0.0))
+    whole_partials = study.DATA_GB * 1000 * cal["partial_mb_per_input_mb"]
     values |= {
         "HashVsSingle": ratio(single, hashed),
+        "StudyReducerFate": "would have been killed" if mem_ref is None or mem_ref > 1024 else "would have survived",
+        "SingleReducerMemoryMB": str(mem_ref) if mem_ref else "--",
+        "SingleReducerPeakMB": f"{cal_mem[0] + cal_mem[1] * whole_partials:,.0f}".replace(",", "{,}")
+        if cal_mem[1]
+        else "--",
         "OneObjectS": _s(one) if one else "--",
         "EightObjectsS": _s(eight) if eight else "--",
         "EightVsOne": ratio(one, eight),
@@ -154,7 +165,8 @@ def projection_table(scale: Path) -> str:
         arm = idx.loc[(memory, opc, 1, "arm64")]
 
         def wall(row: pd.Series) -> str:
-            return _s(row["wall_s"]) + ("" if row["status"] == "success" else r"$^\dagger$")
+            mark = {"success": "", "timeout": r"$^\dagger$", "oom": r"$^\ddagger$"}.get(row["status"], "?")
+            return _s(row["wall_s"]) + mark
 
         lines.append(f"{memory} & {opc} & {int(one['calls'])} & {wall(one)} & {wall(eight)} & "
                      f"{_usd(one['cost_usd'])} & {_usd(arm['cost_usd'])} & {_usd(eight['cost_usd'])} \\\\")  # fmt: skip

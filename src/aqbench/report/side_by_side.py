@@ -91,7 +91,12 @@ def rows(summary: pd.DataFrame, calls: pd.DataFrame, scale: Path, unit_split: in
         built_r = "--"
     x86 = projection[(projection["architecture"] == "x86_64") & (projection["memory_mb"] == 1769)]
     x86 = x86[x86["objects_per_call"] == 8].set_index("reducers")
-    sim_r = f"R=1 {x86.loc[1, 'wall_s']:.0f} s, R=8 {x86.loc[8, 'wall_s']:.0f} s" if {1, 8} <= set(x86.index) else "--"
+
+    def sim_wall(r: int) -> str:
+        row = x86.loc[r]
+        return f"{row['wall_s']:.0f} s" if row["status"] == "success" else str(row["status"])
+
+    sim_r = f"R=1 {sim_wall(1)}, R=8 {sim_wall(8)} (1769 MB)" if {1, 8} <= set(x86.index) else "--"
     out.append(("reduce", "one reducer", built_r, sim_r, "both measured"))
 
     # the bill

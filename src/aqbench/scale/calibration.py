@@ -44,6 +44,8 @@ class Calibration:
             "job_setup_s": self.cost.job_setup_s,
             "result_s": self.cost.result_s,
             "final_s": self.cost.final_s,
+            "reduce_base_mb": self.cost.reduce_base_mb,
+            "reduce_mb_per_input_mb": self.cost.reduce_mb_per_input_mb,
             "net_mb_s": self.net_mb_s,
             "link_mbit": self.link_mbit,
             "dispatch_s": self.dispatch_s,
@@ -85,9 +87,33 @@ def measured_calls(metrics: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return calls, runs, env
 
 
-def calibrate(metrics: Path, link_mbit: float, poll_s: float) -> Calibration:
+def reducer_memory(bench: Path | None, partial_mb_per_input_mb: float) -> tuple[float, float, str]:
+    """A reducer's peak memory as base + slope × MB merged: the line through the kernel bench's two
+    merges of ``fan_in`` partials (one of R reducers, and a single one); (0, 0) without the bench."""
+    if bench is None or not bench.exists():
+        return 0.0, 0.0, "not modelled (no kernel bench)"
+    b = json.loads(bench.read_text())
+    keys = ("merge_r1_peak_rss_mb", f"merge_r{b.get('reducers')}_peak_rss_mb", "fan_in", "object_mb")
+    if not all(k in b for k in keys):
+        return 0.0, 0.0, "not modelled (the kernel bench has no merges)"
+    whole = b["fan_in"] * b["object_mb"] * partial_mb_per_input_mb  # MB of partials a single reducer merges
+    one_of_r = whole / b["reducers"]
+    slope = (b["merge_r1_peak_rss_mb"] - b[keys[1]]) / (whole - one_of_r)
+    base = b[keys[1]] - slope * one_of_r
+    return (
+        float(base),
+        float(slope),
+        (
+            f"line through the kernel bench's merges of {b['fan_in']} partials: one of {b['reducers']} reducers "
+            f"{b[keys[1]]:.0f} MB, a single reducer {b['merge_r1_peak_rss_mb']:.0f} MB peak"
+        ),
+    )
+
+
+def calibrate(metrics: Path, link_mbit: float, poll_s: float, bench: Path | None = None) -> Calibration:
     """Fit the per-call model to the profile's own calls; ``link_mbit``: the emulated link's rate
-    (lithops.network.local_mbit), ``poll_s``: the monitoring interval its runs used."""
+    (lithops.network.local_mbit), ``poll_s``: the monitoring interval its runs used; ``bench``: the
+    kernel bench's JSON (a reducer's memory)."""
     calls, runs, env = measured_calls(metrics)
     cores = int(env.get("cores") or 2)
     ok = calls[(calls["status"] == "success") & (calls["locality"].fillna("local") == "local")]
@@ -121,6 +147,7 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float) -> Calibration:
     cold_calls = ok[ok["cold_start"].fillna(False).astype(bool)]
     cold, n_cold = cold_calls["init_s"].median(), len(cold_calls)
 
+    mem_base, mem_slope, mem_source = reducer_memory(bench, float(partial))
     cost = CallCost(
         overhead_s=float(intercept),
         map_cpu_s_per_mb=float(per_kernel.get("arrow", next(iter(per_kernel.values())))),
@@ -129,6 +156,8 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float) -> Calibration:
         job_setup_s=float(setup),
         result_s=float(result + max(0.0, notice - poll_s / 2)),
         final_s=float(max(0.0, final)),
+        reduce_base_mb=mem_base,
+        reduce_mb_per_input_mb=mem_slope,
     )
     n_map, n_red, n_runs = len(maps), len(reds), len(per_run)
     sources = {
@@ -145,6 +174,7 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float) -> Calibration:
         "result_s": "median result fetched - status noticed, plus query_s",
         "final_s": f"median run wall time - its jobs' spans, {n_runs} runs",
         "host_cores": "metrics/environment.json",
+        "reduce_memory": mem_source,
     }
     return Calibration(
         cost,

@@ -12,7 +12,8 @@ job's wall time at scale and that a 2-core machine cannot show:
 - each call: start latency, download at the environment's bandwidth, parse at the kernel's
   measured CPU-seconds per MB divided by the memory size's CPU share, S3 request latency,
   the 900 s timeout, billing per ms (with the init, billed since 2025-08);
-- reducers: single or hash-partitioned, their fan-in and input from the partials' size.
+- reducers: single or hash-partitioned, their fan-in and input from the partials' size, and
+  their peak memory (a reducer needing more than its function's memory is killed).
 
 The same model, with Lambda's scaling switched off and the driver's slots released at each
 call's end (Lithops' localhost queue), is this host's emulation: that is how it is checked
@@ -91,6 +92,9 @@ class CallCost:
     """Driver: fetching one call's result once noticed."""
     final_s: float
     """Driver: fetching the reducers' outputs and finishing, after the reduce job."""
+    reduce_base_mb: float = 0.0
+    reduce_mb_per_input_mb: float = 0.0
+    """A reducer's peak memory: base + this × MB of partials it merges (0: not modelled)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ class Call:
     cold: bool = False
     status: str = "pending"
     billed_s: float = 0.0
+    peak_mb: float = 0.0
+    """Memory the call needs (0: within any size); over the function's memory it is killed."""
 
 
 @dataclass
@@ -146,7 +152,7 @@ class _Lambda:
         self.changed.succeed()
         self.changed = self.env.event()
 
-    def run(self, call: Call, duration_s: float):
+    def run(self, call: Call, duration_s: float, memory_mb: int = 0):
         """An asynchronous invocation: queued inside Lambda until an environment may take it."""
         while not (self.idle or self.busy + self.idle < self.p.allowed(self.env.now)):
             next_step = 10 - self.env.now % 10 if self.p.legacy_burst is None else 60 - self.env.now % 60
@@ -163,7 +169,10 @@ class _Lambda:
         ran = min(duration_s, self.p.timeout_s)
         yield self.env.timeout(ran)
         call.end = self.env.now
-        call.status = "success" if duration_s <= self.p.timeout_s else "timeout"
+        if memory_mb and call.peak_mb > memory_mb:
+            call.status = "oom"  # Lambda kills it; counted as running to its end (an upper bound)
+        else:
+            call.status = "success" if duration_s <= self.p.timeout_s else "timeout"
         billed = math.ceil(ran * 1000) / 1000
         call.billed_s = billed + (self.p.cold_init_s if call.cold and self.p.init_billed else 0.0)
         self.busy -= 1
@@ -189,7 +198,7 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, ca
     waiting = {"left": len(calls)}
 
     def one(call: Call):
-        yield env.process(lam.run(call, call_seconds(call, memory_mb, p, cost)))
+        yield env.process(lam.run(call, call_seconds(call, memory_mb, p, cost), memory_mb))
         ended.append(call)
         if not p.release_on_notice:
             yield slots.put(1)
@@ -233,6 +242,9 @@ def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
         maps.append(Call("map", i, objs * job.object_mb, objs + job.reducers, cost.map_cpu_s_per_mb))
     partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
     reds = [Call("reduce", r, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb) for r in range(job.reducers)]
+    for red in reds:  # a reducer merges every partial in memory: it needs memory in step with their bytes
+        if cost.reduce_mb_per_input_mb:
+            red.peak_mb = cost.reduce_base_mb + cost.reduce_mb_per_input_mb * red.mb
     outcome = {"status": "success"}
 
     def driver():
@@ -240,8 +252,9 @@ def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
             if not calls:
                 continue
             yield env.process(_phase(env, lam, platform, cost, calls, job.memory_mb))
-            if any(c.status != "success" for c in calls):
-                outcome["status"] = "timeout"  # the driver stops at the first failed phase
+            failed = [c.status for c in calls if c.status != "success"]
+            if failed:
+                outcome["status"] = failed[0]  # timeout or oom: the driver stops at the first failed phase
                 return
         yield env.timeout(cost.final_s)
 

@@ -71,9 +71,9 @@ def predict_run(
     return result.wall_s, result.status
 
 
-def validate(metrics: Path, link: Link) -> tuple[pd.DataFrame, Calibration]:
+def validate(metrics: Path, link: Link, bench: Path | None = None) -> tuple[pd.DataFrame, Calibration]:
     """Predicted against measured wall time, one row per measured configuration (medians of its runs)."""
-    cal = calibrate(metrics, link.local_mbit, LOOPBACK_MONITORING_INTERVAL_S)
+    cal = calibrate(metrics, link.local_mbit, LOOPBACK_MONITORING_INTERVAL_S, bench)
     calls, runs, _ = measured_calls(metrics)
     runs = runs[runs["status"].isin(["ok", "timeout"])]
     done = runs[runs["bytes"] > 0]
