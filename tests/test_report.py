@@ -147,3 +147,5 @@ def test_a_ratio_above_one_or_a_probe_that_moved_is_refused(vs_limit, drift, ref
             tables._quoted_ratio(row)
     else:
         assert tables._quoted_ratio(row) == "0.50"
+    if vs_limit <= 1:  # a profile may relax the drift rule (report.max_probe_drift), never the limit
+        assert tables._quoted_ratio(row, max_drift=10) == "0.50"

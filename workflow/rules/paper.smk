@@ -49,10 +49,12 @@ rule report:
         prices=as_shell_json(config["prices"]),
         out=lambda w, output: os.path.dirname(output.macros),
         scale=lambda w, input: os.path.dirname(input.validation),
+        drift=config["report"]["max_probe_drift"],
     shell:
         "aqbench report --metrics {params.metrics} --reference {input.reference}"
         " --reference-summary {input.reference_summary} --manifest {input.manifest} {params.generation}"
         " --bench {input.bench} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
+        " --max-probe-drift {params.drift}"
         " --out {params.out} > {log} 2>&1"
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from aqbench.cli.common import print_json, subcommand
+from aqbench.defaults import option_default
 
 
 def _metrics(args: argparse.Namespace) -> int:
@@ -46,6 +47,7 @@ def _report(args: argparse.Namespace) -> int:
         json.loads(args.prices),
         Path(args.out),
         Path(args.scale) if args.scale else None,
+        args.max_probe_drift,
     )
     return 0
 
@@ -106,6 +108,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--prices", required=True, help="JSON object of dated prices")
     p.add_argument("--scale", help="the scale simulation's folder (its macros and tables)")
+    p.add_argument(
+        "--max-probe-drift",
+        type=float,
+        help="the most a quoted run's probe may move",
+        **option_default("report.max_probe_drift"),
+    )
     p.add_argument("--out", required=True, help="folder for macros.tex and tables/")
 
     p = subcommand(sub, "paper", _paper, "build the paper with latexmk from paper/ and the generated files")

@@ -137,11 +137,12 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     return out
 
 
-def _quoted_ratio(row: pd.Series) -> str:
+def _quoted_ratio(row: pd.Series, max_drift: float | None = None) -> str:
     """A configuration's throughput over its own runs' probes, refused when it cannot be right."""
     from aqbench.engines.probe import MAX_DRIFT
     from aqbench.errors import UnreliableRatio
 
+    max_drift = MAX_DRIFT if max_drift is None else max_drift
     if pd.isna(row["vs_limit"]):
         return "--"
     what = f"{row['engine']} {row['experiment']} {row['kernel']} {int(row['memory_mb'])} MB"
@@ -150,10 +151,10 @@ def _quoted_ratio(row: pd.Series) -> str:
             f"{what}: {row['throughput_mb_s']:.1f} MB/s is {row['vs_limit']:.2f} of its own probe "
             f"({row['probe_mb_s']:.1f} MB/s): above the machine's limit, so one of the two is wrong; rerun it"
         )
-    if row["probe_drift"] > MAX_DRIFT:
+    if row["probe_drift"] > max_drift:
         raise UnreliableRatio(
-            f"{what}: the machine's probe moved {row['probe_drift']:.0%} within a run (at most {MAX_DRIFT:.0%}): "
-            "the machine changed under the run; rerun it on a quiet machine"
+            f"{what}: the machine's probe moved {row['probe_drift']:.0%} within a run (at most {max_drift:.0%}, "
+            "report.max_probe_drift): the machine changed under the run; rerun it on a quiet machine"
         )
     return _fmt(row["vs_limit"], 2)
 
@@ -201,7 +202,8 @@ def macros(inputs: dict[str, Any]) -> str:
         ("DaskKernelVsLimit", dask_k.sort_values("throughput_mb_s", ascending=False).head(1)),
         ("DaskIdiomaticVsLimit", dask_i.sort_values("throughput_mb_s", ascending=False).head(1)),
     ):
-        values[name] = _quoted_ratio(rows.iloc[0]) if len(rows) and "vs_limit" in rows else "--"
+        drift = inputs.get("max_probe_drift")
+        values[name] = _quoted_ratio(rows.iloc[0], drift) if len(rows) and "vs_limit" in rows else "--"
     values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
     values["ArrowVsLimitOneCore"] = _fmt(bench.get("arrow_vs_bare_1core"), 2) if bench else "--"
     values["ArrowVsSeed"] = _fmt(bench.get("arrow_vs_seed"), 1) if bench else "--"
@@ -275,6 +277,7 @@ def build(
     prices: dict[str, Any],
     out_dir: Path,
     scale: Path | None = None,
+    max_probe_drift: float | None = None,
 ) -> None:
     summary = pd.read_parquet(metrics_dir / "summary.parquet")
     env_file = Path(metrics_dir) / "environment.json"
@@ -296,6 +299,7 @@ def build(
         "workflow_seconds": seconds,
         "timed_jobs": len(benchmarks),
         "prices": prices,
+        "max_probe_drift": max_probe_drift,
     }
     if scale is not None:
         from aqbench.report import side_by_side
