@@ -17,12 +17,9 @@ RESULTS = REPO / "results" / "default"
 
 def test_the_committed_macros_are_what_the_report_computes_from_the_committed_metrics(tmp_path):
     from aqbench.report import tables
-    from aqbench.report.rebuild import reference_csv
+    from aqbench.report.rebuild import reference_csv, timed_benchmarks
 
-    benchmarks = sorted(
-        p for p in (RESULTS / "benchmarks").rglob("*.tsv")
-        if p.relative_to(RESULTS / "benchmarks").parts[0] not in ("report", "paper")
-    )  # fmt: skip
+    benchmarks = timed_benchmarks(RESULTS)
     tables.build(
         RESULTS / "metrics",
         reference_csv(RESULTS),

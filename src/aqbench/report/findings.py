@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from aqbench.engines.lambda_emulation import MB_PER_VCPU
-
 
 def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}"
@@ -45,9 +43,7 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame) -> dict[str, str]:
         small, large = int(mem.index[0]), int(mem.index[1])  # the two smallest sizes the profile measured
         a, b = mem.loc[small, "call_median_s"], mem.loc[large, "call_median_s"]
 
-        def share(m: int) -> float:  # a call's CPU share: one core at most below two vCPUs
-            v = m / MB_PER_VCPU
-            return v if v >= 2 else min(v, 1.0)
+        from aqbench.scale.model import call_share as share
 
         values |= {
             "FindMemSmallMB": str(small),

@@ -29,6 +29,12 @@ def reference_csv(results: Path) -> Path:
     raise ConfigError(f"{results}/reference/aggregates.csv(.gz) is missing: run the workflow (make reproduce)")
 
 
+def timed_benchmarks(results: Path) -> list[Path]:
+    """The benchmarks of the jobs before the report, as the workflow sums them (report and paper come after)."""
+    folder = results / "benchmarks"
+    return sorted(p for p in folder.rglob("*.tsv") if p.relative_to(folder).parts[0] not in ("report", "paper"))
+
+
 def rebuild(results: Path, source: Path, prices: dict[str, Any], draft: bool = False) -> int:
     """Figures, macros, tables and the PDF of ``results``; the PDF's page count."""
     from aqbench.report import figures, tables
@@ -43,11 +49,7 @@ def rebuild(results: Path, source: Path, prices: dict[str, Any], draft: bool = F
     inputs = figures.Inputs(results / "metrics", reference, results / "bench" / "kernels.json", results / "scale")
     for name in FIGURES + SCALE_FIGURES:
         figures.draw(name, inputs, generated / "figures" / f"{name}.pdf", generated / "figures" / f"{name}.png")
-    # the jobs before the report, as the workflow sums them (the report and paper come after)
-    benchmarks = sorted(
-        p for p in (results / "benchmarks").rglob("*.tsv") if p.relative_to(results / "benchmarks").parts[0]
-        not in ("report", "paper")
-    )  # fmt: skip
+    benchmarks = timed_benchmarks(results)
     generation = results / "data" / "generation.json"
     tables.build(
         results / "metrics",

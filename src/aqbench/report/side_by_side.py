@@ -16,7 +16,7 @@ from aqbench.report import study
 
 
 def _tex(text: str) -> str:
-    return text.replace("%", r"\%").replace("_", r"\_").replace("$R", "$R")
+    return text.replace("%", r"\%").replace("_", r"\_")
 
 
 def rows(summary: pd.DataFrame, calls: pd.DataFrame, scale: Path, unit_split: int) -> list[tuple[str, ...]]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aqbench.errors import DataError
-from aqbench.scale.model import CallCost
+from aqbench.scale.model import CallCost, call_share
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,7 @@ def worker_seconds(calls: pd.DataFrame) -> pd.Series:
 def host_share(memory_mb: pd.Series | np.ndarray, cores: int, mb_per_vcpu: float = 1769) -> np.ndarray:
     """The emulation's CPU share: the cgroup's memory/1769 of a core; from two vCPUs the kernel uses
     threads, up to the host's cores."""
-    v = np.asarray(memory_mb, dtype=float) / mb_per_vcpu
-    return np.where(v >= 2, np.minimum(v, cores), np.minimum(v, 1.0))
+    return np.array([call_share(m, cores, mb_per_vcpu) for m in np.asarray(memory_mb, dtype=float)])
 
 
 def measured_calls(metrics: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

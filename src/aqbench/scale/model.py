@@ -28,6 +28,13 @@ from dataclasses import dataclass, field
 import simpy
 
 
+def call_share(memory_mb: float, max_cores: float = math.inf, mb_per_vcpu: float = 1769) -> float:
+    """The CPU share of a call of ``memory_mb``: memory/1769 of a core; multi-threaded (from two vCPUs)
+    up to the visible cores, else one core at most (the map runs single-threaded there)."""
+    vcpus = memory_mb / mb_per_vcpu
+    return min(vcpus, max_cores) if vcpus >= 2 else min(vcpus, 1.0)
+
+
 @dataclass(frozen=True)
 class Platform:
     """Where the job runs: Lambda (published facts) or this host's emulation (as configured)."""
@@ -62,10 +69,7 @@ class Platform:
     init_billed: bool = True
 
     def share(self, memory_mb: int) -> float:
-        """The CPU share of a call: memory/1769 of a core; multi-threaded (from two vCPUs) up to the
-        visible cores, else one core at most."""
-        vcpus = memory_mb / self.mb_per_vcpu
-        return min(vcpus, self.max_cores) if vcpus >= 2 else min(vcpus, 1.0)
+        return call_share(memory_mb, self.max_cores, self.mb_per_vcpu)
 
     def allowed(self, t: float) -> float:
         """Concurrent environments Lambda allows ``t`` seconds into the job."""
