@@ -15,6 +15,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/run.smk"
 include: "workflow/rules/storage.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/aws.smk"

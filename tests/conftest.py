@@ -13,6 +13,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+LONGEST_FIRST = (
+    "test_workflow.py::test_tiny_profile_end_to_end",
+    "test_fuzz.py::test_every_kernel_follows_the_spec_on_damaged_bytes",
+    "test_aws_contract.py::",
+)
+"""Tests that take a minute or most of one: `make test` runs the suite on every core
+(pytest-xdist, a file to a worker), and their files started first run beside the many short
+ones instead of after them."""
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        return next((i for i, name in enumerate(LONGEST_FIRST) if name in item.nodeid), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 def record(
     utc: str = "2018-01-01T10:00:00.000Z",

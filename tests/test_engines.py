@@ -133,7 +133,8 @@ def test_one_duckdb_process_reads_every_object_and_equals_the_reference(staged):
 def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, tmp_path, capsys):
     """One digit of one staged object changed (same size, same lines): references come from the
     source files and every read is checksummed, so each engine fails naming that object when a
-    run reads it, at any fraction, and passes when it does not."""
+    run reads it, at any fraction, and passes when it does not. A failed experiment leaves no
+    file in its folder, not even the aggregates of the verified run before the failed one."""
     from aqbench.storage import open_store
     from aqbench.storage.stage import stage, write_reference
 
@@ -157,11 +158,12 @@ def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, 
     for engine, grid in engines:
         for fraction, reads_it in ((0.5, False), (0.75, True), (1.0, True)):
             extra = ["--no-emulate"] if engine == "lithops" else []
-            code, out = run_engine(staged, engine, f"f{fraction}", grid | {"fraction": fraction}, *extra)
+            fractions = [0.5, fraction] if fraction == 0.75 else [fraction]  # 0.5 is verified, then 0.75 fails
+            code, out = run_engine(staged, engine, f"f{fraction}", grid | {"fraction": fractions}, *extra)
             err = capsys.readouterr().err
             if reads_it:
                 assert code == 5 and damaged.key in err and "CRC32C" in err, (engine, fraction, err[-500:])
-                assert not (out / "runs.parquet").exists()
+                assert not [p for p in out.rglob("*") if p.is_file()], (engine, fraction)
             else:
                 assert code == 0, (engine, fraction, err[-500:])
                 assert runs_of(out)[0]["records_read"] == 24
@@ -169,7 +171,8 @@ def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, 
 
 def test_warm_up_job_then_measured_job_on_warm_environments(staged):
     """The study's warm-up: its calls start the environments (cold, init_s > 0); the measured
-    job's calls find them warm and start in a fraction of a cold start's latency."""
+    job's calls find them warm: no init, sooner than a cold start (by how much is measured by
+    ``aqbench bench engines``, whose per-call overhead lines print cold beside warm)."""
     import statistics
 
     grid = {"memory_mb": 1024, "objects_per_call": 2, "warmup": True}
@@ -189,17 +192,20 @@ def test_warm_up_job_then_measured_job_on_warm_environments(staged):
     # a cold start costs at least the interpreter and imports it measured; a warm one no process start
     cold_latency = min(c["t_start"] - c["t_submit"] for c in cold)
     assert cold_latency >= min(c["init_s"] for c in cold)
-    assert warm_latency < cold_latency / 2, (warm_latency, cold_latency)
+    assert warm_latency < cold_latency, (warm_latency, cold_latency)
     assert all(c["t_submit"] <= c["t_dispatch"] <= c["t_start"] for c in calls)
 
 
-def _lambda_env_pids() -> set[int]:
-    """Environment processes, and shims (Lithops' runtime) waiting for one."""
+def _lambda_env_pids(service_dir: Path) -> set[int]:
+    """Environment processes, and shims (Lithops' runtime) waiting for one, of the service in
+    ``service_dir`` (their command lines name it; other tests' services may run meanwhile)."""
     import psutil
 
     found = set()
     for p in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(p.info["cmdline"] or [])
+        if str(service_dir) not in cmdline:
+            continue
         if "aqbench.engines.lambda_env" in cmdline or "lambda-service/lambda-runtime" in cmdline:
             found.add(p.pid)
     return found
@@ -221,14 +227,14 @@ def test_no_environment_or_group_outlives_a_killed_run(staged):
     while time.monotonic() < deadline and not (service_dir / "pids").exists():
         time.sleep(0.1)
     time.sleep(1.0)  # calls are running in environments
-    assert driver.poll() is None and _lambda_env_pids(), "no environment started"
+    assert driver.poll() is None and _lambda_env_pids(service_dir), "no environment started"
     owner = json.loads((service_dir / "owner.json").read_text())
     os.kill(driver.pid, 9)
     driver.wait()
     classes = (service_dir / "classes").read_text().split() if (service_dir / "classes").exists() else []
     code, out = run_engine(staged, "lithops", "after", {"memory_mb": 1024}, "--warm")
     assert code == 0 and runs_of(out)[0]["status"] == "ok"
-    assert not _lambda_env_pids()  # none left, the killed run's or this one's
+    assert not _lambda_env_pids(service_dir)  # none left, the killed run's or this one's
     assert not service_dir.exists()
     if lambda_emulation.available()[0]:
         leftovers = list((lambda_emulation.CGROUP_ROOT / "cpu" / lambda_emulation.GROUP).glob(f"{owner['groups']}*"))
@@ -241,7 +247,9 @@ def test_no_environment_or_group_outlives_a_killed_run(staged):
 
 def test_data_locality_runs_read_through_their_own_links(staged):
     """local and remote data, as the study compared them: every call's bytes come from its own
-    link (where tc is allowed), and remote data (a slower link, a delay per request) is slower."""
+    link (where tc is allowed), and every remote call waited the cross-region delay before each
+    object it read (a sleep: a lower bound whatever the load, where comparing the two runs'
+    times is not)."""
     from aqbench.engines import lambda_network
 
     grid = {"memory_mb": 1024, "objects_per_call": 2, "locality": ["local", "remote"]}
@@ -254,8 +262,9 @@ def test_data_locality_runs_read_through_their_own_links(staged):
     assert all(c["network_emulated"] is shaped for c in maps)
     if shaped:  # the link saw the objects' bytes (plus headers and Lithops' own requests)
         assert all(c["bytes_read"] <= c["net_recv_bytes"] <= c["bytes_read"] + 200_000 for c in maps)
-    durations = {loc: sum(c["duration_s"] for c in maps if c["locality"] == loc) for loc in runs}
-    assert durations["remote"] > durations["local"]
+    delay_s = 0.08  # lithops.network.remote_latency_ms, the default of run-lithops' --network
+    remote = [c for c in maps if c["locality"] == "remote"]
+    assert remote and all(c["duration_s"] >= delay_s * c["objects"] for c in remote)
 
 
 def test_an_experiment_adds_its_billed_cost_to_the_ledger_and_a_spent_budget_stops_the_next(staged, capsys):

@@ -21,6 +21,8 @@ if AWS_LAMBDA:
             "aqbench budget {params.args} --manifest {input.manifest} > {output.projection} 2> {log}"
 
     rule lambda_runtime:
+        input:
+            record=RUN_RECORD,
         output:
             runtime=f"{RESULTS}/lambda_runtime/runtime.json",
         log:

@@ -13,6 +13,8 @@ SOURCE = config["data"]["source"]
 if SOURCE == "synthetic":
 
     rule generate:
+        input:
+            record=RUN_RECORD,
         output:
             data=directory(DATA),
         log:
@@ -40,7 +42,8 @@ elif SOURCE in ("sample", "legacy"):
 
     rule import_legacy:
         input:
-            config["data"][SOURCE]["paths"],
+            paths=config["data"][SOURCE]["paths"],
+            record=RUN_RECORD,
         output:
             data=directory(DATA),
         log:
@@ -52,13 +55,15 @@ elif SOURCE in ("sample", "legacy"):
         params:
             object_size=config["data"]["object_size"],
         shell:
-            "aqbench import-legacy {input} --object-size {params.object_size} --out {output.data} > {log} 2>&1"
+            "aqbench import-legacy {input.paths} --object-size {params.object_size} --out {output.data} > {log} 2>&1"
 
     DATA_RULE = rules.import_legacy
 
 elif SOURCE == "openaq-archive":
 
     rule fetch_openaq:
+        input:
+            record=RUN_RECORD,
         output:
             data=directory(DATA),
         log:
@@ -85,6 +90,7 @@ elif SOURCE == "openaq-lithops":
     rule stage_openaq:
         input:
             runtime=lambda w: [rules.lambda_runtime.output.runtime] if AWS_LAMBDA else [],
+            record=RUN_RECORD,
         output:
             manifest=f"{RESULTS}/staged/manifest.json",
             reference=f"{RESULTS}/staged/reference.parquet",

@@ -8,6 +8,7 @@ rule metrics:
         summary=f"{RESULTS}/metrics/summary.parquet",
         calls=f"{RESULTS}/metrics/calls.parquet",
         runs=f"{RESULTS}/metrics/runs.parquet",
+        environment=f"{RESULTS}/metrics/environment.json",
     log:
         f"{LOGS}/metrics/metrics.log",
     benchmark:
@@ -22,6 +23,8 @@ rule metrics:
 
 
 rule bench_kernels:
+    input:
+        record=RUN_RECORD,
     output:
         json=f"{RESULTS}/bench/kernels.json",
     log:

@@ -1,4 +1,4 @@
-"""Data and storage verbs: generate, import-legacy, fetch-openaq, storage, preflight, stage."""
+"""Data and storage verbs: run-record, generate, import-legacy, fetch-openaq, storage, preflight, stage."""
 
 from __future__ import annotations
 
@@ -120,6 +120,20 @@ def _preflight(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_record(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from aqbench.atomic import atomic_path
+    from aqbench.engines.runs import environment
+
+    record = environment({"profile": args.profile, "started_utc": datetime.now(UTC).isoformat(timespec="seconds")})
+    with atomic_path(Path(args.out)) as tmp:
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+    print_json(record)
+    return 0
+
+
 def _stage(args: argparse.Namespace) -> int:
     from aqbench.storage.stage import stage, write_reference
 
@@ -163,6 +177,19 @@ def _period(args: argparse.Namespace):
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    p = subcommand(
+        sub,
+        "run-record",
+        _run_record,
+        "record the machine and code a workflow run starts on (its first step)",
+        "Write what this run starts on: CPU, cores, memory, kernel, Python and package versions, "
+        "the commit and the lock's hash (no secrets). The workflow's first rule: every rule that "
+        "starts from nothing takes this file, which is never committed, so a fresh clone reruns "
+        "the whole study instead of trusting the committed canonical results.",
+    )
+    p.add_argument("--profile", required=True, help="the workflow profile's name")
+    p.add_argument("--out", required=True, help="JSON file to write")
+
     p = subcommand(
         sub,
         "generate",

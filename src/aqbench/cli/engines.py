@@ -164,6 +164,13 @@ def _bench_kernels(args: argparse.Namespace) -> int:
     return _bench_report(kernels, kernels.run(args.size, args.repeats, args.fan_in), args.json)
 
 
+def _bench_emulation(args: argparse.Namespace) -> int:
+    from aqbench.bench import emulation
+
+    result = emulation.run(args.size_mb, args.repeats, tuple(args.mbit), args.spin_s)
+    return _bench_report(emulation, result, args.json)
+
+
 def _bench_engines(args: argparse.Namespace) -> int:
     from aqbench.engines.lithops_engine import prepare_environment
 
@@ -307,6 +314,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", help="size of the benchmarked object", **option_default("bench.object_size"))
     p.add_argument("--fan-in", type=int, help="partials merged by a reducer", **option_default("bench.fan_in"))
     p.add_argument("--repeats", type=int, help="runs; medians are reported", **option_default("bench.repeats"))
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p = subcommand(
+        kinds,
+        "emulation",
+        _bench_emulation,
+        "the emulated Lambda: a call's CPU share beside M/1769, its link's S3 read MB/s beside its rate",
+    )
+    p.add_argument("--size-mb", type=int, default=25, help="size of the object read")
+    p.add_argument("--mbit", type=int, nargs="+", default=[624, 200], help="link rates to measure (Mbit/s)")
+    p.add_argument("--repeats", type=int, default=3, help="calls per size and reads per link; medians are reported")
+    p.add_argument("--spin-s", type=float, default=1.5, help="how long each busy call runs (s)")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p = subcommand(
         kinds,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,7 +22,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from aqbench.atomic import atomic_path
 from aqbench.engines.faults import Faults, drain_events
 from aqbench.engines.runs import SETTINGS, RunConfig, RunResult, check, environment, write_results
 from aqbench.errors import ConfigError, RunFailed
@@ -29,6 +30,9 @@ from aqbench.openaq import RecordCounts
 from aqbench.storage.stage import Manifest, subset_reference
 
 log = logging.getLogger(__name__)
+
+PARTIAL_PREFIX = ".aggregates-partial-"
+"""An experiment's aggregates while it runs: renamed to aggregates/ when every run completed."""
 
 GRID_KEYS = {*SETTINGS, "timeout_s"}
 """Settings a grid may vary; kernel is arrow, seed, or (Dask only) idiomatic."""
@@ -131,11 +135,15 @@ def run_experiment(
     probe_store: Any = None,
 ) -> list[RunResult]:
     """Every configuration in turn, each verified and bracketed by the machine's probe (when
-    ``probe_store`` is given); rows and provenance written only if all completed."""
+    ``probe_store`` is given); aggregates, rows and provenance kept only if all completed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in out_dir.glob(f"{PARTIAL_PREFIX}*"):  # a killed run's, never renamed into place
+        shutil.rmtree(leftover, ignore_errors=True)
+    # the runs' aggregates go to a folder of their own, renamed into place only if all completed
+    partial = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=out_dir))
     try:
         keys_all = [o.key for o in manifest.objects]
         results: list[RunResult] = []
-        (out_dir / "aggregates").mkdir(parents=True, exist_ok=True)
         probe = _probe(manifest, probe_store)
         for index, cfg in enumerate(tqdm(configs, desc=f"{engine.name} {experiment}", unit="run")):
             keys = cfg.select(keys_all)
@@ -151,8 +159,7 @@ def run_experiment(
                     staged.records_read,
                 )
                 check(engine.name, result.run_id, references.table(keys), staged, table, counts)
-                with atomic_path(out_dir / "aggregates" / f"{result.run_id}.parquet") as tmp:
-                    pq.write_table(table, tmp, compression="zstd")
+                pq.write_table(table, partial / f"{result.run_id}.parquet", compression="zstd")
             log.info("%s %s: %s in %.2f s (%s)", engine.name, result.run_id, result.status, result.wall_s, result.note)
             results.append(result)
         failed = [r for r in results if r.status == "failed"]
@@ -161,7 +168,10 @@ def run_experiment(
                 f"{engine.name} {experiment}: {len(failed)} of {len(results)} runs failed: "
                 + " | ".join(f"{r.run_id}: {r.note}" for r in failed)
             )
+        shutil.rmtree(out_dir / "aggregates", ignore_errors=True)
+        partial.rename(out_dir / "aggregates")
         write_results(out_dir, results, environment({"engine": engine.name, **engine.provenance(), **env_extra}))
         return results
     finally:
+        shutil.rmtree(partial, ignore_errors=True)  # gone already on success
         engine.close()

@@ -17,11 +17,17 @@ Where ``tc`` is refused (no CAP_NET_ADMIN), nothing is shaped and rows say so.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import re
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,25 @@ ROOT = "1:"
 DEV = "lo"
 CLASS_LINE = re.compile(r"^class htb (\S+)", re.M)
 CLASS_BYTES = re.compile(r"^class htb (\S+).*?\n\s*Sent (\d+) bytes", re.M | re.S)
+SLOTS = 200
+LOCKS = Path(tempfile.gettempdir()) / "aqbench-tc"
+"""Locks shared by every process shaping ``lo`` on this machine (two workflows, parallel tests)."""
+
+
+@contextmanager
+def _locked(name: str = "lo", wait: bool = True) -> Iterator[bool]:
+    """An exclusive lock of this machine's; without ``wait``, yields False when another holds it."""
+    LOCKS.mkdir(parents=True, exist_ok=True)
+    with open(LOCKS / f"{name}.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _classes(stats: bool = False) -> str:
@@ -54,12 +79,13 @@ def available() -> tuple[bool, str]:
 
     Tried, then removed again if it was not there: asking changes nothing.
     """
-    try:
-        added = ensure_root()
-    except (OSError, subprocess.CalledProcessError) as exc:
-        return False, getattr(exc, "stderr", "") or str(exc)
-    if added:
-        _tc("qdisc", "del", "dev", DEV, "root", check=False)
+    with _locked():
+        try:
+            added = ensure_root()
+        except (OSError, subprocess.CalledProcessError) as exc:
+            return False, getattr(exc, "stderr", "") or str(exc)
+        if added:
+            _tc("qdisc", "del", "dev", DEV, "root", check=False)
     return True, ""
 
 
@@ -79,10 +105,20 @@ class Shaper:
     """The links of one service: class ids and filter priority of its own, removed at the end."""
 
     def __init__(self, slot: int):
-        self.slot = slot % 200  # one service per slot: its addresses, classes and filter priority
+        # one shaper per slot (its addresses, classes and filter priority), held for its life:
+        # the first free slot from ``slot`` on, so two shapers on this machine never share one
+        self._slot = contextlib.ExitStack()
+        for k in range(SLOTS):
+            self.slot = (slot + k) % SLOTS
+            if self._slot.enter_context(_locked(f"slot-{self.slot}", wait=False)):
+                break
+            self._slot.close()
+        else:
+            raise RuntimeError(f"all {SLOTS} shaping slots on lo are in use")
         self.prio = 100 + self.slot
         self.links: list[Link] = []
-        ensure_root()
+        with _locked():
+            ensure_root()
 
     def add(self, number: int, mbit: float) -> Link:
         """A link for environment ``number`` (1-based) at ``mbit`` in each direction."""
@@ -90,6 +126,13 @@ class Shaper:
         base = 0x1000 + (self.slot << 7) * 2 + 2 * number
         link = Link(address, f"1:{base:x}", f"1:{base + 1:x}", mbit)
         rate = f"{mbit}mbit"
+        with _locked():  # the root is removed when the last class goes: not between these steps
+            ensure_root()
+            self._add(link, rate)
+        self.links.append(link)
+        return link
+
+    def _add(self, link: Link, rate: str) -> None:
         for classid in (link.download, link.upload):
             _tc(
                 "class", "replace", "dev", DEV, "parent", ROOT, "classid", classid,
@@ -98,10 +141,8 @@ class Shaper:
         for direction, classid in (("dst", link.download), ("src", link.upload)):
             _tc(
                 "filter", "add", "dev", DEV, "parent", ROOT, "protocol", "ip", "prio", str(self.prio),
-                "u32", "match", "ip", direction, f"{address}/32", "flowid", classid,
+                "u32", "match", "ip", direction, f"{link.address}/32", "flowid", classid,
             )  # fmt: skip
-        self.links.append(link)
-        return link
 
     @staticmethod
     def counters() -> dict[str, int]:
@@ -111,12 +152,43 @@ class Shaper:
     def close(self) -> None:
         remove(self.prio, [c for link in self.links for c in (link.download, link.upload)])
         self.links = []
+        self._slot.close()
+
+
+@contextmanager
+def bound_connections(address: str) -> Iterator[None]:
+    """HTTP connections opened in this process meanwhile leave from ``address``, as an
+    environment's do (``sitecustomize``): a store opened inside reads through that link."""
+    import urllib3.connection
+
+    original = urllib3.connection.HTTPConnection.__init__
+
+    def bound(self, *args, **kwargs):
+        kwargs.setdefault("source_address", (address, 0))
+        original(self, *args, **kwargs)
+
+    urllib3.connection.HTTPConnection.__init__ = bound
+    try:
+        yield
+    finally:
+        urllib3.connection.HTTPConnection.__init__ = original
+
+
+def remove_dead(prio: int, classids: list[str]) -> None:
+    """Remove what a killed shaper left, unless a live one has taken its slot since (its filters
+    share the priority, so removing them would unshape the live one's links)."""
+    with _locked(f"slot-{prio - 100}", wait=False) as free:
+        if free:
+            remove(prio, classids)
+        else:
+            log.warning("slot of priority %d is in use again: a killed run's classes %s are left", prio, classids)
 
 
 def remove(prio: int, classids: list[str]) -> None:
     """Remove a service's filters and classes, and the root qdisc once no class is left."""
-    _tc("filter", "del", "dev", DEV, "parent", ROOT, "prio", str(prio), check=False)
-    for classid in classids:
-        _tc("class", "del", "dev", DEV, "classid", classid, check=False)
-    if not CLASS_LINE.search(_classes()):
-        _tc("qdisc", "del", "dev", DEV, "root", check=False)
+    with _locked():
+        _tc("filter", "del", "dev", DEV, "parent", ROOT, "prio", str(prio), check=False)
+        for classid in classids:
+            _tc("class", "del", "dev", DEV, "classid", classid, check=False)
+        if not CLASS_LINE.search(_classes()):
+            _tc("qdisc", "del", "dev", DEV, "root", check=False)

@@ -345,7 +345,7 @@ def clear_stale(state_dir: Path, alive: Callable[[int], bool] | None = None) -> 
     lambda_emulation.cleanup(owner["groups"])
     classes = Path(state_dir) / "classes"
     if owner.get("prio") is not None:
-        lambda_network.remove(int(owner["prio"]), classes.read_text().split() if classes.exists() else [])
+        lambda_network.remove_dead(int(owner["prio"]), classes.read_text().split() if classes.exists() else [])
     shutil.rmtree(state_dir, ignore_errors=True)
     return killed
 
