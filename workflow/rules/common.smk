@@ -145,8 +145,9 @@ def paper_sources():
 
 
 def final_targets():
-    """Everything `rule all` asks for; the run record first (run.smk): a checkout without one has
-    not run the study, so asking for it reruns every rule that starts from nothing, and all after."""
+    """Everything the default target asks for; the run record first (see run.smk), since a
+    checkout without one has not run the study: asking for it reruns every step that starts
+    from nothing, and all after them."""
     return [
         RUN_RECORD,
         rules.reference_aggregate.output.csv,
