@@ -170,9 +170,10 @@ def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, 
 
 
 def test_warm_up_job_then_measured_job_on_warm_environments(staged):
-    """The study's warm-up: its calls start the environments (cold, init_s > 0); the measured
-    job's calls find them warm: no init, sooner than a cold start (by how much is measured by
-    ``aqbench bench engines``, whose per-call overhead lines print cold beside warm)."""
+    """The study's warm-up, as it ran: one object an activation, two activations a worker, run in
+    sequence in the worker's environment. Its workers start the environments (cold, init_s > 0);
+    the measured job's calls find them warm: no init, sooner than a cold start (by how much is
+    measured by ``aqbench bench engines``, whose per-call overhead lines print cold beside warm)."""
     import statistics
 
     grid = {"memory_mb": 1024, "objects_per_call": 2, "warmup": True}
@@ -183,7 +184,14 @@ def test_warm_up_job_then_measured_job_on_warm_environments(staged):
     calls = calls_of(out)
     warmup = [c for c in calls if c["phase"] == "warmup"]
     measured = [c for c in calls if c["phase"] == "map"]
-    assert len(warmup) == len(measured) == 3
+    assert len(warmup) == 6 and len(measured) == 3 and all(c["objects"] == 1 for c in warmup)
+    workers: dict[str, list[dict]] = {}
+    for c in sorted(warmup, key=lambda c: c["call"]):
+        workers.setdefault(c["invocation"], []).append(c)
+    assert len(workers) == 3
+    for first, second in workers.values():  # in sequence, in one environment, the second warm
+        assert (first["position"], second["position"]) == (0, 1) and first["env_id"] == second["env_id"]
+        assert second["t_start"] >= first["t_end"] and not second["cold_start"]
     cold = [c for c in warmup if c["cold_start"]]
     assert cold and all(c["init_s"] > 0.1 for c in cold)
     assert not any(c["cold_start"] for c in measured) and all(c["init_s"] == 0 for c in measured)

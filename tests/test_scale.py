@@ -173,3 +173,37 @@ def test_a_reducers_memory_is_the_line_through_the_benchs_two_merges(tmp_path):
     assert slope == pytest.approx((2300 - 550) / (500 - 62.5)) and base + slope * 500 == pytest.approx(2300)
     assert "2000 partials" in source
     assert reducer_memory(None, 0.01)[:2] == (0.0, 0.0)
+
+
+def test_a_worker_runs_its_chunk_of_activations_in_sequence_each_paying_the_fixed_part():
+    """Lithops' chunksize: 3 activations of one 10 MB object, chunksize 2, are two workers; the
+    first runs two activations in a row: 2 x (0.2 + 1 + 1) = 4.4 s, from 2.5 to 6.9."""
+    result = simulate(JobSpec(3, 10.0, 1, 1769, reducers=0, chunksize=2), platform(), COST)
+    first, second = result.calls
+    assert (first.activations, second.activations) == (2, 1)
+    assert first.end - first.start == pytest.approx(4.4) and second.end - second.start == pytest.approx(2.2)
+    assert first.mb == 20.0 and result.cold_starts == 2
+
+
+def test_the_study_runs_as_they_ran_and_a_cost_solved_from_its_timeout_run():
+    """The warm-up is 990 workers of two activations; the timeout run one worker that times out;
+    the cost solved for the timeout run's 47.4 s an activation gives back its 19 activations."""
+    from aqbench.report import study
+    from aqbench.scale.project import activation_seconds, cost_for_activation
+
+    p = platform(request_s=0.05)
+    solved = cost_for_activation(p, COST, 900 / 19, 25.0, 1024, 1)
+    assert activation_seconds(p, solved, 25.0, 1024, 1) == pytest.approx(900 / 19)
+    assert math.floor(900 / activation_seconds(p, solved, 25.0, 1024, 1) + 1e-9) == study.TIMEOUT_DONE
+    assert study.WARMUP_WORKERS == 990 and round(study.WARMUP_ACTIVATIONS * study.OBJECT_MB / 1000, 1) == 49.5
+    low, high = study.activation_s_from_timeout()
+    assert low == 45.0 and high == pytest.approx(47.37, abs=0.01) and study.activation_s_from_warmup() == 35.0
+    timeout = simulate(JobSpec(study.TIMEOUT_ACTIVATIONS, 25.0, 1, 1024, 1, chunksize=1099), p, solved)
+    assert timeout.status == "timeout" and len(timeout.calls) == 1
+
+
+def test_the_explanation_follows_the_simulation_closer_to_the_log():
+    from aqbench.report.scale_tables import explanation
+
+    assert explanation(70, 100, 16) == "its map code's cost per activation"
+    assert explanation(70, 400, 60) == "Lambda's and Lithops' scaling"

@@ -78,9 +78,10 @@ def project(
         for point in _points(exp["grid"]):
             memory = int(point.get("memory_mb", 2048))
             objects = max(1, math.ceil(objects_total * float(point.get("fraction", 1.0))))
-            per_call = int(point.get("objects_per_call", 1))
+            # (invocations, objects each reads): a worker runs its chunk of activations in sequence
+            per_call = int(point.get("objects_per_call", 1)) * int(point.get("chunksize", 1))
             jobs = [(math.ceil(objects / per_call), min(per_call, objects))]
-            if point.get("warmup"):
+            if point.get("warmup"):  # one object an activation, two activations a worker
                 jobs.append((math.ceil(objects / 2), min(2, objects)))
             reducers = int(point.get("reducers", 1))
             for _ in range(reps):

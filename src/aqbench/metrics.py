@@ -83,7 +83,7 @@ def run_costs(runs: pd.DataFrame, calls: pd.DataFrame, prices: Prices) -> pd.Ser
     return pd.Series(costs, index=runs.index)
 
 
-NEWER_COLUMNS = {"warmup": False, "locality": "local"}
+NEWER_COLUMNS = {"warmup": False, "locality": "local", "chunksize": 1}
 """Configuration columns runs recorded before these settings existed: their values then."""
 
 

@@ -116,6 +116,10 @@ class LambdaService:
         self._reader: threading.Thread | None = None
         self._closed = False
         self.group_root = f"svc-{os.getpid()}"
+        # Lithops' chunksize: one worker (invocation) runs its chunk's activations in sequence
+        self._turns = threading.Condition()
+        self._next: dict[tuple[str, str, int], int] = {}  # worker -> the position whose turn it is
+        self._held: dict[tuple[str, str, int], Environment | None] = {}  # its environment between turns
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -179,11 +183,13 @@ class LambdaService:
     def _call(self, task_file: str, reply: str) -> None:
         status = 4
         dispatched = time.time()
+        worker, position, last, env, handed = None, 0, True, None, False
         try:
             with open(task_file) as fh:
                 payload = json.load(fh)
             key = (payload["executor_id"], payload["job_id"], payload["call_ids"][0])
-            env, cold = self._acquire(self.function)
+            worker, position, last = _place(payload)
+            env, cold = self._take(worker, position)
             record = CallRecord(env.id, cold, env.init_s if cold else None, network_emulated=env.link is not None)
             record.dispatched = dispatched
             self.records[key] = record
@@ -198,15 +204,49 @@ class LambdaService:
             status = int(answer) if answer.strip() else 4
             record.oom = self._oom_since(env)
             record.env_lost = not answer or not env.alive()
-            self._release(env, discard=record.oom or record.env_lost)
+            self._give_back(worker, position, last, env, discard=record.oom or record.env_lost)
+            handed = True
         except Exception as exc:  # the call fails, visibly, and the service goes on
             log.warning("lambda service: a call could not be served: %r", exc)
         finally:
+            if not handed:  # the next activation of its chunk must not wait for it forever
+                self._give_back(worker, position, last, env, discard=True)
             try:
                 with open(reply, "w") as fh:
                     fh.write(f"{status}\n")
             except OSError as exc:
                 log.debug("lambda service: no one waits for %s: %s", reply, exc)
+
+    def _take(self, worker: tuple[str, str, int] | None, position: int) -> tuple[Environment, bool]:
+        """The environment for an activation: its worker's, once the activation before it in the
+        chunk has ended (a worker runs them in sequence); the first in a chunk acquires one."""
+        if worker is None:
+            return self._acquire(self.function)
+        with self._turns:
+            while self._next.get(worker, 0) != position:
+                self._turns.wait()
+            env = self._held.pop(worker, None)
+        if env is not None and env.alive():
+            return env, False
+        return self._acquire(self.function)  # the first activation, or its worker's environment died
+
+    def _give_back(
+        self, worker: tuple[str, str, int] | None, position: int, last: bool, env: Environment | None, discard: bool
+    ) -> None:
+        """After an activation: the environment goes on to the chunk's next activation, or back to
+        the pool after the last (or is discarded: the next activation then starts one)."""
+        if env is not None and (worker is None or last or discard):
+            self._release(env, discard)
+        if worker is None:
+            return
+        with self._turns:
+            if last:
+                self._next.pop(worker, None)
+                self._held.pop(worker, None)
+            else:
+                self._held[worker] = None if discard else env
+                self._next[worker] = position + 1
+                self._turns.notify_all()
 
     def _acquire(self, function: tuple[int, str]) -> tuple[Environment, bool]:
         with self._lock:
@@ -318,6 +358,19 @@ def _stop(env: Environment) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(env.process.pid, signal.SIGKILL)
     env.process.wait()
+
+
+def _place(payload: dict[str, Any]) -> tuple[tuple[str, str, int] | None, int, bool]:
+    """An activation's worker, its position in the worker's chunk, and whether it is the chunk's
+    last, as Lithops' invoker cuts a job's call ids into chunks of ``chunksize`` in order.
+    No worker (None) for a chunksize of one: every activation is an invocation of its own."""
+    chunksize = int(payload.get("chunksize") or 1)
+    if chunksize <= 1:
+        return None, 0, True
+    call = int(payload["call_ids"][0])
+    position = call % chunksize
+    last = position == chunksize - 1 or call == int(payload["total_calls"]) - 1
+    return (payload["executor_id"], payload["job_id"], call // chunksize), position, last
 
 
 def clear_stale(state_dir: Path, alive: Callable[[int], bool] | None = None) -> list[int]:

@@ -222,20 +222,20 @@ class LithopsEngine:
         }
 
     def _warm_up(self, run: RunResult, phase: Any, fn: Any, base: dict[str, Any], chunks: list[list[str]]) -> bool:
-        """The study's warm-up job: every object of the run, two a call, its outputs discarded.
+        """The study's warm-up job: every object of the run, one an activation, two activations a
+        worker (``fexec.map(day_average_map, objs, chunksize=2)``), its outputs discarded.
 
-        Its calls start the environments the measured job then finds warm; their rows
+        Its workers start the environments the measured job then finds warm; their rows
         (phase ``warmup``) show the cold starts. False if a warm-up call failed.
         """
         keys = [k for chunk in chunks for k in chunk]
-        pairs = [keys[i : i + WARMUP_OBJECTS_PER_CALL] for i in range(0, len(keys), WARMUP_OBJECTS_PER_CALL)]
         tasks = [
             base
-            | {"phase": "warmup", "call": i, "keys": pair, "prefix": f"{base['prefix']}warmup/"}
-            | {"expect": {k: self.expected[k] for k in pair}}
-            for i, pair in enumerate(pairs)
+            | {"phase": "warmup", "call": i, "keys": [key], "prefix": f"{base['prefix']}warmup/"}
+            | {"expect": {key: self.expected[key]}}
+            for i, key in enumerate(keys)
         ]
-        return _phase_ok(run, phase(fn, tasks, "warmup", run.config.timeout_s + 120))
+        return _phase_ok(run, phase(fn, tasks, "warmup", run.config.timeout_s + 120, chunksize=WARMUP_CHUNKSIZE))
 
     def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
         """Map calls, then one reduce call per partition; the reducers' partials."""
@@ -247,7 +247,19 @@ class LithopsEngine:
         conc = self.concurrency or (
             lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1)
         )
-        config = lithops_config(self.backend, self.store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, conc)
+        chunked = max(cfg.chunksize, WARMUP_CHUNKSIZE if cfg.warmup else 1)
+        local = self.backend.get("name", "localhost") == "localhost"
+        if chunked > 1 and local and not self.warm:
+            raise ConfigError(
+                "a chunksize above 1 (or a warm-up) on the localhost backend needs warm environments, "
+                "which run a worker's activations in sequence: set lithops.warm_environments: true"
+            )
+        # localhost: every activation of `conc` workers in flight, the service runs each worker's in turn
+        objects = sum(len(c) for c in chunks)
+        processes = min(conc * chunked, max(conc, objects)) if local else conc
+        config = lithops_config(
+            self.backend, self.store.lithops_storage_config(), cfg.memory_mb, cfg.timeout_s, processes
+        )
         service = None
         if self.warm:
             service = self._service(emulating)
@@ -286,7 +298,8 @@ class LithopsEngine:
             if cfg.warmup and not self._warm_up(run, phase, map_call, base, chunks):
                 return None
             run.started = time.perf_counter()  # the measured job's clock
-            maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=faults.during_maps(self.store))
+            during = faults.during_maps(self.store)
+            maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=during, chunksize=cfg.chunksize)
             if not _phase_ok(run, maps):
                 return None
             run.bytes = sum(r["bytes_read"] for r in maps)
@@ -327,27 +340,33 @@ def _run_phase(
     service: Any = None,
     architecture: str = "x86_64",
     during: Any = None,
+    chunksize: int = 1,
 ) -> list[Any]:
-    """Run one phase's calls; resubmit the failed ones up to ``retries`` times.
+    """Run one phase's calls (activations, ``chunksize`` to a worker); resubmit the failed ones up
+    to ``retries`` times.
 
-    Every attempt leaves a row (status, attempt); a timeout is a data point, never retried.
-    Returns each call's last result: its result dict, or the exception that ended it.
+    Every attempt leaves a row (status, attempt, its worker and position); a timeout is a data
+    point, never retried. Returns each call's last result: its result dict, or the exception
+    that ended it.
     """
     results: dict[int, Any] = {}
     pending = tasks
     for attempt in range(retries + 1):
         pending = [t | {"attempt": attempt} for t in pending]
-        futures = fexec.map(fn, [{"task": t} for t in pending])
+        futures = fexec.map(fn, [{"task": t} for t in pending], chunksize=chunksize)
         if during is not None and attempt == 0:
             during()
         _wait(fexec, futures, seconds, poll)
         retry = []
-        for future, task in zip(futures, pending, strict=True):
+        for index, (future, task) in enumerate(zip(futures, pending, strict=True)):
             result = _result(future)
             record = _record(service, future)
             oom = record.oom if record is not None else _oom(run.run_id, phase, task, emulating, result)
             row = _call_row(phase, future, result, task, run, oom)
             row["architecture"] = architecture
+            # Lithops cuts a job's activations into workers of `chunksize`, in order
+            row["invocation"] = f"{phase}-a{attempt}-w{index // chunksize}"
+            row["position"] = index % chunksize
             if record is not None:  # where the call ran, from the service (failed calls cannot say)
                 row.update(env_id=record.env_id, cold_start=record.cold, init_s=record.init_s or 0.0)
                 row["t_dispatch"] = record.dispatched
@@ -370,8 +389,9 @@ def _run_phase(
     return [results[t["call"]] for t in tasks]
 
 
-WARMUP_OBJECTS_PER_CALL = 2
-"""The study's warm-up: 1979 calls of two ~25 MB objects each over the whole dataset."""
+WARMUP_CHUNKSIZE = 2
+"""The study's warm-up, ``fexec.map(day_average_map, objs, chunksize=2)``: 1979 activations of
+one ~25 MB object each (the whole dataset), two to a worker: 990 Lambdas."""
 
 
 NOT_RETRIED = ("timeout", "checksum")

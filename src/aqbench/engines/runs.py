@@ -28,7 +28,17 @@ from aqbench.openaq import RecordCounts
 
 log = logging.getLogger(__name__)
 
-SETTINGS = ("kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "workers", "warmup", "locality")
+SETTINGS = (
+    "kernel",
+    "memory_mb",
+    "objects_per_call",
+    "chunksize",
+    "reducers",
+    "fraction",
+    "workers",
+    "warmup",
+    "locality",
+)
 """The settings of a configuration that every row records (the grid's keys, but the call timeout);
 :class:`RunConfig` has a field for each."""
 
@@ -41,6 +51,8 @@ CALL_COLUMNS = (
     "emulated",
     "phase",
     "call",
+    "invocation",
+    "position",
     "status",
     "worker",
     "t_submit",
@@ -71,19 +83,24 @@ class RunConfig:
     kernel: str = "arrow"
     memory_mb: int = 2048
     objects_per_call: int = 1
+    """Objects one activation (one map call) reads and merges."""
+    chunksize: int = 1
+    """Activations per worker (one Lambda invocation, which runs them in sequence): Lithops' chunksize."""
     reducers: int = 1
     fraction: float = 1.0
     workers: int = 0
     repetition: int = 0
     timeout_s: float = 900.0
     warmup: bool = False
-    """Run a warm-up job over the same objects (two a call) before the measured job, as the study did."""
+    """Run a warm-up job over the same objects before the measured job, as the study did: one
+    object an activation, two activations a worker (``fexec.map(f, objs, chunksize=2)``)."""
     locality: str = "local"
     """Where the data is: ``local`` (the functions' region) or ``remote`` (another region's link)."""
 
     def label(self) -> str:
         return (
-            f"{self.experiment}-{self.kernel}-m{self.memory_mb}-o{self.objects_per_call}-r{self.reducers}"
+            f"{self.experiment}-{self.kernel}-m{self.memory_mb}-o{self.objects_per_call}"
+            f"{f'-c{self.chunksize}' if self.chunksize > 1 else ''}-r{self.reducers}"
             f"-f{self.fraction:g}-w{self.workers}{'-warm' if self.warmup else ''}"
             f"{'-remote' if self.locality == 'remote' else ''}-rep{self.repetition}"
         )

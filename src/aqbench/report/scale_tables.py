@@ -6,6 +6,7 @@ Direction words ("faster", "slower") are computed from the numbers, never typed.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -123,30 +124,62 @@ def scale_macros(scale: Path) -> dict[str, str]:
         "DaskScaleUSD": _usd(dask["cost_usd"].iloc[0]) if len(dask) else "--",
     }
 
+    return values | study_macros(scale)
+
+
+def explanation(log_s: float, with_its_cost_s: float, with_ours_s: float) -> str:
+    """Which reading of the warm-up's time the simulation supports: its map code's per-activation
+    cost (taken from its other run) or Lambda's and Lithops' own scaling (our fast kernel's)."""
+    off = {name: abs(math.log(s / log_s)) for name, s in (("cost", with_its_cost_s), ("scaling", with_ours_s))}
+    return "its map code's cost per activation" if off["cost"] < off["scaling"] else "Lambda's and Lithops' scaling"
+
+
+def study_macros(scale: Path) -> dict[str, str]:
+    """The study's two runs as they ran, reported beside simulated (scale/study.csv)."""
+    from aqbench.scale.project import STUDY_KERNEL
+
     runs = pd.read_csv(scale / "study.csv")
     now = runs[runs["scaling"].str.startswith("1000")]
 
     def sim(case_prefix: str, kernel: str) -> pd.Series:
         return now[now["case"].str.startswith(case_prefix) & (now["kernel"] == kernel)].iloc[0]
 
-    warm_seed, warm_arrow = sim("warm-up, 1979", "seed"), sim("warm-up, 1979", "arrow")
-    warm25 = sim("warm-up, 50 GB", "seed")
-    everything = sim("all objects", "arrow")
-    values |= {
-        "StudyWarmupS": str(study.WARMUP_WALL_S),
-        "StudyWarmupCalls": f"{study.WARMUP_CALLS:,}".replace(",", "{,}"),
-        "SimWarmupSeedS": _s(warm_seed["simulated_s"]),
-        "SimWarmupArrowS": _s(warm_arrow["simulated_s"]),
-        "SimWarmupTwentyFiveS": _s(warm25["simulated_s"]),
-        "WarmupStudyVsSim": _times(study.WARMUP_WALL_S, warm_seed["simulated_s"]),
-        "SimAllInOneStatus": everything["status"],
-        "SimAllInOneS": _s(everything["simulated_s"]),
+    warm = {k: sim("warm-up", k) for k in ("arrow", "seed", STUDY_KERNEL)}
+    timeout = {k: sim("timeout run", k) for k in ("arrow", "seed", STUDY_KERNEL)}
+    low, high = study.activation_s_from_timeout()
+    log_s = study.WARMUP_WALL_S
+    return {
+        "StudyWarmupS": str(log_s),
+        "StudyWarmupLogStart": study.WARMUP_LOG[0],
+        "StudyWarmupLogEnd": study.WARMUP_LOG[1],
+        "StudyWarmupActivations": f"{study.WARMUP_ACTIVATIONS:,}".replace(",", "{,}"),
+        "StudyWarmupChunksize": str(study.WARMUP_CHUNKSIZE),
+        "StudyWarmupWorkers": str(study.WARMUP_WORKERS),
+        "StudyWarmupGB": f"{study.WARMUP_ACTIVATIONS * study.OBJECT_MB / 1000:.1f}",
+        "StudyTimeoutActivations": f"{study.TIMEOUT_ACTIVATIONS:,}".replace(",", "{,}"),
+        "StudyTimeoutDone": str(study.TIMEOUT_DONE),
         "StudyTimeoutS": str(study.TIMEOUT_S),
+        "StudyActivationLowS": f"{low:.0f}",
+        "StudyActivationHighS": f"{high:.1f}",
+        "StudyWarmupActivationMaxS": f"{study.activation_s_from_warmup():.0f}",
+        "StudyBillUSD": f"{study.BILL_USD:.2f}",
+        "StudyCreditUSD": str(study.CREDIT_USD),
+        "SimSeedActivationS": _s(warm["seed"]["activation_s"]),
+        "SimArrowActivationS": _s(warm["arrow"]["activation_s"]),
+        "StudyVsSeedActivation": f"{high / warm['seed']['activation_s']:.0f}",
+        "SimWarmupStudyS": _s(warm[STUDY_KERNEL]["simulated_s"]),
+        "SimWarmupSeedS": _s(warm["seed"]["simulated_s"]),
+        "SimWarmupArrowS": _s(warm["arrow"]["simulated_s"]),
+        "WarmupLogVsStudyCost": f"{log_s / warm[STUDY_KERNEL]['simulated_s']:.2f}",
+        "WarmupLogVsSeed": f"{log_s / warm['seed']['simulated_s']:.1f}",
+        "WarmupExplanation": explanation(log_s, warm[STUDY_KERNEL]["simulated_s"], warm["seed"]["simulated_s"]),
+        "SimTimeoutStatus": timeout["seed"]["status"],
+        "SimTimeoutDoneSeed": str(int(timeout["seed"]["done_at_limit"])),
+        "SimTimeoutDoneArrow": str(int(timeout["arrow"]["done_at_limit"])),
         "ScalingRuleMatters": "does not change"
         if (runs.groupby(["case", "kernel"])["simulated_s"].agg(lambda x: x.max() - x.min()) < 0.5).all()
         else "changes",
     }
-    return values
 
 
 def projection_table(scale: Path) -> str:
@@ -175,25 +208,33 @@ def projection_table(scale: Path) -> str:
 
 
 def study_table(scale: Path) -> str:
-    """The study's own configurations: what it reported beside what the simulation gives."""
+    """The study's two runs as they ran: what it reported beside what the simulation gives with
+    each per-activation cost (this build's kernels, and the one the study's timeout run implies)."""
     runs = pd.read_csv(scale / "study.csv")
     now = runs[runs["scaling"].str.startswith("1000")]
     lines = [
-        r"\begin{tabular}{p{6cm}rrrr}",
+        r"\begin{tabular}{p{3.3cm}rp{1.7cm}p{3.2cm}rrr}",
         r"\toprule",
-        r"the study's run (1024\,MB) & calls & reported (s) & \multicolumn{2}{c}{simulated (s)} \\",
-        r" & & & arrow kernel & seed kernel \\",
+        r"run (1024\,MB) & Lambdas & reported & cost per activation & s each & simulated (s)"
+        r" & done in 900\,s \\",
         r"\midrule",
     ]
+    reported = {
+        "warm-up": f"{study.WARMUP_WALL_S}\\,s (log)",
+        "timeout run": f"timeout, {study.TIMEOUT_DONE} done",
+    }
     for case, rows in now.groupby("case", sort=False):
-        cells = {
-            r["kernel"]: _s(r["simulated_s"]) + ("" if r["status"] == "success" else f" ({r['status']})")
-            for _, r in rows.iterrows()
-        }
-        first = rows.iloc[0]
-        lines.append(f"{case} & {int(first['calls'])} & {_s(first['reported_s'])} & {cells['arrow']} & "
-                     f"{cells['seed']} \\\\")  # fmt: skip
-    lines += [r"\bottomrule", r"\end{tabular}"]
+        for i, (_, r) in enumerate(rows.iterrows()):
+            head = (case, str(int(r["calls"])), next(v for k, v in reported.items() if case.startswith(k)))
+            cells = head if i == 0 else ("", "", "")
+            wall = _s(r["simulated_s"]) + ("" if r["status"] == "success" else f" ({r['status']})")
+            study_cost = r["kernel"] == "study"
+            kernel = "the study's code (its timeout run)" if study_cost else f"{r['kernel']} kernel"
+            done = str(int(r["done_at_limit"])) if case.startswith("timeout") else "--"
+            row = (*cells, kernel, _s(r["activation_s"]), wall, done)
+            lines.append(" & ".join(row) + r" \\")
+        lines.append(r"\addlinespace")
+    lines[-1:] = [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
 

@@ -121,7 +121,7 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     out = dict.fromkeys(
         ("WarmupColdStarts", "MeasuredColdStarts", "WarmupCalls", "ColdLatency", "WarmLatency", "InitSeconds"),
         "--",
-    )
+    ) | {"WarmupShape": "--"}
     if calls is None or "warmup" not in set(calls["experiment"]):
         return out
     runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == "warmup")]
@@ -129,6 +129,13 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     warmup, measured = runs[runs["phase"] == "warmup"], runs[runs["phase"] == "map"]
     latency = start_latency(runs)
     out["WarmupCalls"] = _count(len(warmup))
+    # how the warm-up's calls ran: as the study's (activations, two to a worker) or, in runs made
+    # before chunksize was a setting, one invocation of two objects each
+    if "position" in warmup and warmup["position"].notna().any():
+        per = warmup.groupby(["run_id", "invocation"])["call"].size().median()
+        out["WarmupShape"] = f"one object an activation, {per:.0f} activations a worker in sequence"
+    else:
+        out["WarmupShape"] = f"{warmup['objects'].median():.0f} objects a call"
     out["WarmupColdStarts"] = _count(int(cold[warmup.index].sum()))
     out["MeasuredColdStarts"] = _count(int(cold[measured.index].sum()))
     out["ColdLatency"] = _fmt(latency[cold].median(), 2) if cold.any() else "--"

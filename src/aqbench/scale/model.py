@@ -109,6 +109,9 @@ class JobSpec:
     memory_mb: int
     reducers: int = 1
     """Hash partitions of the reduce; 0: a map-only job (the study's warm-up)."""
+    chunksize: int = 1
+    """Activations (map calls of ``objects_per_call`` objects) per worker, one Lambda invocation
+    that runs them in sequence: Lithops' ``map(..., chunksize=N)``."""
 
 
 @dataclass
@@ -118,6 +121,8 @@ class Call:
     mb: float
     requests: int
     cpu_s_per_mb: float
+    activations: int = 1
+    """Activations this invocation runs in sequence, each with the call's fixed part."""
     invoked: float = math.nan
     start: float = math.nan
     end: float = math.nan
@@ -187,7 +192,7 @@ class _Lambda:
 def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost) -> float:
     """A call's time in its environment: fixed part, requests, transfer, and parse at its CPU share."""
     return (
-        cost.overhead_s
+        cost.overhead_s * call.activations
         + call.requests * platform.request_s
         + call.mb / platform.net_mb_s
         + call.mb * call.cpu_s_per_mb / platform.share(memory_mb)
@@ -238,12 +243,14 @@ def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
     fan-in is the number of map calls whatever the partitioning, and each fetch pays a request."""
     env = simpy.Environment()
     lam = _Lambda(env, platform)
-    n_maps = math.ceil(job.objects / job.objects_per_call)
+    n_maps = math.ceil(job.objects / job.objects_per_call)  # activations, each leaving its partials
     maps = []
-    for i in range(n_maps):
-        objs = min(job.objects_per_call, job.objects - i * job.objects_per_call)
-        # an object GET each, a partial PUT per reducer
-        maps.append(Call("map", i, objs * job.object_mb, objs + job.reducers, cost.map_cpu_s_per_mb))
+    for i, first in enumerate(range(0, n_maps, job.chunksize)):  # one worker per chunk of activations
+        acts = min(job.chunksize, n_maps - first)
+        objs = min(acts * job.objects_per_call, job.objects - first * job.objects_per_call)
+        # an object GET each, a partial PUT per reducer and activation
+        requests = objs + acts * job.reducers
+        maps.append(Call("map", i, objs * job.object_mb, requests, cost.map_cpu_s_per_mb, activations=acts))
     partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
     reds = [Call("reduce", r, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb) for r in range(job.reducers)]
     for red in reds:  # a reducer merges every partial in memory: it needs memory in step with their bytes

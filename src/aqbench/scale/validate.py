@@ -20,6 +20,7 @@ from aqbench.scale.calibration import Calibration, calibrate, measured_calls
 from aqbench.scale.model import JobSpec, Platform, simulate
 
 CONFIG = ["experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "locality", "warmup"]
+"""The configuration columns of a validation row."""
 """What makes two runs the same configuration."""
 
 
@@ -65,8 +66,9 @@ def predict_run(
     )
     cost = replace(cal.cost, map_cpu_s_per_mb=cal.kernel_cpu_s_per_mb.get(run["kernel"], cal.cost.map_cpu_s_per_mb))
     objects = int(run["objects"])
+    chunksize = run.get("chunksize")  # runs before Lithops' chunksize was a setting ran one activation a worker
     job = JobSpec(objects, object_mb, min(int(run["objects_per_call"]), objects), int(run["memory_mb"]),
-                  int(run["reducers"]))  # fmt: skip
+                  int(run["reducers"]), chunksize=int(chunksize) if pd.notna(chunksize) else 1)  # fmt: skip
     result = simulate(job, platform, cost)
     return result.wall_s, result.status
 
