@@ -158,6 +158,7 @@ def test_tiny_profile_end_to_end(workdir):
     import pyarrow.parquet as pq
 
     experiments = ("warmup", "memory", "objects_per_call", "reducers", "kernels", "scaling", "timeout", "data_locality")
+    experiments += ("study_code",)
     for experiment in experiments:
         runs = pq.read_table(results / "lithops" / experiment / "runs.parquet").to_pylist()
         expected = "timeout" if experiment == "timeout" else "ok"
@@ -180,6 +181,14 @@ def test_tiny_profile_end_to_end(workdir):
     assert (workdir / "report.zip").stat().st_size > 10_000
     warmup = pq.read_table(results / "lithops" / "warmup" / "calls.parquet").to_pylist()
     assert any(c["cold_start"] for c in warmup if c["phase"] == "warmup")
+    # the study's warm-up as it ran: one object an activation, two activations a worker
+    chunked = [c for c in warmup if c["phase"] == "warmup"]
+    assert all(c["objects"] == 1 and c["invocation"] and c["position"] in (0, 1) for c in chunked)
+    assert any(c["position"] == 1 for c in chunked)
+    # the study's own code: measured, and its differences from the reference counted by cause
+    study = pq.read_table(results / "lithops" / "study_code" / "runs.parquet").to_pylist()
+    assert study and all(json.loads(r["mismatch_by_cause"])["exact"] >= 0 for r in study)
+    assert "\\aqStudyCodeCauses" in (results / "generated" / "macros.tex").read_text()
     assert all(c["init_s"] is not None and c["network_emulated"] is not None for c in warmup)
     macros = (results / "generated" / "macros.tex").read_text()
     assert "\\aqBestLithopsMBs" in macros and "--}" not in macros.split("aqRecordsRead")[1].splitlines()[0]

@@ -91,6 +91,17 @@ def experiment_runs():
     return [f"{RESULTS}/{engine}/{name}/runs.parquet" for engine in EXPERIMENTS for name in EXPERIMENTS[engine]]
 
 
+def staged(name):
+    """A Lithops experiment's staged input ``name`` (manifest, reference): the staged objects, or
+    their copies in the study's layout for an experiment with ``layout: study``."""
+
+    def pick(wildcards):
+        study = EXPERIMENTS["lithops"][wildcards.experiment].get("layout") == "study"
+        return getattr(rules.stage_study.output if study else STAGE.output, name)
+
+    return pick
+
+
 def experiment_setting(engine, key):
     """A per-experiment setting for a rule's params: the experiment's own, else the engine's default."""
     section = ENGINE_SECTIONS[engine]

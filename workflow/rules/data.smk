@@ -224,3 +224,28 @@ if SOURCE != "openaq-lithops":
         shell:
             "aqbench verify --expected {input.expected} --actual {input.actual} --summary {input.summary}"
             " --manifest {input.manifest} --out {output.report} > {log} 2>&1"
+
+
+# The study's own layout: the first objects again as whole JSON documents (a DataFrame's
+# to_json()), for the study kernel's experiments (layout: study), with their source objects'
+# line accounts and reference partials.
+rule stage_study:
+    input:
+        manifest=STAGE.output.manifest,
+        reference=STAGE.output.reference,
+        verified=rules.verify_stage.output.report,
+    output:
+        manifest=f"{RESULTS}/staged/study/manifest.json",
+        reference=f"{RESULTS}/staged/study/reference.parquet",
+    log:
+        f"{LOGS}/stage_study/stage.log",
+    benchmark:
+        f"{BENCHMARKS}/stage_study/stage.tsv"
+    conda:
+        ENV
+    params:
+        store=STORE_ARGS,
+        objects=config["data"]["study_layout_objects"],
+    shell:
+        "aqbench stage-study --manifest {input.manifest} --reference {input.reference} --objects {params.objects}"
+        " {params.store} --out-manifest {output.manifest} --out-reference {output.reference} > {log} 2>&1"

@@ -6,8 +6,8 @@
 
 rule lithops_experiment:
     input:
-        manifest=STAGE.output.manifest,
-        reference=STAGE.output.reference,
+        manifest=staged("manifest"),
+        reference=staged("reference"),
         verified=rules.verify_stage.output.report,
         budget=budget_input,
     output:

@@ -2,6 +2,7 @@
 
 TIMED_RULES = [
     *("generate", "import_legacy", "fetch_openaq", "stage_openaq", "reference_aggregate", "stage", "reference_staged"),
+    "stage_study",
     *(
         "verify_stage",
         "lambda_runtime",

@@ -6,7 +6,7 @@
 (b) the arrow kernel's map on the raw object, handed over as the engines' reader delivers
     it (a writable buffer, which the kernel may blank in place; the copy is made outside
     the timing, as the engines make it while reading the socket);
-(c) the seed kernel's map;
+(c) the seed kernel's map, and the study's own code on the same records in its layout;
 (d) the checksum every engine read verifies (CRC32C), and SHA-256, as a share of (b) on one core.
 (a) and (b) are measured twice: on all cores (Arrow's threads) and on one core, the
 regime a map call runs in — a Lambda below 1769 MB has less than one vCPU, and the
@@ -140,9 +140,22 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
     )
     for name, rate in rates.items():
         result[f"{name}_mb_s"] = rate
-    result["seed_mb_s"] = _interleaved_rates(
-        {"seed": (lambda b: seed.map(b, "o.ndjson", 1), lambda: body)}, len(body), repeats
-    )["seed"]
+    # the seed kernel beside the study's own code on the same records in its own layout (one JSON
+    # document), interleaved; both rates per MB of the newline-delimited object
+    from aqbench.kernels.study import to_study_layout
+
+    document, study = to_study_layout(body), get_kernel("study")
+    slow = _interleaved_rates(
+        {
+            "seed": (lambda b: seed.map(b, "o.ndjson", 1), lambda: body),
+            "study": (lambda b: study.map(document, "o.json", 1), lambda: body),
+        },
+        len(body),
+        repeats,
+    )
+    result["seed_mb_s"], result["study_mb_s"] = slow["seed"], slow["study"]
+    result["seed_vs_study"] = result["seed_mb_s"] / result["study_mb_s"]
+    result["study_document_mb"] = len(document) / 1e6
     result["arrow_vs_bare"] = result["arrow_mb_s"] / result["bare_mb_s"]
     result["arrow_vs_bare_1core"] = result["arrow_1core_mb_s"] / result["bare_1core_mb_s"]
     # a checksum's time as a share of a one-core arrow map call of the same object
@@ -183,6 +196,8 @@ def report(r: dict[str, float]) -> str:
             f"{100 * r['sha256_vs_map']:.1f} %",
             f"  (c) seed map (the study's pandas code)  {r['seed_mb_s']:8.1f} MB/s   arrow/seed = "
             f"{r['arrow_vs_seed']:.1f} (target >= 5)",
+            f"      the study's own code (its layout)   {r['study_mb_s']:8.1f} MB/s   seed/study = "
+            f"{r['seed_vs_study']:.1f} (same records, a {r['study_document_mb']:.1f} MB document)",
             f"  peak RSS of one map call: arrow {r['arrow_map_peak_rss_mb']:.0f} MB (target <= 200), "
             f"seed {r['seed_map_peak_rss_mb']:.0f} MB",
             f"  merging {int(r['fan_in'])} partials: one of R={REDUCERS} reducers "

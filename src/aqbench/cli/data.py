@@ -134,6 +134,19 @@ def _run_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stage_study(args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+
+    from aqbench.storage.stage import Manifest, stage_study_layout, write_reference
+
+    manifest = Manifest.read(args.manifest)
+    study, partials = stage_study_layout(manifest, pq.read_table(args.reference), store_from_args(args), args.objects)
+    write_reference(partials, args.out_reference)
+    study.write(args.out_manifest)
+    print_json({k: v for k, v in study.to_dict().items() if k != "objects"})
+    return 0
+
+
 def _stage(args: argparse.Namespace) -> int:
     from aqbench.storage.stage import stage, write_reference
 
@@ -288,6 +301,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefix", help="key prefix of the objects in the bucket", **option_default("storage.prefix"))
     p.add_argument("--jobs", type=int, default=4, help="parallel uploads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = subcommand(
+        sub,
+        "stage-study",
+        _stage_study,
+        "copy the first staged objects into the study's layout (one JSON document each) for its own code",
+        "Read the first --objects staged objects from the bucket (checked against the manifest), write "
+        "each as the study's objects were (a DataFrame's to_json() of its records, nested columns kept) "
+        "under <prefix>study/, read each back, and write their manifest and reference partials (their "
+        "source objects': the same records).",
+        parents=(store_options(),),
+    )
+    p.add_argument("--manifest", required=True, help="the staging manifest")
+    p.add_argument("--reference", required=True, help="its reference partials (Parquet)")
+    p.add_argument("--objects", type=int, help="how many objects", **option_default("data.study_layout_objects"))
+    p.add_argument("--out-manifest", required=True, help="manifest of the study-layout objects to write")
+    p.add_argument("--out-reference", required=True, help="their reference partials to write")
 
     p = subcommand(
         sub,

@@ -146,6 +146,8 @@ class RunResult:
     probe_before_mb_s: float | None = None
     probe_after_mb_s: float | None = None
     """The machine's practical limit measured right before and after the run (:mod:`.probe`)."""
+    mismatch_by_cause: dict[str, int] | None = None
+    """The study kernel's runs: the reference's station-days by what its code made of them."""
 
     @classmethod
     def new(cls, engine: str, cfg: RunConfig, keys: list[str], emulated: bool = False) -> RunResult:
@@ -188,6 +190,7 @@ class RunResult:
             "failed_attempts": sum(1 for c in self.calls if c.get("status") not in ("success", None)),
             "emulated": self.emulated,
             "note": self.note,
+            "mismatch_by_cause": json.dumps(self.mismatch_by_cause) if self.mismatch_by_cause else None,
         }
 
 

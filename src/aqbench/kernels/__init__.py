@@ -87,7 +87,30 @@ class SeedKernel:
         return seed.finalize(part.decode())
 
 
-KERNELS: dict[str, Kernel] = {"arrow": ArrowKernel(), "seed": SeedKernel()}
+class StudyKernel:
+    """The study's own code, bugs kept, on its own object layout (whole JSON documents): measured,
+    compared with the reference by cause, never used for a result (:mod:`aqbench.kernels.study`)."""
+
+    name = "study"
+
+    def _code(self):
+        from aqbench.kernels.study import StudyKernel as Code  # pandas, on first use
+
+        return Code()
+
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]:
+        return self._code().map(body, name, reducers, threads)
+
+    def reduce(self, parts: Iterable[bytes]) -> bytes:
+        return self._code().reduce(parts)
+
+    def finalize(self, part: bytes) -> tuple[pa.Table, RecordCounts]:
+        return self._code().finalize(part)
+
+
+KERNELS: dict[str, Kernel] = {"arrow": ArrowKernel(), "seed": SeedKernel(), "study": StudyKernel()}
+VERIFIED = ("arrow", "seed")
+"""Kernels whose runs must equal the reference; the study's is compared by cause instead."""
 
 
 def get_kernel(name: str) -> Kernel:

@@ -236,6 +236,9 @@ def macros(inputs: dict[str, Any]) -> str:
     values["Emulated"] = "on" if bool(summary[summary["engine"] == "lithops"]["emulated"].all()) else "off"
     values["ColdStarts"] = str(int(summary["cold_starts"].sum()))
     values |= _warm_cold(inputs.get("calls"))
+    from aqbench.report import study_code
+
+    values |= study_code.macros(inputs.get("calls"), inputs.get("runs"))
     values["StragglerMax"] = _fmt(summary["straggler_ratio"].max(), 1)
     values["Runs"] = str(int(summary["runs"].sum()))
     values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
@@ -294,9 +297,11 @@ def build(
         rows = list(csv.DictReader(tsv.read_text().splitlines(), delimiter="\t"))
         seconds += sum(float(r["s"]) for r in rows)
     calls = pd.read_parquet(metrics_dir / "calls.parquet") if (metrics_dir / "calls.parquet").exists() else None
+    runs_file = metrics_dir / "runs.parquet"
     inputs = {
         "summary": summary,
         "calls": calls,
+        "runs": pd.read_parquet(runs_file) if runs_file.exists() else None,
         "reference_csv": reference_csv,
         "reference_summary": json.loads(reference_summary.read_text()),
         "manifest": json.loads(manifest.read_text()),

@@ -202,3 +202,49 @@ def subset_reference(partials: pa.Table, keys: list[str]) -> pa.Table:
     merged = merged.rename_columns([*KEY_COLUMNS, "count", "sum", "max"])
     average = pc.divide(merged.column("sum"), pc.cast(merged.column("count"), pa.float64()))
     return sort_aggregates(merged.append_column("average", average))
+
+
+STUDY_FOLDER = "study/"
+"""Where, under the staging prefix, the study-layout copies of the first objects go."""
+
+
+def stage_study_layout(manifest: Manifest, partials: pa.Table, store: Store, objects: int) -> tuple[Manifest, pa.Table]:
+    """The first ``objects`` staged objects again, in the study's layout (one JSON document each,
+    ``DataFrame.to_json()`` of its records), under ``<prefix>study/``: read from the bucket as
+    every engine reads (checked), converted, uploaded and read back. Each copy's line account and
+    reference partial are its source object's: the same records, so the same reference."""
+    import tempfile
+
+    from aqbench.kernels.study import to_study_layout
+
+    entries: list[StagedObject] = []
+    tables: list[pa.Table] = []
+    for source in tqdm(manifest.objects[:objects], unit="obj", desc="study layout"):
+        body = bytes(store.get(source.key, source.expected))
+        if source.key.endswith(".gz"):
+            import gzip
+
+            body = gzip.decompress(body)
+        doc = to_study_layout(body)
+        stem = source.key.removeprefix(manifest.prefix).split("/")[-1].split(".")[0]
+        key = f"{manifest.prefix}{STUDY_FOLDER}{stem}.json"
+        entry = StagedObject(key, len(doc), source.records, hashlib.sha256(doc).hexdigest(), checksum(doc),
+                             source.records_valid, dict(source.rejected_by_reason))  # fmt: skip
+        remote = store.head(key)
+        if remote is None or remote.size != entry.bytes or remote.metadata.get("sha256") != entry.sha256:
+            with tempfile.TemporaryDirectory(prefix="aqbench-study-") as tmp:
+                path = Path(tmp) / "doc.json"
+                path.write_bytes(doc)
+                store.put(key, path, {"sha256": entry.sha256, "records": str(entry.records)})
+            try:
+                store.get(key, entry.expected)
+            except ChecksumMismatch as exc:
+                raise DataError(f"{exc} (read back after uploading the study layout of {source.key})") from exc
+        entries.append(entry)
+        mine = partials.filter(pc.equal(partials.column(REFERENCE_OBJECT), source.key))
+        index = mine.column_names.index(REFERENCE_OBJECT)
+        tables.append(mine.set_column(index, REFERENCE_OBJECT, pa.array([key] * mine.num_rows, pa.string())))
+    if not entries:
+        raise DataError("no staged object to copy into the study's layout: stage the data first")
+    study = Manifest(manifest.storage, manifest.bucket, manifest.prefix + STUDY_FOLDER, tuple(entries))
+    return study, pa.concat_tables(tables)

@@ -1,0 +1,71 @@
+"""The study's own code as this build ran it (kernel ``study``, experiment ``study_code``): its
+time per activation at each memory size, beside this build's kernels and the study's own
+implied times, and what it made of the data, by cause. Numbers for the paper, from the metrics.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from aqbench.report import study
+
+OBJECT_MB = study.OBJECT_MB
+"""Times are quoted per activation of a 25 MB document, the study's object size."""
+
+
+def _per_object(maps: pd.DataFrame) -> pd.Series:
+    """Each activation's duration scaled to a 25 MB object (its own object's size measured)."""
+    return maps["duration_s"] / (maps["bytes_read"] / 1e6) * OBJECT_MB
+
+
+def _maps(calls: pd.DataFrame, kernel: str) -> pd.DataFrame:
+    ok = calls[(calls["engine"] == "lithops") & (calls["phase"] == "map") & (calls["status"] == "success")]
+    ok = ok[(ok["kernel"] == kernel) & (ok["bytes_read"] > 0) & ok["duration_s"].notna()]
+    return ok[ok["experiment"] == "study_code"] if kernel == "study" else ok
+
+
+def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None) -> dict[str, str]:
+    names = ("StudyCodeActivations", "StudyCodeAtStudyMemoryS", "StudyCodeLambdaSlower", "SeedCodeS",
+             "SeedCodeMemoryMB", "StudyCodeVsSeed", "StudyCodeWrong", "StudyCodeStationDays", "StudyCodeCauses",
+             "StudyCodeObjects")  # fmt: skip
+    out = dict.fromkeys(names, "--")
+    if calls is None or "study" not in set(calls["kernel"].dropna()):
+        return out
+    study_maps = _maps(calls, "study")
+    if not len(study_maps):
+        return out
+    per = _per_object(study_maps).groupby(study_maps["memory_mb"])
+    cells = []
+    for memory, values in per:
+        cells.append(
+            f"{int(memory)}\\,MB: {values.median():.1f}\\,s ({values.min():.1f}--{values.max():.1f}, {len(values)})"
+        )
+    out["StudyCodeActivations"] = "; ".join(cells)
+    out["StudyCodeObjects"] = str(study_maps["call"].nunique())
+    at_study = per.median().get(study.WARMUP_MEMORY_MB)
+    if at_study is not None:
+        out["StudyCodeAtStudyMemoryS"] = f"{at_study:.1f}"
+        out["StudyCodeLambdaSlower"] = f"{study.activation_s_from_timeout()[0] / at_study:.0f}"
+    seed = _maps(calls, "seed")
+    if len(seed):
+        memory = int(seed["memory_mb"].mode().iloc[0])
+        seed_s = float(_per_object(seed[seed["memory_mb"] == memory]).median())
+        study_at = per.median().get(memory)
+        out |= {"SeedCodeS": f"{seed_s:.1f}", "SeedCodeMemoryMB": str(memory)}
+        if study_at is not None:
+            ratio = study_at / seed_s
+            out["StudyCodeVsSeed"] = (
+                f"{ratio:.1f} times as slow as" if ratio >= 1 else f"{1 / ratio:.1f} times as fast as"
+            )
+    if runs is not None and "mismatch_by_cause" in runs:
+        found = runs[(runs["experiment"] == "study_code") & runs["mismatch_by_cause"].notna()]
+        if len(found):
+            by_cause = json.loads(found["mismatch_by_cause"].iloc[-1])  # every run reads the same objects
+            total = sum(v for k, v in by_cause.items() if k != "groups the reference rejects")
+            out["StudyCodeStationDays"] = f"{total:,}".replace(",", "{,}")
+            out["StudyCodeWrong"] = f"{total - by_cause.get('exact', 0):,}".replace(",", "{,}")
+            causes = [f"{k} {v:,}".replace(",", "{,}") for k, v in by_cause.items() if v and k != "exact"]
+            out["StudyCodeCauses"] = "; ".join(causes) if causes else "none"
+    return out
