@@ -2,7 +2,7 @@
 
 What shaping guarantees whatever the machine's load is asserted here: no download is faster
 than its link (the kernel's token bucket holds back headers and payload alike), the link's
-counters saw the object's bytes, and unshaped loopback is faster. How close the payload rate
+counters saw the object's bytes, and unshaped loopback traffic passes by them. How close the payload rate
 comes to the configured rate depends on the load, so it is measured, not asserted:
 ``aqbench bench network`` prints it beside the configured rate.
 """
@@ -41,14 +41,13 @@ def test_a_shaped_link_never_exceeds_its_rate_and_counts_the_bytes(s3_server, mb
             assert shaped.get("big") == body
             shaped_s = time.perf_counter() - started
             after = lambda_network.Shaper.counters()
-        started = time.perf_counter()
         assert store.get("big") == body  # other traffic: not through the link
-        unshaped_s = time.perf_counter() - started
+        untouched = lambda_network.Shaper.counters()
         rate = len(body) / 1e6 / shaped_s
         assert rate <= TOKEN_BUCKET_SLACK * mb_s, f"{rate:.1f} MB/s through a {mbit} Mbit/s link"
         received = after[link.download] - before.get(link.download, 0)
         assert len(body) <= received <= 1.1 * len(body)
-        assert unshaped_s < shaped_s
+        assert untouched[link.download] - after[link.download] < 10_000  # the unshaped read passed by it
     finally:
         shaper.close()
     assert not [c for c in lambda_network.Shaper.counters() if c in (link.download, link.upload)]
@@ -70,5 +69,5 @@ def test_the_emulation_bench_prints_each_figure_beside_what_it_was_configured_to
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert result["cpu_884_quota"] == pytest.approx(884 / 1769) and result["cpu_884_share"] > 0
-    assert result["link_624_configured_mb_s"] == 78.0 and result["link_200_mb_s"] > 0
+    assert result["link_625_configured_mb_s"] == 625 / 8 and result["link_200_mb_s"] > 0
     assert printed.count("/ quota") == 3 and printed.count("/ configured") == 2 and "unshaped loopback" in printed

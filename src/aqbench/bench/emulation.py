@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-RATES_MBIT = (624, 200)
+RATES_MBIT = (625, 200)
 """Lambda's per-environment rate (lithops.network.local_mbit) and the remote-region rate."""
 MEMORY_MB = (512, 884, 1769)
 """Sizes below one vCPU, where the quota is the whole story (a single-threaded call uses one core at most)."""

@@ -322,7 +322,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the emulated Lambda: a call's CPU share beside M/1769, its link's S3 read MB/s beside its rate",
     )
     p.add_argument("--size-mb", type=int, default=25, help="size of the object read")
-    p.add_argument("--mbit", type=int, nargs="+", default=[624, 200], help="link rates to measure (Mbit/s)")
+    p.add_argument("--mbit", type=int, nargs="+", default=[625, 200], help="link rates to measure (Mbit/s)")
     p.add_argument("--repeats", type=int, default=3, help="calls per size and reads per link; medians are reported")
     p.add_argument("--spin-s", type=float, default=1.5, help="how long each busy call runs (s)")
     p.add_argument("--json", help="also write the figures to this JSON file")

@@ -154,6 +154,7 @@ def run_experiment(
     out_dir.mkdir(parents=True, exist_ok=True)
     for leftover in out_dir.glob(f"{PARTIAL_PREFIX}*"):  # a killed run's, never renamed into place
         shutil.rmtree(leftover, ignore_errors=True)
+    shutil.rmtree(out_dir / "aggregates", ignore_errors=True)  # an earlier run's: not this one's
     # the runs' aggregates go to a folder of their own, renamed into place only if all completed
     partial = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=out_dir))
     try:
@@ -187,7 +188,7 @@ def run_experiment(
                 f"{engine.name} {experiment}: {len(failed)} of {len(results)} runs failed: "
                 + " | ".join(f"{r.run_id}: {r.note}" for r in failed)
             )
-        shutil.rmtree(out_dir / "aggregates", ignore_errors=True)
+        partial.chmod(0o755)  # mkdtemp's folder is private; the results are not
         partial.rename(out_dir / "aggregates")
         write_results(out_dir, results, environment({"engine": engine.name, **engine.provenance(), **env_extra}))
         return results

@@ -23,7 +23,6 @@ import json
 import logging
 import re
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,9 +34,13 @@ ROOT = "1:"
 DEV = "lo"
 CLASS_LINE = re.compile(r"^class htb (\S+)", re.M)
 CLASS_BYTES = re.compile(r"^class htb (\S+).*?\n\s*Sent (\d+) bytes", re.M | re.S)
-SLOTS = 200
-LOCKS = Path(tempfile.gettempdir()) / "aqbench-tc"
-"""Locks shared by every process shaping ``lo`` on this machine (two workflows, parallel tests)."""
+SLOTS = 100
+LINKS_PER_SLOT = 255
+"""Slots of shapers and links in a slot: class ids 0x1000 + slot * 512 + 2 * link (+1) stay
+below 0x10000 and never reach the next slot's."""
+LOCKS = Path("/tmp/aqbench-tc")
+"""Locks shared by every process shaping ``lo`` on this machine (two workflows, parallel tests):
+a fixed path, since the experiments set ``TMPDIR`` to folders of their own."""
 
 
 @contextmanager
@@ -122,8 +125,10 @@ class Shaper:
 
     def add(self, number: int, mbit: float) -> Link:
         """A link for environment ``number`` (1-based) at ``mbit`` in each direction."""
+        if not 1 <= number <= LINKS_PER_SLOT:
+            raise RuntimeError(f"link {number} of a shaper: at most {LINKS_PER_SLOT} environments a service")
         address = f"127.{1 + self.slot}.{number // 250}.{number % 250 + 1}"
-        base = 0x1000 + (self.slot << 7) * 2 + 2 * number
+        base = 0x1000 + self.slot * 512 + 2 * number
         link = Link(address, f"1:{base:x}", f"1:{base + 1:x}", mbit)
         rate = f"{mbit}mbit"
         with _locked():  # the root is removed when the last class goes: not between these steps

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 import signal
@@ -116,10 +117,14 @@ class LambdaService:
         self._reader: threading.Thread | None = None
         self._closed = False
         self.group_root = f"svc-{os.getpid()}"
-        # Lithops' chunksize: one worker (invocation) runs its chunk's activations in sequence
+        # Lithops' chunksize: one worker (invocation) runs its chunk's activations in sequence, and
+        # at most `places` workers run at once, admitted in their order (Lithops' queue is FIFO)
         self._turns = threading.Condition()
         self._next: dict[tuple[str, str, int], int] = {}  # worker -> the position whose turn it is
         self._held: dict[tuple[str, str, int], Environment | None] = {}  # its environment between turns
+        self._admit: dict[tuple[str, str], int] = {}  # job -> the next worker to admit
+        self._holding: set[tuple[str, str, int]] = set()  # workers holding a place
+        self._free: float = math.inf
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -151,9 +156,12 @@ class LambdaService:
     def shaping(self) -> bool:
         return self.shaper is not None
 
-    def use_function(self, memory_mb: int, locality: str = "local") -> None:
-        """The function the next calls belong to (memory size, and where its data is): one run has one."""
+    def use_function(self, memory_mb: int, locality: str = "local", places: int | None = None) -> None:
+        """The function the next calls belong to (memory size, and where its data is): one run has
+        one. ``places``: how many workers may run at once (None: as many as Lithops sends)."""
         self.function = (memory_mb, locality)
+        with self._turns:
+            self._free = math.inf if places is None else places - len(self._holding)
         self._expire()
 
     def close(self) -> None:
@@ -182,14 +190,14 @@ class LambdaService:
 
     def _call(self, task_file: str, reply: str) -> None:
         status = 4
-        dispatched = time.time()
         worker, position, last, env, handed = None, 0, True, None, False
         try:
             with open(task_file) as fh:
                 payload = json.load(fh)
             key = (payload["executor_id"], payload["job_id"], payload["call_ids"][0])
             worker, position, last = _place(payload)
-            env, cold = self._take(worker, position)
+            deadline = time.monotonic() + float(payload.get("execution_timeout") or 900)
+            env, cold, dispatched = self._take(worker, position, deadline)
             record = CallRecord(env.id, cold, env.init_s if cold else None, network_emulated=env.link is not None)
             record.dispatched = dispatched
             self.records[key] = record
@@ -217,25 +225,48 @@ class LambdaService:
             except OSError as exc:
                 log.debug("lambda service: no one waits for %s: %s", reply, exc)
 
-    def _take(self, worker: tuple[str, str, int] | None, position: int) -> tuple[Environment, bool]:
-        """The environment for an activation: its worker's, once the activation before it in the
-        chunk has ended (a worker runs them in sequence); the first in a chunk acquires one."""
-        if worker is None:
-            return self._acquire(self.function)
+    def _take(self, worker: tuple[str, str, int], position: int, deadline: float) -> tuple[Environment, bool, float]:
+        """The environment for an activation, and when it got it (its dispatch).
+
+        A worker's first activation waits for a place (at most ``places`` workers at once, taken
+        in worker order, so the workers Lithops has in flight are the ones admitted) and acquires
+        an environment; each later one waits for the activation before it in the chunk, then
+        runs in the same environment. A wait past ``deadline`` (the call's execution timeout: an
+        activation that never reached the service) is logged and ends, so nothing waits forever."""
         with self._turns:
-            while self._next.get(worker, 0) != position:
-                self._turns.wait()
-            env = self._held.pop(worker, None)
+            if position == 0:
+                job = worker[:2]
+                while not (self._admit.get(job, 0) >= worker[2] and self._free > 0):
+                    if not self._wait(deadline):
+                        log.warning("lambda service: worker %s admitted after waiting past its deadline", worker)
+                        break
+                self._admit[job] = max(self._admit.get(job, 0), worker[2] + 1)
+                self._holding.add(worker)
+                self._free -= 1
+                env = None
+            else:
+                while self._next.get(worker, 0) < position:
+                    if not self._wait(deadline):
+                        log.warning("lambda service: activation %d of %s ran without its predecessor", position, worker)
+                        break
+                env = self._held.pop(worker, None)
+        dispatched = time.time()
         if env is not None and env.alive():
-            return env, False
-        return self._acquire(self.function)  # the first activation, or its worker's environment died
+            return env, False, dispatched
+        return (*self._acquire(self.function), dispatched)  # the first activation, or its environment died
+
+    def _wait(self, deadline: float) -> bool:
+        """Wait for a change of turns (the condition held); False once ``deadline`` has passed."""
+        left = deadline - time.monotonic()
+        return left > 0 and (self._turns.wait(timeout=left) or time.monotonic() < deadline)
 
     def _give_back(
         self, worker: tuple[str, str, int] | None, position: int, last: bool, env: Environment | None, discard: bool
     ) -> None:
         """After an activation: the environment goes on to the chunk's next activation, or back to
-        the pool after the last (or is discarded: the next activation then starts one)."""
-        if env is not None and (worker is None or last or discard):
+        the pool after the last (or is discarded: the next activation then starts one); the
+        worker's place is freed after its last."""
+        if env is not None and (last or discard):
             self._release(env, discard)
         if worker is None:
             return
@@ -243,10 +274,13 @@ class LambdaService:
             if last:
                 self._next.pop(worker, None)
                 self._held.pop(worker, None)
+                if worker in self._holding:
+                    self._holding.discard(worker)
+                    self._free += 1
             else:
                 self._held[worker] = None if discard else env
                 self._next[worker] = position + 1
-                self._turns.notify_all()
+            self._turns.notify_all()
 
     def _acquire(self, function: tuple[int, str]) -> tuple[Environment, bool]:
         with self._lock:
@@ -360,13 +394,11 @@ def _stop(env: Environment) -> None:
     env.process.wait()
 
 
-def _place(payload: dict[str, Any]) -> tuple[tuple[str, str, int] | None, int, bool]:
+def _place(payload: dict[str, Any]) -> tuple[tuple[str, str, int], int, bool]:
     """An activation's worker, its position in the worker's chunk, and whether it is the chunk's
-    last, as Lithops' invoker cuts a job's call ids into chunks of ``chunksize`` in order.
-    No worker (None) for a chunksize of one: every activation is an invocation of its own."""
-    chunksize = int(payload.get("chunksize") or 1)
-    if chunksize <= 1:
-        return None, 0, True
+    last, as Lithops' invoker cuts a job's call ids into chunks of ``chunksize`` in order (a
+    chunksize of one: every activation a worker of its own)."""
+    chunksize = max(1, int(payload.get("chunksize") or 1))
     call = int(payload["call_ids"][0])
     position = call % chunksize
     last = position == chunksize - 1 or call == int(payload["total_calls"]) - 1

@@ -263,7 +263,7 @@ class LithopsEngine:
         service = None
         if self.warm:
             service = self._service(emulating)
-            service.use_function(cfg.memory_mb, cfg.locality)
+            service.use_function(cfg.memory_mb, cfg.locality, places=conc)  # Lambdas at once: the host's share
             config["localhost"]["runtime"] = self.runtime
         base = {
             "bucket": self.store.bucket,

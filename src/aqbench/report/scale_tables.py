@@ -149,7 +149,14 @@ def study_macros(scale: Path) -> dict[str, str]:
     timeout = {k: sim("timeout run", k) for k in ("arrow", "seed", STUDY_KERNEL)}
     low, high = study.activation_s_from_timeout()
     log_s = study.WARMUP_WALL_S
+
+    def times(a: float, b: float) -> str:
+        return f"{a / b:.1f} times" if a >= b else f"{b / a:.1f} times less than"
+
     return {
+        "StudyMemoryMB": str(study.WARMUP_MEMORY_MB),
+        "StudyLithops": study.LITHOPS_VERSION,
+        "StudyRunsDiffer": f"{low / study.activation_s_from_warmup():.1f}",
         "StudyWarmupS": str(log_s),
         "StudyWarmupLogStart": study.WARMUP_LOG[0],
         "StudyWarmupLogEnd": study.WARMUP_LOG[1],
@@ -167,14 +174,15 @@ def study_macros(scale: Path) -> dict[str, str]:
         "StudyCreditUSD": str(study.CREDIT_USD),
         "SimSeedActivationS": _s(warm["seed"]["activation_s"]),
         "SimArrowActivationS": _s(warm["arrow"]["activation_s"]),
-        "StudyVsSeedActivation": f"{high / warm['seed']['activation_s']:.0f}",
+        "StudyVsSeedActivation": times(high, warm["seed"]["activation_s"]),
         "SimWarmupStudyS": _s(warm[STUDY_KERNEL]["simulated_s"]),
         "SimWarmupSeedS": _s(warm["seed"]["simulated_s"]),
         "SimWarmupArrowS": _s(warm["arrow"]["simulated_s"]),
         "WarmupLogVsStudyCost": f"{log_s / warm[STUDY_KERNEL]['simulated_s']:.2f}",
         "WarmupLogVsSeed": f"{log_s / warm['seed']['simulated_s']:.1f}",
         "WarmupExplanation": explanation(log_s, warm[STUDY_KERNEL]["simulated_s"], warm["seed"]["simulated_s"]),
-        "SimTimeoutStatus": timeout["seed"]["status"],
+        "SimTimeoutStatusSeed": timeout["seed"]["status"],
+        "SimTimeoutStatusArrow": timeout["arrow"]["status"],
         "SimTimeoutDoneSeed": str(int(timeout["seed"]["done_at_limit"])),
         "SimTimeoutDoneArrow": str(int(timeout["arrow"]["done_at_limit"])),
         "ScalingRuleMatters": "does not change"

@@ -35,6 +35,9 @@ WARMUP_LOG = ("02:10:12", "02:11:22")
 WARMUP_WALL_S = 70
 """02:10:12 to 02:11:22."""
 
+LITHOPS_VERSION = "2.7"
+"""The Lithops the study ran (its log's format and its invoker's)."""
+
 MEMORY_SIZES_MB = (1024, 2048, 3538)
 """The memory sizes the study measured; the warm-up and the timeout run were at the first."""
 
@@ -63,7 +66,10 @@ CREDIT_USD = 100
 
 
 def activation_s_from_timeout() -> tuple[float, float]:
-    """One activation's time that the timeout run implies: 19 done and the 20th not, in 900 s."""
+    """One activation's time that the timeout run implies: 19 done and the 20th not, in 900 s.
+
+    900 / 19 is an upper bound; 900 / 20 is one only if nothing else (the worker's start-up)
+    took any of the 900 s: the lower end is that, less the start-up divided by 20."""
     return TIMEOUT_S / (TIMEOUT_DONE + 1), TIMEOUT_S / TIMEOUT_DONE
 
 

@@ -133,7 +133,8 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     # before chunksize was a setting, one invocation of two objects each
     if "position" in warmup and warmup["position"].notna().any():
         per = warmup.groupby(["run_id", "invocation"])["call"].size().median()
-        out["WarmupShape"] = f"one object an activation, {per:.0f} activations a worker in sequence"
+        objects = warmup["objects"].median()
+        out["WarmupShape"] = f"{objects:.0f} object(s) an activation, {per:.0f} activations a worker in sequence"
     else:
         out["WarmupShape"] = f"{warmup['objects'].median():.0f} objects a call"
     out["WarmupColdStarts"] = _count(int(cold[warmup.index].sum()))

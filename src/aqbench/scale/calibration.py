@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aqbench.errors import DataError
+from aqbench.kernels import VERIFIED
 from aqbench.scale.model import CallCost, call_share
 
 
@@ -72,13 +73,16 @@ def measured_calls(metrics: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     calls = pd.read_parquet(metrics / "calls.parquet")
     runs = pd.read_parquet(metrics / "runs.parquet")
     env = json.loads((metrics / "environment.json").read_text()) if (metrics / "environment.json").exists() else {}
+    # the verified kernels' (the study's own code reads another layout and is not calibrated on)
     keep = (calls["engine"] == "lithops") & calls["emulated"].fillna(False).astype(bool)
+    keep &= calls.get("kernel", pd.Series("arrow", index=calls.index)).isin(VERIFIED)
     shaped = calls.get("network_emulated", pd.Series(False, index=calls.index)).fillna(False).astype(bool)
     if (keep & shaped).any():  # without CAP_NET_ADMIN the runs went unshaped, and say so
         keep &= shaped
     calls = calls[keep].copy()
     env["shaped"] = bool(shaped[keep].any()) if keep.any() else False
-    runs = runs[(runs["engine"] == "lithops") & runs["emulated"].fillna(False).astype(bool)].copy()
+    runs = runs[(runs["engine"] == "lithops") & runs["emulated"].fillna(False).astype(bool)]
+    runs = runs[runs.get("kernel", pd.Series("arrow", index=runs.index)).isin(VERIFIED)].copy()
     if calls.empty:
         raise DataError(
             f"{metrics}: no emulated Lithops calls to calibrate from: run the profile's Lithops experiments"

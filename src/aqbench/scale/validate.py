@@ -20,7 +20,6 @@ from aqbench.scale.calibration import Calibration, calibrate, measured_calls
 from aqbench.scale.model import JobSpec, Platform, simulate
 
 CONFIG = ["experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "locality", "warmup"]
-"""The configuration columns of a validation row."""
 """What makes two runs the same configuration."""
 
 
@@ -84,11 +83,13 @@ def validate(metrics: Path, link: Link, bench: Path | None = None) -> tuple[pd.D
     for _, run in runs.iterrows():
         wall, status = predict_run(run, calls[calls["run_id"] == run["run_id"]], cal, link, object_mb)
         predicted = "ok" if status == "success" else status
-        rows.append({**{k: run[k] for k in CONFIG}, "measured_s": run["wall_s"], "predicted_s": wall,
+        chunksize = run.get("chunksize")  # runs made before chunksize was a setting ran one activation a worker
+        rows.append({**{k: run[k] for k in CONFIG}, "chunksize": int(chunksize) if pd.notna(chunksize) else 1,
+                     "measured_s": run["wall_s"], "predicted_s": wall,
                      "measured_status": run["status"], "predicted_status": predicted})  # fmt: skip
     table = pd.DataFrame(rows)
     table["locality"] = table["locality"].fillna("local")
-    grouped = table.groupby(CONFIG, dropna=False).agg(
+    grouped = table.groupby([*CONFIG, "chunksize"], dropna=False).agg(
         runs=("measured_s", "size"),
         measured_s=("measured_s", "median"),
         predicted_s=("predicted_s", "median"),
