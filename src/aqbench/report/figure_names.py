@@ -10,6 +10,7 @@ FIGURES: tuple[str, ...] = (
     "network_transmission",
     "memory_use",
     "call_timeline",
+    "worker_lifetimes",
     "cost",
     "scaled_utilisation",
     "map_pm10_average",

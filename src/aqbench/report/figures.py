@@ -212,6 +212,38 @@ def call_timeline(inp: Inputs):
     return fig
 
 
+def worker_lifetimes(inp: Inputs):
+    """The study's "Lambdas lifetime": each worker (one Lambda invocation) of the warm-up job, its
+    activations one after another, per memory size (one run each)."""
+    calls = _lithops(inp.table("calls"), "warmup")
+    calls = calls[calls["phase"] == "warmup"].dropna(subset=["t_start", "t_end"])
+    chunked = "position" in calls and calls["position"].notna().any()
+    runs = calls.groupby("memory_mb")["run_id"].first() if chunked else pd.Series(dtype=object)
+    fig, axes = plt.subplots(max(1, len(runs)), 1, figsize=(6, 1.2 + 1.1 * max(1, len(runs))), sharex=True,
+                             squeeze=False)  # fmt: skip
+    if not chunked:
+        _empty(axes[0, 0], "no worker data: these runs were made before chunksize was a setting")
+        return fig
+    shades = ("#d95f02", "#fdae6b")  # alternate activations of one worker
+    for ax, (memory, run) in zip(axes[:, 0], runs.items(), strict=False):
+        group = calls[calls["run_id"] == run]
+        t0 = group["t_submit"].min()
+        order = group.groupby("invocation")["t_start"].min().sort_values().index
+        for row, invocation in enumerate(order):
+            acts = group[group["invocation"] == invocation].sort_values("position")
+            first = acts.iloc[0]
+            ax.plot([first.t_submit - t0, first.t_start - t0], [row, row], color="#bbbbbb", lw=1)
+            for a in acts.itertuples():
+                ax.plot([a.t_start - t0, a.t_end - t0], [row, row], color=shades[int(a.position) % 2], lw=3,
+                        solid_capstyle="butt")  # fmt: skip
+        ax.set_ylabel(f"{int(memory)} MB\n{len(order)} Lambdas", fontsize=7)
+        ax.set_yticks([])
+    axes[-1, 0].set_xlabel("seconds since submission (grey: waiting; dark, light: a worker's activations in turn)")
+    per = calls.groupby(["run_id", "invocation"])["call"].size().median()
+    axes[0, 0].set_title(f"Lambdas' lifetimes in the warm-up: {per:.0f} activations a worker")
+    return fig
+
+
 def cost(inp: Inputs):
     """Cost of a run per configuration, as if on AWS."""
     s = inp.table("summary")

@@ -49,7 +49,7 @@ def rows(summary: pd.DataFrame, calls: pd.DataFrame, scale: Path, unit_split: in
         simulated = f"{w_study['simulated_s']:.0f} s at its cost per activation; {w_seed['simulated_s']:.0f} s (seed)"
         ratio = study.WARMUP_WALL_S / w_study["simulated_s"]
         within = "within 2x" if 0.5 <= ratio <= 2 else "no"
-        agrees = f"{within}: log {ratio:.2f}x; its two runs disagree on the cost"
+        agrees = f"{within} (log {ratio:.2f}x); its runs disagree"
     else:
         simulated, agrees = "--", "--"
     out.append((
@@ -71,7 +71,7 @@ def rows(summary: pd.DataFrame, calls: pd.DataFrame, scale: Path, unit_split: in
         f"timeout run: {study.TIMEOUT_ACTIVATIONS} activations in one Lambda",
         f"timed out ({study.TIMEOUT_S} s), {study.TIMEOUT_DONE} done",
         built_t, sim_t,
-        "same outcome (one activation of all objects here)"
+        "outcome only (one activation here)"
         if t_seed is not None and t_seed["status"] == "timeout" and set(timeout["status"]) == {"timeout"}
         else "no",
     ))  # fmt: skip
@@ -149,7 +149,7 @@ def rows(summary: pd.DataFrame, calls: pd.DataFrame, scale: Path, unit_split: in
 
 def table(summary: pd.DataFrame, calls: pd.DataFrame, scale: Path, unit_split: int) -> str:
     lines = [
-        r"\begin{tabular}{p{2.6cm}p{3cm}p{3.6cm}p{2.8cm}p{1.6cm}}",
+        r"\begin{tabular}{p{2.4cm}p{3cm}p{3.3cm}p{2.8cm}p{2.1cm}}",
         r"\toprule",
         r"fact & the study & this build (emulated) & simulated at 50\,GB & agrees \\",
         r"\midrule",

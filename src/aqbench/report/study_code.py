@@ -31,11 +31,14 @@ def _times(a: float, b: float, more: str = "", less: str = "less than") -> str:
     return f"{a / b:.1f} times {more}".rstrip() if a >= b else f"{b / a:.1f} times {less}"
 
 
-def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None) -> dict[str, str]:
-    names = ("StudyCodeActivations", "StudyCodeAtStudyMemoryS", "StudyCodeLambdaSlower", "SeedCodeS",
-             "SeedCodeMemoryMB", "StudyCodeVsSeed", "StudyCodeWrong", "StudyCodeStationDays", "StudyCodeCauses",
+def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None, bench: dict | None = None) -> dict[str, str]:
+    names = ("StudyCodeActivations", "StudyCodeAtStudyMemoryS", "StudyCodeLambdaSlower", "SeedCodeMBs",
+             "StudyCodeMBs", "StudyCodeVsSeed", "StudyCodeWrong", "StudyCodeStationDays", "StudyCodeCauses",
              "StudyCodeObjects", "StudyCodeExtraGroups")  # fmt: skip
     out = dict.fromkeys(names, "--")
+    if bench and bench.get("study_mb_s"):  # one core, one run, the same records: the kernel bench
+        out["SeedCodeMBs"], out["StudyCodeMBs"] = f"{bench['seed_mb_s']:.1f}", f"{bench['study_mb_s']:.1f}"
+        out["StudyCodeVsSeed"] = _times(bench["seed_mb_s"], bench["study_mb_s"], "as slow as", "as fast as")
     if calls is None or "study" not in set(calls["kernel"].dropna()):
         return out
     study_maps = _maps(calls, "study")
@@ -54,14 +57,6 @@ def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None) -> dict[str, s
         out["StudyCodeAtStudyMemoryS"] = f"{at_study:.1f}"
         implied = study.activation_s_from_timeout()[1]  # its bound: at most 900 s / 19 an activation
         out["StudyCodeLambdaSlower"] = _times(implied, at_study)
-    seed = _maps(calls, "seed")
-    if len(seed):
-        memory = int(seed["memory_mb"].mode().iloc[0])
-        seed_s = float(_per_object(seed[seed["memory_mb"] == memory]).median())
-        study_at = per.median().get(memory)
-        out |= {"SeedCodeS": f"{seed_s:.1f}", "SeedCodeMemoryMB": str(memory)}
-        if study_at is not None:
-            out["StudyCodeVsSeed"] = _times(study_at, seed_s, "as slow as", "as fast as")
     if runs is not None and "mismatch_by_cause" in runs:
         found = runs[(runs["experiment"] == "study_code") & runs["mismatch_by_cause"].notna()]
         if len(found):

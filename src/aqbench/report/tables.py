@@ -239,7 +239,7 @@ def macros(inputs: dict[str, Any]) -> str:
     values |= _warm_cold(inputs.get("calls"))
     from aqbench.report import study_code
 
-    values |= study_code.macros(inputs.get("calls"), inputs.get("runs"))
+    values |= study_code.macros(inputs.get("calls"), inputs.get("runs"), inputs.get("bench"))
     values["StragglerMax"] = _fmt(summary["straggler_ratio"].max(), 1)
     values["Runs"] = str(int(summary["runs"].sum()))
     values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
