@@ -114,7 +114,7 @@ def test_the_aws_code_path_runs_in_the_runtime_image_environment(staged, runtime
 
     def run_captured(fn_self, fn, tasks, phase, seconds, **kwargs):
         """Invoke (captured), run the captured payloads in the runtime environment, then wait as usual."""
-        futures = fn_self.map(fn, [{"task": t} for t in tasks])
+        futures = fn_self.map(fn, [{"task": t} for t in tasks], chunksize=kwargs.get("chunksize", 1))
         _run_payloads(payloads, len(tasks), runtime_venv, tmp_path / phase)
         return futures
 
@@ -142,8 +142,8 @@ def _phase_with(run_captured):
             def __getattr__(self, name):
                 return getattr(fexec, name)
 
-            def map(self, f, iterdata):
-                return run_captured(fexec, f, [d["task"] for d in iterdata], phase_name, seconds)
+            def map(self, f, iterdata, chunksize=1):
+                return run_captured(fexec, f, [d["task"] for d in iterdata], phase_name, seconds, chunksize=chunksize)
 
         return original(Executor(), fn, tasks, phase_name, seconds, **kwargs)
 

@@ -84,8 +84,6 @@ class RunConfig:
     memory_mb: int = 2048
     objects_per_call: int = 1
     """Objects one activation (one map call) reads and merges."""
-    chunksize: int = 1
-    """Activations per worker (one Lambda invocation, which runs them in sequence): Lithops' chunksize."""
     reducers: int = 1
     fraction: float = 1.0
     workers: int = 0
@@ -96,6 +94,9 @@ class RunConfig:
     object an activation, two activations a worker (``fexec.map(f, objs, chunksize=2)``)."""
     locality: str = "local"
     """Where the data is: ``local`` (the functions' region) or ``remote`` (another region's link)."""
+    chunksize: int = 1
+    """Activations per worker (one Lambda invocation, which runs them in sequence): Lithops' chunksize.
+    Last, so that configurations written positionally before it existed keep their meaning."""
 
     def label(self) -> str:
         return (
