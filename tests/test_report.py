@@ -128,6 +128,8 @@ def test_the_workflow_has_one_rule_per_figure():
         check=True,
     ).stdout.split()
     assert {r.removeprefix("figure_") for r in listed if r.startswith("figure_")} == set(FIGURES + SCALE_FIGURES)
+    captions = REPO / "workflow" / "report" / "figures"  # the Snakemake report needs each figure's caption
+    assert not [n for n in FIGURES + SCALE_FIGURES if not (captions / f"{n}.rst").exists()]
 
 
 @pytest.mark.parametrize(
