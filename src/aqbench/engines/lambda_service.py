@@ -13,6 +13,12 @@ real process start, imports and first Arrow call, its ``init_s`` recorded). An e
 serves one call at a time; one whose call was killed by its memory limit is discarded; at
 most as many exist per function as calls run at once (Lithops' ``worker_processes``).
 
+Lithops' ``chunksize`` (activations per worker, one Lambda invocation running them in turn):
+the service gives a worker's activations one environment, one after another, and admits at
+most the host's share of workers at once, in worker order. Not emulated: Lambda's timeout
+applies to the whole invocation, here to each activation (the experiments' chunks are far
+below the limit; the all-objects case runs as one activation of every object).
+
 The service lives in the experiment's process and ends with it (:meth:`close`): no
 environment outlives the run. A driver killed with SIGKILL leaves its environments behind:
 the next service in the same state folder kills those (their pids are recorded there, with
