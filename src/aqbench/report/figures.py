@@ -107,25 +107,33 @@ def network_transmission(inp: Inputs):
 
 
 def memory_use(inp: Inputs):
-    """Peak resident memory per call against the Lambda memory size."""
+    """Peak resident memory per call against the Lambda memory size; beside it, the study's
+    "occupied memory" with local and with non-local data (the data_locality experiment's maps)."""
     calls = inp.table("calls")
     calls = calls[(calls["engine"] == "lithops") & calls["peak_rss_mb"].notna()]
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, (ax, side) = plt.subplots(1, 2, figsize=(6.5, 3), gridspec_kw={"width_ratios": [3, 1.3]})
+    jitter = np.random.default_rng(0).uniform(-60, 60, len(calls))
     for phase, marker in (("map", "o"), ("reduce", "s")):
-        sub = calls[calls["phase"] == phase]
-        ax.scatter(
-            sub["memory_mb"] + np.random.default_rng(0).uniform(-60, 60, len(sub)),
-            sub["peak_rss_mb"],
-            s=8,
-            alpha=0.5,
-            marker=marker,
-            label=f"{phase} calls",
-        )
+        chosen = (calls["phase"] == phase).to_numpy()
+        sub = calls[chosen]
+        ax.scatter(sub["memory_mb"] + jitter[chosen], sub["peak_rss_mb"], s=8, alpha=0.5, marker=marker,
+                   label=f"{phase} calls")  # fmt: skip
     if len(calls):
         top = calls["memory_mb"].max()
         ax.plot([0, top], [0, top], "k--", lw=0.8, label="memory size")
     ax.set(xlabel="Lambda memory (MB)", ylabel="peak RSS of the call (MB)", title="Occupied memory per call")
-    ax.legend()
+    ax.legend(fontsize=7)
+    maps = _lithops(calls, "data_locality")
+    maps = maps[maps["phase"] == "map"]
+    where = maps["locality"].fillna("local") if "locality" in maps else pd.Series("local", index=maps.index)
+    groups = [(w, maps[where == w]["peak_rss_mb"]) for w in ("local", "remote")]
+    groups = [(w, g) for w, g in groups if len(g)]
+    if groups:
+        side.boxplot([g for _, g in groups], tick_labels=[f"{w} data" for w, _ in groups], widths=0.5)
+        memory = int(maps["memory_mb"].mode().iloc[0])
+        side.set(title=f"map calls, {memory} MB", ylabel="peak RSS (MB)")
+    else:
+        _empty(side, "no data_locality runs")
     return fig
 
 
