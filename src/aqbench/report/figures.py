@@ -73,20 +73,23 @@ def call_durations(inp: Inputs):
 
 
 def cpu_network(inp: Inputs):
-    """CPU use and data received per call, per memory size."""
+    """CPU use and network use of the map calls over the job's time, per memory size, as the study
+    showed them: the median of the calls running in each stretch of time, and Lambda's CPU share."""
     calls = _lithops(inp.table("calls"), "memory")
-    calls = calls[calls["phase"] == "map"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(6.5, 2.8))
-    sizes = sorted(calls["memory_mb"].dropna().unique())
-    a.boxplot(
-        [calls[calls["memory_mb"] == m]["cpu_usage"].dropna() for m in sizes], tick_labels=[str(int(m)) for m in sizes]
-    )
-    a.plot(range(1, len(sizes) + 1), [m / MB_PER_VCPU for m in sizes], "k_", ms=20, label="Lambda's CPU share")
-    a.set(xlabel="memory (MB)", ylabel="CPU used (cores)", title="CPU per call")
-    a.legend(fontsize=7)
-    rate = calls["bytes_read"] / calls["duration_s"] / 1e6
-    b.boxplot([rate[calls["memory_mb"] == m].dropna() for m in sizes], tick_labels=[str(int(m)) for m in sizes])
-    b.set(xlabel="memory (MB)", ylabel="MB read per second of call", title="Network (object reads) per call")
+    calls = calls[calls["phase"] == "map"].dropna(subset=["t_start", "duration_s"])
+    calls = calls.assign(rate=calls["bytes_read"] / calls["duration_s"] / 1e6)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6.5, 2.8), sharex=True)
+    for mem, group in calls.groupby("memory_mb"):
+        group = group.assign(t=group["t_start"] - group.groupby("run_id")["t_submit"].transform("min"))
+        group["bin"] = np.digitize(group["t"], np.linspace(0, group["t"].max() + 1e-9, 10))
+        stats = group.groupby("bin").agg(t=("t", "mean"), cpu=("cpu_usage", "median"), rate=("rate", "median"))
+        colour = MEMORY_COLOURS.get(int(mem), "0.4")
+        a.plot(stats["t"], stats["cpu"], marker="o", ms=3, color=colour, label=f"{int(mem)} MB")
+        a.axhline(mem / MB_PER_VCPU, color=colour, ls="--", lw=0.8)
+        b.plot(stats["t"], stats["rate"], marker="o", ms=3, color=colour, label=f"{int(mem)} MB")
+    a.set(xlabel="time since submission (s)", ylabel="CPU used (cores)", title="CPU per call (dashed: share)")
+    b.set(xlabel="time since submission (s)", ylabel="MB read per second of call", title="Network per call")
+    a.legend(fontsize=7) if len(calls) else _empty(a, "no memory experiment")
     return fig
 
 
