@@ -125,17 +125,12 @@ def _probe(manifest: Manifest, store: Any) -> Any:
     return Probe(store.get(biggest.key, biggest.expected))
 
 
-def study_differences(reference: pa.Table, table: pa.Table) -> dict[str, int]:
-    from aqbench.kernels.study import differences
-
-    return differences(reference, table)
-
-
 def _mismatch_note(by_cause: dict[str, int]) -> str:
-    total = sum(v for k, v in by_cause.items() if k != "groups the reference rejects")
-    wrong = total - by_cause.get("exact", 0)
-    causes = ", ".join(f"{k} {v}" for k, v in by_cause.items() if v and k != "exact")
-    return f"study code: {wrong} of {total} station-days differ from the reference ({causes})"
+    from aqbench.kernels.study import EXTRA, summary
+
+    total, wrong, causes, extra = summary(by_cause)
+    listed = ", ".join(f"{k} {v}" for k, v in (causes | ({EXTRA: extra} if extra else {})).items())
+    return f"study code: {wrong} of {total} station-days differ from the reference ({listed})"
 
 
 def run_experiment(
@@ -177,7 +172,9 @@ def run_experiment(
                 if cfg.partial_kernel in VERIFIED:
                     check(engine.name, result.run_id, references.table(keys), staged, table, counts)
                 else:  # the study's own code: its differences from the reference, counted by cause
-                    result.mismatch_by_cause = study_differences(references.table(keys), table)
+                    from aqbench.kernels.study import differences
+
+                    result.mismatch_by_cause = differences(references.table(keys), table)
                     result.note = _mismatch_note(result.mismatch_by_cause)
                 pq.write_table(table, partial / f"{result.run_id}.parquet", compression="zstd")
             log.info("%s %s: %s in %.2f s (%s)", engine.name, result.run_id, result.status, result.wall_s, result.note)

@@ -53,6 +53,8 @@ CAUSES = (
     "value differs, other",
 )
 """Each reference station-day gets one, in this order of precedence."""
+EXTRA = "groups the reference rejects"
+"""Beside the causes: groups the study's code made that the reference has none of."""
 
 
 def to_study_layout(body: bytes) -> bytes:
@@ -184,8 +186,16 @@ def differences(reference: pa.Table, study: pa.Table) -> dict[str, int]:
             if hit != k and cause == "exact":
                 cause = "digits lost in JSON"
         counts[cause] += 1
-    counts["groups the reference rejects"] = sum(1 for k in got if k not in found)
+    counts[EXTRA] = sum(1 for k in got if k not in found)
     return counts
+
+
+def summary(by_cause: dict[str, int]) -> tuple[int, int, dict[str, int], int]:
+    """Of :func:`differences`' counts: the station-days, how many are wrong, the wrong ones by
+    cause (those that occur), and the groups the reference rejects."""
+    total = sum(v for k, v in by_cause.items() if k != EXTRA)
+    causes = {k: v for k, v in by_cause.items() if v and k not in ("exact", EXTRA)}
+    return total, total - by_cause.get("exact", 0), causes, by_cause.get(EXTRA, 0)
 
 
 def _rounded(key: tuple) -> tuple:

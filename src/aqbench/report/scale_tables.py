@@ -137,6 +137,7 @@ def explanation(log_s: float, with_its_cost_s: float, with_ours_s: float) -> str
 
 def study_macros(scale: Path) -> dict[str, str]:
     """The study's two runs as they ran, reported beside simulated (scale/study.csv)."""
+    from aqbench.report.study_code import times
     from aqbench.scale.project import STUDY_KERNEL
 
     runs = pd.read_csv(scale / "study.csv")
@@ -149,9 +150,6 @@ def study_macros(scale: Path) -> dict[str, str]:
     timeout = {k: sim("timeout run", k) for k in ("arrow", "seed", STUDY_KERNEL)}
     low, high = study.activation_s_from_timeout()
     log_s = study.WARMUP_WALL_S
-
-    def times(a: float, b: float) -> str:
-        return f"{a / b:.1f} times" if a >= b else f"{b / a:.1f} times less than"
 
     return {
         "StudyMemoryMB": str(study.WARMUP_MEMORY_MB),

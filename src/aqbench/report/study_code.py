@@ -9,6 +9,7 @@ import json
 
 import pandas as pd
 
+from aqbench.kernels.study import summary
 from aqbench.report import study
 
 OBJECT_MB = study.OBJECT_MB
@@ -26,7 +27,7 @@ def _maps(calls: pd.DataFrame, kernel: str) -> pd.DataFrame:
     return ok[ok["experiment"] == "study_code"] if kernel == "study" else ok
 
 
-def _times(a: float, b: float, more: str = "", less: str = "less than") -> str:
+def times(a: float, b: float, more: str = "", less: str = "less than") -> str:
     """``a`` against ``b`` in words whichever is larger: "3.1 times as slow as", "2.0 times less than"."""
     return f"{a / b:.1f} times {more}".rstrip() if a >= b else f"{b / a:.1f} times {less}"
 
@@ -38,7 +39,7 @@ def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None, bench: dict | 
     out = dict.fromkeys(names, "--")
     if bench and bench.get("study_mb_s"):  # one core, one run, the same records: the kernel bench
         out["SeedCodeMBs"], out["StudyCodeMBs"] = f"{bench['seed_mb_s']:.1f}", f"{bench['study_mb_s']:.1f}"
-        out["StudyCodeVsSeed"] = _times(bench["seed_mb_s"], bench["study_mb_s"], "as slow as", "as fast as")
+        out["StudyCodeVsSeed"] = times(bench["seed_mb_s"], bench["study_mb_s"], "as slow as", "as fast as")
     if calls is None or "study" not in set(calls["kernel"].dropna()):
         return out
     study_maps = _maps(calls, "study")
@@ -56,16 +57,15 @@ def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None, bench: dict | 
     if at_study is not None:
         out["StudyCodeAtStudyMemoryS"] = f"{at_study:.1f}"
         implied = study.activation_s_from_timeout()[1]  # its bound: at most 900 s / 19 an activation
-        out["StudyCodeLambdaSlower"] = _times(implied, at_study)
+        out["StudyCodeLambdaSlower"] = times(implied, at_study)
     if runs is not None and "mismatch_by_cause" in runs:
         found = runs[(runs["experiment"] == "study_code") & runs["mismatch_by_cause"].notna()]
         if len(found):
             by_cause = json.loads(found["mismatch_by_cause"].iloc[-1])  # every run reads the same objects
-            total = sum(v for k, v in by_cause.items() if k != "groups the reference rejects")
+            total, wrong, causes, extra = summary(by_cause)
             out["StudyCodeStationDays"] = f"{total:,}".replace(",", "{,}")
-            out["StudyCodeWrong"] = f"{total - by_cause.get('exact', 0):,}".replace(",", "{,}")
-            extra = "groups the reference rejects"
-            causes = [f"{k} {v:,}".replace(",", "{,}") for k, v in by_cause.items() if v and k not in ("exact", extra)]
-            out["StudyCodeCauses"] = "; ".join(causes) if causes else "none"
-            out["StudyCodeExtraGroups"] = f"{by_cause.get(extra, 0):,}".replace(",", "{,}")
+            out["StudyCodeWrong"] = f"{wrong:,}".replace(",", "{,}")
+            listed = [f"{k} {v:,}".replace(",", "{,}") for k, v in causes.items()]
+            out["StudyCodeCauses"] = "; ".join(listed) if listed else "none"
+            out["StudyCodeExtraGroups"] = f"{extra:,}".replace(",", "{,}")
     return out
