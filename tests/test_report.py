@@ -151,3 +151,25 @@ def test_a_ratio_above_one_or_a_probe_that_moved_is_refused(vs_limit, drift, ref
         assert tables._quoted_ratio(row) == "0.50"
     if vs_limit <= 1:  # a profile may relax the drift rule (report.max_probe_drift), never the limit
         assert tables._quoted_ratio(row, max_drift=10) == "0.50"
+
+
+def test_the_study_code_is_timed_against_our_kernels_per_record_of_the_same_objects():
+    """Activation i of study_code and study_objects reads the same records: every time is scaled by
+    the study-layout copy's size (a 20 MB copy timed 2 s is 2.5 s per 25 MB document, and so is
+    the seed kernel's 0.5 s on its source object 0.625 s), and the table divides the medians."""
+    import pandas as pd
+
+    from aqbench.report import study_code
+
+    base = {"engine": "lithops", "phase": "map", "status": "success", "memory_mb": 1024}
+    rows = [
+        base | {"experiment": "study_code", "kernel": "study", "call": 0, "bytes_read": 20e6, "duration_s": 2.0},
+        base | {"experiment": "study_objects", "kernel": "seed", "call": 0, "bytes_read": 22e6, "duration_s": 0.5},
+        base | {"experiment": "study_objects", "kernel": "arrow", "call": 0, "bytes_read": 22e6, "duration_s": 0.25},
+        base | {"experiment": "memory", "kernel": "seed", "call": 0, "bytes_read": 22e6, "duration_s": 9.0},
+    ]
+    per = study_code.same_records(pd.DataFrame(rows)).set_index("kernel")["median_s"]
+    assert per.to_dict() == pytest.approx({"study": 2.5, "seed": 0.625, "arrow": 0.3125})
+    table = study_code.table(pd.DataFrame(rows))
+    assert "1024 & 2.50 (2.50--2.50, 1) & 0.62" in table and "& 4.0, 8.0" in table
+    assert study_code.macros(pd.DataFrame(rows), None)["StudyCodeVsSeedEngine"] == "4.0 times as slow as"

@@ -158,7 +158,7 @@ def test_tiny_profile_end_to_end(workdir):
     import pyarrow.parquet as pq
 
     experiments = ("warmup", "memory", "objects_per_call", "reducers", "kernels", "scaling", "timeout", "data_locality")
-    experiments += ("study_code",)
+    experiments += ("study_code", "study_objects")
     for experiment in experiments:
         runs = pq.read_table(results / "lithops" / experiment / "runs.parquet").to_pylist()
         expected = "timeout" if experiment == "timeout" else "ok"

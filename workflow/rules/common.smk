@@ -92,12 +92,17 @@ def experiment_runs():
 
 
 def staged(name):
-    """A Lithops experiment's staged input ``name`` (manifest, reference): the staged objects, or
-    their copies in the study's layout for an experiment with ``layout: study``."""
+    """A Lithops experiment's staged input ``name`` (manifest, reference): the staged objects, their
+    copies in the study's layout (``layout: study``), or the objects those copies came from
+    (``layout: study-sources``)."""
 
     def pick(wildcards):
-        study = EXPERIMENTS["lithops"][wildcards.experiment].get("layout") == "study"
-        return getattr(rules.stage_study.output if study else STAGE.output, name)
+        layout = EXPERIMENTS["lithops"][wildcards.experiment].get("layout", "legacy")
+        if layout == "study":
+            return getattr(rules.stage_study.output, name)
+        if layout == "study-sources":
+            return getattr(rules.stage_study.output, f"sources_{name}")
+        return getattr(STAGE.output, name)
 
     return pick
 

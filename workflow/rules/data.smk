@@ -228,7 +228,8 @@ if SOURCE != "openaq-lithops":
 
 # The study's own layout: the first objects again as whole JSON documents (a DataFrame's
 # to_json()), for the study kernel's experiments (layout: study), with their source objects'
-# line accounts and reference partials.
+# line accounts and reference partials; and those source objects as they are (layout:
+# study-sources), so this build's kernels are timed on the same records.
 rule stage_study:
     input:
         manifest=STAGE.output.manifest,
@@ -237,6 +238,8 @@ rule stage_study:
     output:
         manifest=f"{RESULTS}/staged/study/manifest.json",
         reference=f"{RESULTS}/staged/study/reference.parquet",
+        sources_manifest=f"{RESULTS}/staged/study/sources_manifest.json",
+        sources_reference=f"{RESULTS}/staged/study/sources_reference.parquet",
     log:
         f"{LOGS}/stage_study/stage.log",
     benchmark:
@@ -248,4 +251,6 @@ rule stage_study:
         objects=config["data"]["study_layout_objects"],
     shell:
         "aqbench stage-study --manifest {input.manifest} --reference {input.reference} --objects {params.objects}"
-        " {params.store} --out-manifest {output.manifest} --out-reference {output.reference} > {log} 2>&1"
+        " {params.store} --out-manifest {output.manifest} --out-reference {output.reference}"
+        " --out-sources-manifest {output.sources_manifest} --out-sources-reference {output.sources_reference}"
+        " > {log} 2>&1"

@@ -37,6 +37,7 @@ rule report:
         study=f"{RESULTS}/generated/tables/study_scale.tex",
         facts=f"{RESULTS}/generated/tables/lambda_facts.tex",
         side_by_side=f"{RESULTS}/generated/tables/side_by_side.tex",
+        study_code=f"{RESULTS}/generated/tables/study_code.tex",
         summary_csv=report(f"{RESULTS}/generated/summary.csv", caption="../report/summary.rst", category="Summary"),
     log:
         f"{LOGS}/report/report.log",
@@ -65,7 +66,7 @@ rule paper:
         macros=rules.report.output.macros,
         tables=[
             rules.report.output[t]
-            for t in ("summary_table", "rejections", "projection", "study", "facts", "side_by_side")
+            for t in ("summary_table", "rejections", "projection", "study", "facts", "side_by_side", "study_code")
         ],
         figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],
     output:

@@ -137,10 +137,13 @@ def _run_record(args: argparse.Namespace) -> int:
 def _stage_study(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
-    from aqbench.storage.stage import Manifest, stage_study_layout, write_reference
+    from aqbench.storage.stage import Manifest, first_objects, stage_study_layout, write_reference
 
-    manifest = Manifest.read(args.manifest)
-    study, partials = stage_study_layout(manifest, pq.read_table(args.reference), store_from_args(args), args.objects)
+    manifest, reference = Manifest.read(args.manifest), pq.read_table(args.reference)
+    study, partials = stage_study_layout(manifest, reference, store_from_args(args), args.objects)
+    sources, source_partials = first_objects(manifest, reference, args.objects)
+    write_reference(source_partials, args.out_sources_reference)
+    sources.write(args.out_sources_manifest)
     write_reference(partials, args.out_reference)
     study.write(args.out_manifest)
     print_json({k: v for k, v in study.to_dict().items() if k != "objects"})
@@ -310,7 +313,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Read the first --objects staged objects from the bucket (checked against the manifest), write "
         "each as the study's objects were (a DataFrame's to_json() of its records, nested columns kept) "
         "under <prefix>study/, read each back, and write their manifest and reference partials (their "
-        "source objects': the same records).",
+        "source objects': the same records), and the manifest and partials of those source objects "
+        "(layout: study-sources, this build's kernels on the same records).",
         parents=(store_options(),),
     )
     p.add_argument("--manifest", required=True, help="the staging manifest")
@@ -318,6 +322,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--objects", type=int, help="how many objects", **option_default("data.study_layout_objects"))
     p.add_argument("--out-manifest", required=True, help="manifest of the study-layout objects to write")
     p.add_argument("--out-reference", required=True, help="their reference partials to write")
+    p.add_argument("--out-sources-manifest", required=True, help="manifest of their source objects to write")
+    p.add_argument("--out-sources-reference", required=True, help="the source objects' reference partials")
 
     p = subcommand(
         sub,

@@ -11,6 +11,7 @@ FIGURES: tuple[str, ...] = (
     "memory_use",
     "call_timeline",
     "worker_lifetimes",
+    "study_cost",
     "cost",
     "scaled_utilisation",
     "map_pm10_average",

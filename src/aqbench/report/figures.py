@@ -255,6 +255,46 @@ def worker_lifetimes(inp: Inputs):
     return fig
 
 
+def study_cost(inp: Inputs):
+    """The study's cost, in its units: what its warm-up (1979 activations of one 25 MB object each)
+    is billed at each memory size, from each kernel's measured billed cost per activation on the
+    same records (experiments study_code and study_objects), beside the study's own bill."""
+    from aqbench.report import study
+    from aqbench.report.study_code import OBJECT_MB, _maps
+
+    calls = inp.table("calls")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    study_maps = _maps(calls, "study") if "call_cost_usd" in calls else pd.DataFrame()
+    if not len(study_maps):
+        _empty(ax, "no study_code runs")
+        return fig
+    doc_bytes = study_maps.groupby("call")["bytes_read"].first()  # activation i reads object i in both
+    colours = {"study": "#d95f02", "seed": "#7570b3", "arrow": "#1b9e77"}
+    for kernel, experiment in (("study", "study_code"), ("seed", "study_objects"), ("arrow", "study_objects")):
+        maps = _maps(calls, kernel, experiment)
+        maps = maps[maps["call"].isin(doc_bytes.index) & maps["call_cost_usd"].notna()]
+        if not len(maps):
+            continue
+        per = maps["call_cost_usd"] / (maps["call"].map(doc_bytes) / 1e6) * OBJECT_MB * study.WARMUP_ACTIVATIONS
+        by = per.groupby(maps["memory_mb"])
+        mid, lo, hi = by.median(), by.min(), by.max()
+        label = "the study's code" if kernel == "study" else f"{kernel} kernel (same records)"
+        ax.errorbar(mid.index, mid, yerr=[mid - lo, hi - mid], marker="o", capsize=3, color=colours[kernel],
+                    label=label)  # fmt: skip
+    ax.axhline(study.BILL_USD, color="0.4", ls=":", lw=1)
+    ax.annotate(f"the study's bill: ${study.BILL_USD:.2f} (two days of testing)", (0.01, study.BILL_USD),
+                xycoords=("axes fraction", "data"), fontsize=7, va="bottom", color="0.3")  # fmt: skip
+    ax.set(
+        yscale="log",
+        xlabel="Lambda memory (MB)",
+        xticks=sorted(study_maps["memory_mb"].unique()),
+        ylabel="USD for one pass (1979 activations)",
+        title=f"The study's warm-up, billed: {study.WARMUP_ACTIVATIONS} activations of a {OBJECT_MB} MB object",
+    )
+    ax.legend(fontsize=7, loc="center right")
+    return fig
+
+
 def cost(inp: Inputs):
     """Cost of a run per configuration, as if on AWS."""
     s = inp.table("summary")

@@ -21,10 +21,61 @@ def _per_object(maps: pd.DataFrame) -> pd.Series:
     return maps["duration_s"] / (maps["bytes_read"] / 1e6) * OBJECT_MB
 
 
-def _maps(calls: pd.DataFrame, kernel: str) -> pd.DataFrame:
+def _maps(calls: pd.DataFrame, kernel: str, experiment: str | None = "study_code") -> pd.DataFrame:
     ok = calls[(calls["engine"] == "lithops") & (calls["phase"] == "map") & (calls["status"] == "success")]
     ok = ok[(ok["kernel"] == kernel) & (ok["bytes_read"] > 0) & ok["duration_s"].notna()]
-    return ok[ok["experiment"] == "study_code"] if kernel == "study" else ok
+    return ok[ok["experiment"] == experiment] if experiment else ok
+
+
+def same_records(calls: pd.DataFrame) -> pd.DataFrame:
+    """Seconds per activation, scaled to a 25 MB document in the study's layout, of the study's
+    code (``study_code``) and of this build's kernels on the very objects its copies were made from
+    (``study_objects``): one row per kernel and memory size with median, min, max and count.
+
+    Activation ``i`` of either experiment reads the same records (one object an activation, the
+    same order), so each time is scaled by the size of the study-layout copy of object ``i``: the
+    comparison is per record, not per byte of two different encodings."""
+    study = _maps(calls, "study")
+    if not len(study):
+        return pd.DataFrame()
+    doc_bytes = study.groupby("call")["bytes_read"].first()
+    rows = []
+    for kernel, experiment in (("study", "study_code"), ("seed", "study_objects"), ("arrow", "study_objects")):
+        maps = _maps(calls, kernel, experiment)
+        maps = maps[maps["call"].isin(doc_bytes.index)]
+        per = maps["duration_s"] / (maps["call"].map(doc_bytes) / 1e6) * OBJECT_MB
+        for memory, values in per.groupby(maps["memory_mb"]):
+            rows.append({"kernel": kernel, "memory_mb": int(memory), "median_s": values.median(),
+                         "min_s": values.min(), "max_s": values.max(), "n": len(values)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def table(calls: pd.DataFrame | None) -> str:
+    """The table of :func:`same_records`: per memory size, the study's code beside the seed and
+    arrow kernels on the same records, and the study's code's time as a multiple of each."""
+    per = same_records(calls) if calls is not None and "study" in set(calls["kernel"].dropna()) else pd.DataFrame()
+    head = (
+        "\\begin{tabular}{rllll}\n\\toprule\n"
+        "Memory & study's code & seed kernel & arrow kernel & study's code / seed, / arrow \\\\\n"
+        "(MB) & s per activation & s per activation & s per activation & (medians) \\\\\n\\midrule\n"
+    )
+    if per.empty:
+        return head + "\\multicolumn{5}{l}{no study\\_code runs} \\\\\n\\bottomrule\n\\end{tabular}\n"
+    body = []
+    by = per.set_index(["kernel", "memory_mb"])
+    for memory in sorted(per["memory_mb"].unique()):
+        cells, medians = [], {}
+        for kernel in ("study", "seed", "arrow"):
+            if (kernel, memory) in by.index:
+                r = by.loc[(kernel, memory)]
+                medians[kernel] = r["median_s"]
+                cells.append(f"{r['median_s']:.2f} ({r['min_s']:.2f}--{r['max_s']:.2f}, {int(r['n'])})")
+            else:
+                cells.append("--")
+        ratios = [f"{medians['study'] / medians[k]:.1f}" if k in medians and "study" in medians else "--"
+                  for k in ("seed", "arrow")]  # fmt: skip
+        body.append(f"{memory} & " + " & ".join(cells) + f" & {ratios[0]}, {ratios[1]} \\\\\n")
+    return head + "".join(body) + "\\bottomrule\n\\end{tabular}\n"
 
 
 def times(a: float, b: float, more: str = "", less: str = "less than") -> str:
@@ -35,7 +86,7 @@ def times(a: float, b: float, more: str = "", less: str = "less than") -> str:
 def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None, bench: dict | None = None) -> dict[str, str]:
     names = ("StudyCodeActivations", "StudyCodeAtStudyMemoryS", "StudyCodeLambdaSlower", "SeedCodeMBs",
              "StudyCodeMBs", "StudyCodeVsSeed", "StudyCodeWrong", "StudyCodeStationDays", "StudyCodeCauses",
-             "StudyCodeObjects", "StudyCodeExtraGroups")  # fmt: skip
+             "StudyCodeObjects", "StudyCodeExtraGroups", "StudyCodeVsSeedEngine")  # fmt: skip
     out = dict.fromkeys(names, "--")
     if bench and bench.get("study_mb_s"):  # one core, one run, the same records: the kernel bench
         out["SeedCodeMBs"], out["StudyCodeMBs"] = f"{bench['seed_mb_s']:.1f}", f"{bench['study_mb_s']:.1f}"
@@ -53,6 +104,11 @@ def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None, bench: dict | 
         )
     out["StudyCodeActivations"] = "; ".join(cells)
     out["StudyCodeObjects"] = str(study_maps["call"].nunique())
+    same = same_records(calls)
+    if len(same):
+        at = same[same["memory_mb"] == study.WARMUP_MEMORY_MB].set_index("kernel")["median_s"]
+        if {"study", "seed"} <= set(at.index):
+            out["StudyCodeVsSeedEngine"] = times(at["study"], at["seed"], "as slow as", "as fast as")
     at_study = per.median().get(study.WARMUP_MEMORY_MB)
     if at_study is not None:
         out["StudyCodeAtStudyMemoryS"] = f"{at_study:.1f}"

@@ -325,3 +325,6 @@ def build(
     _write(out_dir / "tables" / "summary.tex", summary_table(summary))
     _write(out_dir / "summary.csv", summary_csv(summary))
     _write(out_dir / "tables" / "rejections.tex", rejections_table(inputs["reference_summary"]))
+    from aqbench.report import study_code
+
+    _write(out_dir / "tables" / "study_code.tex", study_code.table(calls))

@@ -208,6 +208,16 @@ STUDY_FOLDER = "study/"
 """Where, under the staging prefix, the study-layout copies of the first objects go."""
 
 
+def first_objects(manifest: Manifest, partials: pa.Table, objects: int) -> tuple[Manifest, pa.Table]:
+    """The first ``objects`` staged objects as they are (the legacy layout) with their reference
+    partials: the objects the study-layout copies were made from, so that this build's kernels can
+    be timed on the same records as the study's code."""
+    chosen = manifest.objects[:objects]
+    keys = pa.array([o.key for o in chosen], pa.string())
+    subset = Manifest(manifest.storage, manifest.bucket, manifest.prefix, tuple(chosen))
+    return subset, partials.filter(pc.is_in(partials.column(REFERENCE_OBJECT), keys))
+
+
 def stage_study_layout(manifest: Manifest, partials: pa.Table, store: Store, objects: int) -> tuple[Manifest, pa.Table]:
     """The first ``objects`` staged objects again, in the study's layout (one JSON document each,
     ``DataFrame.to_json()`` of its records), under ``<prefix>study/``: read from the bucket as
