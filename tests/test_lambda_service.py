@@ -76,3 +76,27 @@ def test_an_activation_whose_predecessor_never_arrives_runs_at_its_deadline(tmp_
     started = time.monotonic()
     _env, cold, _ = service._take(("e", "M001", 0), 1, time.monotonic() + 0.3)  # position 0 never came
     assert cold and time.monotonic() - started >= 0.3  # it waited for its deadline, then ran (no hang)
+
+
+def test_every_activation_of_a_worker_shares_its_invocations_timeout(tmp_path):
+    """Lambda's timeout counts from the invocation's start: activation 5 of a worker whose first
+    ran at t=100 with a 900 s timeout must end by t=1000, whenever it starts; another worker's clock
+    is its own; no timeout, no deadline."""
+    service = _service(tmp_path, places=1)
+    service.use_function(1024, places=1, timeout_s=900)
+    w0, w1 = ("e", "M000", 0), ("e", "M000", 1)
+    assert service._deadline(w0, 0, 100.0) == 1000.0
+    assert service._deadline(w0, 5, 640.0) == 1000.0
+    assert service._deadline(w1, 0, 700.0) == 1600.0
+    service.use_function(1024, places=1)
+    assert service._deadline(w0, 3, 5.0) == 0.0
+
+
+def test_a_call_gets_what_is_left_of_its_invocation():
+    from aqbench.engines.calls import time_left
+
+    assert time_left(5.0, 0.0) == 5.0 and time_left(None, 0.0) is None  # no deadline: its own timeout
+    assert time_left(900.0, 1000.0, now=990.0) == 10.0  # the invocation's clock is nearer
+    assert time_left(2.0, 1000.0, now=990.0) == 2.0
+    assert time_left(900.0, 1000.0, now=1200.0) == 0.001  # reached after it: a timeout at once
+    assert time_left(None, 1000.0, now=400.0) == 600.0

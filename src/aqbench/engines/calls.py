@@ -24,8 +24,9 @@ class InjectedFault(Exception):
 def _inject(task: dict[str, Any], when: str) -> None:
     """Fail this call as the task's fault says, on its first attempt only (a transient fault).
 
-    ``raise`` fails at the start; ``kill`` (SIGKILL) and ``oom`` (allocating past the
-    memory limit) strike mid-way, after the first object is read.
+    ``raise`` fails at the start; ``kill`` (SIGKILL), ``oom`` (allocating past the
+    memory limit) and ``hang`` (a stall only the call's timeout ends) strike mid-way, after the
+    first object is read.
     """
     fault = task.get("fault")
     if not fault or task.get("attempt", 0) > 0:
@@ -36,6 +37,9 @@ def _inject(task: dict[str, Any], when: str) -> None:
         return
     if fault == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
+    if fault == "hang":
+        while True:  # the timeout's alarm raises CallTimeout out of this
+            time.sleep(1)
     if fault == "oom":
         if not task.get("emulate"):  # no limit to exceed: fail as Lambda would report it
             raise MemoryError(f"injected: {task['phase']} call {task['call']} exceeded {task['memory_mb']} MB")
@@ -46,6 +50,17 @@ def _inject(task: dict[str, Any], when: str) -> None:
 
 class CallTimeout(Exception):
     """The call ran past its configured timeout (Lambda's hard limit, emulated)."""
+
+
+def time_left(timeout_s: float | None, deadline: float, now: float | None = None) -> float | None:
+    """Seconds this call may run: its own timeout, cut to what is left of its invocation's
+    (``deadline``, epoch seconds, 0 for none: in an emulated environment the service sets it, as
+    Lambda's timeout counts for the whole invocation, every activation of a chunk). A call reached
+    after the deadline gets a moment, so it ends as a timeout at once. None: no limit."""
+    if not deadline:
+        return timeout_s or None
+    left = max(0.001, deadline - (time.time() if now is None else now))
+    return min(timeout_s, left) if timeout_s else left
 
 
 _expired = False
@@ -110,15 +125,22 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
 
         em = enter(task["memory_mb"], task["run"], group_name(task))
         info["emulated"] = em.emulated
-    if task.get("timeout_s"):
-        signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, task["timeout_s"])
+    info["_timeout"] = time_left(task.get("timeout_s"), float(os.environ.get("AQBENCH_INVOCATION_DEADLINE") or 0))
     _client_closes_connections(storage)
     import botocore.session
 
     # did worker_site/sitecustomize.py load before Lithops' own requests? (see its docstring)
     info["connection_close"] = bool(getattr(botocore.session.Session, "_aqbench_close", False))
     return info, started
+
+
+def _arm(info: dict[str, Any]) -> None:
+    """Start the call's timeout: first thing inside the call's ``try``, so that however soon the
+    alarm fires (an activation reached after its invocation's deadline) it ends as a timeout."""
+    seconds = info.pop("_timeout", None)
+    if seconds is not None:
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
 
 
 def _finish(info: dict[str, Any], started: float) -> dict[str, Any]:
@@ -143,6 +165,7 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
     info, started = _start(task, storage)
     _inject(task, "start")
     try:
+        _arm(info)
         parts, bytes_read = map_objects(
             lambda key: _get_body(storage, task["bucket"], key, task["expect"][key]),
             task["keys"],
@@ -185,6 +208,7 @@ def reduce_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
             yield data
 
     try:
+        _arm(info)
         data = kernel.reduce(parts())
         key = f"{task['prefix']}reduce/r{task['call']:03d}"
         storage.put_object(task["bucket"], key, data)

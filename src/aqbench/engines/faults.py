@@ -38,6 +38,8 @@ class Faults:
     """Index of the map call killed with SIGKILL after reading its first object (-1: none)."""
     oom_map_call: int = -1
     """Index of the map call that allocates past its (emulated) memory limit (-1: none)."""
+    hang_map_call: int = -1
+    """Index of the map call that stalls after reading its first object until its timeout ends it (-1: none)."""
     restart_storage: bool = False
     """Kill the local S3 server while an experiment's first run's maps are running, and start it again."""
     kill_dask_worker: bool = False
@@ -70,7 +72,7 @@ class Faults:
         return self if index == 0 else replace(self, restart_storage=False, kill_dask_worker=False)
 
     def map_fault(self, call: int, calls: int) -> str | None:
-        """The fault of map call ``call`` of ``calls``: kill, oom, raise or None.
+        """The fault of map call ``call`` of ``calls``: kill, oom, hang, raise or None.
 
         Raising calls are spread evenly: exactly round(fraction x calls) of them.
         """
@@ -78,6 +80,8 @@ class Faults:
             return "kill"
         if call == self.oom_map_call:
             return "oom"
+        if call == self.hang_map_call:
+            return "hang"
         f = self.map_error_fraction
         if f and int((call + 1) * f + 0.5) > int(call * f + 0.5):
             return "raise"

@@ -263,7 +263,8 @@ class LithopsEngine:
         service = None
         if self.warm:
             service = self._service(emulating)
-            service.use_function(cfg.memory_mb, cfg.locality, places=conc)  # Lambdas at once: the host's share
+            # places: Lambdas at once (the host's share); the timeout counts per worker, as Lambda's
+            service.use_function(cfg.memory_mb, cfg.locality, places=conc, timeout_s=cfg.timeout_s)
             config["localhost"]["runtime"] = self.runtime
         base = {
             "bucket": self.store.bucket,

@@ -78,6 +78,28 @@ def table(calls: pd.DataFrame | None) -> str:
     return head + "".join(body) + "\\bottomrule\n\\end{tabular}\n"
 
 
+def timeout_outcome(calls: pd.DataFrame | None, runs: pd.DataFrame | None) -> dict | None:
+    """The ``timeout`` experiment as the study's timeout run ran: every object an activation in
+    one worker, the timeout the invocation's. Median over its runs of the activations done when the
+    limit struck; None if it did not run."""
+    if calls is None or runs is None or "timeout_s" not in runs:
+        return None
+    mine = runs[(runs["engine"] == "lithops") & (runs["experiment"] == "timeout")]
+    maps = calls[(calls["experiment"] == "timeout") & (calls["phase"] == "map") & (calls["engine"] == "lithops")]
+    if not len(mine) or not len(maps):
+        return None
+    if "attempt" in maps:  # each call's last attempt is its outcome
+        maps = maps.sort_values("attempt")
+    last = maps.groupby(["run_id", "call"]).last().reset_index()
+    if "invocation" not in last:
+        last["invocation"] = last["call"]
+    per = last.groupby("run_id").agg(done=("status", lambda x: int((x == "success").sum())),
+                                     activations=("call", "size"), workers=("invocation", "nunique"))  # fmt: skip
+    return {"limit_s": float(mine["timeout_s"].median()), "done": int(per["done"].median()),
+            "activations": int(per["activations"].median()), "workers": int(per["workers"].median()),
+            "status": ",".join(sorted(set(mine["status"]))), "runs": len(mine)}  # fmt: skip
+
+
 def times(a: float, b: float, more: str = "", less: str = "less than") -> str:
     """``a`` against ``b`` in words whichever is larger: "3.1 times as slow as", "2.0 times less than"."""
     return f"{a / b:.1f} times {more}".rstrip() if a >= b else f"{b / a:.1f} times {less}"

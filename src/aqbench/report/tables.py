@@ -234,6 +234,13 @@ def macros(inputs: dict[str, Any]) -> str:
         values["BalancedMemoryMB"] = "--"
     timeout = summary[(summary["engine"] == "lithops") & (summary["experiment"] == "timeout")]
     values["TimeoutOutcome"] = ",".join(timeout["status"]) if len(timeout) else "--"
+    from aqbench.report.study_code import timeout_outcome
+
+    ran = timeout_outcome(inputs.get("calls"), inputs.get("runs"))
+    values["TimeoutLimitS"] = f"{ran['limit_s']:g}" if ran else "--"
+    values["TimeoutDone"] = str(ran["done"]) if ran else "--"
+    values["TimeoutActivations"] = str(ran["activations"]) if ran else "--"
+    values["TimeoutWorkers"] = str(ran["workers"]) if ran else "--"
     values["Emulated"] = "on" if bool(summary[summary["engine"] == "lithops"]["emulated"].all()) else "off"
     values["ColdStarts"] = str(int(summary["cold_starts"].sum()))
     values |= _warm_cold(inputs.get("calls"))
@@ -320,7 +327,10 @@ def build(
 
         inputs["latex_macros"] = build_scale(scale, out_dir, _write)
         unit_split = _unit_split_groups(reference_csv)
-        _write(out_dir / "tables" / "side_by_side.tex", side_by_side.table(summary, calls, scale, unit_split))
+        _write(
+            out_dir / "tables" / "side_by_side.tex",
+            side_by_side.table(summary, calls, scale, unit_split, inputs["runs"]),
+        )
     _write(out_dir / "macros.tex", macros(inputs))
     _write(out_dir / "tables" / "summary.tex", summary_table(summary))
     _write(out_dir / "summary.csv", summary_csv(summary))
