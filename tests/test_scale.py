@@ -70,13 +70,17 @@ def test_a_call_over_the_time_limit_ends_as_a_timeout():
     assert call.end - call.start == pytest.approx(50) and result.wall_s == pytest.approx(53.8)
 
 
-def test_a_reducer_fetches_every_map_calls_partial_one_after_another():
-    """4 maps of 10 MB: each writes 0.1 MB per reducer; a reducer reads 4 x 0.1 MB with a request each."""
+def test_a_reducer_fetches_every_map_calls_partial_in_waves_of_its_fetch_threads():
+    """4 maps of 10 MB: each writes 0.1 MB per reducer; a reducer reads 4 x 0.1 MB with a request
+    each and writes one: 5 requests, one after another 5 first-byte latencies, 2 at a time 3, 64
+    at a time 1."""
     p = platform(request_s=0.05)
-    single = simulate(JobSpec(4, 10.0, 1, 1769, reducers=1), p, COST)
-    (red,) = [c for c in single.calls if c.phase == "reduce"]
-    assert red.requests == 5 and red.mb == pytest.approx(0.4)
-    assert red.end - red.start == pytest.approx(0.2 + 5 * 0.05 + 0.4 / 10 + 0.4 * 0.1)
+    rest = 0.2 + 0.4 / 10 + 0.4 * 0.1
+    for threads, waves in ((1, 5), (2, 3), (64, 1)):
+        single = simulate(JobSpec(4, 10.0, 1, 1769, reducers=1, fetch_threads=threads), p, COST)
+        (red,) = [c for c in single.calls if c.phase == "reduce"]
+        assert red.requests == 5 and red.mb == pytest.approx(0.4)
+        assert red.end - red.start == pytest.approx(rest + waves * 0.05)
     hashed = simulate(JobSpec(4, 10.0, 1, 1769, reducers=2), p, COST)
     reds = [c for c in hashed.calls if c.phase == "reduce"]
     assert len(reds) == 2 and all(c.requests == 5 and c.mb == pytest.approx(0.2) for c in reds)

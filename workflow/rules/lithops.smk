@@ -34,6 +34,7 @@ rule lithops_experiment:
             else "--no-warm"
         ),
         concurrency=LITHOPS["concurrency"],
+        fetch=LITHOPS["reduce_fetch_threads"],
         out=lambda w, output: os.path.dirname(output.runs),
         home=f"{RESULTS}/lithops-home",
         retries=LITHOPS["retries"],
@@ -43,5 +44,5 @@ rule lithops_experiment:
         "aqbench run-lithops --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
         " --out {params.out} {params.store} --backend {params.backend} {params.emulate} {params.warm}"
-        " --concurrency {params.concurrency} --lithops-home {params.home}"
+        " --concurrency {params.concurrency} --reduce-fetch-threads {params.fetch} --lithops-home {params.home}"
         " --retries {params.retries} --faults {params.faults} {params.ledger} > {log} 2>&1"

@@ -41,3 +41,29 @@ rule bench_kernels:
     shell:
         "aqbench bench kernels --size {params.size} --fan-in {params.fan_in} --repeats {params.repeats}"
         " --json {output.json} > {log} 2>&1"
+
+
+# A reducer's fetch and merge of many partials from a local S3 server: one request at a time
+# (the old reducer) against Lithops' 64, interleaved, in one run (aqbench bench reducer).
+rule bench_reducer:
+    input:
+        record=RUN_RECORD,
+    output:
+        json=f"{RESULTS}/bench/reducer.json",
+    log:
+        f"{LOGS}/bench_reducer/reducer.log",
+    benchmark:
+        f"{BENCHMARKS}/bench_reducer/reducer.tsv"
+    conda:
+        ENV
+    threads: workflow.cores  # timed: runs alone
+    params:
+        fan_in=config["bench"]["fan_in"],
+        delayed=max(1, config["bench"]["fan_in"] // 20),
+        delay_ms=config["lithops"]["network"]["remote_latency_ms"],
+        threads=config["lithops"]["reduce_fetch_threads"],
+        repeats=config["bench"]["repeats"],
+    shell:
+        "aqbench bench reducer --fan-in {params.fan_in} --fan-in-delayed {params.delayed}"
+        " --delay-ms {params.delay_ms} --threads {params.threads} --repeats {params.repeats}"
+        " --json {output.json} > {log} 2>&1"

@@ -11,6 +11,7 @@ TIMED_RULES = [
         "duckdb_experiment",
         "metrics",
         "bench_kernels",
+        "bench_reducer",
     ),
     *("scale_validation", "scale_projection"),
     *(f"figure_{name}" for name in FIGURES + SCALE_FIGURES),
@@ -26,6 +27,7 @@ rule report:
         reference_summary=rules.reference_aggregate.output.summary,
         manifest=STAGE.output.manifest,
         bench=rules.bench_kernels.output.json,
+        reducer=rules.bench_reducer.output.json,
         validation=rules.scale_validation.output.table,
         projection=rules.scale_projection.output.table,
         benchmarks=rule_benchmarks(*TIMED_RULES),
@@ -55,7 +57,7 @@ rule report:
     shell:
         "aqbench report --metrics {params.metrics} --reference {input.reference}"
         " --reference-summary {input.reference_summary} --manifest {input.manifest} {params.generation}"
-        " --bench {input.bench} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
+        " --bench {input.bench} --reducer-bench {input.reducer} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
         " --max-probe-drift {params.drift}"
         " --out {params.out} > {log} 2>&1"
 

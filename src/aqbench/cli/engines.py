@@ -75,6 +75,7 @@ def _run_lithops(args: argparse.Namespace) -> int:
         keep_alive_s=args.keep_alive,
         service_dir=Path(args.lithops_tmp) / "lambda-service",
         network=network,
+        fetch_threads=args.reduce_fetch_threads,
     )
     results = _experiment(args, engine)
     if ledger is not None:
@@ -171,6 +172,13 @@ def _bench_emulation(args: argparse.Namespace) -> int:
     return _bench_report(emulation, result, args.json)
 
 
+def _bench_reducer(args: argparse.Namespace) -> int:
+    from aqbench.bench import reducer
+
+    result = reducer.run(args.fan_in, args.fan_in_delayed, args.delay_ms, args.threads, args.repeats)
+    return _bench_report(reducer, result, args.json)
+
+
 def _bench_engines(args: argparse.Namespace) -> int:
     from aqbench.engines.lithops_engine import prepare_environment
 
@@ -235,6 +243,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="seconds an idle environment stays warm",
         **option_default("lithops.keep_alive_s"),
+    )
+    p.add_argument(
+        "--reduce-fetch-threads",
+        type=int,
+        help="partials a reducer fetches at once (1: one after another)",
+        **option_default("lithops.reduce_fetch_threads"),
     )
 
     p = subcommand(
@@ -325,6 +339,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mbit", type=int, nargs="+", default=[625, 200], help="link rates to measure (Mbit/s)")
     p.add_argument("--repeats", type=int, default=3, help="calls per size and reads per link; medians are reported")
     p.add_argument("--spin-s", type=float, default=1.5, help="how long each busy call runs (s)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    p = subcommand(
+        kinds,
+        "reducer",
+        _bench_reducer,
+        "a reducer's merge of many partials from a local S3 server: one request at a time against Lithops' 64",
+    )
+    p.add_argument("--fan-in", type=int, default=2000, help="partials merged on bare loopback")
+    p.add_argument("--fan-in-delayed", type=int, default=200, help="partials merged with --delay-ms a request")
+    p.add_argument("--delay-ms", type=float, default=80.0, help="delay before each request (a non-local link's)")
+    p.add_argument("--threads", type=int, default=64, help="requests in flight for the concurrent merge")
+    p.add_argument("--repeats", type=int, default=3, help="merges of each kind; medians are reported")
     p.add_argument("--json", help="also write the figures to this JSON file")
     p = subcommand(
         kinds,

@@ -48,6 +48,7 @@ def _report(args: argparse.Namespace) -> int:
         Path(args.out),
         Path(args.scale) if args.scale else None,
         args.max_probe_drift,
+        Path(args.reducer_bench) if args.reducer_bench else None,
     )
     return 0
 
@@ -100,6 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--manifest", required=True)
     p.add_argument("--generation", help="generation.json of synthetic data, if any")
     p.add_argument("--bench", help="kernel benchmark JSON")
+    p.add_argument("--reducer-bench", help="reducer benchmark JSON (aqbench bench reducer)")
     p.add_argument(
         "--benchmarks",
         nargs="*",

@@ -196,14 +196,17 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
 
 
 def reduce_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
-    """Merge one partition's partials from every map into one partial."""
+    """Merge one partition's partials from every map into one partial (fetched ``fetch_threads`` at a
+    time, Lithops' 64 by default: :mod:`aqbench.engines.fetch`)."""
     info, started = _start(task, storage)
     kernel = get_kernel(task["kernel"])
     sizes: list[int] = []
 
-    def parts():
-        for key in task["keys"]:
-            data = storage.get_object(task["bucket"], key)
+    def parts():  # concurrently, as Lithops' reducer fetches, merged as they arrive
+        from aqbench.engines.fetch import FETCH_THREADS, fetched
+
+        threads = int(task.get("fetch_threads", FETCH_THREADS))
+        for data in fetched(lambda key: storage.get_object(task["bucket"], key), task["keys"], threads):
             sizes.append(len(data))
             yield data
 

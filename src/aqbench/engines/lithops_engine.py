@@ -180,8 +180,13 @@ class LithopsEngine:
         keep_alive_s: float = 600.0,
         service_dir: Path | None = None,
         network: Any = None,
+        fetch_threads: int | None = None,
     ):
+        from aqbench.engines.fetch import FETCH_THREADS
+
         self.store, self.backend, self.expected, self.emulate = store, backend, expected, emulate
+        self.fetch_threads = FETCH_THREADS if fetch_threads is None else fetch_threads
+        """Partials a reducer fetches at once (Lithops' reducer: 64)."""
         self.concurrency, self.scratch_prefix, self.retries = concurrency, scratch_prefix, retries
         self.warm = warm and backend.get("name", "localhost") == "localhost"
         self.keep_alive_s, self.service_dir, self.network = keep_alive_s, service_dir, network
@@ -305,7 +310,8 @@ class LithopsEngine:
                 return None
             run.bytes = sum(r["bytes_read"] for r in maps)
             partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
-            red_tasks = [base | {"phase": "reduce", "call": p, "keys": k} for p, k in enumerate(partition_keys)]
+            red_tasks = [base | {"phase": "reduce", "call": p, "keys": k, "fetch_threads": self.fetch_threads}
+                         for p, k in enumerate(partition_keys)]  # fmt: skip
             reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + 120)
             if not _phase_ok(run, reds):
                 return None

@@ -62,5 +62,6 @@ def rebuild(results: Path, source: Path, prices: dict[str, Any], draft: bool = F
         prices,
         generated,
         results / "scale",
+        reducer_bench=results / "bench" / "reducer.json",
     )
     return build_paper(source, generated, results / "paper.pdf", draft=draft)

@@ -167,6 +167,21 @@ def _quoted_ratio(row: pd.Series, max_drift: float | None = None) -> str:
     return _fmt(row["vs_limit"], 2)
 
 
+def reducer_macros(bench: dict[str, Any] | None) -> dict[str, str]:
+    """The reducer bench (aqbench bench reducer): serial against concurrent fetches, one run."""
+    names = ("ReducerFanIn", "ReducerSerialS", "ReducerConcurrentS", "ReducerRatio", "ReducerThreads",
+             "ReducerDelayMs", "ReducerFanInDelayed", "ReducerDelayedSerialS", "ReducerDelayedConcurrentS",
+             "ReducerDelayedRatio")  # fmt: skip
+    if not bench:
+        return dict.fromkeys(names, "--")
+    return dict(zip(names, (
+        str(int(bench["fan_in"])), f"{bench['serial_s']:.1f}", f"{bench['concurrent_s']:.1f}",
+        f"{bench['concurrent_vs_serial']:.2f}", str(int(bench["threads"])), f"{bench['delay_ms']:g}",
+        str(int(bench["fan_in_delayed"])), f"{bench['serial_delayed_s']:.1f}", f"{bench['concurrent_delayed_s']:.2f}",
+        f"{bench['concurrent_vs_serial_delayed']:.3f}",
+    ), strict=True))  # fmt: skip
+
+
 def macros(inputs: dict[str, Any]) -> str:
     """The paper's numbers as \\newcommand lines."""
     summary: pd.DataFrame = inputs["summary"]
@@ -244,6 +259,7 @@ def macros(inputs: dict[str, Any]) -> str:
     values["Emulated"] = "on" if bool(summary[summary["engine"] == "lithops"]["emulated"].all()) else "off"
     values["ColdStarts"] = str(int(summary["cold_starts"].sum()))
     values |= _warm_cold(inputs.get("calls"))
+    values |= reducer_macros(inputs.get("reducer_bench"))
     from aqbench.report import study_code
 
     values |= study_code.macros(inputs.get("calls"), inputs.get("runs"), inputs.get("bench"))
@@ -296,6 +312,7 @@ def build(
     out_dir: Path,
     scale: Path | None = None,
     max_probe_drift: float | None = None,
+    reducer_bench: Path | None = None,
 ) -> None:
     summary = pd.read_parquet(metrics_dir / "summary.parquet")
     env_file = Path(metrics_dir) / "environment.json"
@@ -315,6 +332,7 @@ def build(
         "manifest": json.loads(manifest.read_text()),
         "generation": json.loads(generation.read_text()) if generation and generation.exists() else None,
         "bench": json.loads(bench.read_text()) if bench and bench.exists() else None,
+        "reducer_bench": json.loads(reducer_bench.read_text()) if reducer_bench and reducer_bench.exists() else None,
         "environment": environment,
         "workflow_seconds": seconds,
         "timed_jobs": len(benchmarks),

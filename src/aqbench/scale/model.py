@@ -112,6 +112,8 @@ class JobSpec:
     chunksize: int = 1
     """Activations (map calls of ``objects_per_call`` objects) per worker, one Lambda invocation
     that runs them in sequence: Lithops' ``map(..., chunksize=N)``."""
+    fetch_threads: int = 64
+    """Partials a reducer fetches at once (Lithops' reducer: 64; 1: one after another)."""
 
 
 @dataclass
@@ -123,6 +125,8 @@ class Call:
     cpu_s_per_mb: float
     activations: int = 1
     """Activations this invocation runs in sequence, each with the call's fixed part."""
+    parallel: int = 1
+    """Requests the call has in flight at once: each wave of them pays one first-byte latency."""
     invoked: float = math.nan
     start: float = math.nan
     end: float = math.nan
@@ -193,7 +197,7 @@ def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost)
     """A call's time in its environment: fixed part, requests, transfer, and parse at its CPU share."""
     return (
         cost.overhead_s * call.activations
-        + call.requests * platform.request_s
+        + math.ceil(call.requests / max(1, call.parallel)) * platform.request_s
         + call.mb / platform.net_mb_s
         + call.mb * call.cpu_s_per_mb / platform.share(memory_mb)
     )
@@ -239,8 +243,9 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, ca
 def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
     """Run the job: map calls, then one reduce call per partition, then the driver's final step.
 
-    A reducer fetches its partials one after another, as ``engines.calls.reduce_call`` does: its
-    fan-in is the number of map calls whatever the partitioning, and each fetch pays a request."""
+    A reducer fetches its partials ``fetch_threads`` at a time, as ``engines.calls.reduce_call``
+    and Lithops' own reducer do: its fan-in is the number of map calls whatever the partitioning,
+    and each wave of fetches pays one request's first-byte latency."""
     env = simpy.Environment()
     lam = _Lambda(env, platform)
     n_maps = math.ceil(job.objects / job.objects_per_call)  # activations, each leaving its partials
@@ -252,7 +257,8 @@ def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
         requests = objs + acts * job.reducers
         maps.append(Call("map", i, objs * job.object_mb, requests, cost.map_cpu_s_per_mb, activations=acts))
     partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
-    reds = [Call("reduce", r, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb) for r in range(job.reducers)]
+    reds = [Call("reduce", r, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb, parallel=job.fetch_threads)
+            for r in range(job.reducers)]  # fmt: skip
     for red in reds:  # a reducer merges every partial in memory: it needs memory in step with their bytes
         if cost.reduce_mb_per_input_mb:
             red.peak_mb = cost.reduce_base_mb + cost.reduce_mb_per_input_mb * red.mb
