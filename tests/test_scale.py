@@ -9,7 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aqbench.scale.model import CallCost, JobSpec, Platform, simulate
+from aqbench.scale.model import (
+    Call,
+    CallCost,
+    JobSpec,
+    Platform,
+    Variation,
+    call_seconds,
+    percentiles,
+    repeat,
+    simulate,
+)
 
 COST = CallCost(overhead_s=0.2, map_cpu_s_per_mb=0.1, reduce_cpu_s_per_mb=0.1, partial_mb_per_input_mb=0.01,
                 job_setup_s=0.5, result_s=0.3, final_s=0.0)  # fmt: skip
@@ -93,7 +103,7 @@ def test_cpu_share():
     assert p.share(3538) == pytest.approx(2.0) and p.share(10240) == pytest.approx(10240 / 1769)
 
 
-def _synthetic_metrics(tmp_path, overhead=0.15, net=60.0, cpu_per_mb=0.01):
+def _synthetic_metrics(tmp_path, overhead=0.15, net=60.0, cpu_per_mb=0.01, probe=400.0):
     """Calls whose worker time follows the model exactly; calibration must find its constants."""
     rng = np.random.default_rng(1)
     rows, runs = [], []
@@ -104,10 +114,11 @@ def _synthetic_metrics(tmp_path, overhead=0.15, net=60.0, cpu_per_mb=0.01):
         for phase, n in (("map", 4), ("reduce", 1)):
             for i in range(n):
                 mb = objects * 25.0 if phase == "map" else 1.0
-                cpu = mb * (cpu_per_mb if phase == "map" else 0.02)
+                cpu = mb * (cpu_per_mb if phase == "map" else 2 * cpu_per_mb)
                 secs = overhead + mb / net + cpu / share
                 rows.append({
-                    "engine": "lithops", "emulated": True, "network_emulated": True, "status": "success",
+                    "engine": "lithops", "experiment": "objects_per_call", "emulated": True,
+                    "network_emulated": True, "status": "success",
                     "locality": "local", "phase": phase, "kernel": "arrow", "memory_mb": memory, "run_id": run,
                     "bytes_read": mb * 1e6, "bytes_written": mb * 1e4, "cpu_user_s": cpu * 0.9,
                     "cpu_system_s": cpu * 0.1, "cold_start": i == 0 and phase == "map", "init_s": 0.7,
@@ -116,9 +127,14 @@ def _synthetic_metrics(tmp_path, overhead=0.15, net=60.0, cpu_per_mb=0.01):
                     "lithops_host_status_done_tstamp": t + 0.2 + secs,
                     "lithops_host_result_done_tstamp": t + 0.3 + secs,
                 })  # fmt: skip
-        runs.append({"engine": "lithops", "emulated": True, "run_id": run, "wall_s": 10.0 + rng.random()})
+        # the run's wall time: its jobs' spans (as the driver's statistics give them) and a final step
+        span = sum(max(x["lithops_host_result_done_tstamp"] for x in rows if x["run_id"] == run and x["phase"] == ph)
+                   - t for ph in ("map", "reduce"))  # fmt: skip
+        runs.append({"engine": "lithops", "experiment": "objects_per_call", "emulated": True, "run_id": run,
+                     "wall_s": span + 0.1 + rng.random(), "probe_before_mb_s": probe,
+                     "probe_after_mb_s": probe})  # fmt: skip
     metrics = tmp_path / "metrics"
-    metrics.mkdir()
+    metrics.mkdir(parents=True)
     pd.DataFrame(rows).to_parquet(metrics / "calls.parquet")
     pd.DataFrame(runs).to_parquet(metrics / "runs.parquet")
     (metrics / "environment.json").write_text(json.dumps({"cores": 2}))
@@ -132,10 +148,31 @@ def test_calibration_recovers_the_constants_of_its_calls(tmp_path):
     assert cal.cost.overhead_s == pytest.approx(0.15, rel=1e-6)
     assert cal.net_mb_s == pytest.approx(60.0, rel=1e-6)
     assert cal.kernel_cpu_s_per_mb["arrow"] == pytest.approx(0.01)
-    assert cal.cost.reduce_cpu_s_per_mb == pytest.approx(0.02)
+    assert cal.cost.reduce_cpu_s_per_mb == pytest.approx(0.02)  # twice the map's
     assert cal.cost.partial_mb_per_input_mb == pytest.approx(0.01)
     assert cal.cold_init_s == pytest.approx(0.7) and cal.host_cores == 2
     assert set(cal.sources) >= {"overhead_s", "net_mb_s", "map_cpu_s_per_mb", "cold_init_s"}
+    assert cal.probe_core_mb_s == pytest.approx(200.0)  # 400 MB/s on 2 cores
+    assert cal.map_factors[0] == pytest.approx(1.0) and cal.map_factors[-1] == pytest.approx(1.0)  # exact calls
+
+
+def test_the_projection_does_not_move_with_the_host_that_calibrated_it(tmp_path):
+    """The same runs on a host half as fast (every CPU time twice, the probe half) project the same
+    50 GB jobs: per-MB costs travel as work relative to the probe, and Lambda's core speed is an input."""
+    from aqbench.cost import Prices
+    from aqbench.defaults import schema_default
+    from aqbench.scale.calibration import calibrate
+    from aqbench.scale.project import Grid, load_facts, project
+
+    facts, prices = load_facts(), Prices.from_config(schema_default("prices"))
+    grid = Grid(data_gb=2, memory_mb=(1024, 3538), objects_per_call=(1, 4), reducers=(1,), seeds=3)
+    tables = []
+    for name, cpu, probe in (("fast", 0.01, 400.0), ("slow", 0.02, 200.0)):
+        cal = calibrate(_synthetic_metrics(tmp_path / name, cpu_per_mb=cpu, probe=probe), 625, 0.2)
+        tables.append(project(cal, facts, prices, grid))
+    fast, slow = tables
+    assert fast["wall_s"].to_numpy() == pytest.approx(slow["wall_s"].to_numpy())
+    assert fast["cost_usd"].to_numpy() == pytest.approx(slow["cost_usd"].to_numpy())
 
 
 def test_a_large_instance_and_a_dask_cluster_priced_from_the_measured_rates():
@@ -209,5 +246,76 @@ def test_the_study_runs_as_they_ran_and_a_cost_solved_from_its_timeout_run():
 def test_the_explanation_follows_the_simulation_closer_to_the_log():
     from aqbench.report.scale_tables import explanation
 
-    assert explanation(70, 100, 16) == "its cost per activation, not by Lambda's and Lithops' scaling"
-    assert explanation(70, 400, 60) == "Lambda's and Lithops' scaling, not by its cost per activation"
+    said = explanation(70, {"the implied cost": 100.0, "the seed kernel": 16.0})
+    assert said.startswith("the warm-up's 70.0\\,s is nearest the simulation with the implied cost (100\\,s")
+    assert "its log 0.7 times that" in said and "with the seed kernel its log is 4.4 times" in said
+    said = explanation(70, {"the implied cost": 400.0, "the seed kernel": 60.0})
+    assert "nearest the simulation with the seed kernel (60.0" in said and "0.17 times" in said
+
+
+SPREAD = Variation(map_factors=(0.6, 0.9, 1.0, 1.2, 2.0), reduce_factors=(0.8, 1.0, 1.3), cold_init_s=(2.6, 3.2),
+                   warm_start_s=(0.2, 0.3))  # fmt: skip
+
+
+def test_same_seed_same_answer_and_other_seeds_other_walls():
+    job = JobSpec(40, 10.0, 1, 1769, reducers=2)
+    p = platform(cold_init_s=2.9, warm_start_s=0.25)
+    first, again = simulate(job, p, COST, SPREAD, seed=7), simulate(job, p, COST, SPREAD, seed=7)
+    assert first.wall_s == again.wall_s and [c.end for c in first.calls] == [c.end for c in again.calls]
+    walls = {r.wall_s for r in repeat(job, p, COST, SPREAD, seeds=20)}
+    assert len(walls) > 10  # the calls' spread and the monitor's phase move the wall
+    p10, p50, p90 = percentiles(sorted(walls))
+    assert p10 <= p50 <= p90
+    plain = simulate(job, p, COST)  # without a variation, the model's one answer
+    assert plain.wall_s == simulate(job, p, COST).wall_s
+
+
+def test_calls_vary_by_the_measured_residuals_within_their_range():
+    """Every map call's time is the model's times a draw between the lowest and highest residual."""
+    job = JobSpec(50, 10.0, 1, 1769, reducers=1)
+    p = platform()
+    model = call_seconds(Call("map", 0, 10.0, 2, COST.map_cpu_s_per_mb), 1769, p, COST)
+    result = simulate(job, p, COST, SPREAD, seed=3)
+    times = [c.end - c.start for c in result.calls if c.phase == "map"]
+    assert min(times) >= 0.6 * model - 1e-9 and max(times) <= 2.0 * model + 1e-9
+    assert max(times) > min(times)
+
+
+def test_the_job_monitor_notices_later_the_more_calls_are_in_flight():
+    """Each poll lists the calls in flight, a page of 1,000 at a time, and finds what had finished
+    when it began. 2,500 calls end at 2.9 s. Listing for free, the poll at 3.5 s finds them (wall
+    3.8 s). At 0.5 s a page, the poll at 1.5 s lists 3 pages (until 3.0 s) and finds none; the next,
+    at 4.0 s, finds them all and is done at 5.5 s (wall 5.8 s)."""
+    quick = platform(max_workers=3000, list_page_s=0.0)
+    listed = platform(max_workers=3000, list_page_s=0.5)
+    job = JobSpec(2500, 1.0, 1, 1769, reducers=0)
+    assert simulate(job, quick, COST).wall_s == pytest.approx(3.8)
+    assert simulate(job, listed, COST).wall_s == pytest.approx(5.8)
+
+
+def test_a_users_job_file_is_simulated_with_its_spread(tmp_path, capsys):
+    from aqbench.cli import main
+
+    out = tmp_path / "job.json"
+    assert main(["simulate", "--job", "workflow/config/job.yaml", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "wall time" in printed and "cost $" in printed
+    r = json.loads(out.read_text())
+    assert r["runs"] == 20 and r["seeds"] == list(range(20)) and r["workers"] == 500
+    assert r["wall_s"]["p10"] <= r["wall_s"]["median"] <= r["wall_s"]["p90"]
+    assert r["cost_usd"]["median"] > 0 and r["gb_s"] > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("memroy_mb: 2048\n", "unknown field"), ("memory_mb: 20000\n", "128-10240"), ("kernel: fast\n", "not measured"),
+     ("platform: {speed: 2}\n", "unknown fact"), ("- 1\n", "mapping")],
+)  # fmt: skip
+def test_a_bad_job_file_is_one_clear_line(tmp_path, capsys, text, says):
+    from aqbench.cli import main
+
+    job = tmp_path / "job.yaml"
+    job.write_text(text)
+    assert main(["simulate", "--job", str(job)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0]

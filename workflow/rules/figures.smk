@@ -45,6 +45,7 @@ for _name in SCALE_FIGURES:
             projection=rules.scale_projection.output.table,
             optimum=rules.scale_projection.output.optimum,
             alternatives=rules.scale_projection.output.alternatives,
+            sensitivity=rules.scale_projection.output.sensitivity,
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
             png=report(

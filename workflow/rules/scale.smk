@@ -39,6 +39,8 @@ rule scale_projection:
         optimum=f"{RESULTS}/scale/optimum.csv",
         study=f"{RESULTS}/scale/study.csv",
         alternatives=f"{RESULTS}/scale/alternatives.csv",
+        sensitivity=f"{RESULTS}/scale/sensitivity.csv",
+        floor=f"{RESULTS}/scale/floor.json",
     log:
         f"{LOGS}/scale/projection.log",
     benchmark:
@@ -50,7 +52,8 @@ rule scale_projection:
         out=lambda w, output: os.path.dirname(output.table),
         network=NETWORK_ARGS,
         prices=as_shell_json(config["prices"]),
+        seeds=config["scale"]["seeds"],
     shell:
         "aqbench simulate --project --metrics {params.metrics} --bench {input.bench} {params.network}"
-        " --facts {input.facts}"
+        " --facts {input.facts} --seeds {params.seeds}"
         " --prices {params.prices} --out {params.out} > {log} 2>&1"

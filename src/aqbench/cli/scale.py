@@ -56,8 +56,14 @@ def _simulate(args: argparse.Namespace) -> int:
     from aqbench.errors import ConfigError
     from aqbench.scale.project import load_facts
 
+    if args.job:
+        return _what_if(args)
     if not args.validate and not args.project:
-        raise ConfigError("say what to simulate: --validate (our own runs) and/or --project (the study's scale)")
+        raise ConfigError(
+            "say what to simulate: --validate (our own runs), --project (the study's scale) or --job JOB.yaml"
+        )
+    if not args.metrics or not args.out:
+        raise ConfigError("--validate and --project need --metrics (the profile's metrics folder) and --out")
     out = Path(args.out)
     started = time.perf_counter()
     summary: dict = {}
@@ -88,21 +94,72 @@ def _simulate(args: argparse.Namespace) -> int:
     with atomic_path(out / "calibration.json") as tmp:
         tmp.write_text(json.dumps(cal.to_dict(), indent=1) + "\n")
     if args.project:
-        from aqbench.scale.project import Grid, alternatives, machine_rates, optimum, project, study_configurations
+        from aqbench.scale.project import (
+            Grid,
+            alternatives,
+            headline,
+            load_ranges,
+            machine_rates,
+            optimum,
+            project,
+            sensitivity,
+            study_configurations,
+        )
 
-        facts = load_facts(Path(args.facts))
+        facts, ranges = load_facts(Path(args.facts)), load_ranges(Path(args.facts))
         prices = Prices.from_config(json.loads(args.prices))
-        grid = Grid(data_gb=args.data_gb)
-        table = project(cal, facts, prices, grid)
+        grid = Grid(data_gb=args.data_gb, seeds=args.seeds)
+        table = project(cal, facts, prices, grid, ranges)
         _write_csv(table, out / "projection.csv")
         _write_csv(optimum(table), out / "optimum.csv")
-        _write_csv(study_configurations(cal, facts, prices), out / "study.csv")
+        _write_csv(study_configurations(cal, facts, prices, ranges), out / "study.csv")
+        _write_csv(sensitivity(cal, facts, prices, table, grid, ranges), out / "sensitivity.csv")
+        head = headline(cal, facts, table, grid)
+        with atomic_path(out / "floor.json") as tmp:
+            tmp.write_text(json.dumps(head, indent=1) + "\n")
+        print(
+            f"fastest projected job: {head['fastest_wall_s']:.1f} s (p10-p90 {head['fastest_wall_s_p10']:.1f}-"
+            f"{head['fastest_wall_s_p90']:.1f}); the floor its inputs allow: {head['floor_s']:.1f} s "
+            f"(fastest/floor = {head['fastest_vs_floor']:.2f})",
+            flush=True,
+        )
         fastest = table[(table["status"] == "success")]["wall_s"].min()
         _write_csv(alternatives(machine_rates(Path(args.metrics)), facts, prices, fastest, args.data_gb),
                    out / "alternatives.csv")  # fmt: skip
         summary["projection"] = {"configurations": len(table), "data_gb": args.data_gb}
     summary["seconds"] = round(time.perf_counter() - started, 2)
     print_json(summary)
+    return 0
+
+
+def _what_if(args: argparse.Namespace) -> int:
+    """One user's job (--job JOB.yaml) with the committed or given calibration."""
+    from aqbench.cost import Prices
+    from aqbench.errors import ConfigError
+    from aqbench.scale.calibration import Calibration
+    from aqbench.scale.job import JobFile, report, simulate_job
+    from aqbench.scale.project import load_facts, load_ranges
+
+    if args.validate or args.project:
+        raise ConfigError("--job simulates one job: leave out --validate and --project")
+    job = JobFile.load(Path(args.job))
+    if args.metrics:
+        cal = _calibration(args)
+    else:
+        path = Path(args.calibration)
+        if not path.exists():
+            raise ConfigError(f"no calibration at {path}: give --calibration or --metrics (make reproduce writes one)")
+        cal = Calibration.from_dict(json.loads(path.read_text()))
+    result = simulate_job(job, cal, load_facts(Path(args.facts)), load_ranges(Path(args.facts)),
+                          Prices.from_config(json.loads(args.prices)))  # fmt: skip
+    print(report(job, result), flush=True)
+    if args.out:
+        from aqbench.atomic import atomic_path
+
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out) as tmp:
+            tmp.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 
 
@@ -123,19 +180,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "profile measured on this host's terms and writes predicted against measured wall times; "
         "--project simulates one job over --data-gb in 25 MB objects for memory sizes 1024-10240 MB, "
         "1-8 objects per call, x86_64 and arm64, single and hash-partitioned reduce, and the "
-        "study's own configurations.",
+        "study's own configurations, each 20 seeded times with the measured calls' spread (median, "
+        "10th-90th percentiles), and their sensitivity to the published inputs known within a range; "
+        "--job simulates one job of your own (see the fields below).",
     )
-    p.epilog = SOURCES
+    from aqbench.scale.job import fields_help
+
+    p.epilog = SOURCES + "\n" + fields_help()
     p.formatter_class = _Formatter
-    p.add_argument("--metrics", required=True, help="the profile's metrics folder (results/<profile>/metrics)")
+    p.add_argument("--metrics", help="the profile's metrics folder (results/<profile>/metrics)")
     p.add_argument("--validate", action="store_true", help="simulate the profile's own runs; write validation.csv")
     p.add_argument("--project", action="store_true", help="simulate the study's scale; write projection.csv")
-    p.add_argument("--out", required=True, help="folder for calibration.json and the tables")
+    p.add_argument("--job", help="simulate one job described in this YAML file (fields below) and print it")
+    p.add_argument(
+        "--calibration",
+        default="results/default/scale/calibration.json",
+        help="--job: the calibration to use (the committed canonical run's; --metrics calibrates afresh)",
+    )
+    p.add_argument("--out", help="folder for calibration.json and the tables (--job: a JSON file of the result)")
     p.add_argument(
         "--facts", default=str(SCHEMA.with_name("lambda_facts.yaml")), help="the dated table of published facts (YAML)"
     )
     p.add_argument("--prices", default=json.dumps(option_default("prices")["default"]), help="JSON: dated prices")
     p.add_argument("--data-gb", type=float, default=50.0, help="projected data size (the study's 50 GB)")
+    p.add_argument("--seeds", type=int, help="seeded runs of every projected job", **option_default("scale.seeds"))
     p.add_argument("--bench", help="the kernel bench's JSON: a reducer's memory from its merges (else not modelled)")
     p.add_argument(
         "--link-mbit", type=float, help="the runs' emulated link", **option_default("lithops.network.local_mbit")

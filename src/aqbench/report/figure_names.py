@@ -26,5 +26,6 @@ FIGURES: tuple[str, ...] = (
 SCALE_FIGURES: tuple[str, ...] = (
     "scale_validation",
     "scale_cost_speed",
+    "scale_sensitivity",
 )
 """Figures of the scale simulation: drawn from ``results/<profile>/scale`` (rule scale_*)."""

@@ -489,8 +489,14 @@ def scale_validation(inp: Inputs):
     ax.fill_between(x, x * 0.7, x * 1.3, color="0.93", label="within 30 %")
     ax.fill_between(x, x * 0.85, x * 1.15, color="0.85", label="within 15 %")
     ax.plot(x, x, color="0.4", lw=0.8)
-    for exp, rows in timed.groupby("experiment"):
-        ax.scatter(rows["measured_s"], rows["predicted_s"], s=18, label=exp)
+    held = timed["held_out"].astype(bool) if "held_out" in timed else pd.Series(True, index=timed.index)
+    for i, (exp, rows) in enumerate(timed.groupby("experiment")):
+        colour = f"C{i % 10}"
+        out = held[rows.index]
+        ax.scatter(rows.loc[out, "measured_s"], rows.loc[out, "predicted_s"], s=18, color=colour, label=exp)
+        if (~out).any():  # the calibration's own runs: shown, not counted
+            ax.scatter(rows.loc[~out, "measured_s"], rows.loc[~out, "predicted_s"], s=18, facecolors="none",
+                       edgecolors=colour, label=f"{exp} (calibrated on)")  # fmt: skip
     ax.set(xlim=(0, top), ylim=(0, top), xlabel="measured wall time (s)", ylabel="simulated wall time (s)")
     ax.legend(fontsize=6, ncol=2, loc="upper left", frameon=False)
     return fig
@@ -527,6 +533,46 @@ def scale_cost_speed(inp: Inputs):
                         textcoords="offset points")  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="simulated wall time of one job (s)", ylabel="cost of one job, x86 (USD)")
     ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+def scale_sensitivity(inp: Inputs):
+    """A tornado per job (the fastest and the cheapest projected): its wall time and cost with each
+    published input known only within a range at its low and its high end."""
+    table = pd.read_csv(inp.scale / "sensitivity.csv")
+    fig, axes = plt.subplots(2, 2, figsize=(6.6, 4.4), squeeze=False)
+    for row, (target, rows) in zip(axes, table.groupby("target", sort=False), strict=False):
+        first = rows.iloc[0]
+        arch = "arm64" if first["architecture"] == "arm64" else "x86"
+        name = (f"{target}: {int(first['memory_mb'])} MB, {int(first['objects_per_call'])} obj/call, "
+                f"R={int(first['reducers'])}, {arch}")  # fmt: skip
+        for ax, (col, base_col, label) in zip(
+            row, (("wall_s", "base_wall_s", "wall time (s)"), ("cost_usd", "base_cost_usd", "cost (USD)")), strict=True
+        ):
+            base = float(first[base_col])
+            spans = []
+            for _, r in rows.groupby("input", sort=False):
+                lo, hi = r.set_index("end").reindex(["low", "high"])[col]
+                spans.append((r["label"].iloc[0], lo, hi, r.set_index("end")["value"]))
+            spans.sort(key=lambda t: abs(np.nan_to_num(t[2] - t[1])))
+            for y, (_, lo, hi, _) in enumerate(spans):
+                for v, colour in ((lo, "#6baed6"), (hi, "#fd8d3c")):
+                    if v == v:
+                        ax.barh(y, v - base, left=base, color=colour, height=0.6)
+            ax.axvline(base, color="0.3", lw=0.8)
+            ax.set_yticks(range(len(spans)), [f"{lab} {v['low']:g}-{v['high']:g}" for lab, _, _, v in spans],
+                          fontsize=6)  # fmt: skip
+            ax.set_xlabel(label, fontsize=7)
+            ax.tick_params(axis="x", labelsize=6)
+            ax.set_title(name if col == "wall_s" else "", fontsize=7, loc="left")
+            if col == "cost_usd":
+                ax.set_yticks(range(len(spans)), [""] * len(spans))
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(color="#6baed6", label="input at its low end"),
+                        Patch(color="#fd8d3c", label="input at its high end")],
+               loc="lower center", ncol=2, fontsize=7, frameon=False)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 

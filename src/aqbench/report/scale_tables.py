@@ -46,9 +46,13 @@ def scale_macros(scale: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     validation = pd.read_csv(scale / "validation.csv")
     v = verdict(validation)
-    worst = validation.loc[validation["error"].abs().idxmax()]
+    held = validation[validation["held_out"]] if "held_out" in validation else validation
+    worst = held.loc[held["error"].abs().idxmax()]
+    calibrated = sorted(set(validation["experiment"]) - set(held["experiment"]))
     values |= {
         "ScaleConfigurations": str(v.configurations),
+        "ScaleCalibratedConfigs": str(len(validation) - len(held)),
+        "ScaleCalibratedOn": ", ".join(f"\\texttt{{{e}}}".replace("_", r"\_") for e in calibrated) or "--",
         "ScaleMedianError": _pct(v.median_abs_error),
         "ScaleWorstError": _pct(v.worst_abs_error),
         "ScaleWorstConfig": f"{worst['experiment']} ({worst['locality']} data, {int(worst['memory_mb'])}\\,MB)".replace(
@@ -66,19 +70,47 @@ def scale_macros(scale: Path) -> dict[str, str]:
         "ScaleSeedCPUsPerMB": f"{1000 * cal['map_cpu_s_per_mb'].get('seed', float('nan')):.0f}",
     }
     table = pd.read_csv(scale / "projection.csv")
-    ok = table[table["status"] == "success"]
-    fastest = ok.sort_values(["wall_s", "cost_usd"]).iloc[0]
-    cheapest = ok.sort_values(["cost_usd", "wall_s"]).iloc[0]
+    ok = table[(table["status"] == "success") & table["wall_s"].notna()]
+    from aqbench.scale.project import picks
+
+    chosen = picks(table)
+    fastest, cheapest = chosen["fastest"], chosen["cheapest"]
+
+    def spread(row: pd.Series, col: str, fmt) -> str:
+        lo, hi = row.get(f"{col}_p10"), row.get(f"{col}_p90")
+        return f"{fmt(lo)}--{fmt(hi)}" if lo is not None and pd.notna(lo) else "--"
+
     values |= {
         "ProjectionConfigs": str(len(table) // 2),
+        "ScaleSeeds": str(int(table["runs"].max())) if "runs" in table else "1",
         "ScaleFastestS": _s(fastest["wall_s"]),
+        "ScaleFastestSpread": spread(fastest, "wall_s", _s),
         "ScaleFastestUSD": _usd(fastest["cost_usd"]),
         "ScaleFastestConfig": _config(fastest),
         "ScaleCheapestS": _s(cheapest["wall_s"]),
+        "ScaleCheapestSpread": spread(cheapest, "wall_s", _s),
         "ScaleCheapestUSD": _usd(cheapest["cost_usd"]),
+        "ScaleCheapestUSDSpread": spread(cheapest, "cost_usd", _usd),
         "ScaleCheapestConfig": _config(cheapest),
         "ScaleFrontier": str(len(optimum(ok))),
+        "ScaleKilled": str(int((table["status"] == "oom").sum() // 2)),
     }
+    floor_file = scale / "floor.json"
+    floor = json.loads(floor_file.read_text()) if floor_file.exists() else {}
+    values["ScaleFloorS"] = _s(floor["floor_s"]) if floor else "--"
+    values["ScaleFastestVsFloor"] = f"{floor['fastest_vs_floor']:.2f}" if floor else "--"
+    sens_file = scale / "sensitivity.csv"
+    sens = pd.read_csv(sens_file) if sens_file.exists() else pd.DataFrame()
+    for target, name in (("fastest", "Fastest"), ("cheapest", "Cheapest")):
+        rows = sens[sens["target"] == target] if len(sens) else sens
+        for col, fmt, key in (("wall_s", _s, "S"), ("cost_usd", _usd, "USD")):
+            vals = pd.concat([rows[col], rows[f"base_{col}"]]).dropna() if len(rows) else pd.Series(dtype=float)
+            values[f"Scale{name}Inputs{key}"] = f"{fmt(vals.min())}--{fmt(vals.max())}" if len(vals) else "--"
+        if len(rows):
+            swing = (rows.groupby("label")["wall_s"].agg(lambda x: x.max() - x.min())).sort_values()
+            values[f"Scale{name}Driver"] = str(swing.index[-1])
+        else:
+            values[f"Scale{name}Driver"] = "--"
     by = table.set_index(["architecture", "memory_mb", "objects_per_call", "reducers"])
 
     def wall(arch: str, memory: int, opc: int, reducers: int) -> float | None:
@@ -127,31 +159,47 @@ def scale_macros(scale: Path) -> dict[str, str]:
     return values | study_macros(scale)
 
 
-def explanation(log_s: float, with_its_cost_s: float, with_ours_s: float) -> str:
-    """Which reading of the warm-up's time the simulation supports: its cost per activation (taken
-    from its other run) or Lambda's and Lithops' own scaling (what remains with our fast kernel)."""
-    off = {name: abs(math.log(s / log_s)) for name, s in (("cost", with_its_cost_s), ("scaling", with_ours_s))}
-    cost, scaling = "its cost per activation", "Lambda's and Lithops' scaling"
-    return f"{cost}, not by {scaling}" if off["cost"] < off["scaling"] else f"{scaling}, not by {cost}"
+def explanation(log_s: float, simulated: dict[str, float]) -> str:
+    """Which cost per activation reproduces the warm-up's logged time, and by how much the others
+    miss it: ``simulated`` maps each reading (a phrase) to the warm-up's simulated seconds with it."""
+    off = {name: abs(math.log(sim / log_s)) for name, sim in simulated.items()}
+    best = min(off, key=off.get)
+
+    def ratio(sim: float) -> str:
+        return f"{log_s / sim:.2g} times"
+
+    others = "; ".join(f"with {name} its log is {ratio(sim)} the simulation's {_s(sim)}\\,s"
+                       for name, sim in simulated.items() if name != best)  # fmt: skip
+    return (f"the warm-up's {_s(log_s)}\\,s is nearest the simulation with {best} ({_s(simulated[best])}\\,s, "
+            f"its log {ratio(simulated[best])} that); {others}")  # fmt: skip
 
 
 def study_macros(scale: Path) -> dict[str, str]:
     """The study's two runs as they ran, reported beside simulated (scale/study.csv)."""
     from aqbench.report.study_code import times
-    from aqbench.scale.project import STUDY_KERNEL
+    from aqbench.scale.project import IMPLIED, STUDY_KERNEL, load_ranges
 
     runs = pd.read_csv(scale / "study.csv")
     now = runs[runs["scaling"].str.startswith("1000")]
 
-    def sim(case_prefix: str, kernel: str) -> pd.Series:
-        return now[now["case"].str.startswith(case_prefix) & (now["kernel"] == kernel)].iloc[0]
+    def sim(case_prefix: str, kernel: str) -> pd.Series | None:
+        found = now[now["case"].str.startswith(case_prefix) & (now["kernel"] == kernel)]
+        return found.iloc[0] if len(found) else None
 
-    warm = {k: sim("warm-up", k) for k in ("arrow", "seed", STUDY_KERNEL)}
-    timeout = {k: sim("timeout run", k) for k in ("arrow", "seed", STUDY_KERNEL)}
+    warm = {k: sim("warm-up", k) for k in ("arrow", "seed", STUDY_KERNEL, IMPLIED)}
+    timeout = {k: sim("timeout run", k) for k in ("arrow", "seed", STUDY_KERNEL, IMPLIED)}
     low, high = study.activation_s_from_timeout()
     log_s = study.WARMUP_WALL_S
+    code, code_t = warm[STUDY_KERNEL], timeout[STUDY_KERNEL]
+    core = load_ranges().get("lambda_core_probe_mb_s", (math.nan, math.nan))
 
-    return {
+    def span(row: pd.Series | None, col: str, fmt=_s) -> str:  # slow core .. fast core
+        if row is None or f"{col}_slow" not in row or pd.isna(row[f"{col}_slow"]):
+            return "--"
+        a, b = sorted((float(row[f"{col}_fast"]), float(row[f"{col}_slow"])))
+        return f"{fmt(a)}--{fmt(b)}"
+
+    values = {
         "StudyMemoryMB": str(study.WARMUP_MEMORY_MB),
         "StudyLithops": study.LITHOPS_VERSION,
         "StudyRunsDiffer": f"{low / study.activation_s_from_warmup():.1f}",
@@ -170,15 +218,16 @@ def study_macros(scale: Path) -> dict[str, str]:
         "StudyWarmupActivationMaxS": f"{study.activation_s_from_warmup():.0f}",
         "StudyBillUSD": f"{study.BILL_USD:.2f}",
         "StudyCreditUSD": str(study.CREDIT_USD),
+        "LambdaCoreLowMBs": f"{core[0]:.0f}",
+        "LambdaCoreHighMBs": f"{core[1]:.0f}",
         "SimSeedActivationS": _s(warm["seed"]["activation_s"]),
         "SimArrowActivationS": _s(warm["arrow"]["activation_s"]),
         "StudyVsSeedActivation": times(high, warm["seed"]["activation_s"]),
-        "SimWarmupStudyS": _s(warm[STUDY_KERNEL]["simulated_s"]),
+        "SimWarmupImpliedS": _s(warm[IMPLIED]["simulated_s"]),
         "SimWarmupSeedS": _s(warm["seed"]["simulated_s"]),
         "SimWarmupArrowS": _s(warm["arrow"]["simulated_s"]),
-        "WarmupLogVsStudyCost": f"{log_s / warm[STUDY_KERNEL]['simulated_s']:.2f}",
+        "WarmupLogVsImplied": f"{log_s / warm[IMPLIED]['simulated_s']:.2f}",
         "WarmupLogVsSeed": f"{log_s / warm['seed']['simulated_s']:.1f}",
-        "WarmupExplanation": explanation(log_s, warm[STUDY_KERNEL]["simulated_s"], warm["seed"]["simulated_s"]),
         "SimTimeoutStatusSeed": timeout["seed"]["status"],
         "SimTimeoutStatusArrow": timeout["arrow"]["status"],
         "SimTimeoutDoneSeed": str(int(timeout["seed"]["done_at_limit"])),
@@ -187,6 +236,31 @@ def study_macros(scale: Path) -> dict[str, str]:
         if (runs.groupby(["case", "kernel"])["simulated_s"].agg(lambda x: x.max() - x.min()) < 0.5).all()
         else "changes",
     }
+    values |= dict.fromkeys(("SimStudyCodeActivationS", "SimStudyCodeActivationRange", "SimWarmupStudyCodeS",
+                             "SimWarmupStudyCodeRange", "WarmupLogVsStudyCode", "SimTimeoutDoneStudyCode",
+                             "SimTimeoutDoneStudyCodeRange", "SimTimeoutStatusStudyCode", "WarmupExplanation",
+                             "StudyCodeVsTimeoutRun"), "--")  # fmt: skip
+    if code is not None and code_t is not None:
+        values |= {
+            "SimStudyCodeActivationS": _s(code["activation_s"]),
+            "SimStudyCodeActivationRange": span(code, "activation_s"),
+            "SimWarmupStudyCodeS": _s(code["simulated_s"]),
+            "SimWarmupStudyCodeRange": span(code, "simulated_s"),
+            "WarmupLogVsStudyCode": f"{log_s / code['simulated_s']:.2f}",
+            "SimTimeoutDoneStudyCode": str(int(code_t["done_at_limit"])),
+            "SimTimeoutDoneStudyCodeRange": span(code_t, "done_at_limit", lambda x: f"{x:.0f}"),
+            "SimTimeoutStatusStudyCode": str(code_t["status"]),
+            "WarmupExplanation": explanation(
+                log_s,
+                {
+                    "the cost per activation its timeout run implies": warm[IMPLIED]["simulated_s"],
+                    "the study's code as measured here": code["simulated_s"],
+                    "this build's seed kernel": warm["seed"]["simulated_s"],
+                },
+            ),
+            "StudyCodeVsTimeoutRun": times(high, code["activation_s"]),
+        }
+    return values
 
 
 def projection_table(scale: Path) -> str:
@@ -204,9 +278,10 @@ def projection_table(scale: Path) -> str:
         one, eight = idx.loc[(memory, opc, 1, "x86_64")], idx.loc[(memory, opc, 8, "x86_64")]
         arm = idx.loc[(memory, opc, 1, "arm64")]
 
-        def wall(row: pd.Series) -> str:
-            mark = {"success": "", "timeout": r"$^\dagger$", "oom": r"$^\ddagger$"}.get(row["status"], "?")
-            return _s(row["wall_s"]) + mark
+        def wall(row: pd.Series) -> str:  # a stopped job has no completion time: only how it ended
+            if row["status"] != "success" or pd.isna(row["wall_s"]):
+                return {"timeout": r"timeout$^\dagger$", "oom": r"killed$^\ddagger$"}.get(row["status"], "?")
+            return _s(row["wall_s"])
 
         lines.append(f"{memory} & {opc} & {int(one['calls'])} & {wall(one)} & {wall(eight)} & "
                      f"{_usd(one['cost_usd'])} & {_usd(arm['cost_usd'])} & {_usd(eight['cost_usd'])} \\\\")  # fmt: skip
@@ -216,11 +291,14 @@ def projection_table(scale: Path) -> str:
 
 def study_table(scale: Path) -> str:
     """The study's two runs as they ran: what it reported beside what the simulation gives with
-    each per-activation cost (this build's kernels, and the one the study's timeout run implies)."""
+    each cost per activation (the study's own code and this build's kernels as measured, each at
+    Lambda's core speed and over its range; and the one the study's timeout run implies)."""
+    from aqbench.scale.project import IMPLIED, STUDY_KERNEL
+
     runs = pd.read_csv(scale / "study.csv")
     now = runs[runs["scaling"].str.startswith("1000")]
     lines = [
-        r"\begin{tabular}{p{3.3cm}rp{1.7cm}p{3.2cm}rrr}",
+        r"\begin{tabular}{p{2.6cm}rp{1.5cm}p{3.0cm}lll}",
         r"\toprule",
         r"run (1024\,MB) & Lambdas & reported & cost per activation & s each & simulated (s)"
         r" & done in 900\,s \\",
@@ -230,15 +308,23 @@ def study_table(scale: Path) -> str:
         "warm-up": f"{study.WARMUP_WALL_S}\\,s (log)",
         "timeout run": f"timeout, {study.TIMEOUT_DONE} done",
     }
+    names = {STUDY_KERNEL: "the study's code, measured", IMPLIED: "as its timeout run implies"}
+
+    def cell(r: pd.Series, col: str, fmt=_s) -> str:
+        main = fmt(r[col])
+        if f"{col}_slow" in r and pd.notna(r[f"{col}_slow"]):
+            a, b = sorted((float(r[f"{col}_fast"]), float(r[f"{col}_slow"])))
+            return f"{main} ({fmt(a)}--{fmt(b)})"
+        return main
+
     for case, rows in now.groupby("case", sort=False):
         for i, (_, r) in enumerate(rows.iterrows()):
             head = (case, str(int(r["calls"])), next(v for k, v in reported.items() if case.startswith(k)))
             cells = head if i == 0 else ("", "", "")
-            wall = _s(r["simulated_s"]) + ("" if r["status"] == "success" else f" ({r['status']})")
-            study_cost = r["kernel"] == "study"
-            kernel = "the study's code (its timeout run)" if study_cost else f"{r['kernel']} kernel"
-            done = str(int(r["done_at_limit"])) if case.startswith("timeout") else "--"
-            row = (*cells, kernel, _s(r["activation_s"]), wall, done)
+            wall = cell(r, "simulated_s") + ("" if r["status"] == "success" else f" ({r['status']})")
+            kernel = names.get(r["kernel"], f"{r['kernel']} kernel, measured")
+            done = cell(r, "done_at_limit", lambda x: f"{x:.0f}") if case.startswith("timeout") else "--"
+            row = (*cells, kernel, cell(r, "activation_s"), wall, done)
             lines.append(" & ".join(row) + r" \\")
         lines.append(r"\addlinespace")
     lines[-1:] = [r"\bottomrule", r"\end{tabular}"]

@@ -35,6 +35,45 @@ class Calibration:
     query_s: float
     host_cores: int
     sources: dict[str, str]
+    probe_core_mb_s: float | None = None
+    """The runs' own probe (the bare parse and group-by on every core) per core, median: the unit
+    the per-MB costs are carried in to another machine (:meth:`cpu_factor`)."""
+    map_factors: tuple[float, ...] = (1.0,)
+    reduce_factors: tuple[float, ...] = (1.0,)
+    """Quantiles (0, 0.05, ..., 1) of measured / modelled worker time of the calibrating calls."""
+    study_cpu_s_per_mb: float | None = None
+    """The study's own code, CPU seconds per MB of its documents (experiment study_code), if run."""
+    experiments: tuple[str, ...] = ()
+    """The experiments calibrated on (empty: every one)."""
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Calibration:
+        """The calibration as :meth:`to_dict` wrote it (``scale/calibration.json``)."""
+        per_kernel = d["map_cpu_s_per_mb"]
+        cost = CallCost(
+            overhead_s=d["overhead_s"],
+            map_cpu_s_per_mb=per_kernel.get("arrow", next(iter(per_kernel.values()))),
+            reduce_cpu_s_per_mb=d["reduce_cpu_s_per_mb"],
+            partial_mb_per_input_mb=d["partial_mb_per_input_mb"],
+            job_setup_s=d["job_setup_s"],
+            result_s=d["result_s"],
+            final_s=d["final_s"],
+            reduce_base_mb=d.get("reduce_base_mb", 0.0),
+            reduce_mb_per_input_mb=d.get("reduce_mb_per_input_mb", 0.0),
+        )
+        return cls(
+            cost, dict(per_kernel), d["net_mb_s"], d.get("link_mbit"), d["dispatch_s"], d["cold_init_s"],
+            d["query_s"], int(d["host_cores"]), dict(d.get("sources", {})), d.get("probe_core_mb_s"),
+            tuple(d.get("map_factors", (1.0,))), tuple(d.get("reduce_factors", (1.0,))),
+            d.get("study_cpu_s_per_mb"), tuple(d.get("experiments", ())),
+        )  # fmt: skip
+
+    def cpu_factor(self, target_core_probe_mb_s: float | None) -> float:
+        """What this host's CPU seconds are on a core whose probe runs at ``target_core_probe_mb_s``
+        per core: a CPU cost per MB times the probe's rate is a host-independent amount of work."""
+        if not target_core_probe_mb_s or not self.probe_core_mb_s:
+            return 1.0
+        return self.probe_core_mb_s / target_core_probe_mb_s
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +92,11 @@ class Calibration:
             "cold_init_s": self.cold_init_s,
             "query_s": self.query_s,
             "host_cores": self.host_cores,
+            "probe_core_mb_s": self.probe_core_mb_s,
+            "map_factors": list(self.map_factors),
+            "reduce_factors": list(self.reduce_factors),
+            "study_cpu_s_per_mb": self.study_cpu_s_per_mb,
+            "experiments": list(self.experiments),
             "sources": self.sources,
         }
 
@@ -68,10 +112,22 @@ def host_share(memory_mb: pd.Series | np.ndarray, cores: int, mb_per_vcpu: float
     return np.array([call_share(m, cores, mb_per_vcpu) for m in np.asarray(memory_mb, dtype=float)])
 
 
-def measured_calls(metrics: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The profile's Lithops calls and runs that ran as emulated Lambdas on a shaped link, with data local."""
+CALIBRATION_EXPERIMENTS = ("objects_per_call", "kernels")
+"""What the simulation is calibrated on: calls of one to eight objects (the fixed part and the
+network's rate are a line through them) and both verified kernels (their CPU per MB). Every other
+experiment (memory sizes, warm-up, reducers, data size, locality, timeout) is held out: the
+validation reports only those."""
+
+
+def measured_calls(
+    metrics: Path, experiments: tuple[str, ...] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The profile's Lithops calls and runs that ran as emulated Lambdas on a shaped link, with data
+    local (``experiments``: only theirs)."""
     calls = pd.read_parquet(metrics / "calls.parquet")
     runs = pd.read_parquet(metrics / "runs.parquet")
+    if experiments:
+        calls, runs = calls[calls["experiment"].isin(experiments)], runs[runs["experiment"].isin(experiments)]
     env = json.loads((metrics / "environment.json").read_text()) if (metrics / "environment.json").exists() else {}
     # the verified kernels' (the study's own code reads another layout and is not calibrated on)
     keep = (calls["engine"] == "lithops") & calls["emulated"].fillna(False).astype(bool)
@@ -113,11 +169,38 @@ def reducer_memory(bench: Path | None, partial_mb_per_input_mb: float) -> tuple[
     )
 
 
-def calibrate(metrics: Path, link_mbit: float, poll_s: float, bench: Path | None = None) -> Calibration:
+QUANTILES = np.linspace(0, 1, 21)
+"""The residuals kept: every 5th percentile of measured / modelled time."""
+
+
+def _study_cpu(metrics: Path) -> float | None:
+    """CPU seconds per MB of the study's own code on its documents (experiment study_code)."""
+    calls = pd.read_parquet(metrics / "calls.parquet")
+    maps = calls[(calls["kernel"] == "study") & (calls["phase"] == "map") & (calls["status"] == "success")]
+    maps = maps[maps["bytes_read"] > 0]
+    if maps.empty:
+        return None
+    return float(((maps["cpu_user_s"] + maps["cpu_system_s"]) / (maps["bytes_read"] / 1e6)).median())
+
+
+def _probe_per_core(runs: pd.DataFrame, cores: int) -> float | None:
+    cols = [c for c in ("probe_before_mb_s", "probe_after_mb_s") if c in runs]
+    values = runs[cols].stack().dropna() if cols else pd.Series(dtype=float)
+    values = values[values > 0]
+    return float(values.median() / cores) if len(values) else None
+
+
+def calibrate(
+    metrics: Path,
+    link_mbit: float,
+    poll_s: float,
+    bench: Path | None = None,
+    experiments: tuple[str, ...] | None = CALIBRATION_EXPERIMENTS,
+) -> Calibration:
     """Fit the per-call model to the profile's own calls; ``link_mbit``: the emulated link's rate
     (lithops.network.local_mbit), ``poll_s``: the monitoring interval its runs used; ``bench``: the
-    kernel bench's JSON (a reducer's memory)."""
-    calls, runs, env = measured_calls(metrics)
+    kernel bench's JSON (a reducer's memory); ``experiments``: the runs calibrated on (None: all)."""
+    calls, runs, env = measured_calls(metrics, experiments)
     cores = int(env.get("cores") or 2)
     ok = calls[(calls["status"] == "success") & (calls["locality"].fillna("local") == "local")]
     maps = ok[(ok["phase"] == "map") & (ok["bytes_read"] > 0)]
@@ -132,8 +215,13 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float, bench: Path | None
         raise DataError(f"{metrics}: every map call read about {mb.median():.0f} MB; calibration needs calls of "
                         "several sizes (the objects_per_call experiment)")  # fmt: skip
     slope, intercept = np.polyfit(mb, rest, 1)
+    modelled = intercept + slope * mb + mb * maps["kernel"].map(per_kernel) / host_share(maps["memory_mb"], cores)
+    map_factors = np.quantile(worker_seconds(maps) / modelled, QUANTILES)
     red_mb = reds["bytes_read"] / 1e6
     red_cpu = ((reds["cpu_user_s"] + reds["cpu_system_s"]) / red_mb).median()
+    red_model = intercept + slope * red_mb + red_mb * red_cpu / host_share(reds["memory_mb"], cores)
+    red_ratio = (worker_seconds(reds) / red_model).dropna()
+    reduce_factors = np.quantile(red_ratio, QUANTILES) if len(red_ratio) else np.ones(1)
     partial = (maps["bytes_written"] / maps["bytes_read"]).median()
 
     jobs = ok.groupby(["run_id", "phase"])
@@ -178,6 +266,13 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float, bench: Path | None
         "final_s": f"median run wall time - its jobs' spans, {n_runs} runs",
         "host_cores": "metrics/environment.json",
         "reduce_memory": mem_source,
+        "probe_core_mb_s": "median of the calibrating runs' probes (before and after), per core",
+        "map_factors": "every 5th percentile of the map calls' worker time over the fitted model's",
+        "reduce_factors": "every 5th percentile of the reduce calls' worker time over the model's",
+        "study_cpu_s_per_mb": "median CPU seconds per MB of the study_code experiment's map calls",
+        "experiments": "the experiments calibrated on; every other one is held out"
+        if experiments
+        else "every experiment",
     }
     return Calibration(
         cost,
@@ -189,4 +284,9 @@ def calibrate(metrics: Path, link_mbit: float, poll_s: float, bench: Path | None
         float(max(0.0, notice - poll_s / 2)),
         cores,
         sources,
+        _probe_per_core(runs, cores),
+        tuple(float(x) for x in map_factors),
+        tuple(float(x) for x in reduce_factors),
+        _study_cpu(metrics),
+        tuple(experiments or ()),
     )

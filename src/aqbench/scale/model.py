@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import simpy
 
 
@@ -67,6 +68,12 @@ class Platform:
     warm_envs: int = 0
     """Environments already warm when the job starts."""
     init_billed: bool = True
+    list_page_s: float = 0.0
+    """One page (1,000 keys) of the job monitor's listing of finished calls' status objects: each
+    poll lists every call still in flight, so the lag before a finished call is noticed grows with
+    the calls in flight (0: a local listing, as on this host)."""
+    arm64_speed: float = 1.0
+    """How fast an arm64 call parses against an x86 one (the CPU part of a call is divided by it)."""
 
     def share(self, memory_mb: int) -> float:
         return call_share(memory_mb, self.max_cores, self.mb_per_vcpu)
@@ -102,6 +109,42 @@ class CallCost:
 
 
 @dataclass(frozen=True)
+class Variation:
+    """What varies from one call to the next, drawn with a seeded generator (:func:`repeat`).
+
+    ``map_factors`` and ``reduce_factors`` are quantiles (evenly spaced, 0 to 1) of the measured
+    calls' time over the model's time for them (the calibration's residuals): each simulated
+    call's time is the model's times a draw from them. Start latencies are drawn uniformly within
+    their published range. Without a Variation every call is the model's, and a job has one
+    answer."""
+
+    map_factors: tuple[float, ...] = (1.0,)
+    reduce_factors: tuple[float, ...] = (1.0,)
+    cold_init_s: tuple[float, float] | None = None
+    warm_start_s: tuple[float, float] | None = None
+
+
+class _Draws:
+    def __init__(self, variation: Variation | None, seed: int | None):
+        self.v, self.rng = variation, np.random.default_rng(seed)
+
+    def factor(self, phase: str) -> float:
+        if self.v is None:
+            return 1.0
+        q = self.v.reduce_factors if phase == "reduce" else self.v.map_factors
+        return float(np.interp(self.rng.random(), np.linspace(0, 1, len(q)), q)) if len(q) > 1 else float(q[0])
+
+    def first_poll(self, poll_s: float) -> float:
+        """When the job monitor first polls: a poll interval after the job starts, or with variation
+        at a uniformly drawn phase within it (when a call ends against the monitor's clock is chance)."""
+        return poll_s if self.v is None else float(self.rng.uniform(0, poll_s))
+
+    def start(self, cold: bool, default: float) -> float:
+        span = None if self.v is None else (self.v.cold_init_s if cold else self.v.warm_start_s)
+        return float(self.rng.uniform(*span)) if span else default
+
+
+@dataclass(frozen=True)
 class JobSpec:
     objects: int
     object_mb: float
@@ -114,6 +157,8 @@ class JobSpec:
     that runs them in sequence: Lithops' ``map(..., chunksize=N)``."""
     fetch_threads: int = 64
     """Partials a reducer fetches at once (Lithops' reducer: 64; 1: one after another)."""
+    architecture: str = "x86_64"
+    """x86_64 or arm64 (priced at its rate; its calls' CPU part divided by Platform.arm64_speed)."""
 
 
 @dataclass
@@ -136,6 +181,7 @@ class Call:
     billed_s: float = 0.0
     peak_mb: float = 0.0
     """Memory the call needs (0: within any size); over the function's memory it is killed."""
+    init_s: float = 0.0
 
 
 @dataclass
@@ -145,6 +191,12 @@ class SimResult:
     calls: list[Call] = field(default_factory=list)
     cold_starts: int = 0
     peak_concurrency: int = 0
+    seed: int | None = None
+
+    @property
+    def completed_s(self) -> float:
+        """The job's completion time; NaN for a job a timeout or the memory limit stopped (it has none)."""
+        return self.wall_s if self.status == "success" else math.nan
 
     def gb_seconds(self, memory_mb: int) -> float:
         return sum(c.billed_s for c in self.calls) * memory_mb / 1024
@@ -154,8 +206,8 @@ class _Lambda:
     """The function's execution environments: idle ones are reused, new ones start cold, within
     what Lambda's scaling allows at the time."""
 
-    def __init__(self, env: simpy.Environment, platform: Platform):
-        self.env, self.p = env, platform
+    def __init__(self, env: simpy.Environment, platform: Platform, draws: _Draws | None = None):
+        self.env, self.p, self.draws = env, platform, draws or _Draws(None, None)
         self.idle = platform.warm_envs
         self.busy = 0
         self.peak = 0
@@ -172,9 +224,10 @@ class _Lambda:
             yield self.changed | self.env.timeout(next_step)
         if self.idle:
             self.idle -= 1
-            call.cold, delay = False, self.p.warm_start_s
+            call.cold, delay = False, self.draws.start(False, self.p.warm_start_s)
         else:
-            call.cold, delay = True, self.p.cold_init_s
+            call.cold, delay = True, self.draws.start(True, self.p.cold_init_s)
+        call.init_s = delay if call.cold else 0.0
         self.busy += 1
         self.peak = max(self.peak, self.busy)
         yield self.env.timeout(delay)
@@ -183,35 +236,40 @@ class _Lambda:
         yield self.env.timeout(ran)
         call.end = self.env.now
         if memory_mb and call.peak_mb > memory_mb:
-            call.status = "oom"  # Lambda kills it; counted as running to its end (an upper bound)
+            call.status = "oom"  # Lambda kills it: the job has no completion time
         else:
             call.status = "success" if duration_s <= self.p.timeout_s else "timeout"
         billed = math.ceil(ran * 1000) / 1000
-        call.billed_s = billed + (self.p.cold_init_s if call.cold and self.p.init_billed else 0.0)
+        call.billed_s = billed + (call.init_s if call.cold and self.p.init_billed else 0.0)
         self.busy -= 1
         self.idle += 1
         self._signal()
 
 
-def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost) -> float:
-    """A call's time in its environment: fixed part, requests, transfer, and parse at its CPU share."""
+def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost, arm64: bool = False) -> float:
+    """A call's time in its environment: fixed part, requests, transfer, and parse at its CPU share
+    (on arm64, at ``platform.arm64_speed`` of the x86 speed)."""
+    speed = platform.arm64_speed if arm64 else 1.0
     return (
         cost.overhead_s * call.activations
         + math.ceil(call.requests / max(1, call.parallel)) * platform.request_s
         + call.mb / platform.net_mb_s
-        + call.mb * call.cpu_s_per_mb / platform.share(memory_mb)
+        + call.mb * call.cpu_s_per_mb / platform.share(memory_mb) / speed
     )
 
 
-def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, calls: list[Call], memory_mb: int):
-    """One Lithops job: invoke within max_workers, notice finished calls at each poll, fetch results."""
+def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, calls: list[Call], job: JobSpec):
+    """One Lithops job: invoke within max_workers, notice finished calls at each poll (a listing
+    that takes longer the more calls are in flight), fetch results."""
     yield env.timeout(cost.job_setup_s)
     slots = simpy.Container(env, capacity=p.max_workers, init=p.max_workers)
     ended: list[Call] = []
-    waiting = {"left": len(calls)}
+    waiting = {"left": len(calls), "invoked": 0}
+    arm64 = job.architecture == "arm64"
 
     def one(call: Call):
-        yield env.process(lam.run(call, call_seconds(call, memory_mb, p, cost), memory_mb))
+        seconds = call_seconds(call, job.memory_mb, p, cost, arm64) * lam.draws.factor(call.phase)
+        yield env.process(lam.run(call, seconds, job.memory_mb))
         ended.append(call)
         if not p.release_on_notice:
             yield slots.put(1)
@@ -223,31 +281,42 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, ca
             if gap:
                 yield env.timeout(gap)
             call.invoked = env.now
+            waiting["invoked"] += 1
             env.process(one(call))
 
     def monitor():
+        # each poll lists the status objects of the calls in flight, 1,000 a page: what it finds is
+        # what had finished when it began, noticed once the listing is done
+        noticed, wait = 0, lam.draws.first_poll(p.poll_s)
         while waiting["left"]:
-            yield env.timeout(p.poll_s)
-            for call in ended:
+            yield env.timeout(wait)
+            wait = p.poll_s
+            found, in_flight = list(ended), waiting["invoked"] - noticed
+            del ended[: len(found)]
+            if p.list_page_s and in_flight:
+                yield env.timeout(math.ceil(in_flight / 1000) * p.list_page_s)
+            for call in found:
                 call.noticed = env.now
                 waiting["left"] -= 1
+                noticed += 1
                 if p.release_on_notice:
                     yield slots.put(1)
-            ended.clear()
 
     env.process(invoker())
     yield env.process(monitor())
     yield env.timeout(cost.result_s)
 
 
-def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
+def simulate(
+    job: JobSpec, platform: Platform, cost: CallCost, variation: Variation | None = None, seed: int | None = None
+) -> SimResult:
     """Run the job: map calls, then one reduce call per partition, then the driver's final step.
 
     A reducer fetches its partials ``fetch_threads`` at a time, as ``engines.calls.reduce_call``
     and Lithops' own reducer do: its fan-in is the number of map calls whatever the partitioning,
     and each wave of fetches pays one request's first-byte latency."""
     env = simpy.Environment()
-    lam = _Lambda(env, platform)
+    lam = _Lambda(env, platform, _Draws(variation, seed))
     n_maps = math.ceil(job.objects / job.objects_per_call)  # activations, each leaving its partials
     maps = []
     for i, first in enumerate(range(0, n_maps, job.chunksize)):  # one worker per chunk of activations
@@ -268,7 +337,7 @@ def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
         for calls in (maps, reds):
             if not calls:
                 continue
-            yield env.process(_phase(env, lam, platform, cost, calls, job.memory_mb))
+            yield env.process(_phase(env, lam, platform, cost, calls, job))
             failed = [c.status for c in calls if c.status != "success"]
             if failed:
                 outcome["status"] = failed[0]  # timeout or oom: the driver stops at the first failed phase
@@ -278,4 +347,27 @@ def simulate(job: JobSpec, platform: Platform, cost: CallCost) -> SimResult:
     env.process(driver())
     env.run()
     calls = [c for c in maps + reds if c.status != "pending"]
-    return SimResult(env.now, outcome["status"], calls, sum(c.cold for c in calls), lam.peak)
+    return SimResult(env.now, outcome["status"], calls, sum(c.cold for c in calls), lam.peak, seed)
+
+
+SEEDS = 20
+"""Repetitions of a job with variation: its answer is their median and 10th-90th percentiles."""
+
+
+def repeat(
+    job: JobSpec, platform: Platform, cost: CallCost, variation: Variation | None, seeds: int = SEEDS, seed: int = 0
+) -> list[SimResult]:
+    """The job simulated ``seeds`` times, with seeds ``seed``, ``seed + 1``, ...: same seed, same
+    answer; without a variation one run says it all."""
+    if variation is None:
+        return [simulate(job, platform, cost)]
+    return [simulate(job, platform, cost, variation, seed + i) for i in range(seeds)]
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    """(10th, 50th, 90th) percentile; NaN where no run gave a value."""
+    finite = [v for v in values if v == v]
+    if not finite:
+        return (math.nan, math.nan, math.nan)
+    p10, p50, p90 = np.percentile(finite, [10, 50, 90])
+    return float(p10), float(p50), float(p90)

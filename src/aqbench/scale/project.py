@@ -2,11 +2,14 @@
 
 Per-call constants come from the calibration (this build's calls); Lambda's and Lithops'
 behaviour at scale from the dated table of published facts (``workflow/config/lambda_facts.yaml``);
-prices from the profile. The grid: the study's memory sizes and more, objects per call,
-x86_64 and arm64 (priced at each rate; no arm64 speed was measured here, so both run at the
-measured speed), single and hash-partitioned reduce. Beside it, the study's own two
-configurations with what the study reported, and a single large machine and a Dask cluster
-priced from this build's measured per-core rates.
+prices from the profile. CPU costs travel to Lambda as work relative to the runs' own probe (the
+bare parse), turned into Lambda seconds by Lambda's core speed on that probe, an input with a
+range: the projection does not move with the host that calibrated it. Every job is simulated
+``Grid.seeds`` times with the measured calls' spread (:class:`~aqbench.scale.model.Variation`);
+its answer is the median and the 10th-90th percentiles. The grid: the study's memory sizes and
+more, objects per call, x86_64 and arm64 (arm64 at ``arm64_speed`` of x86, an input), single and
+hash-partitioned reduce. Beside it, the study's own two configurations with what the study
+reported, and a single large machine and a Dask cluster priced from this build's measured rates.
 """
 
 from __future__ import annotations
@@ -24,7 +27,19 @@ from aqbench.cost import Prices
 from aqbench.defaults import SCHEMA
 from aqbench.report import study
 from aqbench.scale.calibration import Calibration
-from aqbench.scale.model import Call, CallCost, JobSpec, Platform, SimResult, call_seconds, simulate
+from aqbench.scale.model import (
+    SEEDS,
+    Call,
+    CallCost,
+    JobSpec,
+    Platform,
+    SimResult,
+    Variation,
+    call_seconds,
+    percentiles,
+    repeat,
+    simulate,
+)
 
 FACTS = SCHEMA.with_name("lambda_facts.yaml")
 """The dated table of published facts, beside the profile schema."""
@@ -38,11 +53,33 @@ class Grid:
     objects_per_call: tuple[int, ...] = (1, 2, 4, 8)
     architectures: tuple[str, ...] = ("x86_64", "arm64")
     reducers: tuple[int, ...] = (1, 8)
+    seeds: int = SEEDS
 
 
 def load_facts(path: Path = FACTS) -> dict[str, Any]:
     """The published facts: name → value (their sources stay in the file and the appendix)."""
     return {k: v["value"] for k, v in yaml.safe_load(path.read_text(encoding="utf-8"))["facts"].items()}
+
+
+def load_ranges(path: Path = FACTS) -> dict[str, tuple[float, float]]:
+    """The facts known only within a range: name → (low, high), as the table gives them."""
+    facts = yaml.safe_load(path.read_text(encoding="utf-8"))["facts"]
+    return {k: (float(v["range"][0]), float(v["range"][1])) for k, v in facts.items() if "range" in v}
+
+
+def lambda_cost(cal: Calibration, facts: dict[str, Any], kernel: str | None = None) -> CallCost:
+    """The calibrated call costs on Lambda's core: CPU per MB times this host's probe per core over
+    Lambda's (``lambda_core_probe_mb_s``), for ``kernel`` (None: the calibrated default)."""
+    factor = cal.cpu_factor(facts.get("lambda_core_probe_mb_s"))
+    cpu = cal.cost.map_cpu_s_per_mb if kernel is None else cal.kernel_cpu_s_per_mb.get(kernel, math.nan)
+    if kernel == STUDY_KERNEL and cal.study_cpu_s_per_mb:
+        cpu = cal.study_cpu_s_per_mb
+    return replace(cal.cost, map_cpu_s_per_mb=cpu * factor, reduce_cpu_s_per_mb=cal.cost.reduce_cpu_s_per_mb * factor)
+
+
+def lambda_variation(cal: Calibration, facts: dict[str, Any], ranges: dict[str, tuple[float, float]]) -> Variation:
+    """The measured calls' spread, and start latencies within their published ranges."""
+    return Variation(cal.map_factors, cal.reduce_factors, ranges.get("cold_init_s"), ranges.get("warm_start_s"))
 
 
 def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = False) -> Platform:
@@ -65,6 +102,8 @@ def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = Fals
         legacy_burst=int(facts["legacy_burst"]) if legacy else None,
         legacy_per_minute=int(facts["legacy_per_minute"]),
         init_billed=bool(facts["init_billed"]),
+        list_page_s=float(facts["s3_first_byte_s"]),
+        arm64_speed=float(facts.get("arm64_speed", 1.0)),
     )
 
 
@@ -85,39 +124,63 @@ def job_cost(result: SimResult, job: JobSpec, arch: str, prices: Prices) -> floa
     )
 
 
-def _row(job: JobSpec, arch: str, result: SimResult, prices: Prices) -> dict[str, Any]:
-    maps = [c for c in result.calls if c.phase == "map"]
+def _row(job: JobSpec, results: list[SimResult], prices: Prices) -> dict[str, Any]:
+    """One configuration over its seeded runs: medians and 10th-90th percentiles; a configuration
+    whose runs a timeout or the memory limit stopped has no wall time, only its status."""
+    statuses = [r.status for r in results]
+    failed = [s for s in statuses if s != "success"]
+    wall = percentiles([r.completed_s for r in results])
+    cost = percentiles([job_cost(r, job, job.architecture, prices) for r in results])
+    maps = [c for c in results[0].calls if c.phase == "map"]
     return {
         "memory_mb": job.memory_mb,
         "objects_per_call": job.objects_per_call,
-        "architecture": arch,
+        "architecture": job.architecture,
         "reducers": job.reducers,
         "calls": len(maps),
-        "status": result.status,
-        "wall_s": result.wall_s,
-        "gb_s": result.gb_seconds(job.memory_mb),
-        "cost_usd": job_cost(result, job, arch, prices),
-        "cold_starts": result.cold_starts,
-        "peak_concurrency": result.peak_concurrency,
+        "status": failed[0] if failed else "success",
+        "runs": len(results),
+        "runs_ok": len(results) - len(failed),
+        "wall_s": wall[1],
+        "wall_s_p10": wall[0],
+        "wall_s_p90": wall[2],
+        "stopped_s": float(pd.Series([r.wall_s for r in results]).median()),
+        "gb_s": float(pd.Series([r.gb_seconds(job.memory_mb) for r in results]).median()),
+        "cost_usd": cost[1],
+        "cost_usd_p10": cost[0],
+        "cost_usd_p90": cost[2],
+        "cold_starts": int(pd.Series([r.cold_starts for r in results]).median()),
+        "peak_concurrency": int(pd.Series([r.peak_concurrency for r in results]).median()),
         "median_call_s": float(pd.Series([c.end - c.start for c in maps]).median()),
+        "first_seed": results[0].seed,
     }
 
 
-def project(cal: Calibration, facts: dict[str, Any], prices: Prices, grid: Grid = Grid()) -> pd.DataFrame:
-    """Wall time and cost of one 50 GB job for every configuration of the grid."""
+def project(
+    cal: Calibration,
+    facts: dict[str, Any],
+    prices: Prices,
+    grid: Grid = Grid(),
+    ranges: dict[str, tuple[float, float]] | None = None,
+) -> pd.DataFrame:
+    """Wall time and cost of one 50 GB job for every configuration of the grid, each the median and
+    10th-90th percentiles of ``grid.seeds`` seeded runs (seeds 0, 1, ...: the same every time)."""
     objects = round(grid.data_gb * 1000 / grid.object_mb)
     platform = lambda_platform(facts, cal)
+    cost = lambda_cost(cal, facts)
+    variation = lambda_variation(cal, facts, load_ranges() if ranges is None else ranges)
     rows = []
-    for memory, opc, reducers in itertools.product(grid.memory_mb, grid.objects_per_call, grid.reducers):
-        job = JobSpec(objects, grid.object_mb, opc, memory, reducers)
-        result = simulate(job, platform, cal.cost)  # the architectures differ in price only
-        rows += [_row(job, arch, result, prices) for arch in grid.architectures]
+    for memory, opc, reducers, arch in itertools.product(
+        grid.memory_mb, grid.objects_per_call, grid.reducers, grid.architectures
+    ):
+        job = JobSpec(objects, grid.object_mb, opc, memory, reducers, architecture=arch)
+        rows.append(_row(job, repeat(job, platform, cost, variation, grid.seeds), prices))
     return pd.DataFrame(rows)
 
 
 def optimum(table: pd.DataFrame) -> pd.DataFrame:
     """The configurations no other beats on both wall time and cost (the cost/speed frontier)."""
-    ok = table[table["status"] == "success"].sort_values(["wall_s", "cost_usd"])
+    ok = table[(table["status"] == "success") & table["wall_s"].notna()].sort_values(["wall_s", "cost_usd"])
     frontier, cheapest = [], math.inf
     for _, row in ok.iterrows():
         if row["cost_usd"] < cheapest:
@@ -127,6 +190,9 @@ def optimum(table: pd.DataFrame) -> pd.DataFrame:
 
 
 STUDY_KERNEL = "study"
+"""The study's own code, at its measured CPU per MB (experiment study_code)."""
+
+IMPLIED = "implied"
 """The per-activation cost the study's own timeout run implies (19 of 1099 in 900 s at 1024 MB)."""
 
 STUDY_CASES = (
@@ -161,27 +227,35 @@ def cost_for_activation(
     return replace(cost, map_cpu_s_per_mb=max(0.0, seconds - fixed) * platform.share(memory_mb) / object_mb)
 
 
-def study_configurations(cal: Calibration, facts: dict[str, Any], prices: Prices) -> pd.DataFrame:
+def study_configurations(
+    cal: Calibration, facts: dict[str, Any], prices: Prices, ranges: dict[str, tuple[float, float]] | None = None
+) -> pd.DataFrame:
     """The study's own two runs as they ran, simulated, beside what it reported.
 
     Both ran at 1024 MB over ~25 MB objects, one object an activation: the warm-up (a map-only
     job) 1979 activations two to a worker, the timeout run 1099 activations in one worker. Each
-    is simulated with this build's kernels' measured costs and with the per-activation cost the
-    study's timeout run implies (its upper bound, 900 s / 19): a cost taken from one of its runs
-    that predicts the other."""
-    seed = replace(cal.cost, map_cpu_s_per_mb=cal.kernel_cpu_s_per_mb.get("seed", cal.cost.map_cpu_s_per_mb))
+    is simulated with the study's own code's measured CPU per MB (experiment study_code), with this
+    build's kernels', and with the per-activation cost the study's timeout run implies (its upper
+    bound, 900 s / 19: a cost taken from one of its runs that predicts the other). Lambda's core
+    speed on the probe is an input with a range: each measured cost is simulated at its low, its
+    value and its high end (``*_slow``: the slow core, ``*_fast``: the fast one)."""
+    ranges = load_ranges() if ranges is None else ranges
+    core = facts.get("lambda_core_probe_mb_s")
+    low, high = ranges.get("lambda_core_probe_mb_s", (core, core))
     rows = []
     for legacy in (False, True):
         platform = lambda_platform(facts, cal, legacy=legacy)
         implied = cost_for_activation(
-            platform, cal.cost, study.activation_s_from_timeout()[1], study.OBJECT_MB, study.WARMUP_MEMORY_MB, 1
-        )
+            platform, lambda_cost(cal, facts), study.activation_s_from_timeout()[1], study.OBJECT_MB,
+            study.WARMUP_MEMORY_MB, 1,
+        )  # fmt: skip
         for label, n, chunksize, reducers, reported in STUDY_CASES:
             job = JobSpec(n, study.OBJECT_MB, 1, study.WARMUP_MEMORY_MB, reducers, chunksize=chunksize)
-            for kernel, cost in (("arrow", cal.cost), ("seed", seed), (STUDY_KERNEL, implied)):
-                result = simulate(job, platform, cost)
-                per_activation = activation_seconds(platform, cost, job.object_mb, job.memory_mb, reducers)
-                rows.append({
+            for kernel in ("arrow", "seed", STUDY_KERNEL, IMPLIED):
+                if kernel == STUDY_KERNEL and not cal.study_cpu_s_per_mb:
+                    continue  # the profile did not run the study's code
+                at = {"": core, "_slow": low, "_fast": high} if kernel != IMPLIED else {"": core}
+                row: dict[str, Any] = {
                     "case": label,
                     "scaling": "regional burst (before 2023-11)" if legacy else "1000 per 10 s (since 2023-11)",
                     "kernel": kernel,
@@ -189,12 +263,21 @@ def study_configurations(cal: Calibration, facts: dict[str, Any], prices: Prices
                     "chunksize": chunksize,
                     "calls": math.ceil(n / chunksize),
                     "reported_s": reported,
-                    "activation_s": per_activation,
-                    "done_at_limit": min(n, math.floor(study.TIMEOUT_S / per_activation + 1e-9)),
-                    "simulated_s": result.wall_s,
-                    "status": result.status,
-                    "cost_usd": job_cost(result, job, "x86_64", prices),
-                })  # fmt: skip
+                }
+                for suffix, speed in at.items():
+                    cost = implied if kernel == IMPLIED else lambda_cost(cal, facts | {"lambda_core_probe_mb_s": speed},
+                                                                          kernel)  # fmt: skip
+                    result = simulate(job, platform, cost)
+                    per_activation = activation_seconds(platform, cost, job.object_mb, job.memory_mb, reducers)
+                    row |= {
+                        f"activation_s{suffix}": per_activation,
+                        f"done_at_limit{suffix}": min(n, math.floor(study.TIMEOUT_S / per_activation + 1e-9)),
+                        f"simulated_s{suffix}": result.wall_s,
+                        f"status{suffix}": result.status,
+                    }
+                    if not suffix:
+                        row["cost_usd"] = job_cost(result, job, "x86_64", prices)
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -246,3 +329,86 @@ def alternatives(
                      "wall_s": wall, "cost_usd": billed / 3600 * prices.ec2_hourly * instances,
                      "bound": "sized to the Lambda job's time"})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+SENSITIVE = {
+    "s3_first_byte_s": "S3 first-byte latency (s)",
+    "cold_init_s": "cold start (s)",
+    "network_mbit": "network per environment (Mbit/s)",
+    "lambda_core_probe_mb_s": "Lambda core, probe MB/s",
+    "arm64_speed": "arm64 speed (x86 = 1)",
+    "account_concurrency": "account concurrency",
+}
+"""The published inputs known only within a range, as the sensitivity figure labels them."""
+
+
+def job_for(row: pd.Series, data_gb: float, object_mb: float) -> JobSpec:
+    objects = round(data_gb * 1000 / object_mb)
+    return JobSpec(objects, object_mb, int(row["objects_per_call"]), int(row["memory_mb"]), int(row["reducers"]),
+                   architecture=str(row["architecture"]))  # fmt: skip
+
+
+def picks(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """The fastest configuration that completed on x86 (whose speed was measured; arm64's is an
+    input, and at its central value it only ties) and the cheapest on either architecture."""
+    ok = table[(table["status"] == "success") & table["wall_s"].notna()]
+    x86 = ok[ok["architecture"] == "x86_64"]
+    fastest = x86.sort_values(["wall_s", "cost_usd"]).iloc[0]
+    return {"fastest": fastest, "cheapest": ok.sort_values(["cost_usd", "wall_s"]).iloc[0]}
+
+
+def sensitivity(
+    cal: Calibration, facts: dict[str, Any], prices: Prices, table: pd.DataFrame, grid: Grid = Grid(),
+    ranges: dict[str, tuple[float, float]] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """The fastest and the cheapest job's wall time and cost with each ranged input at its low and
+    at its high end, every other at its value (one row per job, input and end)."""
+    ranges = load_ranges() if ranges is None else ranges
+    rows = []
+    for target, row in picks(table).items():
+        job = job_for(row, grid.data_gb, grid.object_mb)
+        for name in SENSITIVE:
+            if name not in ranges:
+                continue
+            for end, value in zip(("low", "high"), ranges[name], strict=True):
+                f = facts | {name: value}
+                r = ranges | ({name: (value, value)} if name == "cold_init_s" else {})
+                results = repeat(job, lambda_platform(f, cal), lambda_cost(cal, f), lambda_variation(cal, f, r),
+                                 grid.seeds)  # fmt: skip
+                rows.append({
+                    "target": target, "memory_mb": job.memory_mb, "objects_per_call": job.objects_per_call,
+                    "reducers": job.reducers, "architecture": job.architecture, "input": name,
+                    "label": SENSITIVE[name], "end": end, "value": value,
+                    "wall_s": percentiles([x.completed_s for x in results])[1],
+                    "cost_usd": percentiles([job_cost(x, job, job.architecture, prices) for x in results])[1],
+                    "base_wall_s": row["wall_s"], "base_cost_usd": row["cost_usd"],
+                })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def floor_s(job: JobSpec, platform: Platform, cost: CallCost) -> float:
+    """The least time the inputs allow for ``job``: its driver's set-up, the invoker handing over
+    every worker, one cold start, one map call's transfer and parse, the reducers' concurrent fetch
+    and merge, and the driver's fetch of results; no queueing, no polling, no spread."""
+    n_maps = math.ceil(job.objects / job.objects_per_call)
+    workers = math.ceil(n_maps / job.chunksize)
+    one_map = Call("map", 0, job.objects_per_call * job.object_mb, job.objects_per_call + job.reducers,
+                   cost.map_cpu_s_per_mb)  # fmt: skip
+    partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
+    reducer = Call("reduce", 0, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb, parallel=job.fetch_threads)
+    arm = job.architecture == "arm64"
+    ramp = 0.0 if math.isinf(platform.invokes_per_s) else min(workers, platform.max_workers) / platform.invokes_per_s
+    reduce_s = call_seconds(reducer, job.memory_mb, platform, cost, arm) + platform.warm_start_s if job.reducers else 0
+    return (
+        2 * cost.job_setup_s + ramp + platform.cold_init_s + call_seconds(one_map, job.memory_mb, platform, cost, arm)
+        + reduce_s + cost.result_s + cost.final_s
+    )  # fmt: skip
+
+
+def headline(cal: Calibration, facts: dict[str, Any], table: pd.DataFrame, grid: Grid = Grid()) -> dict[str, float]:
+    """The fastest projected job (median, p10, p90) beside the floor the same inputs allow."""
+    best = picks(table)["fastest"]
+    floor = floor_s(job_for(best, grid.data_gb, grid.object_mb), lambda_platform(facts, cal), lambda_cost(cal, facts))
+    return {"fastest_wall_s": float(best["wall_s"]), "fastest_wall_s_p10": float(best["wall_s_p10"]),
+            "fastest_wall_s_p90": float(best["wall_s_p90"]), "floor_s": floor,
+            "fastest_vs_floor": float(best["wall_s"]) / floor}  # fmt: skip

@@ -3,7 +3,10 @@
 Each measured run is simulated on this host's terms (its concurrency for the memory size,
 the emulated link, Lithops' localhost queue and polling, the environments already warm at
 the run's start) with the constants calibrated from the profile's calls, and its predicted
-wall time set beside the measured one. The same model then projects the study's scale.
+wall time set beside the measured one. The calibration sees only the experiments of
+``calibration.CALIBRATION_EXPERIMENTS``; every other configuration is held out, and the verdict
+(the errors the paper reports) is over the held-out ones only. The same model then projects
+the study's scale.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pandas as pd
 
 from aqbench.engines.lambda_emulation import max_concurrency
 from aqbench.engines.lithops_engine import LOOPBACK_MONITORING_INTERVAL_S
-from aqbench.scale.calibration import Calibration, calibrate, measured_calls
+from aqbench.scale.calibration import CALIBRATION_EXPERIMENTS, Calibration, calibrate, measured_calls
 from aqbench.scale.model import JobSpec, Platform, simulate
 
 CONFIG = ["experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "locality", "warmup"]
@@ -74,8 +77,8 @@ def predict_run(
 
 def validate(metrics: Path, link: Link, bench: Path | None = None) -> tuple[pd.DataFrame, Calibration]:
     """Predicted against measured wall time, one row per measured configuration (medians of its runs)."""
-    cal = calibrate(metrics, link.local_mbit, LOOPBACK_MONITORING_INTERVAL_S, bench)
-    calls, runs, _ = measured_calls(metrics)
+    cal = calibrate(metrics, link.local_mbit, LOOPBACK_MONITORING_INTERVAL_S, bench, CALIBRATION_EXPERIMENTS)
+    calls, runs, _ = measured_calls(metrics)  # every experiment: the held-out ones are the check
     runs = runs[runs["status"].isin(["ok", "timeout"])]
     done = runs[runs["bytes"] > 0]
     object_mb = float((done["bytes"] / done["objects"]).median() / 1e6)  # a timed-out run read nothing
@@ -97,6 +100,7 @@ def validate(metrics: Path, link: Link, bench: Path | None = None) -> tuple[pd.D
         predicted_status=("predicted_status", "first"),
     )
     grouped = grouped.reset_index()
+    grouped["held_out"] = ~grouped["experiment"].isin(cal.experiments)
     grouped["error"] = (grouped["predicted_s"] - grouped["measured_s"]) / grouped["measured_s"]
     # a run stopped by its time limit has no wall time to predict: its status is the check
     grouped.loc[grouped["measured_status"] == "timeout", "error"] = np.nan
@@ -115,6 +119,9 @@ class Verdict:
 
 
 def verdict(table: pd.DataFrame) -> Verdict:
+    """The errors over the held-out configurations only (all of them where none is marked)."""
+    if "held_out" in table and table["held_out"].any():
+        table = table[table["held_out"]]
     errors = table["error"].dropna().abs()
     agree = bool((table["measured_status"] == table["predicted_status"]).all())
     return Verdict(float(errors.median()), float(errors.max()), len(table), agree)
