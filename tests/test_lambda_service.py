@@ -79,17 +79,19 @@ def test_an_activation_whose_predecessor_never_arrives_runs_at_its_deadline(tmp_
 
 
 def test_every_activation_of_a_worker_shares_its_invocations_timeout(tmp_path):
-    """Lambda's timeout counts from the invocation's start: activation 5 of a worker whose first
-    ran at t=100 with a 900 s timeout must end by t=1000, whenever it starts; another worker's clock
-    is its own; no timeout, no deadline."""
+    """Lambda's timeout counts from the invocation's start (INIT not counted): whichever of its
+    activations is served first starts the clock, every later one of the worker (whenever it
+    starts) ends by the same deadline; another worker's clock is its own; no timeout, no deadline."""
     service = _service(tmp_path, places=1)
     service.use_function(1024, places=1, timeout_s=900)
     w0, w1 = ("e", "M000", 0), ("e", "M000", 1)
-    assert service._deadline(w0, 0, 100.0) == 1000.0
-    assert service._deadline(w0, 5, 640.0) == 1000.0
-    assert service._deadline(w1, 0, 700.0) == 1600.0
+    assert service._deadline(w0, 100.0) == 1000.0
+    assert service._deadline(w0, 640.0) == 1000.0
+    assert service._deadline(w1, 700.0) == 1600.0
+    service.use_function(1024, places=1, timeout_s=60)  # the next run's workers are other workers
+    assert service._deadline(("e2", "M000", 0), 50.0) == 110.0
     service.use_function(1024, places=1)
-    assert service._deadline(w0, 3, 5.0) == 0.0
+    assert service._deadline(w0, 5.0) == 0.0
 
 
 def test_a_call_gets_what_is_left_of_its_invocation():

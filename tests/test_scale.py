@@ -82,18 +82,18 @@ def test_a_call_over_the_time_limit_ends_as_a_timeout():
 
 def test_a_reducer_fetches_every_map_calls_partial_in_waves_of_its_fetch_threads():
     """4 maps of 10 MB: each writes 0.1 MB per reducer; a reducer reads 4 x 0.1 MB with a request
-    each and writes one: 5 requests, one after another 5 first-byte latencies, 2 at a time 3, 64
-    at a time 1."""
+    each, then writes its result: one after another 4 + 1 first-byte latencies, 2 at a time 2 + 1,
+    64 at a time 1 + 1."""
     p = platform(request_s=0.05)
     rest = 0.2 + 0.4 / 10 + 0.4 * 0.1
-    for threads, waves in ((1, 5), (2, 3), (64, 1)):
+    for threads, waves in ((1, 5), (2, 3), (64, 2)):
         single = simulate(JobSpec(4, 10.0, 1, 1769, reducers=1, fetch_threads=threads), p, COST)
         (red,) = [c for c in single.calls if c.phase == "reduce"]
-        assert red.requests == 5 and red.mb == pytest.approx(0.4)
+        assert red.requests == 4 and red.serial_requests == 1 and red.mb == pytest.approx(0.4)
         assert red.end - red.start == pytest.approx(rest + waves * 0.05)
     hashed = simulate(JobSpec(4, 10.0, 1, 1769, reducers=2), p, COST)
     reds = [c for c in hashed.calls if c.phase == "reduce"]
-    assert len(reds) == 2 and all(c.requests == 5 and c.mb == pytest.approx(0.2) for c in reds)
+    assert len(reds) == 2 and all(c.requests == 4 and c.mb == pytest.approx(0.2) for c in reds)
 
 
 def test_cpu_share():
@@ -281,27 +281,48 @@ def test_calls_vary_by_the_measured_residuals_within_their_range():
     assert max(times) > min(times)
 
 
-def test_the_job_monitor_notices_later_the_more_calls_are_in_flight():
-    """Each poll lists the calls in flight, a page of 1,000 at a time, and finds what had finished
-    when it began. 2,500 calls end at 2.9 s. Listing for free, the poll at 3.5 s finds them (wall
-    3.8 s). At 0.5 s a page, the poll at 1.5 s lists 3 pages (until 3.0 s) and finds none; the next,
-    at 4.0 s, finds them all and is done at 5.5 s (wall 5.8 s)."""
+def test_the_job_monitor_notices_later_the_more_calls_the_job_has():
+    """Each poll lists the job's prefix, a page of 1,000 keys at a time (an init key per started
+    call, a status key per finished one), and finds what had finished when it began. 2,500 calls
+    end at 2.9 s. Listing for free, the poll at 3.5 s finds them (wall 3.8 s). At 0.5 s a page, the
+    poll at 1.5 s lists 2,500 keys (3 pages, until 3.0 s) and finds none; the next, at 4.0 s, finds
+    them all among 5,000 keys and is done at 6.5 s (wall 6.8 s)."""
     quick = platform(max_workers=3000, list_page_s=0.0)
     listed = platform(max_workers=3000, list_page_s=0.5)
     job = JobSpec(2500, 1.0, 1, 1769, reducers=0)
     assert simulate(job, quick, COST).wall_s == pytest.approx(3.8)
-    assert simulate(job, listed, COST).wall_s == pytest.approx(5.8)
+    assert simulate(job, listed, COST).wall_s == pytest.approx(6.8)
+
+
+def _calibration_file(tmp_path) -> str:
+    from aqbench.scale.calibration import calibrate
+
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps(calibrate(_synthetic_metrics(tmp_path / "cal"), 625, 0.2).to_dict()))
+    return str(path)
+
+
+def test_a_calibration_round_trips_through_its_file(tmp_path):
+    from aqbench.scale.calibration import Calibration, calibrate
+
+    cal = calibrate(_synthetic_metrics(tmp_path), 625, 0.2)
+    assert Calibration.from_dict(json.loads(json.dumps(cal.to_dict()))) == cal
 
 
 def test_a_users_job_file_is_simulated_with_its_spread(tmp_path, capsys):
+    from pathlib import Path
+
     from aqbench.cli import main
 
-    out = tmp_path / "job.json"
-    assert main(["simulate", "--job", "workflow/config/job.yaml", "--out", str(out)]) == 0
+    out, job = tmp_path / "job.json", tmp_path / "job.yaml"
+    example = (Path(__file__).parent.parent / "workflow" / "config" / "job.yaml").read_text()
+X
+    cal = _calibration_file(tmp_path)
+    assert main(["simulate", "--job", str(job), "--calibration", cal, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "wall time" in printed and "cost $" in printed
     r = json.loads(out.read_text())
-    assert r["runs"] == 20 and r["seeds"] == list(range(20)) and r["workers"] == 500
+    assert r["runs"] == 2 and r["seeds"] == [0, 1] and r["workers"] == 2000
     assert r["wall_s"]["p10"] <= r["wall_s"]["median"] <= r["wall_s"]["p90"]
     assert r["cost_usd"]["median"] > 0 and r["gb_s"] > 0
 
@@ -316,6 +337,6 @@ def test_a_bad_job_file_is_one_clear_line(tmp_path, capsys, text, says):
 
     job = tmp_path / "job.yaml"
     job.write_text(text)
-    assert main(["simulate", "--job", str(job)]) != 0
+    assert main(["simulate", "--job", str(job), "--calibration", _calibration_file(tmp_path)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0]

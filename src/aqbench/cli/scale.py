@@ -114,7 +114,7 @@ def _simulate(args: argparse.Namespace) -> int:
         _write_csv(optimum(table), out / "optimum.csv")
         _write_csv(study_configurations(cal, facts, prices, ranges), out / "study.csv")
         _write_csv(sensitivity(cal, facts, prices, table, grid, ranges), out / "sensitivity.csv")
-        head = headline(cal, facts, table, grid)
+        head = headline(cal, facts, table, grid, ranges)
         with atomic_path(out / "floor.json") as tmp:
             tmp.write_text(json.dumps(head, indent=1) + "\n")
         print(
@@ -149,7 +149,11 @@ def _what_if(args: argparse.Namespace) -> int:
         path = Path(args.calibration)
         if not path.exists():
             raise ConfigError(f"no calibration at {path}: give --calibration or --metrics (make reproduce writes one)")
-        cal = Calibration.from_dict(json.loads(path.read_text()))
+        saved = json.loads(path.read_text())
+        if not saved.get("probe_core_mb_s"):
+            raise ConfigError(f"{path} has no probe to carry CPU seconds to Lambda (an older calibration): "
+                              "rerun `aqbench simulate --validate` or give --metrics")  # fmt: skip
+        cal = Calibration.from_dict(saved)
     result = simulate_job(job, cal, load_facts(Path(args.facts)), load_ranges(Path(args.facts)),
                           Prices.from_config(json.loads(args.prices)))  # fmt: skip
     print(report(job, result), flush=True)

@@ -125,7 +125,7 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
 
         em = enter(task["memory_mb"], task["run"], group_name(task))
         info["emulated"] = em.emulated
-    info["_timeout"] = time_left(task.get("timeout_s"), float(os.environ.get("AQBENCH_INVOCATION_DEADLINE") or 0))
+    info["_timeout_s"] = task.get("timeout_s")
     _client_closes_connections(storage)
     import botocore.session
 
@@ -137,7 +137,8 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
 def _arm(info: dict[str, Any]) -> None:
     """Start the call's timeout: first thing inside the call's ``try``, so that however soon the
     alarm fires (an activation reached after its invocation's deadline) it ends as a timeout."""
-    seconds = info.pop("_timeout", None)
+    deadline = float(os.environ.get("AQBENCH_INVOCATION_DEADLINE") or 0)
+    seconds = time_left(info.pop("_timeout_s", None), deadline)
     if seconds is not None:
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, seconds)

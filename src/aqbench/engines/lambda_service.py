@@ -16,9 +16,10 @@ most as many exist per function as calls run at once (Lithops' ``worker_processe
 Lithops' ``chunksize`` (activations per worker, one Lambda invocation running them in turn):
 the service gives a worker's activations one environment, one after another, and admits at
 most the host's share of workers at once, in worker order. Lambda's timeout applies to the
-whole invocation: the service gives each activation the deadline of its worker (its first
-activation's dispatch plus the function's timeout), and an activation still running at it, or
-reached after it, ends as a timeout, as the study's run of 1099 activations in one Lambda did.
+whole invocation: the service gives each activation the deadline of its worker (the moment its
+first activation's environment was ready, INIT not counted, plus the function's timeout), and an
+activation still running at it, or reached after it, ends as a timeout, as the study's run of
+1099 activations in one Lambda did.
 
 The service lives in the experiment's process and ends with it (:meth:`close`): no
 environment outlives the run. A driver killed with SIGKILL leaves its environments behind:
@@ -172,7 +173,6 @@ class LambdaService:
         one. ``places``: how many workers may run at once (None: as many as Lithops sends);
         ``timeout_s``: Lambda's timeout, which counts from a worker's first activation."""
         self.function, self.timeout_s = (memory_mb, locality), timeout_s
-        self._began.clear()  # a new run: its workers are new
         with self._turns:
             self._free = math.inf if places is None else places - len(self._holding)
         self._expire()
@@ -215,7 +215,8 @@ class LambdaService:
             record.dispatched = dispatched
             self.records[key] = record
             before = lambda_network.Shaper.counters() if env.link is not None else {}
-            env.control_in.write(f"{task_file} {self._deadline(worker, position, dispatched)}\n")
+            # Lambda's timeout does not count INIT: the invocation's clock starts once its environment is ready
+            env.control_in.write(f"{task_file} {self._deadline(worker, time.time())}\n")
             env.control_in.flush()
             answer = env.control_out.readline()
             if env.link is not None:  # the environment serves one call at a time: the deltas are the call's
@@ -238,14 +239,14 @@ class LambdaService:
             except OSError as exc:
                 log.debug("lambda service: no one waits for %s: %s", reply, exc)
 
-    def _deadline(self, worker: tuple[str, str, int], position: int, dispatched: float) -> float:
-        """When the activation's invocation times out (epoch seconds; 0: no timeout): its worker's
-        first dispatch plus the function's timeout, for every activation of the worker."""
+    def _deadline(self, worker: tuple[str, str, int], ready: float) -> float:
+        """When the activation's invocation times out (epoch seconds; 0: no timeout): the time its
+        worker's first activation had its environment ready (INIT is not counted, as on Lambda)
+        plus the function's timeout, for every activation of the worker. Workers are named by
+        executor, job and index: a later run's are new ones."""
         if not self.timeout_s:
             return 0.0
-        if position == 0 or worker not in self._began:
-            self._began[worker] = dispatched
-        return self._began[worker] + self.timeout_s
+        return self._began.setdefault(worker, ready) + self.timeout_s
 
     def _take(self, worker: tuple[str, str, int], position: int, deadline: float) -> tuple[Environment, bool, float]:
         """The environment for an activation, and when it got it (its dispatch).

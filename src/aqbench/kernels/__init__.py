@@ -20,6 +20,10 @@ import pyarrow as pa
 from aqbench.errors import ConfigError
 from aqbench.openaq import RecordCounts
 
+MULTI_THREADED = ("arrow",)
+"""Kernels whose map uses several cores where a call has them (Arrow's reader); the others are
+single-threaded pandas (seed, study)."""
+
 MERGE_BATCH = 64
 """Partials merged at a time: bounds a reducer's memory whatever its fan-in."""
 

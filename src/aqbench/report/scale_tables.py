@@ -106,8 +106,9 @@ def scale_macros(scale: Path) -> dict[str, str]:
         for col, fmt, key in (("wall_s", _s, "S"), ("cost_usd", _usd, "USD")):
             vals = pd.concat([rows[col], rows[f"base_{col}"]]).dropna() if len(rows) else pd.Series(dtype=float)
             values[f"Scale{name}Inputs{key}"] = f"{fmt(vals.min())}--{fmt(vals.max())}" if len(vals) else "--"
-        if len(rows):
-            swing = (rows.groupby("label")["wall_s"].agg(lambda x: x.max() - x.min())).sort_values()
+        if len(rows):  # the fastest job's sentence is about its time, the cheapest's about its cost
+            col = "wall_s" if target == "fastest" else "cost_usd"
+            swing = (rows.groupby("label")[col].agg(lambda x: x.max() - x.min())).sort_values()
             values[f"Scale{name}Driver"] = str(swing.index[-1])
         else:
             values[f"Scale{name}Driver"] = "--"
@@ -172,6 +173,17 @@ def explanation(log_s: float, simulated: dict[str, float]) -> str:
                        for name, sim in simulated.items() if name != best)  # fmt: skip
     return (f"the warm-up's {_s(log_s)}\\,s is nearest the simulation with {best} ({_s(simulated[best])}\\,s, "
             f"its log {ratio(simulated[best])} that); {others}")  # fmt: skip
+
+
+def set_by(implied_s: float, code_s: float) -> str:
+    """What the study's per-activation time says, computed: its activation (as its timeout run
+    implies) against its own code's in the model, at Lambda's core speed."""
+    if implied_s >= 2 * code_s:
+        return (f"a cost per activation on Lambda {implied_s / code_s:.0f} times what its code costs in this "
+                "build's model of Lambda")  # fmt: skip
+    if implied_s * 2 <= code_s:
+        return f"a cost per activation {code_s / implied_s:.0f} times below what its code costs in this build's model"
+    return "a cost per activation within a factor of two of what its code costs in this build's model"
 
 
 def study_macros(scale: Path) -> dict[str, str]:
@@ -239,7 +251,7 @@ def study_macros(scale: Path) -> dict[str, str]:
     values |= dict.fromkeys(("SimStudyCodeActivationS", "SimStudyCodeActivationRange", "SimWarmupStudyCodeS",
                              "SimWarmupStudyCodeRange", "WarmupLogVsStudyCode", "SimTimeoutDoneStudyCode",
                              "SimTimeoutDoneStudyCodeRange", "SimTimeoutStatusStudyCode", "WarmupExplanation",
-                             "StudyCodeVsTimeoutRun"), "--")  # fmt: skip
+                             "StudyCodeVsTimeoutRun", "StudyTimesSetBy"), "--")  # fmt: skip
     if code is not None and code_t is not None:
         values |= {
             "SimStudyCodeActivationS": _s(code["activation_s"]),
@@ -258,7 +270,8 @@ def study_macros(scale: Path) -> dict[str, str]:
                     "this build's seed kernel": warm["seed"]["simulated_s"],
                 },
             ),
-            "StudyCodeVsTimeoutRun": times(high, code["activation_s"]),
+            "StudyCodeVsTimeoutRun": times(high, code["activation_s"], "as long as", "less than"),
+            "StudyTimesSetBy": set_by(high, code["activation_s"]),
         }
     return values
 

@@ -106,10 +106,16 @@ def worker_seconds(calls: pd.DataFrame) -> pd.Series:
     return calls["lithops_worker_end_tstamp"] - calls["lithops_worker_start_tstamp"]
 
 
-def host_share(memory_mb: pd.Series | np.ndarray, cores: int, mb_per_vcpu: float = 1769) -> np.ndarray:
-    """The emulation's CPU share: the cgroup's memory/1769 of a core; from two vCPUs the kernel uses
-    threads, up to the host's cores."""
-    return np.array([call_share(m, cores, mb_per_vcpu) for m in np.asarray(memory_mb, dtype=float)])
+def host_share(
+    memory_mb: pd.Series | np.ndarray, cores: int, mb_per_vcpu: float = 1769, kernels: pd.Series | None = None
+) -> np.ndarray:
+    """The emulation's CPU share: the cgroup's memory/1769 of a core; from two vCPUs a threaded
+    kernel (``kernels``: each call's; None: threaded) uses threads, up to the host's cores."""
+    from aqbench.kernels import MULTI_THREADED
+
+    memory = np.asarray(memory_mb, dtype=float)
+    threaded = [True] * len(memory) if kernels is None else [k in MULTI_THREADED for k in kernels]
+    return np.array([call_share(m, cores if t else 1, mb_per_vcpu) for m, t in zip(memory, threaded, strict=True)])
 
 
 CALIBRATION_EXPERIMENTS = ("objects_per_call", "kernels")
@@ -210,12 +216,13 @@ def calibrate(
     per_kernel = (cpu / mb).groupby(maps["kernel"]).median().to_dict()
     # worker time = overhead + MB/net + MB*cpu_per_mb/share: the CPU part is measured per call, so a
     # straight line through what is left gives the fixed part (intercept) and 1/net (slope)
-    rest = worker_seconds(maps) - mb * maps["kernel"].map(per_kernel) / host_share(maps["memory_mb"], cores)
+    share = host_share(maps["memory_mb"], cores, kernels=maps["kernel"])
+    rest = worker_seconds(maps) - mb * maps["kernel"].map(per_kernel) / share
     if mb.max() < 1.5 * mb.min():
         raise DataError(f"{metrics}: every map call read about {mb.median():.0f} MB; calibration needs calls of "
                         "several sizes (the objects_per_call experiment)")  # fmt: skip
     slope, intercept = np.polyfit(mb, rest, 1)
-    modelled = intercept + slope * mb + mb * maps["kernel"].map(per_kernel) / host_share(maps["memory_mb"], cores)
+    modelled = intercept + slope * mb + mb * maps["kernel"].map(per_kernel) / share
     map_factors = np.quantile(worker_seconds(maps) / modelled, QUANTILES)
     red_mb = reds["bytes_read"] / 1e6
     red_cpu = ((reds["cpu_user_s"] + reds["cpu_system_s"]) / red_mb).median()

@@ -69,14 +69,15 @@ class Platform:
     """Environments already warm when the job starts."""
     init_billed: bool = True
     list_page_s: float = 0.0
-    """One page (1,000 keys) of the job monitor's listing of finished calls' status objects: each
-    poll lists every call still in flight, so the lag before a finished call is noticed grows with
-    the calls in flight (0: a local listing, as on this host)."""
+    """One page (1,000 keys) of the job monitor's listing of the job's prefix, which holds an init
+    object per started call and a status object per finished one (Lithops 3.8
+    ``Storage.get_job_status``): the lag before a finished call is noticed grows with the calls
+    started and finished (0: a local listing, as on this host)."""
     arm64_speed: float = 1.0
     """How fast an arm64 call parses against an x86 one (the CPU part of a call is divided by it)."""
 
-    def share(self, memory_mb: int) -> float:
-        return call_share(memory_mb, self.max_cores, self.mb_per_vcpu)
+    def share(self, memory_mb: int, threaded: bool = True) -> float:
+        return call_share(memory_mb, self.max_cores if threaded else 1.0, self.mb_per_vcpu)
 
     def allowed(self, t: float) -> float:
         """Concurrent environments Lambda allows ``t`` seconds into the job."""
@@ -106,6 +107,9 @@ class CallCost:
     reduce_base_mb: float = 0.0
     reduce_mb_per_input_mb: float = 0.0
     """A reducer's peak memory: base + this × MB of partials it merges (0: not modelled)."""
+    threaded: bool = True
+    """Whether the map parses on several cores where the memory size gives them (the arrow kernel;
+    the seed and study kernels are single-threaded pandas)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,8 @@ class Call:
     """Activations this invocation runs in sequence, each with the call's fixed part."""
     parallel: int = 1
     """Requests the call has in flight at once: each wave of them pays one first-byte latency."""
+    serial_requests: int = 0
+    """Requests made one after another besides (a reducer's one PUT of its result)."""
     invoked: float = math.nan
     start: float = math.nan
     end: float = math.nan
@@ -252,9 +258,9 @@ def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost,
     speed = platform.arm64_speed if arm64 else 1.0
     return (
         cost.overhead_s * call.activations
-        + math.ceil(call.requests / max(1, call.parallel)) * platform.request_s
+        + (math.ceil(call.requests / max(1, call.parallel)) + call.serial_requests) * platform.request_s
         + call.mb / platform.net_mb_s
-        + call.mb * call.cpu_s_per_mb / platform.share(memory_mb) / speed
+        + call.mb * call.cpu_s_per_mb / platform.share(memory_mb, cost.threaded or call.phase == "reduce") / speed
     )
 
 
@@ -285,16 +291,17 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, ca
             env.process(one(call))
 
     def monitor():
-        # each poll lists the status objects of the calls in flight, 1,000 a page: what it finds is
-        # what had finished when it began, noticed once the listing is done
+        # each poll lists the job's prefix, 1,000 keys a page (an init key per started call, a status
+        # key per finished one): what it finds is what had finished when it began
         noticed, wait = 0, lam.draws.first_poll(p.poll_s)
         while waiting["left"]:
             yield env.timeout(wait)
             wait = p.poll_s
-            found, in_flight = list(ended), waiting["invoked"] - noticed
+            found = list(ended)
             del ended[: len(found)]
-            if p.list_page_s and in_flight:
-                yield env.timeout(math.ceil(in_flight / 1000) * p.list_page_s)
+            keys = waiting["invoked"] + noticed + len(found)
+            if p.list_page_s and keys:
+                yield env.timeout(math.ceil(keys / 1000) * p.list_page_s)
             for call in found:
                 call.noticed = env.now
                 waiting["left"] -= 1
@@ -326,8 +333,8 @@ def simulate(
         requests = objs + acts * job.reducers
         maps.append(Call("map", i, objs * job.object_mb, requests, cost.map_cpu_s_per_mb, activations=acts))
     partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
-    reds = [Call("reduce", r, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb, parallel=job.fetch_threads)
-            for r in range(job.reducers)]  # fmt: skip
+    reds = [Call("reduce", r, n_maps * partial_mb, n_maps, cost.reduce_cpu_s_per_mb, parallel=job.fetch_threads,
+                 serial_requests=1) for r in range(job.reducers)]  # fmt: skip
     for red in reds:  # a reducer merges every partial in memory: it needs memory in step with their bytes
         if cost.reduce_mb_per_input_mb:
             red.peak_mb = cost.reduce_base_mb + cost.reduce_mb_per_input_mb * red.mb

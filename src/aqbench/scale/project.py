@@ -4,7 +4,8 @@ Per-call constants come from the calibration (this build's calls); Lambda's and 
 behaviour at scale from the dated table of published facts (``workflow/config/lambda_facts.yaml``);
 prices from the profile. CPU costs travel to Lambda as work relative to the runs' own probe (the
 bare parse), turned into Lambda seconds by Lambda's core speed on that probe, an input with a
-range: the projection does not move with the host that calibrated it. Every job is simulated
+range: the parse times do not move with the host that calibrated them (a call's fixed part and
+the driver's constants are still that host's). Every job is simulated
 ``Grid.seeds`` times with the measured calls' spread (:class:`~aqbench.scale.model.Variation`);
 its answer is the median and the 10th-90th percentiles. The grid: the study's memory sizes and
 more, objects per call, x86_64 and arm64 (arm64 at ``arm64_speed`` of x86, an input), single and
@@ -74,7 +75,10 @@ def lambda_cost(cal: Calibration, facts: dict[str, Any], kernel: str | None = No
     cpu = cal.cost.map_cpu_s_per_mb if kernel is None else cal.kernel_cpu_s_per_mb.get(kernel, math.nan)
     if kernel == STUDY_KERNEL and cal.study_cpu_s_per_mb:
         cpu = cal.study_cpu_s_per_mb
-    return replace(cal.cost, map_cpu_s_per_mb=cpu * factor, reduce_cpu_s_per_mb=cal.cost.reduce_cpu_s_per_mb * factor)
+    from aqbench.kernels import MULTI_THREADED
+
+    return replace(cal.cost, map_cpu_s_per_mb=cpu * factor, reduce_cpu_s_per_mb=cal.cost.reduce_cpu_s_per_mb * factor,
+                   threaded=(kernel or "arrow") in MULTI_THREADED)  # fmt: skip
 
 
 def lambda_variation(cal: Calibration, facts: dict[str, Any], ranges: dict[str, tuple[float, float]]) -> Variation:
@@ -337,7 +341,7 @@ SENSITIVE = {
     "network_mbit": "network per environment (Mbit/s)",
     "lambda_core_probe_mb_s": "Lambda core, probe MB/s",
     "arm64_speed": "arm64 speed (x86 = 1)",
-    "account_concurrency": "account concurrency",
+    "account_concurrency": "account concurrency (and max_workers)",
 }
 """The published inputs known only within a range, as the sensitivity figure labels them."""
 
@@ -372,6 +376,8 @@ def sensitivity(
                 continue
             for end, value in zip(("low", "high"), ranges[name], strict=True):
                 f = facts | {name: value}
+                if name == "account_concurrency":  # a user allowed more would raise Lithops' cap with it
+                    f["lithops_max_workers"] = max(int(value), int(facts["lithops_max_workers"]))
                 r = ranges | ({name: (value, value)} if name == "cold_init_s" else {})
                 results = repeat(job, lambda_platform(f, cal), lambda_cost(cal, f), lambda_variation(cal, f, r),
                                  grid.seeds)  # fmt: skip
@@ -386,29 +392,45 @@ def sensitivity(
     return pd.DataFrame(rows)
 
 
-def floor_s(job: JobSpec, platform: Platform, cost: CallCost) -> float:
-    """The least time the inputs allow for ``job``: its driver's set-up, the invoker handing over
-    every worker, one cold start, one map call's transfer and parse, the reducers' concurrent fetch
-    and merge, and the driver's fetch of results; no queueing, no polling, no spread."""
+def floor_s(
+    job: JobSpec, platform: Platform, cost: CallCost, variation: Variation | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
+) -> float:  # fmt: skip
+    """The least time the inputs allow for ``job``: each phase's driver set-up and result fetch, the
+    invoker handing over every worker, one cold start and one warm start at the low ends of their
+    ranges, one map call's transfer and parse and the reducers' concurrent fetch and merge at the
+    fastest of the measured spread; no queueing, no polling."""
+    ranges = ranges or {}
+    fast_map = min(variation.map_factors) if variation else 1.0
+    fast_reduce = min(variation.reduce_factors) if variation else 1.0
+    cold = ranges.get("cold_init_s", (platform.cold_init_s,))[0]
+    warm = ranges.get("warm_start_s", (platform.warm_start_s,))[0]
     n_maps = math.ceil(job.objects / job.objects_per_call)
     workers = math.ceil(n_maps / job.chunksize)
     one_map = Call("map", 0, job.objects_per_call * job.object_mb, job.objects_per_call + job.reducers,
                    cost.map_cpu_s_per_mb)  # fmt: skip
     partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
-    reducer = Call("reduce", 0, n_maps * partial_mb, n_maps + 1, cost.reduce_cpu_s_per_mb, parallel=job.fetch_threads)
+    reducer = Call("reduce", 0, n_maps * partial_mb, n_maps, cost.reduce_cpu_s_per_mb, parallel=job.fetch_threads,
+                   serial_requests=1)  # fmt: skip
     arm = job.architecture == "arm64"
     ramp = 0.0 if math.isinf(platform.invokes_per_s) else min(workers, platform.max_workers) / platform.invokes_per_s
-    reduce_s = call_seconds(reducer, job.memory_mb, platform, cost, arm) + platform.warm_start_s if job.reducers else 0
+    phases = 2 if job.reducers else 1
+    reduce_s = fast_reduce * call_seconds(reducer, job.memory_mb, platform, cost, arm) + warm if job.reducers else 0.0
     return (
-        2 * cost.job_setup_s + ramp + platform.cold_init_s + call_seconds(one_map, job.memory_mb, platform, cost, arm)
-        + reduce_s + cost.result_s + cost.final_s
+        phases * (cost.job_setup_s + cost.result_s) + ramp + cold
+        + fast_map * call_seconds(one_map, job.memory_mb, platform, cost, arm) + reduce_s + cost.final_s
     )  # fmt: skip
 
 
-def headline(cal: Calibration, facts: dict[str, Any], table: pd.DataFrame, grid: Grid = Grid()) -> dict[str, float]:
+def headline(
+    cal: Calibration, facts: dict[str, Any], table: pd.DataFrame, grid: Grid = Grid(),
+    ranges: dict[str, tuple[float, float]] | None = None,
+) -> dict[str, float]:  # fmt: skip
     """The fastest projected job (median, p10, p90) beside the floor the same inputs allow."""
+    ranges = load_ranges() if ranges is None else ranges
     best = picks(table)["fastest"]
-    floor = floor_s(job_for(best, grid.data_gb, grid.object_mb), lambda_platform(facts, cal), lambda_cost(cal, facts))
+    floor = floor_s(job_for(best, grid.data_gb, grid.object_mb), lambda_platform(facts, cal), lambda_cost(cal, facts),
+                    lambda_variation(cal, facts, ranges), ranges)  # fmt: skip
     return {"fastest_wall_s": float(best["wall_s"]), "fastest_wall_s_p10": float(best["wall_s_p10"]),
             "fastest_wall_s_p90": float(best["wall_s_p90"]), "floor_s": floor,
             "fastest_vs_floor": float(best["wall_s"]) / floor}  # fmt: skip

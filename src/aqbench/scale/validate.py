@@ -66,7 +66,10 @@ def predict_run(
     platform = host_platform(
         cal, int(run["memory_mb"]), run["locality"] or "local", link, float(run["timeout_s"]), warm
     )
-    cost = replace(cal.cost, map_cpu_s_per_mb=cal.kernel_cpu_s_per_mb.get(run["kernel"], cal.cost.map_cpu_s_per_mb))
+    from aqbench.kernels import MULTI_THREADED
+
+    cost = replace(cal.cost, map_cpu_s_per_mb=cal.kernel_cpu_s_per_mb.get(run["kernel"], cal.cost.map_cpu_s_per_mb),
+                   threaded=run["kernel"] in MULTI_THREADED)  # fmt: skip
     objects = int(run["objects"])
     chunksize = run.get("chunksize")  # runs before Lithops' chunksize was a setting ran one activation a worker
     job = JobSpec(objects, object_mb, min(int(run["objects_per_call"]), objects), int(run["memory_mb"]),
@@ -100,7 +103,14 @@ def validate(metrics: Path, link: Link, bench: Path | None = None) -> tuple[pd.D
         predicted_status=("predicted_status", "first"),
     )
     grouped = grouped.reset_index()
-    grouped["held_out"] = ~grouped["experiment"].isin(cal.experiments)
+    # held out: a configuration of an experiment the calibration did not see, unless the same
+    # settings (experiment aside) were among those it saw (e.g. reducers R=1 = objects_per_call 4)
+    settings = [c for c in [*CONFIG, "chunksize"] if c != "experiment"]
+    seen = {
+        tuple(r) for r in grouped.loc[grouped["experiment"].isin(cal.experiments), settings].itertuples(index=False)
+    }
+    rows = zip(grouped["experiment"], grouped[settings].itertuples(index=False), strict=True)
+    grouped["held_out"] = [not (e in cal.experiments or tuple(r) in seen) for e, r in rows]
     grouped["error"] = (grouped["predicted_s"] - grouped["measured_s"]) / grouped["measured_s"]
     # a run stopped by its time limit has no wall time to predict: its status is the check
     grouped.loc[grouped["measured_status"] == "timeout", "error"] = np.nan
