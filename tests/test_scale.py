@@ -316,7 +316,7 @@ def test_a_users_job_file_is_simulated_with_its_spread(tmp_path, capsys):
 
     out, job = tmp_path / "job.json", tmp_path / "job.yaml"
     example = (Path(__file__).parent.parent / "workflow" / "config" / "job.yaml").read_text()
-X
+    job.write_text(example.replace("seeds: 20", "seeds: 2"))  # the README's example, fewer seeds
     cal = _calibration_file(tmp_path)
     assert main(["simulate", "--job", str(job), "--calibration", cal, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
