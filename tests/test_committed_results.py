@@ -31,6 +31,7 @@ def test_the_committed_macros_are_what_the_report_computes_from_the_committed_me
         schema_default("prices"),
         tmp_path,
         RESULTS / "scale",
+        reducer_bench=RESULTS / "bench" / "reducer.json",
     )
     committed = (RESULTS / "generated" / "macros.tex").read_text(encoding="utf-8")
     assert (tmp_path / "macros.tex").read_text(encoding="utf-8") == committed
