@@ -38,6 +38,17 @@ def _times(a: float, b: float) -> str:
     return f"{a / b:.2g} times as long as"
 
 
+def hash_vs_single(table: pd.DataFrame) -> str:
+    """How much longer a single reducer's job takes than eight hash-partitioned ones', over every
+    x86 configuration where the single reducer survives: "1.2--1.8 times as long as"."""
+    x86 = table[(table["architecture"] == "x86_64") & (table["status"] == "success")]
+    wide = x86.pivot_table(index=["memory_mb", "objects_per_call"], columns="reducers", values="wall_s").dropna()
+    if 1 not in wide or 8 not in wide or not len(wide):
+        return "--"
+    r = wide[1] / wide[8]
+    return f"{r.min():.1f}--{r.max():.1f} times as long as" if r.max() - r.min() >= 0.05 else _times(r.iloc[0], 1)
+
+
 def scale_macros(scale: Path) -> dict[str, str]:
     """The simulation's numbers for the paper."""
     from aqbench.scale.project import optimum
@@ -48,16 +59,20 @@ def scale_macros(scale: Path) -> dict[str, str]:
     v = verdict(validation)
     held = validation[validation["held_out"]] if "held_out" in validation else validation
     worst = held.loc[held["error"].abs().idxmax()]
-    calibrated = sorted(set(validation["experiment"]) - set(held["experiment"]))
+    cal_file = json.loads((scale / "calibration.json").read_text())
+    calibrated = sorted(cal_file.get("experiments") or (set(validation["experiment"]) - set(held["experiment"])))
     values |= {
         "ScaleConfigurations": str(v.configurations),
-        "ScaleCalibratedConfigs": str(len(validation) - len(held)),
+        "ScaleCalibratedConfigs": str(int(validation["experiment"].isin(calibrated).sum())),
+        "ScaleSameSettings": str(int((~validation["experiment"].isin(calibrated)).sum() - len(held))),
         "ScaleCalibratedOn": ", ".join(f"\\texttt{{{e}}}".replace("_", r"\_") for e in calibrated) or "--",
         "ScaleMedianError": _pct(v.median_abs_error),
         "ScaleWorstError": _pct(v.worst_abs_error),
-        "ScaleWorstConfig": f"{worst['experiment']} ({worst['locality']} data, {int(worst['memory_mb'])}\\,MB)".replace(
-            "_", r"\_"
-        ),
+        "ScaleWorstConfig": (
+            f"{worst['experiment']} ({worst['kernel']} kernel, {worst['locality']} data, "
+            f"{int(worst['memory_mb'])}\\,MB)"
+        ).replace("_", r"\_"),
+        "ScaleTimedConfigs": str(int(held["error"].notna().sum())),
         "ScaleTargetMet": "met" if v.meets() else "missed",
         "ScaleTimeoutsAgree": "stops them too" if v.statuses_agree else "does not stop them all",
     }
@@ -109,7 +124,7 @@ def scale_macros(scale: Path) -> dict[str, str]:
         if len(rows):  # the fastest job's sentence is about its time, the cheapest's about its cost
             col = "wall_s" if target == "fastest" else "cost_usd"
             swing = (rows.groupby("label")[col].agg(lambda x: x.max() - x.min())).sort_values()
-            values[f"Scale{name}Driver"] = str(swing.index[-1])
+            values[f"Scale{name}Driver"] = str(swing.index[-1]).split(" (")[0]
         else:
             values[f"Scale{name}Driver"] = "--"
     by = table.set_index(["architecture", "memory_mb", "objects_per_call", "reducers"])
@@ -124,13 +139,11 @@ def scale_macros(scale: Path) -> dict[str, str]:
     # where a single reducer survives (its memory grows with the whole data's partials)
     survives = table[(table["architecture"] == "x86_64") & (table["reducers"] == 1) & (table["status"] == "success")]
     mem_ref = int(survives["memory_mb"].min()) if len(survives) else None
-    single = wall("x86_64", mem_ref, 8, 1) if mem_ref else None
-    hashed = wall("x86_64", mem_ref, 8, 8) if mem_ref else None
     one, eight = wall("x86_64", 1769, 1, 8), wall("x86_64", 1769, 8, 8)
     cal_mem = (cal.get("reduce_base_mb", 0.0), cal.get("reduce_mb_per_input_mb", 0.0))
     whole_partials = study.DATA_GB * 1000 * cal["partial_mb_per_input_mb"]
     values |= {
-        "HashVsSingle": ratio(single, hashed),
+        "HashVsSingle": hash_vs_single(table),
         "StudyReducerFate": "would have been killed" if mem_ref is None or mem_ref > 1024 else "would have survived",
         "SingleReducerMemoryMB": str(mem_ref) if mem_ref else "--",
         "SingleReducerPeakMB": f"{cal_mem[0] + cal_mem[1] * whole_partials:,.0f}".replace(",", "{,}")
@@ -140,8 +153,11 @@ def scale_macros(scale: Path) -> dict[str, str]:
         "EightObjectsS": _s(eight) if eight else "--",
         "EightVsOne": ratio(one, eight),
     }
-    arm, x86 = by.loc[("arm64", 1769, 2, 1)]["cost_usd"], by.loc[("x86_64", 1769, 2, 1)]["cost_usd"]
-    values["ArmSaving"] = _pct(1 - arm / x86)
+    # arm64 against x86 on every configuration that completes on both (the same job, priced twice)
+    both = ok.pivot_table(index=["memory_mb", "objects_per_call", "reducers"], columns="architecture",
+                          values="cost_usd").dropna()  # fmt: skip
+    saving = (1 - both["arm64"] / both["x86_64"]) if {"arm64", "x86_64"} <= set(both.columns) else pd.Series()
+    values["ArmSaving"] = f"{_pct(saving.min())[:-4]}--{_pct(saving.max())}" if len(saving) else "--"
 
     alt_file = scale / "alternatives.csv"
     alts = pd.read_csv(alt_file) if alt_file.exists() and alt_file.stat().st_size > 1 else pd.DataFrame()
@@ -208,8 +224,8 @@ def study_macros(scale: Path) -> dict[str, str]:
     def span(row: pd.Series | None, col: str, fmt=_s) -> str:  # slow core .. fast core
         if row is None or f"{col}_slow" not in row or pd.isna(row[f"{col}_slow"]):
             return "--"
-        a, b = sorted((float(row[f"{col}_fast"]), float(row[f"{col}_slow"])))
-        return f"{fmt(a)}--{fmt(b)}"
+        ends = [float(row[f"{col}_fast"]), float(row[f"{col}_slow"]), float(row[col])]
+        return f"{fmt(min(ends))}--{fmt(max(ends))}"
 
     values = {
         "StudyMemoryMB": str(study.WARMUP_MEMORY_MB),
@@ -281,23 +297,26 @@ def projection_table(scale: Path) -> str:
     table = pd.read_csv(scale / "projection.csv")
     idx = table.set_index(["memory_mb", "objects_per_call", "reducers", "architecture"])
     lines = [
-        r"\begin{tabular}{rrrrrrrr}",
+        r"\begin{tabular}{rrrrrrrrr}",
         r"\toprule",
-        r"memory & obj/call & calls & \multicolumn{2}{c}{wall time (s)} & \multicolumn{3}{c}{cost (USD)} \\",
-        r"(MB) & & & $R=1$ & $R=8$ & x86, $R=1$ & arm64, $R=1$ & x86, $R=8$ \\",
+        r"memory & obj/call & calls & \multicolumn{2}{c}{wall time (s)} & \multicolumn{4}{c}{cost (USD)} \\",
+        r"(MB) & & & $R=1$ & $R=8$ & x86, $R=1$ & arm64, $R=1$ & x86, $R=8$ & arm64, $R=8$ \\",
         r"\midrule",
     ]
+
+    def wall(row: pd.Series) -> str:  # a stopped job has no completion time: only how it ended
+        if row["status"] != "success" or pd.isna(row["wall_s"]):
+            return {"timeout": r"timeout$^\dagger$", "oom": r"killed$^\ddagger$"}.get(row["status"], "?")
+        return _s(row["wall_s"])
+
+    def usd(row: pd.Series) -> str:  # what a stopped job was billed until it stopped, marked
+        return _usd(row["cost_usd"]) + ("" if row["status"] == "success" else r"$^\ddagger$")
+
     for (memory, opc), _ in table.groupby(["memory_mb", "objects_per_call"]):
-        one, eight = idx.loc[(memory, opc, 1, "x86_64")], idx.loc[(memory, opc, 8, "x86_64")]
-        arm = idx.loc[(memory, opc, 1, "arm64")]
-
-        def wall(row: pd.Series) -> str:  # a stopped job has no completion time: only how it ended
-            if row["status"] != "success" or pd.isna(row["wall_s"]):
-                return {"timeout": r"timeout$^\dagger$", "oom": r"killed$^\ddagger$"}.get(row["status"], "?")
-            return _s(row["wall_s"])
-
-        lines.append(f"{memory} & {opc} & {int(one['calls'])} & {wall(one)} & {wall(eight)} & "
-                     f"{_usd(one['cost_usd'])} & {_usd(arm['cost_usd'])} & {_usd(eight['cost_usd'])} \\\\")  # fmt: skip
+        cells = {(r, a): idx.loc[(memory, opc, r, a)] for r in (1, 8) for a in ("x86_64", "arm64")}
+        one, eight = cells[(1, "x86_64")], cells[(8, "x86_64")]
+        costs = " & ".join(usd(cells[k]) for k in ((1, "x86_64"), (1, "arm64"), (8, "x86_64"), (8, "arm64")))
+        lines.append(f"{memory} & {opc} & {int(one['calls'])} & {wall(one)} & {wall(eight)} & {costs} \\\\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
@@ -311,7 +330,7 @@ def study_table(scale: Path) -> str:
     runs = pd.read_csv(scale / "study.csv")
     now = runs[runs["scaling"].str.startswith("1000")]
     lines = [
-        r"\begin{tabular}{p{2.6cm}rp{1.5cm}p{3.0cm}lll}",
+        r"\begin{tabular}{p{2.3cm}rp{1.4cm}p{2.5cm}lll}",
         r"\toprule",
         r"run (1024\,MB) & Lambdas & reported & cost per activation & s each & simulated (s)"
         r" & done in 900\,s \\",
@@ -321,13 +340,14 @@ def study_table(scale: Path) -> str:
         "warm-up": f"{study.WARMUP_WALL_S}\\,s (log)",
         "timeout run": f"timeout, {study.TIMEOUT_DONE} done",
     }
-    names = {STUDY_KERNEL: "the study's code, measured", IMPLIED: "as its timeout run implies"}
+    names = {STUDY_KERNEL: "the study's code, measured here", IMPLIED: "as its timeout run implies"}
 
     def cell(r: pd.Series, col: str, fmt=_s) -> str:
         main = fmt(r[col])
         if f"{col}_slow" in r and pd.notna(r[f"{col}_slow"]):
-            a, b = sorted((float(r[f"{col}_fast"]), float(r[f"{col}_slow"])))
-            return f"{main} ({fmt(a)}--{fmt(b)})"
+            ends = [float(r[f"{col}_fast"]), float(r[f"{col}_slow"]), float(r[col])]
+            lo, hi = fmt(min(ends)), fmt(max(ends))
+            return main if lo == hi else f"{main} ({lo}--{hi})"
         return main
 
     for case, rows in now.groupby("case", sort=False):
@@ -335,7 +355,7 @@ def study_table(scale: Path) -> str:
             head = (case, str(int(r["calls"])), next(v for k, v in reported.items() if case.startswith(k)))
             cells = head if i == 0 else ("", "", "")
             wall = cell(r, "simulated_s") + ("" if r["status"] == "success" else f" ({r['status']})")
-            kernel = names.get(r["kernel"], f"{r['kernel']} kernel, measured")
+            kernel = names.get(r["kernel"], f"{r['kernel']} kernel, measured here")
             done = cell(r, "done_at_limit", lambda x: f"{x:.0f}") if case.startswith("timeout") else "--"
             row = (*cells, kernel, cell(r, "activation_s"), wall, done)
             lines.append(" & ".join(row) + r" \\")

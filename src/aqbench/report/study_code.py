@@ -56,7 +56,7 @@ def table(calls: pd.DataFrame | None) -> str:
     per = same_records(calls) if calls is not None and "study" in set(calls["kernel"].dropna()) else pd.DataFrame()
     head = (
         "\\begin{tabular}{rllll}\n\\toprule\n"
-        "Memory & study's code & seed kernel & arrow kernel & study's code / seed, / arrow \\\\\n"
+        "Memory & study's code & seed kernel & arrow kernel & study's code $\\div$ seed; $\\div$ arrow \\\\\n"
         "(MB) & s per activation & s per activation & s per activation & (medians) \\\\\n\\midrule\n"
     )
     if per.empty:
@@ -74,7 +74,7 @@ def table(calls: pd.DataFrame | None) -> str:
                 cells.append("--")
         ratios = [f"{medians['study'] / medians[k]:.1f}" if k in medians and "study" in medians else "--"
                   for k in ("seed", "arrow")]  # fmt: skip
-        body.append(f"{memory} & " + " & ".join(cells) + f" & {ratios[0]}, {ratios[1]} \\\\\n")
+        body.append(f"{memory} & " + " & ".join(cells) + f" & {ratios[0]}; {ratios[1]} \\\\\n")
     return head + "".join(body) + "\\bottomrule\n\\end{tabular}\n"
 
 
