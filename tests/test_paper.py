@@ -40,3 +40,19 @@ def test_an_undefined_reference_fails_the_build(tmp_path):
     with pytest.raises(ConfigError, match="sec:nowhere"):
         build_paper(source, tmp_path / "generated", tmp_path / "paper.pdf")
     assert not (tmp_path / "paper.pdf").exists()
+
+
+def test_the_paper_cites_the_study_it_reproduces_and_every_reference_is_cited():
+    """The study and the tools the paper names are in its bibliography, and nothing is listed that
+    the text never cites (LaTeX prints an uncited \\bibitem without a warning)."""
+    import re
+    from pathlib import Path
+
+    paper = Path(__file__).parent.parent / "paper"
+    main = (paper / "main.tex").read_text(encoding="utf-8")
+    text = main + "".join(p.read_text(encoding="utf-8") for p in (paper / "sections").glob("*.tex"))
+    items = set(re.findall(r"\\bibitem\{([^}]+)\}", main))
+    cited = {k.strip() for group in re.findall(r"\\cite\{([^}]+)\}", text) for k in group.split(",")}
+    assert {"study", "lithops", "dask", "duckdb", "snakemake"} <= items
+    assert "Białka" in main and "10.1109/TCC.2021.3129000" in main
+    assert cited == items

@@ -29,6 +29,7 @@ def build_paper(source: Path, generated: Path, out: Path, draft: bool = False) -
             cwd=build / "src",
             capture_output=True,
             text=True,
+            errors="replace",  # TeX writes its log in the input's 8-bit encoding, not always UTF-8
             check=False,
         )
         log_text = (
