@@ -198,6 +198,15 @@ def macros(inputs: dict[str, Any]) -> str:
     values["Groups"] = _count(ref["groups"])
     values["Stations"] = str(gen.get("stations", "--"))
     values["Days"] = str(gen.get("hours", 0) // 24) if gen else "--"
+    # what the maps and the split-unit counts show: the generator's planted structure, or real data
+    values["DataNature"] = "synthetic" if gen else "OpenAQ"
+    values["UnitSplitNote"] = (
+        "as many as the generator planted: a property of the data, not a finding"
+        if gen
+        else ("as the source reported them")
+    )
+    values["MapNote"] = ("synthetic data: the episodes are the generator's, not Poland's air" if gen
+                         else "OpenAQ measurements")  # fmt: skip
     values["UnitSplitGroups"] = _count(_unit_split_groups(inputs["reference_csv"]))
     ok = summary[summary["status"] == "ok"]
     lith = ok[(ok["engine"] == "lithops") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
