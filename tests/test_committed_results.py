@@ -33,8 +33,12 @@ def test_the_committed_macros_are_what_the_report_computes_from_the_committed_me
         RESULTS / "scale",
         reducer_bench=RESULTS / "bench" / "reducer.json",
     )
+
+    def measured(text: str) -> list[str]:  # the commit the report was built with is this checkout's, not the data's
+        return [line for line in text.splitlines() if not line.startswith("\\newcommand{\\aqReportCommit}")]
+
     committed = (RESULTS / "generated" / "macros.tex").read_text(encoding="utf-8")
-    assert (tmp_path / "macros.tex").read_text(encoding="utf-8") == committed
+    assert measured((tmp_path / "macros.tex").read_text(encoding="utf-8")) == measured(committed)
 
 
 @pytest.mark.slow
@@ -51,3 +55,22 @@ def test_make_paper_rebuilds_the_paper_from_the_committed_results_alone(tmp_path
     assert (copy / "paper.pdf").read_bytes()[:4] == b"%PDF"
     assert (copy / "generated" / "macros.tex").read_text() == (RESULTS / "generated" / "macros.tex").read_text()
     assert json.loads((copy / "staged" / "manifest.json").read_text())["objects_count"] > 0
+
+
+def test_the_paper_names_commits_that_are_in_the_history():
+    """The commit the measurements were made with, and the one the report was built with, are
+    commits of this repository (a shallow clone cannot tell, and skips)."""
+    import re
+    import subprocess
+
+    root = RESULTS.parent.parent
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], capture_output=True, text=True,
+                             cwd=root).stdout.strip()  # fmt: skip
+    if shallow != "false":
+        pytest.skip("a shallow clone has no history to look the commits up in")
+    macros = (RESULTS / "generated" / "macros.tex").read_text(encoding="utf-8")
+    for name in ("Commit", "ReportCommit"):
+        found = re.search(r"\\newcommand\{\\aq" + name + r"\}\{([0-9a-f]{7,40})", macros)
+        assert found, name
+        known = subprocess.run(["git", "cat-file", "-e", f"{found.group(1)}^{{commit}}"], cwd=root)
+        assert known.returncode == 0, (name, found.group(1))

@@ -234,6 +234,25 @@ def write_results(out_dir: Path, results: list[RunResult], environment: dict[str
         tmp.write_text(json.dumps(environment, indent=1) + "\n")
 
 
+CODE_PATHS = ("src", "workflow", "paper", "runtime", "Snakefile", "Makefile", "pyproject.toml", "requirements.lock")
+"""What decides what a run computes: a change outside these (the results a run rewrites) is not
+a change of the code."""
+
+
+def code_version() -> tuple[str, bool]:
+    """The checkout's commit, and whether its code differs from it (uncommitted changes under
+    :data:`CODE_PATHS`); ("", False) outside a git checkout."""
+    root = Path(__file__).resolve().parents[3]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False,
+                                cwd=root).stdout.strip()  # fmt: skip
+        status = subprocess.run(["git", "status", "--porcelain", "--", *CODE_PATHS], capture_output=True,
+                                text=True, check=False, cwd=root).stdout.strip()  # fmt: skip
+    except OSError:
+        return "", False
+    return commit, bool(commit and status)
+
+
 def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the runs ran on: CPU, cores, memory, kernel, Python and packages, commit. No secrets."""
     import importlib.metadata as md
@@ -250,16 +269,7 @@ def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         )
     except (OSError, StopIteration):
         cpu = platform.processor()
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=Path(__file__).resolve().parents[3],
-        ).stdout.strip()
-    except OSError:
-        commit = ""
+    commit, dirty = code_version()
     packages = {}
     for name in ("lithops", "dask", "distributed", "pandas", "pyarrow", "duckdb", "snakemake", "numpy"):
         try:
@@ -275,6 +285,7 @@ def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         "python": platform.python_version(),
         "packages": packages,
         "commit": commit,
+        "dirty": dirty,
         # the exact versions and hashes the environment was installed from (make lock)
         "lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else None,
     }

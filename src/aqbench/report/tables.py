@@ -286,7 +286,12 @@ def macros(inputs: dict[str, Any]) -> str:
     values["Python"] = env.get("python", "--")
     for pkg, version in (env.get("packages") or {}).items():
         values["Version" + pkg.capitalize()] = str(version)
-    values["Commit"] = (env.get("commit") or "--")[:12]
+    # the code that measured (recorded by the experiments) and the code that built this report
+    values["Commit"] = (env.get("commit") or "--")[:12] + (" (with uncommitted changes)" if env.get("dirty") else "")
+    from aqbench.engines.runs import code_version
+
+    built, dirty = code_version()
+    values["ReportCommit"] = (built or "--")[:12] + (" (with uncommitted changes)" if dirty else "")
     values["LockHash"] = (env.get("lock_sha256") or "--")[:16]
     values["WorkflowMinutes"] = _fmt(inputs.get("workflow_seconds", 0) / 60, 1)
     values["TimedJobs"] = str(inputs.get("timed_jobs", 0))
