@@ -146,8 +146,11 @@ def compute(folders: list[Path], prices: Prices, out_dir: Path) -> pd.DataFrame:
     environments = [
         json.loads((f / "environment.json").read_text()) for f in folders if (f / "environment.json").exists()
     ]
-    with atomic_path(out_dir / "environment.json") as tmp:  # the machine of the first experiment
-        tmp.write_text(json.dumps(environments[0] if environments else {}, indent=1) + "\n")
+    first = environments[0] if environments else {}
+    # the machine of the first experiment; the code of every one (a rerun of some may differ)
+    versions = sorted({(e.get("commit") or "") + ("+dirty" if e.get("dirty") else "") for e in environments} - {""})
+    with atomic_path(out_dir / "environment.json") as tmp:
+        tmp.write_text(json.dumps(first | {"commits": versions}, indent=1) + "\n")
     for name, frame in (("calls.parquet", calls), ("runs.parquet", runs), ("summary.parquet", summary)):
         with atomic_path(out_dir / name) as tmp:
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")

@@ -287,7 +287,10 @@ def macros(inputs: dict[str, Any]) -> str:
     for pkg, version in (env.get("packages") or {}).items():
         values["Version" + pkg.capitalize()] = str(version)
     # the code that measured (recorded by the experiments) and the code that built this report
-    values["Commit"] = (env.get("commit") or "--")[:12] + (" (with uncommitted changes)" if env.get("dirty") else "")
+    versions = env.get("commits") or [(env.get("commit") or "--") + ("+dirty" if env.get("dirty") else "")]
+    values["Commit"] = ", ".join(
+        v[:12] + (" (with uncommitted changes)" if v.endswith("+dirty") else "") for v in versions
+    )
     from aqbench.engines.runs import code_version
 
     built, dirty = code_version()
