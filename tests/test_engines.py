@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from aqbench.engines import lambda_emulation, lambda_network
+
 from conftest import STAGED_RECORDS, calls_of, line, run_engine, runs_of
 
 pytestmark = pytest.mark.slow
@@ -128,6 +130,40 @@ def test_one_duckdb_process_reads_every_object_and_equals_the_reference(staged):
     assert {r["status"] for r in runs} == {"ok"} and {r["engine"] for r in runs} == {"duckdb"}
     calls = calls_of(out)
     assert len(calls) == 4 and all(c["phase"] == "query" and c["bytes_read"] > 0 for c in calls)
+
+
+def test_idiomatic_single_node_queries_are_timed_and_their_answers_counted_not_used(staged):
+    """DuckDB's read_ndjson skips the broken line and the sentinel without a word; the run is not
+    failed for it: its answer is compared with the reference and the differences counted. Polars'
+    reader stops at the broken line even with ignore_errors: its run records the error."""
+    import json
+
+    code, out = run_engine(staged, "duckdb", "idiomatic", {"kernel": ["idiomatic", "polars"], "workers": 0})
+    assert code == 0
+    duck, polars = runs_of(out)
+    assert (duck["engine"], duck["status"], duck["exact"]) == ("duckdb", "ok", False)
+    diff = json.loads(duck["answer_differences"])
+    # each object's valid lines (24 hourly + one ppm line) are all read: the groups are exact
+    assert diff["groups_missing"] == diff["groups_unexpected"] == diff["lines_skipped"] == 0
+    assert diff["groups_exact"] > 0 and duck["records_valid"] == 6 * 25
+    assert duck["note"].startswith("unverified answer: 0 of")
+    assert (polars["engine"], polars["status"]) == ("polars", "unreadable") and "error" in polars["note"].lower()
+    assert not list((out / "aggregates").glob("*.parquet"))  # never kept, never used
+
+
+@pytest.mark.skipif(not lambda_emulation.available()[0], reason="no writable cgroup v1 hierarchy on this host")
+def test_dask_under_lambda_terms_runs_as_many_quota_held_workers_as_lambdas_fit(staged):
+    """workers 0 at 1024 MB: as many workers as emulated 1024 MB Lambdas fit the cores, each held
+    to its quota (the rows say emulated), and the answer verified like every run."""
+    from aqbench.engines.lambda_emulation import max_concurrency
+
+    grid = {"kernel": "arrow", "workers": 0, "memory_mb": 1024, "objects_per_call": 2}
+    code, out = run_engine(staged, "dask", "lambda_terms", grid, "--emulate-lambda")
+    assert code == 0
+    (run,) = runs_of(out)
+    assert run["status"] == "ok" and run["workers"] == max_concurrency(1024) and run["records_read"] == STAGED_RECORDS
+    assert run["emulated"] == lambda_network.available()[0]  # CPU and memory held; the link where tc works
+    assert not list(Path("/sys/fs/cgroup/cpu/aqbench").glob("dask-*"))  # its groups gone with it
 
 
 def test_a_damaged_object_fails_every_run_that_reads_it_and_no_other(s3_server, tmp_path, capsys):

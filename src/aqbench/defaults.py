@@ -52,3 +52,23 @@ def option_default(dotted: str) -> dict[str, Any]:
         return {"default": schema_default(dotted)}
     except KeyError:
         return {"required": True}
+
+
+def experiments(engine: str, section: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The study's design for ``engine`` (the schema's ``<engine>.experiments`` default: every
+    experiment and its grid, defined once) with a profile's changes applied: a profile names an
+    experiment to change its fields (``repetitions``, ``enabled``, a smaller ``grid``) or to add
+    one, never to restate the list, so an experiment added to the design reaches every profile.
+    Only the enabled ones are returned; each must have a grid."""
+    design = schema_default(f"{engine}.experiments")
+    changes = section.get("experiments") or {}
+    if changes == design:  # validation filled the default in: the profile changed nothing
+        changes = {}
+    merged: dict[str, dict[str, Any]] = {}
+    for name in [*design, *(n for n in changes if n not in design)]:
+        entry = {**design.get(name, {}), **changes.get(name, {})}
+        if "grid" not in entry:
+            raise ValueError(f"{engine}.experiments.{name}: a new experiment needs a grid (the design has none)")
+        if entry.get("enabled", True):
+            merged[name] = entry
+    return merged

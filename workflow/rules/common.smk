@@ -4,6 +4,7 @@ import os
 import shlex
 import sys
 
+from aqbench.defaults import experiments as design_experiments
 from aqbench.lambda_runtime import default_name as default_runtime_name
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
@@ -54,11 +55,9 @@ AWS_LAMBDA = LITHOPS["backend"] == "aws_lambda"
 """Real Lambda functions: the budget guard applies (aws.smk)."""
 DUCKDB = config["duckdb"]
 ENGINE_SECTIONS = {"lithops": LITHOPS, "dask": DASK, "duckdb": DUCKDB}
-EXPERIMENTS = {
-    engine: {name: e for name, e in section["experiments"].items() if e.get("enabled", True)}
-    for engine, section in ENGINE_SECTIONS.items()
-}
-"""Enabled experiments of each engine: turning one off in the config removes its targets."""
+EXPERIMENTS = {engine: design_experiments(engine, section) for engine, section in ENGINE_SECTIONS.items()}
+"""Enabled experiments of each engine: the study's design (the schema's defaults) with the
+profile's changes; turning one off in the profile removes its targets."""
 
 
 def as_shell_json(value):
@@ -129,7 +128,7 @@ def rule_benchmarks(*names):
 def budget_args():
     """The budget guard's options: the profile's Lithops grid, prices and budget."""
     return (
-        f"--experiments {as_shell_json(LITHOPS['experiments'])} --repetitions {LITHOPS['repetitions']}"
+        f"--experiments {as_shell_json(EXPERIMENTS['lithops'])} --repetitions {LITHOPS['repetitions']}"
         f" --object-size {config['data']['object_size']} --prices {as_shell_json(config['prices'])}"
         f" --budget-usd {config['aws']['budget_usd']} --call-overhead-s {config['aws']['call_overhead_s']}"
         f" --mb-s-per-vcpu {config['aws']['mb_s_per_vcpu']}"

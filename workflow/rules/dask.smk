@@ -26,9 +26,14 @@ rule dask_experiment:
         scheduler=shlex.quote(DASK["scheduler_address"]),
         retries=DASK["retries"],
         faults=as_shell_json(config["faults"]),
+        terms=lambda w: (
+            f"--emulate-lambda --network {as_shell_json(LITHOPS['network'])}"
+            if EXPERIMENTS["dask"][w.experiment].get("emulate_lambda")
+            else ""
+        ),
         out=lambda w, output: os.path.dirname(output.runs),
     shell:
         "aqbench run-dask --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
         " --out {params.out} {params.store} --scheduler-address {params.scheduler}"
-        " --retries {params.retries} --faults {params.faults} > {log} 2>&1"
+        " --retries {params.retries} --faults {params.faults} {params.terms} > {log} 2>&1"

@@ -67,3 +67,31 @@ rule bench_reducer:
         "aqbench bench reducer --fan-in {params.fan_in} --fan-in-delayed {params.delayed}"
         " --delay-ms {params.delay_ms} --threads {params.threads} --repeats {params.repeats}"
         " --json {output.json} > {log} 2>&1"
+
+
+# Every engine under the same terms (this machine's cores, no Lambda emulation, the same store)
+# on the first staged objects, interleaved, beside the bare parse and the fastest reader
+# (aqbench bench engines): the paper's ranking of the engines. Localhost Lithops only.
+rule bench_engines:
+    input:
+        manifest=STAGE.output.manifest,
+        reference=STAGE.output.reference,
+        verified=rules.verify_stage.output.report,
+    output:
+        json=f"{RESULTS}/bench/engines.json",
+    log:
+        f"{LOGS}/bench_engines/engines.log",
+    benchmark:
+        f"{BENCHMARKS}/bench_engines/engines.tsv"
+    conda:
+        ENV
+    threads: workflow.cores  # timed: runs alone
+    params:
+        store=STORE_ARGS,
+        objects=config["bench"]["engine_objects"],
+        repeats=config["bench"]["repeats"],
+        home=f"{RESULTS}/lithops-home",
+    shell:
+        "aqbench bench engines {params.store} --manifest {input.manifest} --reference {input.reference}"
+        " --objects {params.objects} --repeats {params.repeats} --lithops-home {params.home}"
+        " --json {output.json} > {log} 2>&1"

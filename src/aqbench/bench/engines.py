@@ -4,10 +4,15 @@ The limit: the bare Arrow parse + group-by of the kernel benchmark, over every s
 already in memory (two threads, as Arrow uses). A second reference adds what every engine
 must also do on this machine: read the objects from the store (one reader per core, each
 reading and parsing its share) — on the embedded profile the S3 server shares the cores.
-Then, interleaved over repeats: Lithops with emulation off in its best layout (one call per
-core) once with a process per call and once on warm execution environments (started by an
-untimed run first), Dask with the shared kernel, and idiomatic Dask. Also Lithops' per-call
-overhead, cold and warm: calls that do nothing, timed from submission to result.
+Then, interleaved over repeats, every engine under the same terms (this machine's cores, no
+Lambda emulation, the same store): Lithops in its best layout (one call per core) once with a
+process per call and once on warm execution environments (started by an untimed run first),
+Dask with the shared kernel and idiomatic Dask (one worker per core), and one process on every
+core: DuckDB running the reference's query (exact), DuckDB as a user writes it and Polars as a
+user writes it (neither exact: their answers' differences from the reference are counted, and a
+reader that cannot read the data prints its error). Idiomatic DuckDB is the fastest reader
+here, so every rate is also given against it. Also Lithops' per-call overhead, cold and warm:
+calls that do nothing, timed from submission to result.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
+
+import pyarrow as pa
+from tqdm import tqdm
 
 from aqbench.engines.lambda_service import Network
 from aqbench.engines.runs import RunConfig
@@ -28,10 +37,30 @@ def _noop(x: int) -> int:
     return x
 
 
+ENGINES: dict[str, str] = {
+    "lithops": "Lithops, a process a call",
+    "lithops_warm": "Lithops, warm environments",
+    "dask_kernel": "Dask, shared kernel",
+    "dask_idiomatic": "Dask, idiomatic",
+    "duckdb": "DuckDB, the reference's query",
+    "duckdb_idiomatic": "DuckDB, idiomatic (not exact)",
+    "polars": "Polars, idiomatic (not exact)",
+}
+"""The engines of one bench run, in the order they run and print."""
+
+NOT_EXACT = ("duckdb_idiomatic", "polars")
+
+
 def run(
-    spec: StoreSpec, expected: dict[str, Expected], repeats: int = 3, backend: dict[str, Any] | None = None
-) -> dict[str, float]:
-    """Median MB/s of each engine on ``keys``, beside the limit and the read+parse ceiling of the same run."""
+    spec: StoreSpec,
+    expected: dict[str, Expected],
+    repeats: int = 3,
+    backend: dict[str, Any] | None = None,
+    reference: pa.Table | None = None,
+) -> dict[str, Any]:
+    """Median MB/s of each engine on the staged objects of ``expected``, beside the limit, the
+    read+parse ceiling and the fastest reader (idiomatic DuckDB) of the same run; the answers of
+    the engines that are not exact against ``reference`` (the staged objects' reference partials)."""
     import lithops
 
     from aqbench.bench.kernels import _bare, cleaned
@@ -50,18 +79,26 @@ def run(
     no_network = Network(shape=False)
     lithops_warm = LithopsEngine(store, backend, expected, warm=True, network=no_network, **common)
     dask = DaskEngine(spec, expected)
-    duckdb = DuckDBEngine(store, expected)
+    single = DuckDBEngine(store, expected)
     total = sum(o.size for k in keys if (o := store.head(k)) is not None)
-    limit_times, read_times = [], []
-    results: dict[str, list[float]] = {
-        n: [] for n in ("lithops", "lithops_warm", "dask_kernel", "dask_idiomatic", "duckdb")
-    }
     cores = os.cpu_count() or 1
     per_call = math.ceil(len(keys) / cores)
+    runs: dict[str, tuple[Any, RunConfig]] = {
+        "lithops": (lithops_best, RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0)),
+        "lithops_warm": (lithops_warm, RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0)),
+        "dask_kernel": (dask, RunConfig("bench", "arrow", 4096, 2, 1, 1.0, cores)),
+        "dask_idiomatic": (dask, RunConfig("bench", "idiomatic", 4096, 2, 1, 1.0, cores)),
+        "duckdb": (single, RunConfig("bench", "duckdb", 2048, 1, 1, 1.0, 0)),
+        "duckdb_idiomatic": (single, RunConfig("bench", "idiomatic", 2048, 1, 1, 1.0, 0)),
+        "polars": (single, RunConfig("bench", "polars", 2048, 1, 1, 1.0, 0)),
+    }
+    limit_times, read_times = [], []
+    results: dict[str, list[float]] = {n: [] for n in ENGINES}
+    out: dict[str, Any] = {"mb": total / 1e6, "objects": len(keys), "cores": cores}
     # the warm layout's environments start before the timed runs, as a warm-up job starts them
-    run_one(lithops_warm, RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0, -1), keys, Faults())
+    run_one(lithops_warm, replace(runs["lithops_warm"][1], repetition=-1), keys, Faults())
 
-    for rep in range(repeats):
+    for rep in tqdm(range(repeats), desc="bench engines", unit="round"):
         clean = {}
         for key in keys:  # the limit: only the parse is timed, not the removal of malformed lines
             clean[key] = cleaned(store.get(key))
@@ -79,31 +116,39 @@ def run(
             list(pool.map(read_and_parse, [keys[i::cores] for i in range(cores)]))
         read_times.append(time.perf_counter() - start)
         del clean
-        lith, _ = run_one(lithops_best, RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0, rep), keys, Faults())
-        results["lithops"].append(lith.wall_s)
-        warm, _ = run_one(lithops_warm, RunConfig("bench", "arrow", 1769, per_call, 1, 1.0, 0, rep), keys, Faults())
-        results["lithops_warm"].append(warm.wall_s)
-        for kernel, name in (("arrow", "dask_kernel"), ("idiomatic", "dask_idiomatic")):
-            run_, _ = run_one(dask, RunConfig("bench", kernel, 4096, 2, 1, 1.0, 2, rep), keys, Faults())
-            results[name].append(run_.wall_s)
-        single, _ = run_one(duckdb, RunConfig("bench", "duckdb", 2048, 1, 1, 1.0, 0, rep), keys, Faults())
-        results["duckdb"].append(single.wall_s)
+        for name, (engine, cfg) in runs.items():
+            result, merged = run_one(engine, replace(cfg, repetition=rep), keys, Faults())
+            if result.status == "ok":
+                results[name].append(result.wall_s)
+            else:
+                out[f"{name}_error"] = result.note
+            if name in NOT_EXACT and rep == 0 and merged is not None and reference is not None:
+                out[f"{name}_differences"] = _differences(reference, keys, merged)
     limit_s = sum(limit_times) / repeats
-    out: dict[str, float] = {
-        "mb": total / 1e6,
-        "limit_mb_s": total / 1e6 / limit_s,
-        "read_parse_mb_s": total / 1e6 / statistics.median(read_times),
-    }
+    out |= {"limit_mb_s": total / 1e6 / limit_s, "read_parse_mb_s": total / 1e6 / statistics.median(read_times)}
     for name, walls in results.items():
-        out[f"{name}_mb_s"] = total / 1e6 / statistics.median(walls)
-        out[f"{name}_vs_limit"] = out[f"{name}_mb_s"] / out["limit_mb_s"]
-        out[f"{name}_vs_read_parse"] = out[f"{name}_mb_s"] / out["read_parse_mb_s"]
+        out[f"{name}_mb_s"] = total / 1e6 / statistics.median(walls) if walls else None
+        out[f"{name}_walls_s"] = walls  # every repeat's, for the report's interval
+    fastest = out["duckdb_idiomatic_mb_s"]
+    for name in results:
+        rate = out[f"{name}_mb_s"]
+        for ref, value in (("limit", out["limit_mb_s"]), ("read_parse", out["read_parse_mb_s"]), ("fastest", fastest)):
+            out[f"{name}_vs_{ref}"] = rate / value if rate and value else None
     config = lithops_engine.lithops_config(backend, store.lithops_storage_config(), 1024, 60, 2)
     out["lithops_seconds_per_noop_call"] = _noop_overhead(lithops.FunctionExecutor(config=config))
     config["localhost"]["runtime"] = lithops_warm.runtime  # the warm runs' service: its environments are idle
     out["lithops_warm_seconds_per_noop_call"] = _noop_overhead(lithops.FunctionExecutor(config=config))
     lithops_warm.close()
     return out
+
+
+def _differences(reference: pa.Table, keys: list[str], merged: bytes) -> dict[str, int]:
+    from aqbench.aggregates import answer_differences
+    from aqbench.kernels import get_kernel
+    from aqbench.storage.stage import subset_reference
+
+    table, _ = get_kernel("arrow").finalize(merged)
+    return answer_differences(subset_reference(reference, keys), table)
 
 
 def _noop_overhead(fexec: Any, calls: int = 20) -> float:
@@ -115,23 +160,34 @@ def _noop_overhead(fexec: Any, calls: int = 20) -> float:
     return seconds
 
 
-def report(r: dict[str, float]) -> str:
-    return "\n".join(
-        [
-            f"engines on {r['mb']:.0f} MB staged (median of runs; emulation off)",
-            f"  machine's practical limit (bare parse + group-by) {r['limit_mb_s']:8.1f} MB/s",
-            f"  reading from the store + bare parse, all cores    {r['read_parse_mb_s']:8.1f} MB/s",
-            f"  Lithops, a process a call {r['lithops_mb_s']:8.1f} MB/s   /limit = {r['lithops_vs_limit']:.2f}"
-            f", /read+parse = {r['lithops_vs_read_parse']:.2f}",
-            f"  Lithops, warm environments{r['lithops_warm_mb_s']:8.1f} MB/s   /limit = "
-            f"{r['lithops_warm_vs_limit']:.2f}, /read+parse = {r['lithops_warm_vs_read_parse']:.2f} (target >= 0.75)",
-            f"  Dask, shared kernel       {r['dask_kernel_mb_s']:8.1f} MB/s   /limit = "
-            f"{r['dask_kernel_vs_limit']:.2f}, /read+parse = {r['dask_kernel_vs_read_parse']:.2f} (target >= 0.85)",
-            f"  Dask, idiomatic           {r['dask_idiomatic_mb_s']:8.1f} MB/s   /limit = "
-            f"{r['dask_idiomatic_vs_limit']:.2f}, /read+parse = {r['dask_idiomatic_vs_read_parse']:.2f}",
-            f"  DuckDB, one process       {r['duckdb_mb_s']:8.1f} MB/s   /limit = "
-            f"{r['duckdb_vs_limit']:.2f}, /read+parse = {r['duckdb_vs_read_parse']:.2f} (the reference's query)",
-            f"  Lithops per-call overhead (no-op calls, 2 at a time): cold (a process a call) "
-            f"{r['lithops_seconds_per_noop_call']:.2f} s, warm {r['lithops_warm_seconds_per_noop_call']:.2f} s",
-        ]
+def _ratios(r: dict[str, Any], name: str) -> str:
+    refs = (("limit", "limit"), ("read+parse", "read_parse"), ("fastest", "fastest"))
+    return ", ".join(f"/{ref} = {r[f'{name}_vs_{key}']:.2f}" for ref, key in refs if r.get(f"{name}_vs_{key}"))
+
+
+TARGETS = {"lithops_warm": "read_parse >= 0.75", "dask_kernel": "read_parse >= 0.85", "duckdb": "fastest >= 0.5"}
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = [
+        f"engines on {r['mb']:.0f} MB staged ({r.get('objects', '?')} objects; median of runs; emulation off, "
+        f"{r.get('cores', '?')} cores each)",
+        f"  machine's practical limit (bare parse + group-by) {r['limit_mb_s']:8.1f} MB/s",
+        f"  reading from the store + bare parse, all cores    {r['read_parse_mb_s']:8.1f} MB/s",
+    ]
+    for name, label in ENGINES.items():
+        rate = r.get(f"{name}_mb_s")
+        if rate is None:
+            lines.append(f"  {label:<31} cannot run: {r.get(f'{name}_error', 'no run completed')}")
+            continue
+        target = f" (target {TARGETS[name]})" if name in TARGETS else ""
+        lines.append(f"  {label:<31}{rate:8.1f} MB/s   {_ratios(r, name)}{target}")
+        if diff := r.get(f"{name}_differences"):
+            from aqbench.aggregates import describe_differences
+
+            lines.append(f"  {'':<31}answer {describe_differences(diff)}")
+    lines.append(
+        f"  Lithops per-call overhead (no-op calls, 2 at a time): cold (a process a call) "
+        f"{r['lithops_seconds_per_noop_call']:.2f} s, warm {r['lithops_warm_seconds_per_noop_call']:.2f} s"
     )
+    return "\n".join(lines)

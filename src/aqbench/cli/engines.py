@@ -48,15 +48,21 @@ def _experiment(args: argparse.Namespace, engine) -> list:
     return results
 
 
+def _network(spec: str):
+    """The emulated network from the profile's ``lithops.network`` (JSON)."""
+    from aqbench.engines.lambda_service import Network
+
+    net = json.loads(spec)
+    return Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)
+
+
 def _run_lithops(args: argparse.Namespace) -> int:
     from aqbench.engines.lithops_engine import prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
-    from aqbench.engines.lambda_service import Network
     from aqbench.engines.lithops_engine import LithopsEngine
 
-    net = json.loads(args.network)
-    network = Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)
+    network = _network(args.network)
     ledger = None
     if args.ledger:  # on AWS: no experiment starts once the budget is spent
         from aqbench.budget import Ledger
@@ -91,7 +97,9 @@ def _run_dask(args: argparse.Namespace) -> int:
     from aqbench.engines.dask_engine import DaskEngine
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
-    _experiment(args, DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries))
+    engine = DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries,
+                        emulate=args.emulate_lambda, network=_network(args.network))  # fmt: skip
+    _experiment(args, engine)
     return 0
 
 
@@ -186,7 +194,13 @@ def _bench_engines(args: argparse.Namespace) -> int:
     from aqbench.bench import engines
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    result = engines.run(store_spec(args), _expected(args), args.repeats, json.loads(args.backend))
+    import pyarrow.parquet as pq
+
+    expected = _expected(args)
+    if args.objects:
+        expected = dict(list(expected.items())[: args.objects])
+    reference = pq.read_table(args.reference) if args.reference else None
+    result = engines.run(store_spec(args), expected, args.repeats, json.loads(args.backend), reference)
     return _bench_report(engines, result, args.json)
 
 
@@ -264,6 +278,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scheduler-address",
         help="an existing cluster (empty: a LocalCluster)",
         **option_default("dask.scheduler_address"),
+    )
+    p.add_argument(
+        "--emulate-lambda",
+        action="store_true",
+        help="hold each LocalCluster worker to an emulated Lambda of the run's memory size (CPU quota, memory "
+        "limit, shaped link; workers 0: as many as fit the cores), the terms the Lithops runs had",
+    )
+    p.add_argument(
+        "--network",
+        default=json.dumps(schema_default("lithops")["network"]),
+        help="JSON: the emulated network (the profile's lithops.network), with --emulate-lambda",
     )
 
     subcommand(
@@ -356,9 +381,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         kinds,
         "engines",
         _bench_engines,
-        "Lithops (emulation off) and Dask on staged data beside the bare parse of the same data, in one run",
+        "every engine on staged data under the same terms (emulation off), beside the bare parse, in one run",
         parents=(store_options(), lithops_options()),
     )
     p.add_argument("--manifest", required=True, help="the staging manifest of the data to run on")
+    p.add_argument("--reference", help="the staged objects' reference partials: count the differences of the "
+                   "engines that are not exact")  # fmt: skip
+    p.add_argument("--objects", type=int, default=0, help="the first N staged objects only (0: all)")
     p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
     p.add_argument("--json", help="also write the figures to this JSON file")

@@ -12,24 +12,79 @@
 The cluster comes from the profile: a ``LocalCluster`` of worker processes (count and
 memory per worker from the run's configuration) or any cluster by scheduler address.
 Per-task rows come from the scheduler's task stream.
+
+Under Lambda's terms (``emulate``, a LocalCluster only), each worker process is held to what an
+emulated Lambda of the run's memory size gets: its own cgroups (CPU quota of memory/1769 of a
+core, memory limit; :mod:`.lambda_emulation`) and its own shaped link to the store at Lambda's
+per-environment rate (:mod:`.lambda_network`), and a run with ``workers`` 0 gets as many
+workers as emulated Lambdas of that size fit this host's cores at once — the Lithops engine's
+concurrency. Shuffles between workers go over the cluster's own connections, not the store's:
+they are not shaped (Lithops' partials go through the store, on the shaped links).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
 
 from aqbench.engines.faults import Faults
+from aqbench.engines.lambda_emulation import MB_PER_VCPU, max_concurrency
+from aqbench.engines.lambda_service import Network
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
 from aqbench.openaq import KEY_COLUMNS, RecordCounts
 from aqbench.storage import Expected, StoreSpec
 
 log = logging.getLogger(__name__)
+
+
+def _enter_lambda(memory_mb: int, group: str, name: str, address: str | None) -> dict[str, Any]:
+    """In a worker: hold this process to a Lambda of ``memory_mb`` and, with ``address``, send
+    its store connections over that address's shaped link."""
+    from aqbench.engines import lambda_emulation, lambda_network
+
+    emulation = lambda_emulation.enter(memory_mb, group, name)
+    if address:
+        lambda_network.bind_connections(address)
+    return {"emulated": emulation.emulated, "reason": emulation.reason}
+
+
+class LambdaTerms:
+    """A LocalCluster's workers under emulated Lambda quotas, for one run; undone by :meth:`close`."""
+
+    def __init__(self, client: Any, memory_mb: int, network: Network, run_id: str):
+        from aqbench.engines import lambda_network
+
+        self.group = f"dask-{run_id}"
+        self.shaper = None
+        if network.shape and lambda_network.available()[0]:
+            self.shaper = lambda_network.Shaper(os.getpid() + 57)
+        outcomes = []
+        for i, worker in enumerate(sorted(client.scheduler_info()["workers"])):
+            link = self.shaper.add(i + 1, network.local_mbit) if self.shaper else None
+            outcome = client.run(
+                _enter_lambda, memory_mb, self.group, f"w{i}", link.address if link else None, workers=[worker]
+            )
+            outcomes.append(outcome[worker])
+        self.cpu_memory = all(o["emulated"] for o in outcomes)
+        self.reason = "; ".join(sorted({o["reason"] for o in outcomes if o["reason"]}))
+
+    @property
+    def emulated(self) -> bool:
+        return self.cpu_memory and self.shaper is not None
+
+    def close(self) -> None:
+        from aqbench.engines import lambda_emulation
+
+        if self.shaper is not None:
+            self.shaper.close()
+        lambda_emulation.cleanup(self.group)
 
 
 def cluster_client(cfg: RunConfig, scheduler_address: str | None) -> tuple[Any, Any]:
@@ -193,16 +248,26 @@ class DaskEngine:
         expected: dict[str, Expected],
         scheduler_address: str | None = None,
         retries: int = 0,
+        emulate: bool = False,
+        network: Network | None = None,
     ):
         self.spec, self.expected = spec, expected
         self.scheduler_address, self.retries = scheduler_address or None, retries
+        if emulate and self.scheduler_address:
+            raise ValueError("Lambda's terms need a LocalCluster: unset dask.scheduler_address or emulate_lambda")
+        self.emulate, self.network = emulate, network or Network()
         self.store = spec.open()
 
     def emulates(self, cfg: RunConfig) -> bool:
-        return False
+        return self.emulate
 
     def provenance(self) -> dict[str, Any]:
-        return {"scheduler_address": "set" if self.scheduler_address else "LocalCluster"}
+        terms = (
+            {"lambda_terms": {"cpu_per_mb": 1 / MB_PER_VCPU, "network_mbit": self.network.local_mbit}}
+            if self.emulate
+            else {}
+        )
+        return {"scheduler_address": "set" if self.scheduler_address else "LocalCluster", **terms}
 
     def close(self) -> None:
         """Nothing kept between runs: each run starts and closes its own cluster client."""
@@ -212,10 +277,18 @@ class DaskEngine:
         worker's tasks are recomputed elsewhere); past that, the run fails naming it."""
         from distributed import get_task_stream
 
+        if self.emulate and not run.config.workers:  # as many workers as emulated Lambdas fit the cores
+            run.config = replace(run.config, workers=max_concurrency(run.config.memory_mb))
         cfg = run.config
         client, cluster = cluster_client(cfg, self.scheduler_address)
+        terms = None
         try:
             client.wait_for_workers((cfg.workers or 2) if self.scheduler_address is None else 1, timeout=60)
+            if self.emulate:
+                terms = LambdaTerms(client, cfg.memory_mb, self.network, run.run_id)
+                run.emulated = terms.emulated
+                if not terms.emulated:
+                    run.note = f"Lambda's terms not fully emulated: {terms.reason or 'no network shaping'}"
             client.run(warm_up)  # a running cluster has its libraries loaded: start the clock after that
             run.started = time.perf_counter()
             with get_task_stream(client) as stream:
@@ -239,3 +312,5 @@ class DaskEngine:
             client.close()
             if cluster is not None:
                 cluster.close()
+            if terms is not None:  # the groups empty once the workers are gone
+                terms.close()

@@ -169,14 +169,20 @@ def run_experiment(
                     counts,
                     staged.records_read,
                 )
-                if cfg.partial_kernel in VERIFIED:
-                    check(engine.name, result.run_id, references.table(keys), staged, table, counts)
-                else:  # the study's own code: its differences from the reference, counted by cause
-                    from aqbench.kernels.study import differences
+                if not result.exact:  # an idiomatic query: its differences counted, its aggregates not kept
+                    from aqbench.aggregates import answer_differences, describe_differences
 
-                    result.mismatch_by_cause = differences(references.table(keys), table)
-                    result.note = _mismatch_note(result.mismatch_by_cause)
-                pq.write_table(table, partial / f"{result.run_id}.parquet", compression="zstd")
+                    result.answer_differences = answer_differences(references.table(keys), table)
+                    result.note = describe_differences(result.answer_differences)
+                else:
+                    if cfg.partial_kernel in VERIFIED:
+                        check(engine.name, result.run_id, references.table(keys), staged, table, counts)
+                    else:  # the study's own code: its differences from the reference, counted by cause
+                        from aqbench.kernels.study import differences
+
+                        result.mismatch_by_cause = differences(references.table(keys), table)
+                        result.note = _mismatch_note(result.mismatch_by_cause)
+                    pq.write_table(table, partial / f"{result.run_id}.parquet", compression="zstd")
             log.info("%s %s: %s in %.2f s (%s)", engine.name, result.run_id, result.status, result.wall_s, result.note)
             results.append(result)
         failed = [r for r in results if r.status == "failed"]

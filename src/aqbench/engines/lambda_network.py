@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,10 +160,9 @@ class Shaper:
         self._slot.close()
 
 
-@contextmanager
-def bound_connections(address: str) -> Iterator[None]:
-    """HTTP connections opened in this process meanwhile leave from ``address``, as an
-    environment's do (``sitecustomize``): a store opened inside reads through that link."""
+def bind_connections(address: str) -> Callable[[], None]:
+    """From now on, HTTP connections this process opens leave from ``address``, as an emulated
+    environment's do (``sitecustomize``); returns the function that undoes it."""
     import urllib3.connection
 
     original = urllib3.connection.HTTPConnection.__init__
@@ -173,10 +172,22 @@ def bound_connections(address: str) -> Iterator[None]:
         original(self, *args, **kwargs)
 
     urllib3.connection.HTTPConnection.__init__ = bound
+
+    def restore() -> None:
+        urllib3.connection.HTTPConnection.__init__ = original
+
+    return restore
+
+
+@contextmanager
+def bound_connections(address: str) -> Iterator[None]:
+    """HTTP connections opened in this process meanwhile leave from ``address``: a store opened
+    inside reads through that link."""
+    restore = bind_connections(address)
     try:
         yield
     finally:
-        urllib3.connection.HTTPConnection.__init__ = original
+        restore()
 
 
 def remove_dead(prio: int, classids: list[str]) -> None:

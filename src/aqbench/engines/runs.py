@@ -109,7 +109,7 @@ class RunConfig:
     @property
     def partial_kernel(self) -> str:
         """The kernel whose partials the run's reducers hand back (idiomatic Dask and DuckDB return Arrow's)."""
-        return "arrow" if self.kernel in ("idiomatic", "duckdb") else self.kernel
+        return "arrow" if self.kernel in ("idiomatic", "duckdb", "polars") else self.kernel
 
     def select(self, keys: list[str]) -> list[str]:
         """The first ``fraction`` of the objects (at least one): data-size scaling keeps time order."""
@@ -149,6 +149,11 @@ class RunResult:
     """The machine's practical limit measured right before and after the run (:mod:`.probe`)."""
     mismatch_by_cause: dict[str, int] | None = None
     """The study kernel's runs: the reference's station-days by what its code made of them."""
+    exact: bool = True
+    """Whether the engine follows the record specification (False: an idiomatic single-node
+    query, whose answer is compared and its differences counted instead of failing the run)."""
+    answer_differences: dict[str, int] | None = None
+    """A run that is not exact: its answer against the reference (:func:`aqbench.aggregates.answer_differences`)."""
 
     @classmethod
     def new(cls, engine: str, cfg: RunConfig, keys: list[str], emulated: bool = False) -> RunResult:
@@ -192,6 +197,8 @@ class RunResult:
             "emulated": self.emulated,
             "note": self.note,
             "mismatch_by_cause": json.dumps(self.mismatch_by_cause) if self.mismatch_by_cause else None,
+            "exact": self.exact,
+            "answer_differences": json.dumps(self.answer_differences) if self.answer_differences else None,
         }
 
 

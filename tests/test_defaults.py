@@ -1,0 +1,58 @@
+"""aqbench.defaults: the study's design defined once, every profile's plan derived from it."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aqbench import defaults
+
+CONFIG = Path(__file__).resolve().parents[1] / "workflow" / "config"
+ENGINES = ("lithops", "dask", "duckdb")
+
+
+def profile(name: str) -> dict:
+    """A profile as Snakemake sees it: default.yaml, then the profile's file merged over it."""
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load((CONFIG / "default.yaml").read_text())
+    if name != "default":
+        update_config(config, yaml.safe_load((CONFIG / f"{name}.yaml").read_text()))
+    return config
+
+
+@pytest.mark.parametrize("name", ["default", "paper", "tiny", "aws"])
+def test_every_experiment_of_the_design_reaches_every_profile_unless_it_turns_it_off(name):
+    config = profile(name)
+    for engine in ENGINES:
+        design = defaults.schema_default(f"{engine}.experiments")
+        changes = config.get(engine, {}).get("experiments", {})
+        off = {n for n, e in changes.items() if e.get("enabled") is False}
+        plan = defaults.experiments(engine, config.get(engine, {}))
+        assert set(plan) == set(design) - off
+        assert all("grid" in e for e in plan.values())
+
+
+def test_an_experiment_added_to_the_design_reaches_a_profile_that_changes_others(monkeypatch):
+    design = copy.deepcopy(defaults.schema_default("dask.experiments"))
+    design["new_one"] = {"grid": {"kernel": "arrow", "workers": 2}}
+    monkeypatch.setattr(defaults, "schema_default", lambda dotted: design)
+    plan = defaults.experiments("dask", {"experiments": {"baseline": {"repetitions": 7}}})
+    assert "new_one" in plan and plan["baseline"]["repetitions"] == 7
+    assert plan["baseline"]["grid"] == design["baseline"]["grid"]  # a change of one field keeps the rest
+
+
+def test_a_new_experiment_without_a_grid_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"dask\.experiments\.typo"):
+        defaults.experiments("dask", {"experiments": {"typo": {"repetitions": 2}}})
+
+
+def test_the_paper_profile_runs_every_configuration_at_least_five_times():
+    config = profile("paper")
+    for engine in ENGINES:
+        section = config[engine]
+        for name, entry in defaults.experiments(engine, section).items():
+            assert entry.get("repetitions", section["repetitions"]) >= 5, f"{engine} {name}"
