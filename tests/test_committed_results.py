@@ -1,5 +1,6 @@
-"""The committed canonical run (results/default): its numbers are what the report computes from its
-metrics, and `make paper` rebuilds its paper from them alone."""
+"""The committed canonical run (results/paper, the paper profile's): five runs of every
+configuration, its numbers are what the report computes from its metrics, and `make paper`
+rebuilds its paper from them alone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aqbench.defaults import schema_default
 
 from conftest import REPO
 
-RESULTS = REPO / "results" / "default"
+RESULTS = REPO / "results" / "paper"
 
 
 def measured(text: str) -> list[str]:
@@ -37,10 +38,26 @@ def test_the_committed_macros_are_what_the_report_computes_from_the_committed_me
         tmp_path,
         RESULTS / "scale",
         reducer_bench=RESULTS / "bench" / "reducer.json",
+        engines_bench=RESULTS / "bench" / "engines.json",
     )
 
     committed = (RESULTS / "generated" / "macros.tex").read_text(encoding="utf-8")
     assert measured((tmp_path / "macros.tex").read_text(encoding="utf-8")) == measured(committed)
+
+
+def test_every_committed_configuration_ran_at_least_five_times():
+    """The numbers one publishes rest on five runs or more: every configuration of every engine in
+    the committed metrics, and every round of the engines bench."""
+    import pandas as pd
+
+    from aqbench.metrics import CONFIG_COLUMNS
+
+    runs = pd.read_parquet(RESULTS / "metrics" / "runs.parquet")
+    counts = runs.groupby(CONFIG_COLUMNS, dropna=False).size()
+    assert len(counts) >= 30 and counts.min() >= 5, counts[counts < 5]
+    assert set(runs["engine"]) >= {"lithops", "dask", "duckdb"}
+    bench = json.loads((RESULTS / "bench" / "engines.json").read_text())
+    assert all(len(bench[k]) >= 5 for k in bench if k.endswith("_walls_s") and bench[k])
 
 
 @pytest.mark.slow
@@ -48,7 +65,7 @@ def test_make_paper_rebuilds_the_paper_from_the_committed_results_alone(tmp_path
     from aqbench.cli import main
     from aqbench.report.rebuild import KEPT
 
-    copy = tmp_path / "default"
+    copy = tmp_path / "paper"
     for name in KEPT:  # only what git keeps: no data, no generated files
         source, target = RESULTS / name, copy / name
         target.parent.mkdir(parents=True, exist_ok=True)

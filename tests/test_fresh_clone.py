@@ -99,16 +99,18 @@ def test_a_fresh_clone_plans_the_whole_study(clone, profile):
                 assert (clone / path).exists(), f"{job.rule} reads {path}, which is not in the clone"
 
 
-def test_make_reproduce_rewrites_every_committed_result(clone):
-    """Every committed file under results/default is written by a job of the default plan (an
-    output, log or benchmark) or by the Makefile's own step after it: nothing committed is stale."""
-    written = {path for job in _plan(clone, []) for path in job.written}
-    committed = _git("ls-files", "results/default", cwd=clone).split()
+def test_make_reproduce_paper_rewrites_every_committed_result(clone):
+    """Every committed file under results/ is the canonical paper profile's, written by a job of
+    its plan (an output, log or benchmark) or by the Makefile's own step after it: nothing
+    committed is stale, and nothing of another profile is committed."""
+    written = {path for job in _plan(clone, PROFILES["paper"]) for path in job.written}
+    committed = _git("ls-files", "results", cwd=clone).split()
+    assert committed and all(path.startswith("results/paper/") for path in committed)
     stale = [
         path
         for path in committed
         if path not in written
         and not any(path.startswith(d.rstrip("/") + "/") for d in written)
-        and path.removeprefix("results/default/") not in MAKE_WRITES
+        and path.removeprefix("results/paper/") not in MAKE_WRITES
     ]
-    assert committed and not stale, f"committed but never rewritten by make reproduce: {stale}"
+    assert not stale, f"committed but never rewritten by make reproduce-paper: {stale}"

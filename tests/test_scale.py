@@ -190,6 +190,9 @@ def test_a_large_instance_and_a_dask_cluster_priced_from_the_measured_rates():
     # 50 MB/s a worker, done in the Lambda job's 100 s: 10 workers on 5 two-vCPU instances for 100 s
     assert table.loc[10, "wall_s"] == pytest.approx(100.0)
     assert table.loc[10, "cost_usd"] == pytest.approx(100 / 3600 * 0.1 * 5)
+    # the instance runs the fastest exact engine per core: here Dask's shared kernel, 0.01 CPU s/MB
+    faster = alternatives(MachineRates(100.0, 0.05), facts, prices, lambda_wall_s=100, data_gb=50).set_index("vcpus")
+    assert "Dask" in faster.loc[64, "engine"] and "Dask" in faster.loc[64, "option"]
 
 
 def test_a_reducer_that_needs_more_than_its_memory_is_killed():

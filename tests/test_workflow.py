@@ -165,15 +165,21 @@ def test_tiny_profile_end_to_end(workdir):
         assert runs and {r["status"] for r in runs} == {expected}, (experiment, runs)
         calls = pq.read_table(results / "lithops" / experiment / "calls.parquet").to_pylist()
         assert all(c["duration_s"] is not None and c["t_submit"] is not None for c in calls)
-    for experiment in ("baseline", "sizes", "scaling"):
+    for experiment in ("baseline", "lambda_terms", "scaling"):
         runs = pq.read_table(results / "dask" / experiment / "runs.parquet").to_pylist()
         assert runs and {r["status"] for r in runs} == {"ok"}, (experiment, runs)
     # the paper, its figures (PDF and PNG previews) and its numbers were all generated
     assert (results / "paper.pdf").read_bytes()[:4] == b"%PDF"
     assert len(list((results / "generated" / "figures").glob("*.png"))) == len(FIGURES + SCALE_FIGURES)
     single = pq.read_table(results / "duckdb" / "single_node" / "runs.parquet").to_pylist()
-    assert single and {r["status"] for r in single} == {"ok"}
+    exact = [r for r in single if r["exact"]]
+    assert exact and {r["status"] for r in exact} == {"ok"}
     assert all(r["probe_before_mb_s"] > 0 and r["probe_after_mb_s"] > 0 for r in single)
+    # the idiomatic ones ran too, their answers counted (Polars cannot read the malformed lines)
+    assert {(r["engine"], r["kernel"]) for r in single if not r["exact"]} == {("duckdb", "idiomatic"),
+                                                                               ("polars", "polars")}  # fmt: skip
+    engines_bench = json.loads((results / "bench" / "engines.json").read_text())
+    assert engines_bench["duckdb_mb_s"] > 0 and "duckdb_idiomatic_differences" in engines_bench
     assert (results / "scale" / "validation.csv").exists() and (results / "scale" / "projection.csv").exists()
     # the Snakemake report: every figure with its caption, the summary and the paper
     report = _snakemake("--configfile", "workflow/config/tiny.yaml", "--report", "report.zip", cwd=workdir)

@@ -13,6 +13,8 @@ for _name in FIGURES:
             calls=rules.metrics.output.calls,
             reference=rules.reference_aggregate.output.csv,
             bench=rules.bench_kernels.output.json,
+            # the engines figure only: the engines bench
+            engines=rules.bench_engines.output.json if _name == "engines" else [],
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
             png=report(
@@ -30,9 +32,10 @@ for _name in FIGURES:
         params:
             name=_name,
             metrics=lambda w, input: os.path.dirname(input.summary),
+            engines=lambda w, input: (f"--engines-bench {input.engines}" if input.engines else ""),
         shell:
             "aqbench figure {params.name} --metrics {params.metrics} --reference {input.reference}"
-            " --bench {input.bench} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
+            " --bench {input.bench} {params.engines} --pdf {output.pdf} --png {output.png} > {log} 2>&1"
 
 
 for _name in SCALE_FIGURES:

@@ -12,6 +12,7 @@ TIMED_RULES = [
         "metrics",
         "bench_kernels",
         "bench_reducer",
+        "bench_engines",
     ),
     *("scale_validation", "scale_projection"),
     *(f"figure_{name}" for name in FIGURES + SCALE_FIGURES),
@@ -28,6 +29,7 @@ rule report:
         manifest=STAGE.output.manifest,
         bench=rules.bench_kernels.output.json,
         reducer=rules.bench_reducer.output.json,
+        engines=rules.bench_engines.output.json,
         validation=rules.scale_validation.output.table,
         projection=rules.scale_projection.output.table,
         benchmarks=rule_benchmarks(*TIMED_RULES),
@@ -40,6 +42,7 @@ rule report:
         facts=f"{RESULTS}/generated/tables/lambda_facts.tex",
         side_by_side=f"{RESULTS}/generated/tables/side_by_side.tex",
         study_code=f"{RESULTS}/generated/tables/study_code.tex",
+        lambda_terms=f"{RESULTS}/generated/tables/lambda_terms.tex",
         summary_csv=report(f"{RESULTS}/generated/summary.csv", caption="../report/summary.rst", category="Summary"),
     log:
         f"{LOGS}/report/report.log",
@@ -57,7 +60,7 @@ rule report:
     shell:
         "aqbench report --metrics {params.metrics} --reference {input.reference}"
         " --reference-summary {input.reference_summary} --manifest {input.manifest} {params.generation}"
-        " --bench {input.bench} --reducer-bench {input.reducer} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
+        " --bench {input.bench} --reducer-bench {input.reducer} --engines-bench {input.engines} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
         " --max-probe-drift {params.drift}"
         " --out {params.out} > {log} 2>&1"
 
@@ -68,7 +71,10 @@ rule paper:
         macros=rules.report.output.macros,
         tables=[
             rules.report.output[t]
-            for t in ("summary_table", "rejections", "projection", "study", "facts", "side_by_side", "study_code")
+            for t in (
+                *("summary_table", "rejections", "projection", "study", "facts", "side_by_side"),
+                *("study_code", "lambda_terms"),
+            )
         ],
         figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],
     output:

@@ -28,6 +28,7 @@ def _figure(args: argparse.Namespace) -> int:
         Path(args.reference) if args.reference else None,
         Path(args.bench) if args.bench else None,
         Path(args.scale) if args.scale else None,
+        Path(args.engines_bench) if args.engines_bench else None,
     )
     draw(args.name, inputs, Path(args.pdf), Path(args.png))
     return 0
@@ -49,6 +50,7 @@ def _report(args: argparse.Namespace) -> int:
         Path(args.scale) if args.scale else None,
         args.max_probe_drift,
         Path(args.reducer_bench) if args.reducer_bench else None,
+        Path(args.engines_bench) if args.engines_bench else None,
     )
     return 0
 
@@ -90,6 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", required=True, help="the metrics folder")
     p.add_argument("--reference", help="reference aggregate CSV (the maps)")
     p.add_argument("--bench", help="kernel benchmark JSON (kernel figure)")
+    p.add_argument("--engines-bench", help="engines benchmark JSON (engines figure)")
     p.add_argument("--scale", help="the scale simulation's folder (scale_* figures)")
     p.add_argument("--pdf", required=True)
     p.add_argument("--png", required=True)
@@ -102,6 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--generation", help="generation.json of synthetic data, if any")
     p.add_argument("--bench", help="kernel benchmark JSON")
     p.add_argument("--reducer-bench", help="reducer benchmark JSON (aqbench bench reducer)")
+    p.add_argument("--engines-bench", help="engines benchmark JSON (aqbench bench engines)")
     p.add_argument(
         "--benchmarks",
         nargs="*",

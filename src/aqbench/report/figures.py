@@ -32,9 +32,15 @@ class Inputs:
     """The metrics tables and other inputs a figure may use, loaded on demand."""
 
     def __init__(
-        self, metrics_dir: Path, reference: Path | None = None, bench: Path | None = None, scale: Path | None = None
+        self,
+        metrics_dir: Path,
+        reference: Path | None = None,
+        bench: Path | None = None,
+        scale: Path | None = None,
+        engines_bench: Path | None = None,
     ):
         self.dir, self.reference, self.bench, self.scale = metrics_dir, reference, bench, scale
+        self.engines_bench = engines_bench
 
     def table(self, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.dir / f"{name}.parquet")
@@ -397,30 +403,66 @@ def map_pm10_max(inp: Inputs):
 
 
 def engines(inp: Inputs):
-    """Lithops against Dask and one DuckDB process on the same data: wall time, throughput and cost."""
-    s = inp.table("summary")
-    s = s[(s["status"] == "ok") & (s["fraction"] == 1.0)]
-    picks = []
-    lith = s[(s["engine"] == "lithops") & (s["kernel"] == "arrow")]
-    if len(lith):
-        picks.append(("Lithops, best", lith.sort_values("wall_s").iloc[0]))
-    for kernel, name in (("arrow", "Dask, shared kernel"), ("idiomatic", "Dask, idiomatic")):
-        sub = s[(s["engine"] == "dask") & (s["kernel"] == kernel)]
-        if len(sub):
-            picks.append((name, sub.sort_values("wall_s").iloc[0]))
-    single = s[s["engine"] == "duckdb"]
-    if len(single):
-        picks.append(("DuckDB, one process", single.sort_values("wall_s").iloc[0]))
-    fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
-    for ax, (col, label) in zip(
-        axes, (("wall_s", "wall time (s)"), ("throughput_mb_s", "MB/s"), ("cost_usd", "USD per run")), strict=True
-    ):
-        values = [p[1][col] for p in picks]
-        errs = [[p[1][col] - p[1][f"{col}_lo"] for p in picks], [p[1][f"{col}_hi"] - p[1][col] for p in picks]]
-        ax.bar(range(len(picks)), values, yerr=errs, color=[ENGINE_COLOURS[p[1]["engine"]] for p in picks])
-        ax.set_xticks(range(len(picks)), [p[0] for p in picks], rotation=25, ha="right", fontsize=7)
-        ax.set_ylabel(label)
-    fig.suptitle("Lithops, Dask and DuckDB on the whole dataset (median, 95 % interval)", fontsize=9)
+    """The engines on equal terms, never across them: (a) the same machine (the engines bench: same
+    cores, no emulation, same store, interleaved), (b) Lambda's terms (Lithops on emulated Lambdas
+    beside Dask workers under the same quotas), per memory size. Medians, 95 % intervals."""
+    from aqbench.metrics import median_ci
+    from aqbench.report.engines_compare import MIN_RUNS, SAME_TERMS, lambda_terms
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 2.9), gridspec_kw={"width_ratios": [1.25, 1]})
+    bench = json.loads(inp.engines_bench.read_text()) if inp.engines_bench and inp.engines_bench.exists() else None
+    if bench:
+        names = [*SAME_TERMS, "duckdb_idiomatic", "polars"]
+        labels = [*SAME_TERMS.values(), "DuckDB idiomatic\n(answer unverified)", "Polars idiomatic"]
+        colours = ["lithops", "lithops", "dask", "dask", "duckdb", "duckdb", "duckdb"]
+        rng = np.random.default_rng(0)
+        for i, (name, engine) in enumerate(zip(names, colours, strict=True)):
+            rates = [bench["mb"] / w for w in bench.get(f"{name}_walls_s") or []]
+            if not rates:
+                error = bench.get(f"{name}_error", "no run").split(":", 1)[-1].strip()
+                left.text(
+                    2,
+                    i,
+                    f"could not read the data: {error[:40]}",
+                    va="center",
+                    fontsize=6,
+                    color="0.3",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+                )
+                continue
+            med, lo, hi = median_ci(np.array(rates), rng)
+            err = [[med - lo], [hi - med]] if len(rates) >= MIN_RUNS else None
+            hatch = "//" if name in ("duckdb_idiomatic", "polars") else None
+            left.barh(i, med, xerr=err, color=ENGINE_COLOURS[engine], hatch=hatch, edgecolor="white", height=0.65)
+        left.set_yticks(range(len(names)), labels, fontsize=6.5)
+        left.invert_yaxis()
+        for x, text, style in ((bench["limit_mb_s"], "bare Arrow parse + group-by", "--"),
+                               (bench["read_parse_mb_s"], "read from the store + bare parse", ":")):  # fmt: skip
+            left.axvline(x, color="0.3", ls=style, lw=0.8, label=text)
+        left.legend(fontsize=5.5, loc="upper right", framealpha=0.9, edgecolor="none")
+        left.set_xlabel("MB/s (median, 95 % interval)")
+        left.set_title(f"(a) same machine: {bench['mb']:.0f} MB, {bench.get('cores', '?')} cores, no emulation",
+                       fontsize=7.5, loc="left")  # fmt: skip
+    else:
+        _empty(left, "no engines bench")
+    rows = lambda_terms(inp.table("summary"))
+    if len(rows):
+        x = np.arange(len(rows))
+        for offset, engine in ((-0.18, "lithops"), (0.18, "dask")):
+            med = np.array([r[engine]["wall_s"] for r in rows.to_dict("records")])
+            lo = np.array([r[engine]["wall_s_lo"] for r in rows.to_dict("records")])
+            hi = np.array([r[engine]["wall_s_hi"] for r in rows.to_dict("records")])
+            enough = np.array([r[engine]["runs_ok"] >= MIN_RUNS for r in rows.to_dict("records")])
+            err = np.where(enough, [med - lo, hi - med], 0)
+            right.bar(x + offset, med, width=0.36, yerr=err, color=ENGINE_COLOURS[engine],
+                      label="Lithops" if engine == "lithops" else "Dask, same quotas")  # fmt: skip
+        right.set_xticks(x, [f"{m} MB\n({int(d['workers'])} at once)" for m, d in zip(rows["memory_mb"], rows["dask"],
+                                                                                 strict=True)])  # fmt: skip
+        right.set_ylabel("job wall time (s)")
+        right.legend(fontsize=6.5, frameon=False)
+    else:
+        _empty(right, "no lambda_terms experiment")
+    right.set_title("(b) Lambda's terms: memory/1769 of a core, one link each", fontsize=7.5, loc="left")
     fig.tight_layout()
     return fig
 

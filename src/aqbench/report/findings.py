@@ -2,12 +2,32 @@
 
 Each finding is a comparison of two medians; its words ("shorter", "longer", "pays", "does not
 pay") are chosen here from the numbers, so a rerun that turns a result round turns the sentence
-round with it. Each comes with the repetitions it rests on.
+round with it. Each median comes with its 95 % bootstrap interval over the repetitions
+(``median [lo, hi]``; a median of fewer than three runs is printed alone): a job's wall time
+over its runs, a call's duration over its runs' median calls. The ranking of the engines is
+not here: it comes from the engines bench, under the same terms (:mod:`.engines_compare`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from aqbench.report.engines_compare import interval
+
+
+def _walls(runs: pd.DataFrame | None, engine: str, experiment: str, by: str) -> dict:
+    """Each configuration's run wall times (completed runs), keyed by the setting ``by``."""
+    if runs is None:
+        return {}
+    sel = runs[(runs["engine"] == engine) & (runs["experiment"] == experiment) & (runs["status"] == "ok")]
+    return {k: g["wall_s"].tolist() for k, g in sel.groupby(by)}
+
+
+def _call_medians(calls: pd.DataFrame, experiment: str, by: str) -> dict:
+    """Each configuration's per-run median map-call duration, keyed by the setting ``by``."""
+    sel = calls[(calls["engine"] == "lithops") & (calls["experiment"] == experiment) & (calls["phase"] == "map")]
+    per_run = sel.groupby([by, "run_id"])["duration_s"].median().reset_index()
+    return {k: g["duration_s"].tolist() for k, g in per_run.groupby(by)}
 
 
 def _ratio(a: float, b: float) -> str:
@@ -23,17 +43,16 @@ def _dir(a: float, b: float, smaller: str, larger: str, same: str = "about the s
 
 KEYS = (
     *("FindMemSmallMB", "FindMemLargeMB", "FindCallAtSmall", "FindCallAtLarge", "FindMemoryRatio"),
-    *("FindMemoryCPURatio", "FindMemoryWord", "FindMemoryRuns", "FindBestObjectsPerCall", "FindBestObjectsWall"),
-    *("FindOneObjectWall", "FindMostObjects", "FindMostObjectsWall", "FindObjectsWord", "FindObjectsRuns"),
+    *("FindMemoryCPURatio", "FindMemoryWord", "FindBestObjectsPerCall", "FindBestObjectsWall"),
+    *("FindOneObjectWall", "FindMostObjects", "FindMostObjectsWall", "FindObjectsWord"),
     *("FindReducersMany", "FindSingleWall", "FindHashWall", "FindReduceWord", "FindSinglePeak", "FindHashPeak"),
-    *("FindReduceRuns", "FindSeedWall", "FindArrowWall", "FindKernelRatio", "FindKernelRuns", "FindKernelShare"),
-    *("FindLocalCall", "FindRemoteCall", "FindLocalityRatio", "FindLocalityRuns", "FindEngineOrder"),
-    "FindFastestEngine",
+    *("FindSeedWall", "FindArrowWall", "FindKernelRatio", "FindKernelShare"),
+    *("FindLocalCall", "FindRemoteCall", "FindLocalityRatio"),
 )
 """Every finding's macro: a profile that did not run an experiment prints "--" in its place."""
 
 
-def findings(summary: pd.DataFrame, calls: pd.DataFrame) -> dict[str, str]:
+def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | None = None) -> dict[str, str]:
     ok = summary[summary["status"] == "ok"]
     lith = ok[ok["engine"] == "lithops"]
     values: dict[str, str] = dict.fromkeys(KEYS, "--")
@@ -45,69 +64,58 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame) -> dict[str, str]:
 
         from aqbench.scale.model import call_share as share
 
+        per_run = _call_medians(calls, "memory", "memory_mb")
         values |= {
             "FindMemSmallMB": str(small),
             "FindMemLargeMB": str(large),
-            "FindCallAtSmall": f"{a:.2f}",
-            "FindCallAtLarge": f"{b:.2f}",
+            "FindCallAtSmall": interval(per_run.get(small, [a]), 2),
+            "FindCallAtLarge": interval(per_run.get(large, [b]), 2),
             "FindMemoryRatio": _ratio(b, a),
             # all CPU, a call's time would go as 1 / its share
             "FindMemoryCPURatio": _ratio(share(small), share(large)),
             "FindMemoryWord": _dir(b, a, "shortens", "lengthens", "hardly changes"),
-            "FindMemoryRuns": str(int(mem.loc[large, "runs"])),
         }
     opc = lith[lith["experiment"] == "objects_per_call"].set_index("objects_per_call")
     if len(opc) >= 2:
         best = int(opc["wall_s"].idxmin())
+        walls = _walls(runs, "lithops", "objects_per_call", "objects_per_call")
         values |= {
             "FindBestObjectsPerCall": str(best),
-            "FindBestObjectsWall": f"{opc.loc[best, 'wall_s']:.1f}",
-            "FindOneObjectWall": f"{opc.loc[opc.index.min(), 'wall_s']:.1f}",
+            "FindBestObjectsWall": interval(walls.get(best, [opc.loc[best, "wall_s"]]), 1),
+            "FindOneObjectWall": interval(walls.get(opc.index.min(), [opc.loc[opc.index.min(), "wall_s"]]), 1),
             "FindMostObjects": str(int(opc.index.max())),
-            "FindMostObjectsWall": f"{opc.loc[opc.index.max(), 'wall_s']:.1f}",
+            "FindMostObjectsWall": interval(walls.get(opc.index.max(), [opc.loc[opc.index.max(), "wall_s"]]), 1),
             "FindObjectsWord": "stops paying" if best < opc.index.max() else "still pays",
-            "FindObjectsRuns": str(int(opc["runs"].min())),
         }
     red = lith[lith["experiment"] == "reducers"].set_index("reducers")
     if len(red) >= 2:
         one, many = red.index.min(), red.index.max()
         rc = calls[(calls["engine"] == "lithops") & (calls["experiment"] == "reducers") & (calls["phase"] == "reduce")]
         peak = rc.groupby("reducers")["peak_rss_mb"].median()
+        walls = _walls(runs, "lithops", "reducers", "reducers")
         values |= {
             "FindReducersMany": str(int(many)),
-            "FindSingleWall": f"{red.loc[one, 'wall_s']:.1f}",
-            "FindHashWall": f"{red.loc[many, 'wall_s']:.1f}",
+            "FindSingleWall": interval(walls.get(one, [red.loc[one, "wall_s"]]), 1),
+            "FindHashWall": interval(walls.get(many, [red.loc[many, "wall_s"]]), 1),
             "FindReduceWord": _dir(red.loc[many, "wall_s"], red.loc[one, "wall_s"], "faster than", "slower than"),
             "FindSinglePeak": f"{peak.get(one, float('nan')):.0f}",
             "FindHashPeak": f"{peak.get(many, float('nan')):.0f}",
-            "FindReduceRuns": str(int(red["runs"].min())),
         }
     ker = lith[lith["experiment"] == "kernels"].set_index("kernel")
     if {"arrow", "seed"} <= set(ker.index):
+        walls = _walls(runs, "lithops", "kernels", "kernel")
         values |= {
-            "FindSeedWall": f"{ker.loc['seed', 'wall_s']:.1f}",
-            "FindArrowWall": f"{ker.loc['arrow', 'wall_s']:.1f}",
+            "FindSeedWall": interval(walls.get("seed", [ker.loc["seed", "wall_s"]]), 1),
+            "FindArrowWall": interval(walls.get("arrow", [ker.loc["arrow", "wall_s"]]), 1),
             "FindKernelRatio": f"{ker.loc['seed', 'wall_s'] / ker.loc['arrow', 'wall_s']:.1f}",
-            "FindKernelRuns": str(int(ker["runs"].min())),
             "FindKernelShare": f"{100 * ker['fraction'].iloc[0]:.0f}\\,\\%",
         }
     loc = lith[lith["experiment"] == "data_locality"].set_index("locality")
     if {"local", "remote"} <= set(loc.index):
+        per_run = _call_medians(calls, "data_locality", "locality")
         values |= {
-            "FindLocalCall": f"{loc.loc['local', 'call_median_s']:.2f}",
-            "FindRemoteCall": f"{loc.loc['remote', 'call_median_s']:.2f}",
+            "FindLocalCall": interval(per_run.get("local", [loc.loc["local", "call_median_s"]]), 2),
+            "FindRemoteCall": interval(per_run.get("remote", [loc.loc["remote", "call_median_s"]]), 2),
             "FindLocalityRatio": f"{loc.loc['remote', 'call_median_s'] / loc.loc['local', 'call_median_s']:.1f}",
-            "FindLocalityRuns": str(int(loc["runs"].min())),
         }
-    whole = ok[ok["fraction"] == 1.0]
-    engines = {
-        "Lithops": whole[(whole["engine"] == "lithops") & (whole["kernel"] == "arrow")],
-        "Dask": whole[(whole["engine"] == "dask") & (whole["kernel"] == "arrow")],
-        "DuckDB": whole[whole["engine"] == "duckdb"],
-    }
-    best = {name: t.sort_values("wall_s").iloc[0] for name, t in engines.items() if len(t)}
-    if best:
-        order = sorted(best, key=lambda n: best[n]["wall_s"])
-        values["FindEngineOrder"] = ", then ".join(f"{n} ({best[n]['wall_s']:.1f}\\,s)" for n in order)
-        values["FindFastestEngine"] = order[0]
     return values

@@ -46,7 +46,8 @@ def rebuild(results: Path, source: Path, prices: dict[str, Any], draft: bool = F
         raise ConfigError(f"{results} lacks {', '.join(missing)}: run the workflow first (make reproduce)")
     generated = results / "generated"
     reference = reference_csv(results)
-    inputs = figures.Inputs(results / "metrics", reference, results / "bench" / "kernels.json", results / "scale")
+    inputs = figures.Inputs(results / "metrics", reference, results / "bench" / "kernels.json", results / "scale",
+                            results / "bench" / "engines.json")  # fmt: skip
     for name in FIGURES + SCALE_FIGURES:
         figures.draw(name, inputs, generated / "figures" / f"{name}.pdf", generated / "figures" / f"{name}.png")
     benchmarks = timed_benchmarks(results)
@@ -63,5 +64,6 @@ def rebuild(results: Path, source: Path, prices: dict[str, Any], draft: bool = F
         generated,
         results / "scale",
         reducer_bench=results / "bench" / "reducer.json",
+        engines_bench=results / "bench" / "engines.json",
     )
     return build_paper(source, generated, results / "paper.pdf", draft=draft)

@@ -168,6 +168,7 @@ def scale_macros(scale: Path) -> dict[str, str]:
         "BigInstanceS": _s(big["wall_s"].iloc[0]) if len(big) else "--",
         "BigInstanceUSD": _usd(big["cost_usd"].iloc[0]) if len(big) else "--",
         "BigInstanceBound": str(big["bound"].iloc[0]) if len(big) else "--",
+        "BigInstanceEngine": str(big["engine"].iloc[0]) if len(big) and "engine" in big else "--",
         "DaskScaleWorkers": str(int(dask["vcpus"].iloc[0])) if len(dask) else "--",
         "DaskScaleS": _s(dask["wall_s"].iloc[0]) if len(dask) else "--",
         "DaskScaleUSD": _usd(dask["cost_usd"].iloc[0]) if len(dask) else "--",

@@ -39,6 +39,11 @@ def _sig(value: Any) -> str:
 
 
 def _ci(row: pd.Series, col: str, digits: int = 1) -> str:
+    """``median [lo, hi]``; the median alone where fewer than three runs stand behind it."""
+    from aqbench.report.engines_compare import MIN_RUNS
+
+    if row.get("runs_ok", MIN_RUNS) < MIN_RUNS:
+        return _fmt(row[col], digits)
     return f"{_fmt(row[col], digits)} [{_fmt(row[col + '_lo'], digits)}, {_fmt(row[col + '_hi'], digits)}]"
 
 
@@ -52,16 +57,16 @@ def summary_table(summary: pd.DataFrame) -> str:
     """Every configuration: median wall time and throughput with 95 % intervals, calls, cost."""
     s = summary.sort_values(["engine", "experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction"])
     lines = [
-        r"\begin{tabular}{llllrrlll}",
+        r"\begin{tabular}{llllrrrlll}",
         r"\toprule",
-        r"engine & experiment & kernel & memory & obj/call & $R$ & wall time (s) & MB/s & cost (m\$) \\",
+        r"engine & experiment & kernel & memory & obj/call & $R$ & runs & wall time (s) & MB/s & cost (m\$) \\",
         r"\midrule",
     ]
     for _, r in s.iterrows():
         if r.engine == "lithops":
             mem = f"{int(r.memory_mb)}"
-        elif r.engine == "duckdb":
-            mem = f"{int(r.workers)} threads" if r.workers else "all cores"
+        elif r.engine in ("duckdb", "polars"):
+            mem = f"{int(r.workers)} threads" if r.workers else "1 process"
         else:
             mem = f"{int(r.workers)}$\\times${int(r.memory_mb)}"
         cost = "--" if r.status != "ok" else _fmt(r.cost_usd * 1e3, 2)
@@ -69,8 +74,11 @@ def summary_table(summary: pd.DataFrame) -> str:
         mbs = _ci(r, "throughput_mb_s", 1) if r.status == "ok" else "--"
         exp = r.experiment.replace("_", r"\_") + ("" if r.fraction == 1 else f" ({r.fraction:g})")
         exp += " (remote)" if getattr(r, "locality", "local") == "remote" else ""
+        kernel = r.kernel + ("$^*$" if r.engine in ("duckdb", "polars") and r.kernel != "duckdb" else "")
+        chunk = int(getattr(r, "chunksize", 1) or 1)
+        opc = f"{int(r.objects_per_call)}" + ("" if chunk == 1 else f", {chunk if chunk < 1000 else 'all'}/worker")
         lines.append(
-            f"{r.engine} & {exp} & {r.kernel} & {mem} & {int(r.objects_per_call)} & {int(r.reducers)} & "
+            f"{r.engine} & {exp} & {kernel} & {mem} & {opc} & {int(r.reducers)} & {int(r.runs)} & "
             f"{wall} & {mbs} & {cost} \\\\"
         )
     lines += [r"\bottomrule", r"\end{tabular}", ""]
@@ -153,7 +161,7 @@ def _quoted_ratio(row: pd.Series, max_drift: float | None = None) -> str:
     max_drift = MAX_DRIFT if max_drift is None else max_drift
     if pd.isna(row["vs_limit"]):
         return "--"
-    what = f"{row['engine']} {row['experiment']} {row['kernel']} {int(row['memory_mb'])} MB"
+    what = f"{row['engine']} {row.get('experiment', row.get('experiments'))} {row['kernel']} {int(row['memory_mb'])} MB"
     if row["vs_limit"] > 1:
         raise UnreliableRatio(
             f"{what}: {row['throughput_mb_s']:.1f} MB/s is {row['vs_limit']:.2f} of its own probe "
@@ -209,33 +217,35 @@ def macros(inputs: dict[str, Any]) -> str:
                          else "OpenAQ measurements")  # fmt: skip
     values["UnitSplitGroups"] = _count(_unit_split_groups(inputs["reference_csv"]))
     ok = summary[summary["status"] == "ok"]
-    lith = ok[(ok["engine"] == "lithops") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
-    dask_k = ok[(ok["engine"] == "dask") & (ok["kernel"] == "arrow") & (ok["fraction"] == 1.0)]
-    dask_i = ok[(ok["engine"] == "dask") & (ok["kernel"] == "idiomatic") & (ok["fraction"] == 1.0)]
-    best = lith.sort_values("throughput_mb_s", ascending=False).head(1)
-    values["BestLithopsMBs"] = _sig(best["throughput_mb_s"].iloc[0]) if len(best) else "--"
-    values["BestLithopsConfig"] = (
-        (
-            f"{int(best['memory_mb'].iloc[0])}\\,MB, {int(best['objects_per_call'].iloc[0])} "
-            f"object(s) per call, $R={int(best['reducers'].iloc[0])}$"
+    # one configuration per engine, by the rule of engines_compare (lowest median wall, runs of
+    # the same configuration pooled over experiments), quoted with its interval everywhere
+    from aqbench.report import engines_compare as ec
+
+    pool = ec.pooled(inputs["runs"]) if inputs.get("runs") is not None else ec.pooled(pd.DataFrame(
+        columns=["status"]))  # fmt: skip
+    best = ec.best(pool, "lithops", "arrow")
+    dask_k, dask_i = ec.best(pool, "dask", "arrow", emulated=False), ec.best(pool, "dask", "idiomatic", emulated=False)
+    single = ec.best(pool, "duckdb", "duckdb")
+    raw_engines: dict[str, str] = {}
+    for name, row in (("BestLithops", best), ("DaskKernel", dask_k), ("DaskIdiomatic", dask_i), ("DuckDB", single)):
+        raw_engines[f"{name}MBs"] = ec.interval(row["rates"]) if row is not None else "--"
+        raw_engines[f"{name}WallS"] = ec.interval(row["walls"]) if row is not None else "--"
+        raw_engines[f"{name}Runs"] = str(int(row["runs"])) if row is not None else "--"
+    if best is not None:
+        opc = int(best["objects_per_call"])
+        values["BestLithopsConfig"] = (
+            f"{int(best['memory_mb'])}\\,MB, {opc} {'object' if opc == 1 else 'objects'} per call, "
+            f"$R={int(best['reducers'])}$"
         )
-        if len(best)
-        else "--"
-    )
-    values["DaskKernelMBs"] = _sig(dask_k["throughput_mb_s"].max()) if len(dask_k) else "--"
-    values["DaskIdiomaticMBs"] = _sig(dask_i["throughput_mb_s"].max()) if len(dask_i) else "--"
-    single = ok[(ok["engine"] == "duckdb") & (ok["fraction"] == 1.0)]
-    values["DuckDBMBs"] = _sig(single["throughput_mb_s"].max()) if len(single) else "--"
+    else:
+        values["BestLithopsConfig"] = "--"
     bench = inputs.get("bench") or {}
     # each throughput against the limit probed right before and after its own runs
-    values["LimitMBs"] = _sig(best["probe_mb_s"].iloc[0]) if len(best) and "probe_mb_s" in best else "--"
-    for name, rows in (
-        ("BestLithopsVsLimit", best),
-        ("DaskKernelVsLimit", dask_k.sort_values("throughput_mb_s", ascending=False).head(1)),
-        ("DaskIdiomaticVsLimit", dask_i.sort_values("throughput_mb_s", ascending=False).head(1)),
-    ):
-        drift = inputs.get("max_probe_drift")
-        values[name] = _quoted_ratio(rows.iloc[0], drift) if len(rows) and "vs_limit" in rows else "--"
+    values["LimitMBs"] = _sig(best["probe_mb_s"]) if best is not None else "--"
+    for name, row in (("BestLithopsVsLimit", best), ("DaskKernelVsLimit", dask_k), ("DaskIdiomaticVsLimit", dask_i)):
+        values[name] = _quoted_ratio(row, inputs.get("max_probe_drift")) if row is not None else "--"
+    raw_engines |= ec.same_terms_macros(inputs.get("engines_bench"))
+    raw_engines |= ec.lambda_terms_macros(summary)
     values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
     values["ArrowVsLimitOneCore"] = _fmt(bench.get("arrow_vs_bare_1core"), 2) if bench else "--"
     values["ArrowVsSeed"] = _fmt(bench.get("arrow_vs_seed"), 1) if bench else "--"
@@ -304,10 +314,11 @@ def macros(inputs: dict[str, Any]) -> str:
     values["EcInstance"] = prices["ec2_instance"]
     lines = ["% generated by aqbench report: do not edit"]
     raw = dict(inputs.get("latex_macros") or {})  # already LaTeX (the scale simulation's, the findings')
+    raw |= raw_engines
     if inputs.get("calls") is not None:
         from aqbench.report.findings import findings
 
-        raw |= findings(summary, inputs["calls"])
+        raw |= findings(summary, inputs["calls"], inputs.get("runs"))
     for name, value in values.items():
         safe = str(value).replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
         if name in ("BestLithopsConfig", "SumTolerance"):
@@ -330,6 +341,7 @@ def build(
     scale: Path | None = None,
     max_probe_drift: float | None = None,
     reducer_bench: Path | None = None,
+    engines_bench: Path | None = None,
 ) -> None:
     summary = pd.read_parquet(metrics_dir / "summary.parquet")
     env_file = Path(metrics_dir) / "environment.json"
@@ -350,6 +362,7 @@ def build(
         "generation": json.loads(generation.read_text()) if generation and generation.exists() else None,
         "bench": json.loads(bench.read_text()) if bench and bench.exists() else None,
         "reducer_bench": json.loads(reducer_bench.read_text()) if reducer_bench and reducer_bench.exists() else None,
+        "engines_bench": json.loads(engines_bench.read_text()) if engines_bench and engines_bench.exists() else None,
         "environment": environment,
         "workflow_seconds": seconds,
         "timed_jobs": len(benchmarks),
@@ -368,6 +381,9 @@ def build(
         )
     _write(out_dir / "macros.tex", macros(inputs))
     _write(out_dir / "tables" / "summary.tex", summary_table(summary))
+    from aqbench.report.engines_compare import lambda_terms_table
+
+    _write(out_dir / "tables" / "lambda_terms.tex", lambda_terms_table(summary))
     _write(out_dir / "summary.csv", summary_csv(summary))
     _write(out_dir / "tables" / "rejections.tex", rejections_table(inputs["reference_summary"]))
     from aqbench.report import study_code

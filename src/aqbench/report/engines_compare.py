@@ -1,0 +1,221 @@
+"""The engines compared on equal terms, and the one configuration per engine each sentence names.
+
+Two sets of terms, and nothing ranked across them:
+
+- **The same machine** (``aqbench bench engines``): every engine on the same staged objects,
+  this host's cores, no Lambda emulation, the same store, interleaved in one run. The paper's
+  ranking of the engines comes from here, and only from here.
+- **Lambda's terms**: Lithops on emulated Lambdas beside Dask workers held to the same quotas
+  (CPU memory/1769 of a core, memory limit, one shaped link each, as many at once as fit the
+  cores; the Dask ``lambda_terms`` experiment), memory size by memory size.
+
+"Best" Lithops is one configuration, named by one rule and used everywhere: of the Lithops
+configurations that read the whole dataset with the arrow kernel (warm-up jobs excluded, whose
+wall includes the warm-up), the one with the lowest median wall time, its runs pooled over the
+experiments that ran the same configuration (so nominally identical rows are one
+configuration, never a best of N). Every figure comes with its 95 % bootstrap interval over
+repetitions, printed only where at least :data:`MIN_RUNS` runs stand behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aqbench.metrics import median_ci
+
+MIN_RUNS = 3
+"""Runs below which a median is printed without an interval (two points give no interval)."""
+
+POOLED = ["engine", "kernel", "memory_mb", "objects_per_call", "reducers", "workers", "chunksize", "locality",
+          "warmup", "fraction", "emulated"]  # fmt: skip
+"""What makes two runs the same configuration, whatever experiment ran them."""
+
+SAME_TERMS = {
+    "lithops": "Lithops (a process a call)",
+    "lithops_warm": "Lithops (warm environments)",
+    "dask_kernel": "Dask (shared kernel)",
+    "dask_idiomatic": "Dask (idiomatic)",
+    "duckdb": "DuckDB (the reference's query)",
+}
+"""The exact engines of the engines bench, as the paper names them (its ranking)."""
+
+MACRO_OF = {"lithops": "Lithops", "lithops_warm": "LithopsWarm", "dask_kernel": "DaskKernel",
+            "dask_idiomatic": "DaskIdiomatic", "duckdb": "DuckDB", "duckdb_idiomatic": "DuckDBIdiomatic",
+            "polars": "Polars"}  # fmt: skip
+
+
+def _num(value: float, digits: int | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "--"
+    if digits is None:
+        digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
+    return f"{value:,.{digits}f}".replace(",", "{,}")
+
+
+def interval(values: Any, digits: int | None = None) -> str:
+    """``median [lo, hi]`` (95 % bootstrap over the values), or the median alone below MIN_RUNS."""
+    values = np.asarray(list(values), dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return "--"
+    med, lo, hi = median_ci(values, np.random.default_rng(0))
+    if len(values) < MIN_RUNS:
+        return _num(med, digits)
+    return f"{_num(med, digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
+
+
+def _tex(text: str) -> str:
+    return text.replace("\\", "/").replace("_", r"\_").replace("%", r"\%").replace("&", r"\&").replace("#", r"\#")
+
+
+# -- the same machine -------------------------------------------------------------------------
+
+
+def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
+    """The engines bench's figures: every rate with its interval, the ranking of the exact engines,
+    the idiomatic readers' rates and answers."""
+    names = ["SameTermsMB", "SameTermsObjects", "SameTermsCores", "SameTermsLimitMBs", "SameTermsReadParseMBs",
+             "SameTermsOrder", "SameTermsFastest", "SameTermsIdiomaticDiff", "SameTermsExactVsIdiomatic",
+             "SameTermsPolarsNote", "SameTermsRuns"]  # fmt: skip
+    names += [f"SameTerms{m}MBs" for m in MACRO_OF.values()]
+    values = dict.fromkeys(names, "--")
+    if not bench:
+        return values
+    mb = bench["mb"]
+    rates = {n: [mb / w for w in bench.get(f"{n}_walls_s") or []] for n in MACRO_OF}
+    values |= {
+        "SameTermsMB": _num(mb, 0),
+        "SameTermsObjects": str(bench.get("objects", "--")),
+        "SameTermsCores": str(bench.get("cores", "--")),
+        "SameTermsLimitMBs": _num(bench["limit_mb_s"]),
+        "SameTermsReadParseMBs": _num(bench["read_parse_mb_s"]),
+        "SameTermsRuns": str(max((len(r) for r in rates.values()), default=0)),
+    }
+    for name, macro in MACRO_OF.items():
+        values[f"SameTerms{macro}MBs"] = interval(rates[name])
+    ranked = sorted((n for n in SAME_TERMS if rates[n]), key=lambda n: -float(np.median(rates[n])))
+    values["SameTermsOrder"] = ", then ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in ranked)
+    values["SameTermsFastest"] = SAME_TERMS[ranked[0]] if ranked else "--"
+    diff = bench.get("duckdb_idiomatic_differences")
+    if diff:
+        total = sum(v for k, v in diff.items() if k.startswith("groups_") and k != "groups_unexpected")
+        wrong = total - diff.get("groups_exact", 0)
+        values["SameTermsIdiomaticDiff"] = (
+            f"{wrong:,} of {total:,} reference groups".replace(",", "{,}")
+            + f" differ, {diff.get('groups_unexpected', 0)} groups it made are not the reference's"
+        )
+    if rates["duckdb"] and rates["duckdb_idiomatic"]:
+        values["SameTermsExactVsIdiomatic"] = _num(
+            float(np.median(rates["duckdb"]) / np.median(rates["duckdb_idiomatic"])), 2
+        )
+    error = bench.get("polars_error")
+    values["SameTermsPolarsNote"] = (
+        f"could not read the data (``{_tex(error)}'')" if error and not rates["polars"]
+        else f"read it at {values['SameTermsPolarsMBs']}\\,MB/s"
+    )  # fmt: skip
+    return values
+
+
+# -- one configuration per engine ------------------------------------------------------------
+
+
+def pooled(runs: pd.DataFrame) -> pd.DataFrame:
+    """Completed runs grouped by configuration across experiments: median wall and throughput,
+    their runs' ratio to their own probes, the experiments that ran it."""
+    ok = runs[runs["status"] == "ok"].copy()
+    if not len(ok):
+        return pd.DataFrame(columns=[*POOLED, "runs", "wall_s", "throughput_mb_s"])
+    for column, value in (("warmup", False), ("locality", "local"), ("chunksize", 1)):
+        if column not in ok:
+            ok[column] = value
+    probe = (ok["probe_before_mb_s"] + ok["probe_after_mb_s"]) / 2
+    ok["vs_limit"] = ok["throughput_mb_s"] / probe
+    ok["probe_mb_s"] = probe
+    ok["probe_drift"] = (ok["probe_after_mb_s"] - ok["probe_before_mb_s"]).abs() / ok["probe_before_mb_s"]
+    rows = []
+    for key, group in ok.groupby(POOLED, dropna=False):
+        rows.append(dict(zip(POOLED, key, strict=True)) | {
+            "runs": len(group),
+            "experiments": ", ".join(sorted(group["experiment"].unique())),
+            "walls": group["wall_s"].tolist(),
+            "rates": group["throughput_mb_s"].tolist(),
+            "wall_s": float(group["wall_s"].median()),
+            "throughput_mb_s": float(group["throughput_mb_s"].median()),
+            "vs_limit": float(group["vs_limit"].median()) if group["vs_limit"].notna().any() else np.nan,
+            "probe_mb_s": float(group["probe_mb_s"].median()) if group["probe_mb_s"].notna().any() else np.nan,
+            "probe_drift": float(group["probe_drift"].max()) if group["probe_drift"].notna().any() else np.nan,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def best(pool: pd.DataFrame, engine: str, kernel: str, emulated: bool | None = None) -> pd.Series | None:
+    """The engine's configuration by the paper's rule: whole dataset, no warm-up job, lowest median wall."""
+    if not len(pool):
+        return None
+    rows = pool[(pool["engine"] == engine) & (pool["kernel"] == kernel) & (pool["fraction"] == 1.0)]
+    rows = rows[~rows["warmup"].astype(bool)]
+    if emulated is not None:
+        rows = rows[rows["emulated"].astype(bool) == emulated]
+    return rows.sort_values(["wall_s", "runs"], ascending=[True, False]).iloc[0] if len(rows) else None
+
+
+# -- Lambda's terms ---------------------------------------------------------------------------
+
+
+def lambda_terms(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per memory size: the Lithops memory experiment beside the Dask workers under the same quotas."""
+    ok = summary[summary["status"] == "ok"]
+    lith = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "memory")].set_index("memory_mb")
+    dask = ok[(ok["engine"] == "dask") & (ok["experiment"] == "lambda_terms")].set_index("memory_mb")
+    sizes = sorted(set(lith.index) & set(dask.index))
+    return pd.DataFrame([{"memory_mb": int(m), "lithops": lith.loc[m], "dask": dask.loc[m]} for m in sizes])
+
+
+def _row_interval(row: pd.Series, col: str, digits: int = 1) -> str:
+    if row.get("runs_ok", row.get("runs", 0)) < MIN_RUNS:
+        return _num(row[col], digits)
+    return f"{_num(row[col], digits)} [{_num(row[col + '_lo'], digits)}, {_num(row[col + '_hi'], digits)}]"
+
+
+def lambda_terms_table(summary: pd.DataFrame) -> str:
+    from aqbench.engines.lambda_emulation import cpu_share
+
+    lines = [
+        r"\begin{tabular}{rrrllr}",
+        r"\toprule",
+        r"memory (MB) & vCPUs each & at once & Lithops wall (s) & Dask wall (s) & Dask/Lithops \\",
+        r"\midrule",
+    ]
+    for r in lambda_terms(summary).itertuples():
+        workers = int(r.dask["workers"])
+        lines.append(
+            f"{r.memory_mb} & {cpu_share(r.memory_mb):.2f} & {workers} & {_row_interval(r.lithops, 'wall_s')} & "
+            f"{_row_interval(r.dask, 'wall_s')} & {r.dask['wall_s'] / r.lithops['wall_s']:.2f} \\\\"
+        )
+    if len(lines) == 4:
+        lines.append(r"\multicolumn{6}{c}{no memory experiment beside a Dask lambda\_terms experiment} \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def lambda_terms_macros(summary: pd.DataFrame) -> dict[str, str]:
+    """The smallest memory size of the comparison, in the findings' words."""
+    values = dict.fromkeys(("TermsMemoryMB", "TermsWorkers", "TermsLithopsS", "TermsDaskS", "TermsRatio",
+                            "TermsWord"), "--")  # fmt: skip
+    rows = lambda_terms(summary)
+    if not len(rows):
+        return values
+    r = rows.iloc[0]
+    ratio = r["dask"]["wall_s"] / r["lithops"]["wall_s"]
+    return {
+        "TermsMemoryMB": str(r["memory_mb"]),
+        "TermsWorkers": str(int(r["dask"]["workers"])),
+        "TermsLithopsS": _row_interval(r["lithops"], "wall_s"),
+        "TermsDaskS": _row_interval(r["dask"], "wall_s"),
+        "TermsRatio": f"{ratio:.2f}",
+        "TermsWord": "faster than" if ratio < 0.95 else ("slower than" if ratio > 1.05 else "as fast as"),
+    }
