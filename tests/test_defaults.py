@@ -15,13 +15,29 @@ ENGINES = ("lithops", "dask", "duckdb")
 
 
 def profile(name: str) -> dict:
-    """A profile as Snakemake sees it: default.yaml, then the profile's file merged over it."""
-    from snakemake.utils import update_config
+    """A profile as the workflow sees it: default.yaml, the profile's file merged over it, then
+    validated against the schema, which fills in its defaults (as the Snakefile's validate does)."""
+    from snakemake.utils import update_config, validate
 
     config = yaml.safe_load((CONFIG / "default.yaml").read_text())
     if name != "default":
         update_config(config, yaml.safe_load((CONFIG / f"{name}.yaml").read_text()))
+    validate(config, str(CONFIG / "schema.yaml"))
     return config
+
+
+@pytest.mark.parametrize("name", ["default", "paper", "tiny", "aws"])
+def test_a_profile_that_changes_one_field_keeps_the_designs_others(name):
+    """Validation fills the schema's defaults into every experiment a profile names: none may
+    overwrite what the design says (the study's layouts, Lambda's terms)."""
+    config = profile(name)
+    for engine in ENGINES:
+        design = defaults.schema_default(f"{engine}.experiments")
+        plan = defaults.experiments(engine, config.get(engine, {}))
+        for experiment, entry in plan.items():
+            for key in ("layout", "emulate_lambda"):
+                if key in design.get(experiment, {}):
+                    assert entry[key] == design[experiment][key], (name, engine, experiment, key)
 
 
 @pytest.mark.parametrize("name", ["default", "paper", "tiny", "aws"])

@@ -14,7 +14,7 @@ for _name in FIGURES:
             reference=rules.reference_aggregate.output.csv,
             bench=rules.bench_kernels.output.json,
             # the engines figure only: the engines bench
-            engines=rules.bench_engines.output.json if _name == "engines" else [],
+            engines=(rules.bench_engines.output.json if _name == "engines" and not AWS_LAMBDA else []),
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
             png=report(

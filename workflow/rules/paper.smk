@@ -12,7 +12,7 @@ TIMED_RULES = [
         "metrics",
         "bench_kernels",
         "bench_reducer",
-        "bench_engines",
+        *([] if AWS_LAMBDA else ["bench_engines"]),
     ),
     *("scale_validation", "scale_projection"),
     *(f"figure_{name}" for name in FIGURES + SCALE_FIGURES),
@@ -29,7 +29,8 @@ rule report:
         manifest=STAGE.output.manifest,
         bench=rules.bench_kernels.output.json,
         reducer=rules.bench_reducer.output.json,
-        engines=rules.bench_engines.output.json,
+        # the engines bench runs localhost Lithops: not on the AWS profile
+        engines=[] if AWS_LAMBDA else rules.bench_engines.output.json,
         validation=rules.scale_validation.output.table,
         projection=rules.scale_projection.output.table,
         benchmarks=rule_benchmarks(*TIMED_RULES),
@@ -40,6 +41,7 @@ rule report:
         projection=f"{RESULTS}/generated/tables/projection.tex",
         study=f"{RESULTS}/generated/tables/study_scale.tex",
         facts=f"{RESULTS}/generated/tables/lambda_facts.tex",
+        facts_bibliography=f"{RESULTS}/generated/tables/facts_bibliography.tex",
         side_by_side=f"{RESULTS}/generated/tables/side_by_side.tex",
         study_code=f"{RESULTS}/generated/tables/study_code.tex",
         lambda_terms=f"{RESULTS}/generated/tables/lambda_terms.tex",
@@ -57,10 +59,11 @@ rule report:
         out=lambda w, output: os.path.dirname(output.macros),
         scale=lambda w, input: os.path.dirname(input.validation),
         drift=config["report"]["max_probe_drift"],
+        engines=lambda w, input: (f"--engines-bench {input.engines}" if input.engines else ""),
     shell:
         "aqbench report --metrics {params.metrics} --reference {input.reference}"
         " --reference-summary {input.reference_summary} --manifest {input.manifest} {params.generation}"
-        " --bench {input.bench} --reducer-bench {input.reducer} --engines-bench {input.engines} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
+        " --bench {input.bench} --reducer-bench {input.reducer} {params.engines} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
         " --max-probe-drift {params.drift}"
         " --out {params.out} > {log} 2>&1"
 
@@ -73,7 +76,7 @@ rule paper:
             rules.report.output[t]
             for t in (
                 *("summary_table", "rejections", "projection", "study", "facts", "side_by_side"),
-                *("study_code", "lambda_terms"),
+                *("study_code", "lambda_terms", "facts_bibliography"),
             )
         ],
         figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],

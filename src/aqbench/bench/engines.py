@@ -61,13 +61,7 @@ def run(
     """Median MB/s of each engine on the staged objects of ``expected``, beside the limit, the
     read+parse ceiling and the fastest reader (idiomatic DuckDB) of the same run; the answers of
     the engines that are not exact against ``reference`` (the staged objects' reference partials)."""
-    import lithops
-
-    from aqbench.bench.kernels import _bare, cleaned
-    from aqbench.engines import lithops_engine
     from aqbench.engines.dask_engine import DaskEngine
-    from aqbench.engines.experiment import run_one
-    from aqbench.engines.faults import Faults
     from aqbench.engines.lithops_engine import LithopsEngine
     from aqbench.engines.single_node import DuckDBEngine
 
@@ -92,9 +86,25 @@ def run(
         "duckdb_idiomatic": (single, RunConfig("bench", "idiomatic", 2048, 1, 1, 1.0, 0)),
         "polars": (single, RunConfig("bench", "polars", 2048, 1, 1, 1.0, 0)),
     }
+    out: dict[str, Any] = {"mb": total / 1e6, "objects": len(keys), "cores": cores}
+    try:
+        return _rounds(store, keys, total, runs, repeats, reference, out, backend, lithops_warm)
+    finally:  # the warm environments and their service end with the bench, whatever happened
+        lithops_warm.close()
+
+
+def _rounds(store, keys, total, runs, repeats, reference, out, backend, lithops_warm) -> dict[str, Any]:
+    """The timed rounds of :func:`run`, interleaved, and the per-call overheads."""
+    import lithops
+
+    from aqbench.bench.kernels import _bare, cleaned
+    from aqbench.engines import lithops_engine
+    from aqbench.engines.experiment import run_one
+    from aqbench.engines.faults import Faults
+
+    cores = out["cores"]
     limit_times, read_times = [], []
     results: dict[str, list[float]] = {n: [] for n in ENGINES}
-    out: dict[str, Any] = {"mb": total / 1e6, "objects": len(keys), "cores": cores}
     # the warm layout's environments start before the timed runs, as a warm-up job starts them
     run_one(lithops_warm, replace(runs["lithops_warm"][1], repetition=-1), keys, Faults())
 
@@ -138,7 +148,6 @@ def run(
     out["lithops_seconds_per_noop_call"] = _noop_overhead(lithops.FunctionExecutor(config=config))
     config["localhost"]["runtime"] = lithops_warm.runtime  # the warm runs' service: its environments are idle
     out["lithops_warm_seconds_per_noop_call"] = _noop_overhead(lithops.FunctionExecutor(config=config))
-    lithops_warm.close()
     return out
 
 

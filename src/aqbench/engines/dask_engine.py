@@ -63,16 +63,20 @@ class LambdaTerms:
 
         self.group = f"dask-{run_id}"
         self.shaper = None
-        if network.shape and lambda_network.available()[0]:
-            self.shaper = lambda_network.Shaper(os.getpid() + 57)
         outcomes = []
-        for i, worker in enumerate(sorted(client.scheduler_info()["workers"])):
-            link = self.shaper.add(i + 1, network.local_mbit) if self.shaper else None
-            outcome = client.run(
-                _enter_lambda, memory_mb, self.group, f"w{i}", link.address if link else None, workers=[worker]
-            )
-            outcomes.append(outcome[worker])
-        self.cpu_memory = all(o["emulated"] for o in outcomes)
+        try:
+            if network.shape and lambda_network.available()[0]:
+                self.shaper = lambda_network.Shaper(os.getpid() + 57)
+            for i, worker in enumerate(sorted(client.scheduler_info()["workers"])):
+                link = self.shaper.add(i + 1, network.local_mbit) if self.shaper else None
+                outcome = client.run(
+                    _enter_lambda, memory_mb, self.group, f"w{i}", link.address if link else None, workers=[worker]
+                )
+                outcomes.append(outcome[worker])
+        except BaseException:  # no link class or group is left behind by a half-made setup
+            self.close()
+            raise
+        self.cpu_memory = bool(outcomes) and all(o["emulated"] for o in outcomes)
         self.reason = "; ".join(sorted({o["reason"] for o in outcomes if o["reason"]}))
 
     @property
@@ -82,9 +86,12 @@ class LambdaTerms:
     def close(self) -> None:
         from aqbench.engines import lambda_emulation
 
-        if self.shaper is not None:
-            self.shaper.close()
-        lambda_emulation.cleanup(self.group)
+        try:
+            if self.shaper is not None:
+                self.shaper.close()
+                self.shaper = None
+        finally:
+            lambda_emulation.cleanup(self.group)
 
 
 def cluster_client(cfg: RunConfig, scheduler_address: str | None) -> tuple[Any, Any]:
@@ -277,6 +284,11 @@ class DaskEngine:
         worker's tasks are recomputed elsewhere); past that, the run fails naming it."""
         from distributed import get_task_stream
 
+        if self.emulate and run.config.kernel == "idiomatic":
+            raise ValueError(
+                "Lambda's terms hold the shared kernel's reads to a link; idiomatic Dask reads through "
+                "s3fs, which the link does not shape: use kernel arrow or seed with emulate_lambda"
+            )
         if self.emulate and not run.config.workers:  # as many workers as emulated Lambdas fit the cores
             run.config = replace(run.config, workers=max_concurrency(run.config.memory_mb))
         cfg = run.config
@@ -309,8 +321,10 @@ class DaskEngine:
             run.calls = _stream_rows(stream.data, run, infos)
             return parts
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-            if terms is not None:  # the groups empty once the workers are gone
-                terms.close()
+            try:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+            finally:
+                if terms is not None:  # the groups empty once the workers are gone
+                    terms.close()

@@ -173,7 +173,9 @@ def run_experiment(
                     from aqbench.aggregates import answer_differences, describe_differences
 
                     result.answer_differences = answer_differences(references.table(keys), table)
-                    result.note = describe_differences(result.answer_differences)
+                    result.note = "; ".join(
+                        n for n in (result.note, describe_differences(result.answer_differences)) if n
+                    )
                 else:
                     if cfg.partial_kernel in VERIFIED:
                         check(engine.name, result.run_id, references.table(keys), staged, table, counts)

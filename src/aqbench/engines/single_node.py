@@ -60,6 +60,8 @@ class _Prefetch:
         self.futures: dict[int, Future] = {}
         self.next = 0
         self.lock = threading.Lock()
+        self.error: Exception | None = None
+        """The first failed read (a checksum mismatch, a store error): it fails the run."""
 
     def _fill(self, upto: int) -> None:
         while self.next < min(len(self.keys), upto):
@@ -71,7 +73,11 @@ class _Prefetch:
         with self.lock:
             self._fill(index + self.window)
             future = self.futures.pop(index)
-        return future.result()
+        try:
+            return future.result()
+        except Exception as exc:  # kept: a reader's callback may wrap it (DuckDB's fsspec bridge does)
+            self.error = self.error or exc
+            raise
 
     def sources(self) -> list[FetchedObject]:
         return [FetchedObject(key, lambda i=i: self.get(i)) for i, key in enumerate(self.keys)]
@@ -97,10 +103,11 @@ GROUP BY ALL
 def _duckdb_idiomatic(prefetch: _Prefetch, threads: int) -> pa.Table:
     """The idiomatic query over the run's objects as DuckDB files (fsspec, ``register_filesystem``).
 
-    Each file's bytes arrive by the same checked, prefetched GETs as the exact engine's: its
-    first open or stat waits for them, so the downloads overlap the query. (DuckDB reading s3fs
-    directly makes many small ranged reads through Python: 55 MB/s here, against 400 MB/s over
-    bytes in memory.)"""
+    Each file's bytes arrive by the same checked, prefetched GETs as the exact engine's (a few in
+    flight), on its first stat or open. DuckDB stats every file when it binds the query, so the
+    objects are all fetched, and held in memory, before the scan starts: the download is timed
+    with the run, not overlapped with it. (DuckDB reading s3fs directly makes many small ranged
+    reads through Python: 55 MB/s here, against 400 MB/s over bytes in memory.)"""
     import duckdb
     from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
@@ -128,6 +135,9 @@ def _duckdb_idiomatic(prefetch: _Prefetch, threads: int) -> pa.Table:
 
         def _open(self, path, mode="rb", **kwargs):
             self._ensure(path)
+            name = self._strip_protocol(path)
+            if name in self.store and "r" in mode:  # its own file object (position) per open, the bytes shared
+                return MemoryFile(None, name, self.store[name].getvalue())
             return super()._open(path, mode, **kwargs)
 
     con = duckdb.connect(config={"threads": threads})
@@ -140,8 +150,9 @@ def _duckdb_idiomatic(prefetch: _Prefetch, threads: int) -> pa.Table:
         Fetched.store.clear()
 
 
-def _polars_idiomatic(sources: list[FetchedObject], threads: int) -> pa.Table:
-    """Polars over each object's bytes; its thread pool is set by POLARS_MAX_THREADS at import."""
+def _polars_idiomatic(sources: list[FetchedObject]) -> pa.Table:
+    """Polars over each object's bytes, on its own thread pool (every core: POLARS_MAX_THREADS is
+    read once, when Polars is imported, so a run's ``workers`` cannot change it)."""
     import io
 
     import polars as pl
@@ -174,6 +185,14 @@ def _polars_idiomatic(sources: list[FetchedObject], threads: int) -> pa.Table:
         .collect()
     )
     return grouped.to_arrow()
+
+
+def _reader_error(exc: Exception) -> bool:
+    """An error of the reader itself (DuckDB's or Polars'), not of the store or the machine."""
+    import duckdb
+    import polars
+
+    return isinstance(exc, duckdb.Error | polars.exceptions.PolarsError)
 
 
 ENGINE_OF_KERNEL = {"duckdb": "duckdb", "idiomatic": "duckdb", "polars": "polars"}
@@ -210,7 +229,7 @@ class DuckDBEngine:
 
         keys = [k for chunk in chunks for k in chunk]
         threads = run.config.workers or os.cpu_count() or 1
-        kernel = run.config.kernel
+        kernel = run.config.kernel if run.config.kernel in ENGINE_OF_KERNEL else "duckdb"  # unset: the exact query
         run.engine, run.exact = ENGINE_OF_KERNEL[kernel], kernel in EXACT_KERNELS
         prefetch = _Prefetch(self.store, keys, self.expected, FETCH_THREADS)
         procstat.reset_peak()
@@ -224,17 +243,21 @@ class DuckDBEngine:
                 if kernel == "idiomatic":
                     table = _duckdb_idiomatic(prefetch, threads)
                 else:
-                    table = _polars_idiomatic(prefetch.sources(), threads)
+                    import polars
+
+                    threads = polars.thread_pool_size()
+                    table = _polars_idiomatic(prefetch.sources())
                 counts = RecordCounts(records_valid=int(pc.sum(table.column("count")).as_py() or 0))
-        except ChecksumMismatch as exc:  # a damaged object: the run fails, naming it, as on the other engines
-            run.status, run.note = "failed", str(exc)
+        except Exception as exc:
             run.wall_s = time.perf_counter() - run.started
-            return None
-        except Exception as exc:  # an idiomatic reader that cannot read the data: that is its result
-            if kernel in EXACT_KERNELS:
+            failed = prefetch.error or exc
+            if isinstance(failed, ChecksumMismatch):  # a damaged object: the run fails, naming it
+                run.status, run.note = "failed", str(failed)
+                return None
+            if kernel in EXACT_KERNELS or prefetch.error is not None or not _reader_error(exc):
                 raise
+            # an idiomatic reader that cannot read the data: that is its result, recorded
             run.status, run.note = "unreadable", f"{type(exc).__name__}: {exc}"[:300]
-            run.wall_s = time.perf_counter() - run.started
             return None
         finally:
             prefetch.close()

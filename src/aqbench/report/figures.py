@@ -6,6 +6,7 @@ Compute and plot are separate steps: restyling a figure reruns only its rule.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 from aqbench.engines.lambda_emulation import MB_PER_VCPU
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
-ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77", "duckdb": "#7570b3"}
+ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77", "duckdb": "#7570b3", "polars": "#e6ab02"}
 MEMORY_COLOURS = {1024: "#1b9e77", 1769: "#7570b3", 2048: "#d95f02", 3538: "#e7298a", 10240: "#66a61e"}
 """One colour per memory size wherever a figure tells them apart."""
 plt.rcParams.update(
@@ -100,38 +101,55 @@ def cpu_network(inp: Inputs):
 
 
 def network_transmission(inp: Inputs):
-    """Bytes moved by the job over time: object reads by maps, partials by reducers."""
+    """Bytes moved by the job over time: object reads by maps, partials by reducers; one line per
+    run, coloured by the reduce."""
     calls = _lithops(inp.table("calls"), "reducers").dropna(subset=["t_end"])
     fig, ax = plt.subplots(figsize=(6, 2.8))
-    for (reducers, _run), group in calls.groupby(["reducers", "run_id"]):
-        group = group.sort_values("t_end")
-        t = group["t_end"] - group["t_submit"].min()
-        moved = (group["bytes_read"].fillna(0) + group["bytes_written"].fillna(0)).cumsum() / 1e6
-        ax.step(t, moved, where="post", alpha=0.7, label=f"R = {int(reducers)}")
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax.legend(unique.values(), unique.keys(), title="reducers") if unique else _empty(ax, "no reducers experiment")
-    ax.set(xlabel="time (s)", ylabel="MB read + written (cumulative)", title="Network transmission of a job")
+    colours = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a")
+    for index, (reducers, runs) in enumerate(calls.groupby("reducers")):
+        for n, (_run, group) in enumerate(runs.groupby("run_id")):
+            group = group.sort_values("t_end")
+            t = group["t_end"] - group["t_submit"].min()
+            moved = (group["bytes_read"].fillna(0) + group["bytes_written"].fillna(0)).cumsum() / 1e6
+            label = f"R = {int(reducers)} ({runs['run_id'].nunique()} runs)" if n == 0 else None
+            ax.step(t, moved, where="post", alpha=0.7, color=colours[index % len(colours)], label=label)
+    if len(calls):
+        memory, opc = int(calls["memory_mb"].iloc[0]), int(calls["objects_per_call"].iloc[0])
+        ax.legend(title="reducers", fontsize=7)
+        title = f"Bytes a job moves: reducers experiment, {memory} MB, {opc} objects per call"
+    else:
+        _empty(ax, "no reducers experiment")
+        title = "Bytes a job moves"
+    ax.set(xlabel="time since the job's submission (s)", ylabel="MB read + written (cumulative)", title=title)
+    ax.set_ylim(bottom=0)
     return fig
 
 
 def memory_use(inp: Inputs):
     """Peak resident memory per call against the Lambda memory size; beside it, the study's
-    "occupied memory" with local and with non-local data (the data_locality experiment's maps)."""
+    "occupied memory" with local and with non-local data (the data_locality experiment's maps).
+    The axis is the calls' own range: each memory size's limit is written above its box."""
     calls = inp.table("calls")
     calls = calls[(calls["engine"] == "lithops") & calls["peak_rss_mb"].notna()]
     fig, (ax, side) = plt.subplots(1, 2, figsize=(6.5, 3), gridspec_kw={"width_ratios": [3, 1.3]})
-    jitter = np.random.default_rng(0).uniform(-60, 60, len(calls))
-    for phase, marker in (("map", "o"), ("reduce", "s")):
-        chosen = (calls["phase"] == phase).to_numpy()
-        sub = calls[chosen]
-        ax.scatter(sub["memory_mb"] + jitter[chosen], sub["peak_rss_mb"], s=8, alpha=0.5, marker=marker,
-                   label=f"{phase} calls")  # fmt: skip
+    sizes = sorted(int(m) for m in calls["memory_mb"].unique())
+    for offset, (phase, colour) in enumerate((("map", "#d95f02"), ("reduce", "#7570b3"))):
+        data = [calls[(calls["phase"] == phase) & (calls["memory_mb"] == m)]["peak_rss_mb"] for m in sizes]
+        positions = np.arange(len(sizes)) + (offset - 0.5) * 0.36
+        kept = [(x, d) for x, d in zip(positions, data, strict=True) if len(d)]
+        if kept:
+            box = ax.boxplot([d for _, d in kept], positions=[x for x, _ in kept], widths=0.3, patch_artist=True)
+            for patch in box["boxes"]:
+                patch.set(facecolor=colour, alpha=0.5)
+            ax.plot([], [], color=colour, lw=6, alpha=0.5, label=f"{phase} calls")
     if len(calls):
-        top = calls["memory_mb"].max()
-        ax.plot([0, top], [0, top], "k--", lw=0.8, label="memory size")
-    ax.set(xlabel="Lambda memory (MB)", ylabel="peak RSS of the call (MB)", title="Occupied memory per call")
-    ax.legend(fontsize=7)
+        top = float(calls["peak_rss_mb"].max())
+        ax.set_ylim(0, top * 1.3)
+        for x, m in enumerate(sizes):
+            ax.text(x, top * 1.2, f"limit {m} MB", ha="center", fontsize=6.5, color="0.3")
+        ax.set_xticks(range(len(sizes)), [f"{m} MB" for m in sizes], fontsize=7)
+        ax.legend(fontsize=7, loc="lower right")
+    ax.set(xlabel="Lambda memory", ylabel="peak RSS of the call (MB)", title="Occupied memory per call")
     maps = _lithops(calls, "data_locality")
     maps = maps[maps["phase"] == "map"]
     where = maps["locality"].fillna("local") if "locality" in maps else pd.Series("local", index=maps.index)
@@ -141,8 +159,10 @@ def memory_use(inp: Inputs):
         side.boxplot([g for _, g in groups], tick_labels=[f"{w} data" for w, _ in groups], widths=0.5)
         memory = int(maps["memory_mb"].mode().iloc[0])
         side.set(title=f"map calls, {memory} MB", ylabel="peak RSS (MB)")
+        side.set_ylim(0, float(maps["peak_rss_mb"].max()) * 1.15)
     else:
         _empty(side, "no data_locality runs")
+    fig.tight_layout()
     return fig
 
 
@@ -161,7 +181,8 @@ def cold_warm(inp: Inputs):
     """The warm-up experiment: call duration and start latency of cold and warm calls, per memory size."""
     calls = _lithops(inp.table("calls"), "warmup")
     calls = calls[calls["phase"].isin(["warmup", "map"])].dropna(subset=["t_start", "t_submit", "duration_s"])
-    calls = calls.assign(latency=start_latency(calls))
+    # per object: a warm-up activation reads one object, a measured call objects_per_call of them
+    calls = calls.assign(latency=start_latency(calls), per_object=calls["duration_s"] / calls["objects"].clip(lower=1))
     fig, axes = plt.subplots(1, 2, figsize=(7, 2.8))
     sizes = sorted(calls["memory_mb"].dropna().unique())
     if not len(calls):
@@ -175,15 +196,22 @@ def cold_warm(inp: Inputs):
         x = np.arange(len(sizes)) + (offset - 0.5) * width
         for ax, values in (
             (axes[0], sub["latency"]),
-            (axes[1], sub["duration_s"]),
+            (axes[1], sub["per_object"]),
         ):
             data = [values[sub["memory_mb"] == m].dropna() for m in sizes]
-            ax.bar(x, [d.median() if len(d) else np.nan for d in data], width, color=colour, label=label)
-    for ax, ylabel in zip(axes, ("start latency: dispatch to function (s)", "call duration (s)"), strict=True):
+            med = np.array([d.median() if len(d) else np.nan for d in data])
+            q1 = np.array([d.quantile(0.25) if len(d) else np.nan for d in data])
+            q3 = np.array([d.quantile(0.75) if len(d) else np.nan for d in data])
+            ax.bar(x, med, width, yerr=[med - q1, q3 - med], color=colour, label=label, capsize=2)
+            for xi, d, top in zip(x, data, q3, strict=True):
+                if len(d):
+                    ax.text(xi, top, f"n={len(d)}", ha="center", va="bottom", fontsize=5.5, color="0.3")
+    labels = ("start latency: dispatch to function (s)", "call duration per object read (s)")
+    for ax, ylabel in zip(axes, labels, strict=True):
         ax.set_xticks(range(len(sizes)), [f"{int(m)} MB" for m in sizes])
         ax.set(xlabel="Lambda memory", ylabel=ylabel)
     axes[0].legend(fontsize=7)
-    fig.suptitle("Warm-up job (cold) then measured job (warm): medians", fontsize=8)
+    fig.suptitle("Warm-up job (cold calls) then measured job (warm): median, bars: quartiles", fontsize=8)
     return fig
 
 
@@ -207,6 +235,7 @@ def locality(inp: Inputs):
     ):
         ax.boxplot([values[calls["locality"] == p].dropna() for p in places], tick_labels=labels)
         ax.set_ylabel(ylabel)
+        ax.set_ylim(0, float(values.max()) * 1.15 if values.notna().any() else 1)
     fig.suptitle("Per call, local vs non-local data", fontsize=8)
     return fig
 
@@ -220,12 +249,12 @@ def call_timeline(inp: Inputs):
         group = calls[calls["run_id"] == run].sort_values("t_start")
         t0 = group["t_submit"].min()
         for i, c in enumerate(group.itertuples()):
-            ax.plot([c.t_submit - t0, c.t_start - t0], [i, i], color="#bbbbbb", lw=1)
             ax.plot([c.t_start - t0, c.t_end - t0], [i, i], color="#d95f02" if c.phase == "map" else "#7570b3", lw=2)
-        ax.set_ylabel(f"{int(opc)} obj/call", fontsize=7)
-        ax.set_yticks([])
-    axes[-1, 0].set_xlabel("seconds since submission (grey: waiting, orange: map, purple: reduce)")
-    axes[0, 0].set_title("Call lifetimes")
+        ax.set_ylabel(f"{int(opc)} obj/call\ncall", fontsize=7)
+        ax.set_yticks(sorted({0, len(group) - 1}), [str(t + 1) for t in sorted({0, len(group) - 1})], fontsize=6)
+        ax.set_ylim(-1, len(group))
+    axes[-1, 0].set_xlabel("seconds since the job's submission (orange: map, purple: reduce; one run per setting)")
+    axes[0, 0].set_title("Call lifetimes, calls in order of their start (queueing on this host not drawn)")
     return fig
 
 
@@ -307,7 +336,12 @@ def cost(inp: Inputs):
     s = s[s["status"] == "ok"].sort_values(["engine", "experiment", "memory_mb"])
     fig, ax = plt.subplots(figsize=(6.5, 0.9 + 0.16 * len(s)))  # a readable line per configuration
     labels = [
-        f"{r.engine} {r.experiment}, {r.kernel}, {int(r.memory_mb)} MB"
+        (
+            f"{r.engine} {r.experiment}, {r.kernel}, one process"
+            if r.engine in ("duckdb", "polars")
+            else f"{r.engine} {r.experiment}, {r.kernel}, "
+            + (f"{int(r.memory_mb)} MB" if r.engine == "lithops" else f"{int(r.workers)} x {int(r.memory_mb)} MB")
+        )
         + (f", {int(r.objects_per_call)} obj/call" if r.objects_per_call > 1 else "")
         + (f", R={int(r.reducers)}" if r.reducers > 1 else "")
         + (f", {r.fraction:.0%} of data" if r.fraction < 1 else "")
@@ -362,10 +396,14 @@ def _pm10_map(inp: Inputs, column: str, title: str):
     pl = agg[(agg["country"] == "PL") & (agg["parameter"] == "pm10") & agg["latitude"].notna()]
     days = sorted(pl["day"].unique())
     windows = np.array_split(np.array(days), min(4, max(1, len(days))))
-    fig, axes = plt.subplots(1, len(windows), figsize=(2.3 * len(windows) + 0.8, 2.9), squeeze=False)
+    cols = 2 if len(windows) > 1 else 1
+    rows = math.ceil(len(windows) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.4, 2.9 * rows + 0.4), squeeze=False)
     vmax = np.nanpercentile(pl[column], 98) if len(pl) else 1
     scatter = None
-    for ax, window in zip(axes[0], windows, strict=True):
+    for ax in axes.flat[len(windows) :]:
+        ax.set_visible(False)
+    for ax, window in zip(axes.flat, windows, strict=False):
         sub = pl[pl["day"].isin(window)]
         if column == "average":
             st = sub.groupby(["latitude", "longitude"]).agg(s=("sum", "sum"), n=("count", "sum"))
@@ -373,6 +411,7 @@ def _pm10_map(inp: Inputs, column: str, title: str):
         else:
             st = sub.groupby(["latitude", "longitude"])["max"].max().rename("v").reset_index()
         _borders(ax)
+        st = st.sort_values("v")  # the highest drawn last, on top of their neighbours
         scatter = ax.scatter(
             st["longitude"],
             st["latitude"],
@@ -380,26 +419,28 @@ def _pm10_map(inp: Inputs, column: str, title: str):
             cmap="magma_r",
             vmin=0,
             vmax=vmax,
-            s=14,
-            edgecolors="k",
-            linewidths=0.3,
+            s=16,
+            edgecolors="0.2",
+            linewidths=0.25,
+            alpha=0.9,
         )
         ax.set(xlim=(14, 24.3), ylim=(48.9, 55), aspect=1.5, xticks=[], yticks=[])
-        ax.set_title(f"{window[0]} – {window[-1]}" if len(window) else "", fontsize=7)
+        ax.set_frame_on(False)
+        ax.set_title(f"{window[0]} – {window[-1]}" if len(window) else "", fontsize=8)
     if scatter is not None:
-        fig.colorbar(scatter, ax=axes[0].tolist(), shrink=0.8, label="PM10 (µg/m³)")
+        fig.colorbar(scatter, ax=axes.ravel().tolist(), shrink=0.7, label="PM10 (µg/m³)")
     fig.suptitle(title, fontsize=9)
     return fig
 
 
 def map_pm10_average(inp: Inputs):
     """Average PM10 in Poland by station, one panel per time window."""
-    return _pm10_map(inp, "average", "Average PM10 in Poland by station and time window")
+    return _pm10_map(inp, "average", "Average PM10 by station and time window")
 
 
 def map_pm10_max(inp: Inputs):
     """Maximum PM10 in Poland by station, one panel per time window."""
-    return _pm10_map(inp, "max", "Maximum PM10 in Poland by station and time window")
+    return _pm10_map(inp, "max", "Maximum PM10 by station and time window")
 
 
 def engines(inp: Inputs):
@@ -509,10 +550,12 @@ def kernel_throughput(inp: Inputs):
     for offset, (suffix, label, colour) in enumerate(
         (("_mb_s", "all cores", "0.3"), ("_1core_mb_s", "one core", "0.7"))  # greys: engines own the colours
     ):
-        values = [bench.get(k + suffix, np.nan) for _, k in names] + [
-            bench.get("seed_mb_s", np.nan) if suffix == "_1core_mb_s" else np.nan
-        ]
+        # the seed kernel is pandas, single-threaded: all cores give what one core does
+        values = [bench.get(k + suffix, np.nan) for _, k in names] + [bench.get("seed_mb_s", np.nan)]
         ax.barh(y + 0.2 - 0.4 * offset, values, height=0.38, color=colour, label=label)
+    seed = bench.get("seed_mb_s", np.nan)
+    if seed == seed:
+        ax.text(seed, 2, f"  {seed:.1f} MB/s (single-threaded: the same on all cores)", va="center", fontsize=6)
     ax.set_yticks(y, [n for n, _ in names] + ["seed kernel map (the study's)"])
     ax.invert_yaxis()
     ax.legend(fontsize=7, loc="lower right")

@@ -77,12 +77,14 @@ def scale_macros(scale: Path) -> dict[str, str]:
         "ScaleTimeoutsAgree": "stops them too" if v.statuses_agree else "does not stop them all",
     }
     cal = json.loads((scale / "calibration.json").read_text())
+    per_mb = cal["map_cpu_s_per_mb"]
     values |= {
         "ScaleNetMBs": f"{cal['net_mb_s']:.0f}",
         "ScaleOverheadS": f"{cal['overhead_s']:.2f}",
         "ScaleColdInitS": f"{cal['cold_init_s']:.2f}",
         "ScaleArrowCPUsPerMB": f"{1000 * cal['map_cpu_s_per_mb']['arrow']:.1f}",
         "ScaleSeedCPUsPerMB": f"{1000 * cal['map_cpu_s_per_mb'].get('seed', float('nan')):.0f}",
+        "ScaleSeedVsArrowCPU": f"{per_mb.get('seed', float('nan')) / per_mb['arrow']:.1f}",
     }
     table = pd.read_csv(scale / "projection.csv")
     ok = table[(table["status"] == "success") & table["wall_s"].notna()]
@@ -174,7 +176,7 @@ def scale_macros(scale: Path) -> dict[str, str]:
         "DaskScaleUSD": _usd(dask["cost_usd"].iloc[0]) if len(dask) else "--",
     }
 
-    return values | study_macros(scale)
+    return values | study_macros(scale) | {"ProjectionMarks": projection_marks(scale)}
 
 
 def explanation(log_s: float, simulated: dict[str, float]) -> str:
@@ -322,6 +324,23 @@ def projection_table(scale: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def projection_marks(scale: Path) -> str:
+    """The projection table's legend, only for the marks it uses."""
+    statuses = set(pd.read_csv(scale / "projection.csv")["status"])
+    marks = []
+    if "timeout" in statuses:
+        marks.append(r"$^\dagger$: a call hit Lambda's 900\,s limit")
+    if statuses - {"success"}:
+        why = (
+            "a reducer needed more than its function's memory, by the kernel bench's merges (killed: the job "
+            "has no completion time)"
+            if "oom" in statuses
+            else "the job stopped: its cost is what it was billed until then"
+        )
+        marks.append(r"$^\ddagger$: " + why)
+    return "; ".join(marks) if marks else "every job completed"
+
+
 def study_table(scale: Path) -> str:
     """The study's two runs as they ran: what it reported beside what the simulation gives with
     each cost per activation (the study's own code and this build's kernels as measured, each at
@@ -365,20 +384,51 @@ def study_table(scale: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _fact_sources(data: dict[str, Any]) -> dict[str, str]:
+    """Each distinct source page of the facts: its bibliography key (``fact1``, ``fact2``, ...)."""
+    keys: dict[str, str] = {}
+    for fact in data["facts"].values():
+        url = fact.get("url") or ""
+        if url and url not in keys:
+            keys[url] = f"fact{len(keys) + 1}"
+    return keys
+
+
 def facts_table(path: Path) -> str:
-    """The published facts of the simulation, each with its unit and source."""
+    """The published facts of the simulation, each with its unit and source, cited by its page."""
     import yaml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    keys = _fact_sources(data)
 
     def tex(text: str) -> str:
         return str(text).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&").replace("#", r"\#")
 
     lines = [r"\begin{tabular}{lrlp{8.5cm}}", r"\toprule", r"fact & value & unit & source \\", r"\midrule"]
     for name, fact in data["facts"].items():
-        lines.append(f"{tex(name)} & {tex(fact['value'])} & {tex(fact['unit'])} & {tex(fact['source'])} \\\\")
-    lines += [r"\bottomrule", r"\end{tabular}", "", f"(read {tex(data.get('checked', '--'))})"]
+        url = fact.get("url") or ""
+        cite = f"~\\cite{{{keys[url]}}}" if url else " (no public page)"
+        lines.append(f"{tex(name)} & {tex(fact['value'])} & {tex(fact['unit'])} & {tex(fact['source'])}{cite} \\\\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
+def facts_bibliography(path: Path) -> str:
+    """One ``\\bibitem`` per source page of the facts table: its URL and the date it was read."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    read: dict[str, set[str]] = {}
+    names: dict[str, list[str]] = {}
+    for name, fact in data["facts"].items():
+        if url := fact.get("url") or "":
+            read.setdefault(url, set()).add(str(fact.get("read", data.get("checked", "--"))))
+            names.setdefault(url, []).append(name.replace("_", r"\_"))
+    items = []
+    for url, key in _fact_sources(data).items():
+        items.append(f"\\bibitem{{{key}}} \\url{{{url}}} (read {', '.join(sorted(read[url]))}; for "
+                     f"{', '.join(names[url])}).")  # fmt: skip
+    return "\n".join(items) + "\n"
 
 
 def build_scale(scale: Path, out_dir: Path, write: Any) -> dict[str, str]:
@@ -386,6 +436,7 @@ def build_scale(scale: Path, out_dir: Path, write: Any) -> dict[str, str]:
     from aqbench.scale.project import FACTS
 
     write(out_dir / "tables" / "lambda_facts.tex", facts_table(FACTS))
+    write(out_dir / "tables" / "facts_bibliography.tex", facts_bibliography(FACTS))
     write(out_dir / "tables" / "projection.tex", projection_table(scale))
     write(out_dir / "tables" / "study_scale.tex", study_table(scale))
     return scale_macros(scale)

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from aqbench.aggregates import SUM_RTOL
@@ -198,6 +199,12 @@ def macros(inputs: dict[str, Any]) -> str:
     manifest = inputs["manifest"]
     gen = inputs.get("generation") or {}
     env = inputs["environment"]
+    profile = inputs.get("profile") or "default"
+    values["ResultsProfile"] = profile
+    values["ProfileCommand"] = {"default": "make reproduce", "paper": "make reproduce-paper"}.get(
+        profile, f"snakemake --configfile workflow/config/{profile}.yaml"
+    )
+    values["ProfileFile"] = f"workflow/config/{profile}.yaml"
     values["DataSizeMB"] = _fmt(manifest["bytes"] / 1e6, 0)
     values["DataObjects"] = str(manifest["objects_count"])
     values["ObjectSizeMB"] = _fmt(manifest["bytes"] / 1e6 / max(1, manifest["objects_count"]), 1)
@@ -248,7 +255,9 @@ def macros(inputs: dict[str, Any]) -> str:
     raw_engines |= ec.lambda_terms_macros(summary)
     values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
     values["ArrowVsLimitOneCore"] = _fmt(bench.get("arrow_vs_bare_1core"), 2) if bench else "--"
-    values["ArrowVsSeed"] = _fmt(bench.get("arrow_vs_seed"), 1) if bench else "--"
+    # one core against one core: the seed kernel is single-threaded (pandas)
+    one_core = bench.get("arrow_1core_mb_s", np.nan) / bench.get("seed_mb_s", np.nan) if bench else np.nan
+    values["ArrowVsSeed"] = _fmt(float(one_core), 1)
     values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
     values["MergeRRSS"] = _fmt(bench.get("merge_r8_peak_rss_mb"), 0) if bench else "--"
     values["MergeOneRSS"] = _fmt(bench.get("merge_r1_peak_rss_mb"), 0) if bench else "--"
@@ -275,8 +284,20 @@ def macros(inputs: dict[str, Any]) -> str:
     values["TimeoutDone"] = str(ran["done"]) if ran else "--"
     values["TimeoutActivations"] = str(ran["activations"]) if ran else "--"
     values["TimeoutWorkers"] = str(ran["workers"]) if ran else "--"
-    values["Emulated"] = "on" if bool(summary[summary["engine"] == "lithops"]["emulated"].all()) else "off"
-    values["ColdStarts"] = str(int(summary["cold_starts"].sum()))
+    emulated = bool(summary[summary["engine"] == "lithops"]["emulated"].all())
+    values["Emulated"] = "on" if emulated else "off"
+    values["EmulationSentence"] = (
+        "All Lithops results below ran so emulated."
+        if emulated
+        else "Emulation was off for some Lithops results below (this host refused the cgroups or tc): those "
+        "calls ran without Lambda's quotas."
+    )
+    # every Lithops call of every phase (warm-up, map, reduce), as calls.parquet holds them
+    calls_all = inputs.get("calls")
+    lith_calls = calls_all[calls_all["engine"] == "lithops"] if calls_all is not None else pd.DataFrame()
+    cold_all = lith_calls["cold_start"].fillna(False).astype(bool) if len(lith_calls) else pd.Series(dtype=bool)
+    values["ColdStarts"] = _count(int(cold_all.sum())) if len(lith_calls) else "--"
+    values["LithopsCalls"] = _count(len(lith_calls)) if len(lith_calls) else "--"
     values |= _warm_cold(inputs.get("calls"))
     values |= reducer_macros(inputs.get("reducer_bench"))
     from aqbench.report import study_code
@@ -368,6 +389,7 @@ def build(
         "timed_jobs": len(benchmarks),
         "prices": prices,
         "max_probe_drift": max_probe_drift,
+        "profile": Path(metrics_dir).resolve().parent.name,
     }
     if scale is not None:
         from aqbench.report import side_by_side

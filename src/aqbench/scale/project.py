@@ -301,6 +301,7 @@ class MachineRates:
         if self.duckdb_cpu_s_per_mb:
             options.append(("DuckDB (the reference's query)", self.duckdb_cpu_s_per_mb))
         if self.dask_mb_s_per_worker:
+            # a worker is one single-threaded process: its wall seconds per MB bound its CPU seconds
             options.append(("the shared kernel, one Dask worker a vCPU", 1 / self.dask_mb_s_per_worker))
         return min(options, key=lambda o: o[1]) if options else None
 
@@ -309,7 +310,7 @@ def machine_rates(metrics: Path) -> MachineRates:
     runs = pd.read_parquet(metrics / "runs.parquet")
     calls = pd.read_parquet(metrics / "calls.parquet")
     dask = runs[(runs["engine"] == "dask") & (runs["kernel"] == "arrow") & (runs["status"] == "ok")]
-    dask = dask[(dask["fraction"] == 1.0) & ~dask["emulated"].astype(bool)]
+    dask = dask[(dask["fraction"] == 1.0) & ~dask["emulated"].astype(bool) & (dask["experiment"] != "lambda_terms")]
     per_worker = (dask["bytes"] / 1e6 / dask["wall_s"] / dask["workers"].clip(lower=1)).median() if len(dask) else None
     duck = calls[(calls["engine"] == "duckdb") & (calls["kernel"] == "duckdb") & (calls["status"] == "success")]
     cpu = ((duck["cpu_user_s"] + duck["cpu_system_s"]) / (duck["bytes_read"] / 1e6)).median() if len(duck) else None
