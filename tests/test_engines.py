@@ -343,3 +343,44 @@ def test_lambdas_timeout_counts_for_the_whole_invocation(staged):
     assert [c["status"] for c in maps] == ["success"] * 2 + ["timeout"] * 4
     began = maps[0]["t_dispatch"]  # the invocation's clock starts (after INIT) no earlier than its dispatch
     assert all(c["t_end"] >= began + 15 for c in maps[2:])  # none before the invocation's time was up
+
+
+def test_idiomatic_duckdb_departs_from_the_specification_where_real_data_are_odd():
+    """What the comparison exists to find: lines the record specification keeps or rejects that
+    DuckDB's read_ndjson (columns, ignore_errors) reads otherwise. Each odd line below changes
+    the idiomatic answer, and answer_differences counts it: no difference goes unseen."""
+    from aqbench.aggregates import answer_differences
+    from aqbench.engines.single_node import _duckdb_idiomatic
+    from aqbench.kernels.reference import aggregate_files
+
+    good = [line(value=10 + h, utc=f"2018-01-01T{h:02d}:00:00.000Z") for h in range(6)]
+    odd = {
+        "a string value": line(value="7.5", utc="2018-01-02T01:00:00.000Z"),  # spec: value_not_number
+        "a byte-order mark": "\ufeff" + line(value=3.0, utc="2018-01-03T01:00:00.000Z"),  # spec: kept
+        "a date that is not UTC": line(value=4.0, utc="2018-01-04T01:00:00+02:00"),  # spec: bad_date
+    }
+    body = ("\n".join(good + list(odd.values())) + "\n").encode("utf-8")
+
+    class OneObject:  # the prefetch the engine hands the query: one object's bytes
+        keys = ["df00000.ndjson"]
+
+        def get(self, index: int) -> bytes:
+            return body
+
+    reference = aggregate_files([_bytes_file(body)]).aggregates
+    answer = _duckdb_idiomatic(OneObject(), threads=1)
+    diff = answer_differences(reference, _with_average(answer))
+    assert diff["groups_exact"] >= 1  # the good lines agree
+    assert diff["groups_unexpected"] + diff["groups_missing"] + diff["groups_count_differs"] >= 2, diff
+
+
+def _bytes_file(body: bytes):
+    from aqbench.inputs import FetchedObject
+
+    return FetchedObject("df00000.ndjson", lambda: body)
+
+
+def _with_average(table):
+    import pyarrow.compute as pc
+
+    return table.append_column("average", pc.divide(table.column("sum"), pc.cast(table.column("count"), "double")))

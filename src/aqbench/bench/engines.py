@@ -194,7 +194,7 @@ def report(r: dict[str, Any]) -> str:
         if diff := r.get(f"{name}_differences"):
             from aqbench.aggregates import describe_differences
 
-            lines.append(f"  {'':<31}answer {describe_differences(diff)}")
+            lines.append(f"  {'':<31}{describe_differences(diff)}")
     lines.append(
         f"  Lithops per-call overhead (no-op calls, 2 at a time): cold (a process a call) "
         f"{r['lithops_seconds_per_noop_call']:.2f} s, warm {r['lithops_warm_seconds_per_noop_call']:.2f} s"

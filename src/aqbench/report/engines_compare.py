@@ -103,8 +103,23 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     for name, macro in MACRO_OF.items():
         values[f"SameTerms{macro}MBs"] = interval(rates[name])
     ranked = sorted((n for n in SAME_TERMS if rates[n]), key=lambda n: -float(np.median(rates[n])))
-    values["SameTermsOrder"] = ", then ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in ranked)
-    values["SameTermsFastest"] = SAME_TERMS[ranked[0]] if ranked else "--"
+    # ranked by median; engines whose intervals overlap are not told apart ("and", not "then")
+    rng = np.random.default_rng(0)
+    bounds = {n: median_ci(np.array(rates[n]), rng)[1:] for n in ranked}
+    tiers: list[list[str]] = []
+    for n in ranked:
+        if tiers and len(rates[n]) >= MIN_RUNS and bounds[n][1] >= min(bounds[m][0] for m in tiers[-1]):
+            tiers[-1].append(n)
+        else:
+            tiers.append([n])
+
+    def tier(names: list[str]) -> str:
+        text = " and ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in names)
+        return text + (" (intervals overlap)" if len(names) > 1 else "")
+
+    values["SameTermsOrder"] = ", then ".join(tier(t) for t in tiers)
+    values["SameTermsFastest"] = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose intervals overlap"
+                                  if len(tiers[0]) > 1 else "")) if tiers else "--"  # fmt: skip
     diff = bench.get("duckdb_idiomatic_differences")
     if diff:
         total = sum(v for k, v in diff.items() if k.startswith("groups_") and k != "groups_unexpected")
@@ -157,6 +172,9 @@ def pooled(runs: pd.DataFrame) -> pd.DataFrame:
             "vs_limit": float(group["vs_limit"].median()) if group["vs_limit"].notna().any() else np.nan,
             "probe_mb_s": float(group["probe_mb_s"].median()) if group["probe_mb_s"].notna().any() else np.nan,
             "probe_drift": float(group["probe_drift"].max()) if group["probe_drift"].notna().any() else np.nan,
+            "ratios": group["vs_limit"].tolist(),
+            "drifts": group["probe_drift"].tolist(),
+            "probes": group["probe_mb_s"].tolist(),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -239,3 +257,17 @@ def lambda_terms_macros(summary: pd.DataFrame) -> dict[str, str]:
         "TermsRatio": f"{ratio:.2f}",
         "TermsWord": "faster than" if ratio < 0.95 else ("slower than" if ratio > 1.05 else "as fast as"),
     }
+
+
+def steady(row: pd.Series, max_drift: float) -> pd.Series:
+    """The configuration's ratio to the machine's limit over the runs whose probe held within
+    ``max_drift`` (a run whose machine changed under it says nothing about the ratio): the
+    median ratio and probe of those runs, how many they are, and the largest drift among them."""
+    kept = [(r, p) for r, p, d in zip(row["ratios"], row["probes"], row["drifts"], strict=True)
+            if r == r and d == d and d <= max_drift]  # fmt: skip
+    out = row.copy()
+    out["steady_runs"] = len(kept)
+    out["vs_limit"] = float(np.median([r for r, _ in kept])) if kept else np.nan
+    out["probe_mb_s"] = float(np.median([p for _, p in kept])) if kept else np.nan
+    out["probe_drift"] = max((d for d in row["drifts"] if d == d and d <= max_drift), default=np.nan)
+    return out

@@ -247,10 +247,20 @@ def macros(inputs: dict[str, Any]) -> str:
     else:
         values["BestLithopsConfig"] = "--"
     bench = inputs.get("bench") or {}
-    # each throughput against the limit probed right before and after its own runs
-    values["LimitMBs"] = _sig(best["probe_mb_s"]) if best is not None else "--"
-    for name, row in (("BestLithopsVsLimit", best), ("DaskKernelVsLimit", dask_k), ("DaskIdiomaticVsLimit", dask_i)):
-        values[name] = _quoted_ratio(row, inputs.get("max_probe_drift")) if row is not None else "--"
+    # each throughput against the limit probed right before and after its own runs, over the runs
+    # whose probe held steady (a run whose machine changed under it says nothing of the ratio)
+    from aqbench.engines.probe import MAX_DRIFT
+
+    drift = MAX_DRIFT if inputs.get("max_probe_drift") is None else inputs["max_probe_drift"]
+    picked = {"BestLithops": best, "DaskKernel": dask_k, "DaskIdiomatic": dask_i}
+    steady = {n: ec.steady(r, drift) if r is not None else None for n, r in picked.items()}
+    values["LimitMBs"] = _sig(steady["BestLithops"]["probe_mb_s"]) if best is not None else "--"
+    for name, row in steady.items():
+        if row is not None and row["steady_runs"] == 0:
+            row = picked[name]  # no run held steady: its own drift refuses the ratio, naming the run
+        values[f"{name}VsLimit"] = _quoted_ratio(row, drift) if row is not None else "--"
+        values[f"{name}SteadyRuns"] = (f"{int(row['steady_runs'])} of {int(row['runs'])}" if row is not None
+                                       else "--")  # fmt: skip
     raw_engines |= ec.same_terms_macros(inputs.get("engines_bench"))
     raw_engines |= ec.lambda_terms_macros(summary)
     values["ArrowVsLimit"] = _fmt(bench.get("arrow_vs_bare"), 2) if bench else "--"
