@@ -362,7 +362,7 @@ def test_idiomatic_duckdb_departs_from_the_specification_where_real_data_are_odd
     body = ("\n".join(good + list(odd.values())) + "\n").encode("utf-8")
 
     class OneObject:  # the prefetch the engine hands the query: one object's bytes
-        keys = ["df00000.ndjson"]
+        keys = ("df00000.ndjson",)
 
         def get(self, index: int) -> bytes:
             return body
