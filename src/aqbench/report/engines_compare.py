@@ -209,8 +209,9 @@ def lambda_terms(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _row_interval(row: pd.Series, col: str, digits: int = 1) -> str:
-    if row.get("runs_ok", row.get("runs", 0)) < MIN_RUNS:
+def row_interval(row: pd.Series, col: str, digits: int = 1) -> str:
+    """A summary row's ``median [lo, hi]`` of ``col``; the median alone below MIN_RUNS runs."""
+    if row.get("runs_ok", row.get("runs", MIN_RUNS)) < MIN_RUNS:
         return _num(row[col], digits)
     return f"{_num(row[col], digits)} [{_num(row[col + '_lo'], digits)}, {_num(row[col + '_hi'], digits)}]"
 
@@ -228,8 +229,8 @@ def lambda_terms_table(summary: pd.DataFrame) -> str:
         workers = int(r.dask["workers"])
         mark = "" if r.emulated else "$^*$"
         lines.append(
-            f"{r.memory_mb}{mark} & {cpu_share(r.memory_mb):.2f} & {workers} & {_row_interval(r.lithops, 'wall_s')} & "
-            f"{_row_interval(r.dask, 'wall_s')} & {r.dask['wall_s'] / r.lithops['wall_s']:.2f} \\\\"
+            f"{r.memory_mb}{mark} & {cpu_share(r.memory_mb):.2f} & {workers} & {row_interval(r.lithops, 'wall_s')} & "
+            f"{row_interval(r.dask, 'wall_s')} & {r.dask['wall_s'] / r.lithops['wall_s']:.2f} \\\\"
         )
     if len(lines) == 4:
         lines.append(r"\multicolumn{6}{c}{no memory experiment beside a Dask lambda\_terms experiment} \\")
@@ -252,8 +253,8 @@ def lambda_terms_macros(summary: pd.DataFrame) -> dict[str, str]:
     return {
         "TermsMemoryMB": str(r["memory_mb"]),
         "TermsWorkers": str(int(r["dask"]["workers"])),
-        "TermsLithopsS": _row_interval(r["lithops"], "wall_s"),
-        "TermsDaskS": _row_interval(r["dask"], "wall_s"),
+        "TermsLithopsS": row_interval(r["lithops"], "wall_s"),
+        "TermsDaskS": row_interval(r["dask"], "wall_s"),
         "TermsRatio": f"{ratio:.2f}",
         "TermsWord": "faster than" if ratio < 0.95 else ("slower than" if ratio > 1.05 else "as fast as"),
     }

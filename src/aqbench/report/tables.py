@@ -41,11 +41,9 @@ def _sig(value: Any) -> str:
 
 def _ci(row: pd.Series, col: str, digits: int = 1) -> str:
     """``median [lo, hi]``; the median alone where fewer than three runs stand behind it."""
-    from aqbench.report.engines_compare import MIN_RUNS
+    from aqbench.report.engines_compare import row_interval
 
-    if row.get("runs_ok", MIN_RUNS) < MIN_RUNS:
-        return _fmt(row[col], digits)
-    return f"{_fmt(row[col], digits)} [{_fmt(row[col + '_lo'], digits)}, {_fmt(row[col + '_hi'], digits)}]"
+    return row_interval(row, col, digits)
 
 
 def _write(path: Path, text: str) -> None:
