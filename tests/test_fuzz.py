@@ -100,7 +100,7 @@ def check_kernels_follow_the_spec(objects: list[list[bytes]], reducers: int) -> 
     named = [(f"df{i:05d}.ndjson", body) for i, body in enumerate(bodies)]
     ref = aggregate_files([FetchedObject(n, lambda b=b: b) for n, b in named])
     results = {"reference": (ref.aggregates, ref.counts)}
-    for kernel in ("arrow", "seed"):
+    for kernel in ("arrow", "ndjson", "seed"):
         results[kernel] = run_in_process(get_kernel(kernel), [(n, bytearray(b)) for n, b in named], reducers)
     for name, (table, counts) in results.items():
         assert counts.rejected_by_reason == reasons, name

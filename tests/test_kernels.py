@@ -51,7 +51,7 @@ def _split_objects(draw):
     return [o.encode("utf-8") for o in objects]
 
 
-@pytest.mark.parametrize("kernel", ["arrow", "seed"])
+@pytest.mark.parametrize("kernel", ["arrow", "ndjson", "seed"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(objects=_split_objects(), reducers=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_kernel_equals_reference_for_any_split_and_layout(kernel, objects, reducers, seed):
@@ -127,7 +127,7 @@ def test_partials_are_arrow_ipc_not_json():
 
 
 def test_unknown_kernel_is_named():
-    with pytest.raises(ConfigError, match="choose one of arrow, seed"):
+    with pytest.raises(ConfigError, match="choose one of arrow, ndjson, seed"):
         get_kernel("spark")
 
 

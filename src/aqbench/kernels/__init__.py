@@ -20,7 +20,7 @@ import pyarrow as pa
 from aqbench.errors import ConfigError
 from aqbench.openaq import RecordCounts
 
-MULTI_THREADED = ("arrow",)
+MULTI_THREADED = ("arrow", "ndjson")
 """Kernels whose map uses several cores where a call has them (Arrow's reader); the others are
 single-threaded pandas (seed, study)."""
 
@@ -70,6 +70,19 @@ class ArrowKernel:
         return finalize(merged), merged.counts
 
 
+class NdjsonKernel(ArrowKernel):
+    """DuckDB's JSON reader with the rules in SQL (:mod:`aqbench.kernels.ndjson`), Arrow IPC partials
+    (the arrow kernel's reduce and finalize)."""
+
+    name = "ndjson"
+
+    def map(self, body: bytes, name: str, reducers: int, threads: bool = True) -> list[bytes]:
+        from aqbench.kernels import ndjson, partial
+
+        result = ndjson.map_object(body, compressed=name.endswith(".gz"), threads=threads)
+        return [p.to_ipc() for p in partial.split(result, reducers)]
+
+
 class SeedKernel:
     """The original study's pandas code (with its bugs fixed), JSON partials."""
 
@@ -112,8 +125,13 @@ class StudyKernel:
         return self._code().finalize(part)
 
 
-KERNELS: dict[str, Kernel] = {"arrow": ArrowKernel(), "seed": SeedKernel(), "study": StudyKernel()}
-VERIFIED = ("arrow", "seed")
+KERNELS: dict[str, Kernel] = {
+    "arrow": ArrowKernel(),
+    "ndjson": NdjsonKernel(),
+    "seed": SeedKernel(),
+    "study": StudyKernel(),
+}
+VERIFIED = ("arrow", "ndjson", "seed")
 """Kernels whose runs must equal the reference; the study's is compared by cause instead."""
 
 

@@ -16,12 +16,10 @@ boundaries and in-place blanking must agree exactly, and splitting them apart wo
 
 from __future__ import annotations
 
-import functools
 import gzip
 import itertools
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values
+from aqbench.kernels.screen import blank, invalid_utf8_lines, line_starts, pool, suspicious_lines
 from aqbench.openaq import KEY_COLUMNS, REJECT_REASONS, UTC_TIMESTAMP, Measurement, RecordCounts, parse_line
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,6 @@ FIELDS = pa.schema(
 PARSE = pajson.ParseOptions(explicit_schema=FIELDS, unexpected_field_behavior="ignore")
 UTC_REGEX = "^" + UTC_TIMESTAMP.pattern + "$"
 CHUNK_LINES = 2048
-OPEN, CLOSE, NEWLINE = ord("{"), ord("}"), ord("\n")
 
 # Order matters: a line gets the first reason that applies, as in the specification.
 VECTOR_REASONS = (
@@ -67,8 +65,6 @@ PIECE_BYTES = 4 << 20
 """Bytes parsed per Arrow call, one piece per thread: small enough that a refused line costs
 one re-parse of its piece, large enough that Arrow's ~1.5 ms fixed cost per call stays small."""
 ROW_IN_ERROR = re.compile(r"in row (\d+)")
-SCREEN_SLICE = 4 << 20
-"""Bytes screened for newlines at a time (4 MB measured fastest of 64 KB-12 MB on 2 cores)."""
 BLOCK_SIZE = 2 << 20
 """Arrow's JSON block: the fastest here (1-8 MB measured)."""
 
@@ -166,13 +162,15 @@ def _classify(table: pa.Table, counts: RecordCounts) -> pa.Table:
     )
 
 
-def _measurements_table(found: list[Measurement]) -> pa.Table:
+def measurements_table(found: list[Measurement]) -> pa.Table:
+    """Kept lines as a table of key columns plus ``value``, ready for :func:`group_values`."""
     columns = {k: [getattr(m, k) for m in found] for k in (*KEY_COLUMNS, "value")}
     types = {f.name: f.type for f in PARTIAL_SCHEMA} | {"value": pa.float64()}
     return pa.table({k: pa.array(v, type=types[k]) for k, v in columns.items()})
 
 
-def _one_by_one(lines: list[bytes], counts: RecordCounts, found: list[Measurement]) -> None:
+def judge_lines(lines: list[bytes], counts: RecordCounts, found: list[Measurement]) -> None:
+    """The specification, line by line: count each line kept or rejected, collect the kept ones."""
     for line in lines:
         result = parse_line(line)
         if isinstance(result, Measurement):
@@ -180,116 +178,6 @@ def _one_by_one(lines: list[bytes], counts: RecordCounts, found: list[Measuremen
             found.append(result)
         elif result is not None:
             counts.reject(result)
-
-
-def _newlines_in(buf: np.ndarray, first: int) -> np.ndarray:
-    return np.flatnonzero(buf == NEWLINE) + first
-
-
-def _newlines(buf: np.ndarray, threads: bool) -> np.ndarray:
-    """Offsets of every newline byte: numpy on a few large slices, on every core if allowed.
-
-    Finding them is the one pass over all bytes besides Arrow's own, so it runs on the
-    same cores Arrow's parse will use (numpy releases the GIL); slices also keep the
-    temporary mask a fraction of the object's size.
-    """
-    step = SCREEN_SLICE
-    firsts = range(0, len(buf), step)
-    if threads and len(firsts) > 1:
-        found = list(_pool().map(lambda first: _newlines_in(buf[first : first + step], first), firsts))
-    else:
-        found = [_newlines_in(buf[first : first + step], first) for first in firsts]
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=pa.cpu_count(), thread_name_prefix="aqbench-screen")
-
-
-def _suspicious_lines(body: bytes | bytearray, threads: bool = True) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """(start, end) of every line that does not start with ``{`` and end with ``}`` (blank ones
-    too), and the offsets of all newlines.
-
-    Found from the few newlines whose neighbours are not ``}`` and ``{``: one vectorised
-    pass over the bytes, then work only where something is wrong.
-    """
-    buf = np.frombuffer(body, dtype=np.uint8)
-    if len(buf) == 0:
-        return [], np.zeros(0, dtype=np.int64)
-    nl = _newlines(buf, threads)
-    inner = nl[nl > 0]
-    bad_end = inner[buf[inner - 1] != CLOSE]  # newline ending a suspicious line
-    before = nl[nl < len(buf) - 1]
-    bad_start = before[buf[before + 1] != OPEN]  # newline before a suspicious line
-    lines = set()
-    for end in bad_end:
-        lines.add(body.rfind(b"\n", 0, end) + 1)
-    for end in bad_start:
-        lines.add(end + 1)
-    if buf[0] != OPEN:
-        lines.add(0)
-    if buf[-1] != NEWLINE and buf[-1] != CLOSE:
-        lines.add(body.rfind(b"\n") + 1)
-    spans = []
-    for start in sorted(lines):
-        end = body.find(b"\n", start)
-        spans.append((start, len(body) if end < 0 else end))
-    return spans, nl
-
-
-UTF8_ERROR_INDEX = re.compile(r"string index (\d+)")
-
-
-def _utf8_valid(data: bytes | bytearray | memoryview, offsets: np.ndarray) -> int | None:
-    """Arrow's (SIMD) UTF-8 check of the strings ``data[offsets[i]:offsets[i+1]]``: the first bad one's index."""
-    array = pa.Array.from_buffers(pa.large_utf8(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    try:
-        array.validate(full=True)
-    except pa.ArrowInvalid as exc:
-        found = UTF8_ERROR_INDEX.search(str(exc))
-        return int(found.group(1)) if found else 0
-    return None
-
-
-def _invalid_utf8_lines(body: bytes | bytearray, nl: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) of every line that is not valid UTF-8, in any field.
-
-    Arrow's JSON reader checks only the fields it extracts, and the specification rejects a
-    line with invalid UTF-8 anywhere. One check of the whole object (about 10 GB/s) finds
-    nothing in clean data; only when it fails are the lines checked, resuming after each bad one.
-    """
-    size = len(body)
-    if _utf8_valid(body, np.array([0, size], dtype=np.int64)) is None:
-        return []
-    bounds = np.concatenate([[0], nl + 1, [size]]).astype(np.int64)
-    bounds = bounds[np.concatenate([[True], bounds[1:] > bounds[:-1]])]  # no empty tail line
-    spans = []
-    first = 0
-    while first < len(bounds) - 1:
-        bad = _utf8_valid(body, bounds[first:])
-        if bad is None:
-            break
-        line = first + bad
-        start, end = int(bounds[line]), int(bounds[line + 1])
-        spans.append((start, end - 1 if end > start and body[end - 1] == NEWLINE else end))
-        first = line + 1
-    return spans
-
-
-def _blank(body: bytes | bytearray, spans: list[tuple[int, int]]) -> bytes | bytearray:
-    """The body with the given lines overwritten by spaces, which Arrow's reader skips.
-
-    Blanking keeps every other byte where it is, so the rest is parsed in one pass with no
-    re-assembly. A ``bytearray`` is blanked in place (the caller hands over its buffer);
-    ``bytes`` are copied once, and only when there is something to blank.
-    """
-    if not spans:
-        return body
-    out = body if isinstance(body, bytearray) else bytearray(body)
-    for start, end in spans:
-        out[start:end] = b" " * (end - start)
-    return out
 
 
 def _pieces(size: int, nl: np.ndarray) -> list[tuple[int, int]]:
@@ -310,19 +198,9 @@ class _Piece:
     found: list[Measurement] = field(default_factory=list)
 
 
-def _line_starts(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
-    """Offsets of the lines Arrow reads in ``buf``: those starting with ``{``.
-
-    Blank and blanked lines start with a newline or a space, and Arrow skips them uncounted.
-    """
-    starts = np.concatenate([[0], newlines + 1])
-    starts = starts[starts < len(buf)]
-    return starts[buf[starts] == OPEN]
-
-
 def _row_span(buf: np.ndarray, newlines: np.ndarray, row: int) -> tuple[int, int] | None:
     """Byte span of the ``row``-th line Arrow counted in ``buf``."""
-    counted = _line_starts(buf, newlines)
+    counted = line_starts(buf, newlines)
     if row >= len(counted):
         return None
     start = int(counted[row])
@@ -352,12 +230,12 @@ def _parse_piece(body: bytes | bytearray, first: int, last: int, newlines: np.nd
             if span is None or _parses(bytes(view[span[0] : span[1]])):
                 _in_chunks(bytes(view), out)
                 return out
-            _one_by_one([bytes(view[span[0] : span[1]])], out.counts, out.found)
+            judge_lines([bytes(view[span[0] : span[1]])], out.counts, out.found)
             if view.readonly:
                 view = memoryview(bytearray(view))
             view[span[0] : span[1]] = b" " * (span[1] - span[0])
             continue
-        if table.num_rows != len(_line_starts(buf, newlines)):
+        if table.num_rows != len(line_starts(buf, newlines)):
             _in_chunks(bytes(view), out)
         else:
             out.tables.append(_classify(table, out.counts))
@@ -385,7 +263,7 @@ def _in_chunks(data: bytes, out: _Piece) -> None:
         if table is not None and table.num_rows == len(chunk):
             out.tables.append(_classify(table, out.counts))
         else:
-            _one_by_one(chunk, out.counts, out.found)
+            judge_lines(chunk, out.counts, out.found)
 
 
 def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool = True) -> Partial:
@@ -401,12 +279,12 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
         body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     counts = RecordCounts()
     found: list[Measurement] = []
-    suspicious, nl = _suspicious_lines(body, threads)
-    invalid = _invalid_utf8_lines(body, nl)
+    suspicious, nl = suspicious_lines(body, threads)
+    invalid = invalid_utf8_lines(body, nl)
     if invalid:
         suspicious = sorted(set(suspicious) | set(invalid))
-    _one_by_one([bytes(body[a:b]) for a, b in suspicious], counts, found)
-    good = _blank(body, suspicious)
+    judge_lines([bytes(body[a:b]) for a, b in suspicious], counts, found)
+    good = blank(body, suspicious)
 
     def parse(piece: tuple[int, int]) -> _Piece:
         first, last = piece
@@ -414,14 +292,14 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
         return _parse_piece(good, first, last, within)
 
     ranges = _pieces(len(good), nl)
-    pieces = list(_pool().map(parse, ranges)) if threads and len(ranges) > 1 else [parse(r) for r in ranges]
+    pieces = list(pool().map(parse, ranges)) if threads and len(ranges) > 1 else [parse(r) for r in ranges]
     tables: list[pa.Table] = []
     for piece in pieces:
         tables += piece.tables
         counts = counts.merge(piece.counts)
         found += piece.found
     if found:
-        tables.append(_measurements_table(found))
+        tables.append(measurements_table(found))
     if not tables:
         return Partial(PARTIAL_SCHEMA.empty_table(), counts)
     rows = pa.concat_tables([t.cast(tables[0].schema) for t in tables])
