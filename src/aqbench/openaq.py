@@ -157,7 +157,7 @@ class RecordCounts:
         return cls(int(data["records_valid"]), {str(k): int(v) for k, v in data["rejected_by_reason"].items()})
 
 
-def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Keep the first of repeated keys, as DuckDB and Arrow do (Python's default keeps the last)."""
     record: dict[str, Any] = {}
     for name, value in pairs:
@@ -180,7 +180,7 @@ def _nonempty_string(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def _coordinate(coordinates: Any, name: str) -> float | None:
+def coordinate(coordinates: Any, name: str) -> float | None:
     if not isinstance(coordinates, dict):
         return None
     value = coordinates.get(name)
@@ -214,7 +214,7 @@ def parse_line(line: str | bytes | bytearray) -> Measurement | str | None:
     if line.strip(BLANK_CHARS) == "":
         return None
     try:
-        record = json.loads(line, object_pairs_hook=_first_wins)
+        record = json.loads(line, object_pairs_hook=first_wins)
     except (ValueError, RecursionError):  # JSONDecodeError; nesting too deep for the parser
         return "invalid_json"
     if not isinstance(record, dict):
@@ -246,8 +246,8 @@ def parse_line(line: str | bytes | bytearray) -> Measurement | str | None:
     return Measurement(
         country=record["country"],
         city=city if isinstance(city, str) else "",
-        latitude=_coordinate(coordinates, "latitude"),
-        longitude=_coordinate(coordinates, "longitude"),
+        latitude=coordinate(coordinates, "latitude"),
+        longitude=coordinate(coordinates, "longitude"),
         day=utc[:10],
         parameter=record["parameter"],
         unit=record["unit"],

@@ -16,7 +16,6 @@ boundaries and in-place blanking must agree exactly, and splitting them apart wo
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import logging
 import re
@@ -28,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values
-from aqbench.kernels.screen import blank, invalid_utf8_lines, line_starts, pool, suspicious_lines
+from aqbench.kernels.screen import blank, invalid_utf8_lines, line_starts, plain_lines, pool, suspicious_lines
 from aqbench.openaq import KEY_COLUMNS, REJECT_REASONS, UTC_TIMESTAMP, Measurement, RecordCounts, parse_line
 
 log = logging.getLogger(__name__)
@@ -273,10 +272,7 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
     The object is parsed in pieces of about PIECE_BYTES, on every core when ``threads``.
     """
     use_system_allocator()
-    if compressed:
-        body = gzip.decompress(body)
-    if b"\r" in body:  # the same line breaks as the specification: \r\n and lone \r end a line
-        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    body = plain_lines(body, compressed)
     counts = RecordCounts()
     found: list[Measurement] = []
     suspicious, nl = suspicious_lines(body, threads)

@@ -30,9 +30,7 @@ on each line rather than this reader; the fuzz test's oracle is the plain-Python
 
 from __future__ import annotations
 
-import gzip
 import json
-import math
 import os
 import tempfile
 import threading
@@ -45,8 +43,8 @@ import pyarrow.compute as pc
 
 from aqbench.kernels.arrow import judge_lines, measurements_table, use_system_allocator
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values
-from aqbench.kernels.screen import blank, line_starts, newlines, suspicious_lines
-from aqbench.openaq import KEY_COLUMNS, REJECT_REASONS, Measurement, RecordCounts
+from aqbench.kernels.screen import blank, line_starts, newlines, plain_lines, suspicious_lines
+from aqbench.openaq import KEY_COLUMNS, REJECT_REASONS, Measurement, RecordCounts, coordinate, first_wins
 
 LONG_LINE = 2000
 """Lines longer than this go to the specification: only they can nest the ~1000 levels at which
@@ -184,27 +182,10 @@ def _real_day(day: str) -> bool:
     return day[:4] != "0000"
 
 
-def _first_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for k, v in pairs:
-        out.setdefault(k, v)
-    return out
-
-
-def _coordinate(coordinates: object, name: str) -> float | None:
-    if not isinstance(coordinates, dict):
-        return None
-    value = coordinates.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _lat_lon(text: str | None) -> tuple[float | None, float | None]:
     """Latitude and longitude from a kept row's ``coordinates`` text (null unless finite numbers)."""
-    coordinates = json.loads(text, object_pairs_hook=_first_wins) if text is not None else None
-    return _coordinate(coordinates, "latitude"), _coordinate(coordinates, "longitude")
+    coordinates = json.loads(text, object_pairs_hook=first_wins) if text is not None else None
+    return coordinate(coordinates, "latitude"), coordinate(coordinates, "longitude")
 
 
 def _decode_each(column: pa.Array, decode) -> pa.Array:
@@ -289,10 +270,7 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
     A ``bytearray`` body is used as scratch space (its set-aside lines are blanked).
     """
     use_system_allocator()
-    if compressed:
-        body = gzip.decompress(body)
-    if b"\r" in body:  # the same line breaks as the specification: \r\n and lone \r end a line
-        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    body = plain_lines(body, compressed)
     counts = RecordCounts()
     found: list[Measurement] = []
     suspicious, nl = suspicious_lines(body, threads)

@@ -10,6 +10,7 @@ every reader skips uncounted), so every byte keeps its offset.
 from __future__ import annotations
 
 import functools
+import gzip
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -137,3 +138,12 @@ def line_starts(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
     starts = np.concatenate([[0], newlines + 1])
     starts = starts[starts < len(buf)]
     return starts[buf[starts] == OPEN]
+
+
+def plain_lines(body: bytes | bytearray, compressed: bool = False) -> bytes | bytearray:
+    """The object decompressed, with the specification's line breaks (``\\r\\n`` and lone ``\\r``) as ``\\n``."""
+    if compressed:
+        body = gzip.decompress(body)
+    if b"\r" in body:
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return body
