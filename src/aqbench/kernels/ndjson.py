@@ -42,9 +42,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aqbench.kernels.arrow import judge_lines, measurements_table, use_system_allocator
-from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values
+from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values, merge
 from aqbench.kernels.screen import blank, line_starts, newlines, plain_lines, suspicious_lines
-from aqbench.openaq import KEY_COLUMNS, REJECT_REASONS, Measurement, RecordCounts, coordinate, first_wins
+from aqbench.openaq import REJECT_REASONS, Measurement, RecordCounts, coordinate, first_wins
 
 LONG_LINE = 2000
 """Lines longer than this go to the specification: only they can nest the ~1000 levels at which
@@ -227,15 +227,6 @@ def _keys(kept: pa.Table) -> pa.Table:
     )
 
 
-def _merge_groups(table: pa.Table) -> pa.Table:
-    """Groups of equal decoded keys merged (``2`` and ``2.0`` are one latitude)."""
-    merged = table.group_by(list(KEY_COLUMNS), use_threads=False).aggregate(
-        [("count", "sum"), ("sum", "sum"), ("max", "max")]
-    )
-    merged = merged.rename_columns({"count_sum": "count", "sum_sum": "sum", "max_max": "max"})
-    return merged.select(PARTIAL_SCHEMA.names).cast(PARTIAL_SCHEMA)
-
-
 def _read(path: str, threads: bool) -> pa.Table:
     return _connection(threads).sql(QUERY, params=[path]).to_arrow_table()
 
@@ -302,7 +293,7 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
     if not tables:
         return Partial(PARTIAL_SCHEMA.empty_table(), counts)
     rows = pa.concat_tables([t.select(PARTIAL_SCHEMA.names).cast(PARTIAL_SCHEMA) for t in tables])
-    merged = _merge_groups(rows)
+    merged = merge([Partial(rows, RecordCounts())]).table  # 2 and 2.0 are one latitude
     return Partial(merged.filter(pc.greater(merged.column("count"), 0)), counts)
 
 
