@@ -20,6 +20,9 @@ os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.enviro
 RESULTS = f"results/{config['profile']}"
 LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
+REPORT_BENCHMARKS = f"{RESULTS}/benchmarks-rebuild" if config["report"]["from_results"] else BENCHMARKS
+"""Where the figure, report and paper rules time themselves: a rebuild from the results (make
+paper) keeps the run's own times, which the report sums, and writes its times beside them."""
 DATA = f"{RESULTS}/data"
 S3_STATE = f"{RESULTS}/s3"
 LITHOPS_TMP = f"{RESULTS}/lithops-tmp"
@@ -112,6 +115,16 @@ def experiment_setting(engine, key):
     return lambda w: EXPERIMENTS[engine][w.experiment].get(key, section[key])
 
 
+def upstream(path):
+    """An input the figure, report or paper rules take from a rule before them. In a rebuild from
+    the results (report.from_results, make paper) a plain path: a ``rules.X.output`` reference
+    would bring rule X into the DAG whatever --allowed-rules says, so the file already there is
+    read instead."""
+    if not config["report"]["from_results"]:
+        return path
+    return [str(p) for p in path] if isinstance(path, list) else str(path)
+
+
 def rule_benchmarks(*names):
     """The benchmark files of the named rules, every wildcard value of the experiment rules expanded."""
     files = []
@@ -121,7 +134,10 @@ def rule_benchmarks(*names):
             continue
         engine = name.removesuffix("_experiment")
         values = {"experiment": list(EXPERIMENTS[engine])} if engine in EXPERIMENTS else {}
-        files += expand(str(getattr(rules, name).benchmark), **values)
+        path = str(getattr(rules, name).benchmark)
+        if path.startswith(f"{REPORT_BENCHMARKS}/"):  # a rebuild's figure: the run's own time
+            path = BENCHMARKS + path.removeprefix(REPORT_BENCHMARKS)
+        files += expand(path, **values)
     return files
 
 

@@ -9,12 +9,12 @@ for _name in FIGURES:
         name:
             f"figure_{_name}"
         input:
-            summary=rules.metrics.output.summary,
-            calls=rules.metrics.output.calls,
-            reference=rules.reference_aggregate.output.csv,
-            bench=rules.bench_kernels.output.json,
+            summary=upstream(rules.metrics.output.summary),
+            calls=upstream(rules.metrics.output.calls),
+            reference=upstream(rules.reference_aggregate.output.csv),
+            bench=upstream(rules.bench_kernels.output.json),
             # the engines figure only: the engines bench
-            engines=(rules.bench_engines.output.json if _name == "engines" and not AWS_LAMBDA else []),
+            engines=upstream(rules.bench_engines.output.json if _name == "engines" and not AWS_LAMBDA else []),
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
             png=report(
@@ -26,7 +26,7 @@ for _name in FIGURES:
         log:
             f"{LOGS}/figures/{_name}.log",
         benchmark:
-            f"{BENCHMARKS}/figures/{_name}.tsv"
+            f"{REPORT_BENCHMARKS}/figures/{_name}.tsv"
         conda:
             ENV
         params:
@@ -44,11 +44,11 @@ for _name in SCALE_FIGURES:
         name:
             f"figure_{_name}"
         input:
-            validation=rules.scale_validation.output.table,
-            projection=rules.scale_projection.output.table,
-            optimum=rules.scale_projection.output.optimum,
-            alternatives=rules.scale_projection.output.alternatives,
-            sensitivity=rules.scale_projection.output.sensitivity,
+            validation=upstream(rules.scale_validation.output.table),
+            projection=upstream(rules.scale_projection.output.table),
+            optimum=upstream(rules.scale_projection.output.optimum),
+            alternatives=upstream(rules.scale_projection.output.alternatives),
+            sensitivity=upstream(rules.scale_projection.output.sensitivity),
         output:
             pdf=f"{RESULTS}/generated/figures/{_name}.pdf",
             png=report(
@@ -60,7 +60,7 @@ for _name in SCALE_FIGURES:
         log:
             f"{LOGS}/figures/{_name}.log",
         benchmark:
-            f"{BENCHMARKS}/figures/{_name}.tsv"
+            f"{REPORT_BENCHMARKS}/figures/{_name}.tsv"
         conda:
             ENV
         params:

@@ -23,16 +23,27 @@ as the workflow's time (the report and paper rules, which come after, are not in
 
 rule report:
     input:
-        summary=rules.metrics.output.summary,
-        reference=rules.reference_aggregate.output.csv,
-        reference_summary=rules.reference_aggregate.output.summary,
-        manifest=STAGE.output.manifest,
-        bench=rules.bench_kernels.output.json,
-        reducer=rules.bench_reducer.output.json,
+        summary=upstream(rules.metrics.output.summary),
+        reference=upstream(rules.reference_aggregate.output.csv),
+        reference_summary=upstream(rules.reference_aggregate.output.summary),
+        manifest=upstream(STAGE.output.manifest),
+        bench=upstream(rules.bench_kernels.output.json),
+        reducer=upstream(rules.bench_reducer.output.json),
         # the engines bench runs localhost Lithops: not on the AWS profile
-        engines=[] if AWS_LAMBDA else rules.bench_engines.output.json,
-        validation=rules.scale_validation.output.table,
-        projection=rules.scale_projection.output.table,
+        engines=upstream([] if AWS_LAMBDA else rules.bench_engines.output.json),
+        # the other files the report reads, declared so that a change to any reruns it
+        calls=upstream(rules.metrics.output.calls),
+        runs=upstream(rules.metrics.output.runs),
+        environment=upstream(rules.metrics.output.environment),
+        data=upstream([rules.generate.output.data] if SOURCE == "synthetic" else []),  # its generation.json
+        validation=upstream(rules.scale_validation.output.table),
+        calibration=upstream(rules.scale_validation.output.calibration),
+        projection=upstream(rules.scale_projection.output.table),
+        study_runs=upstream(rules.scale_projection.output.study),
+        alternatives=upstream(rules.scale_projection.output.alternatives),
+        sensitivity=upstream(rules.scale_projection.output.sensitivity),
+        floor=upstream(rules.scale_projection.output.floor),
+        facts=upstream(rules.scale_projection.input.facts),
         benchmarks=rule_benchmarks(*TIMED_RULES),
     output:
         macros=f"{RESULTS}/generated/macros.tex",
@@ -49,12 +60,12 @@ rule report:
     log:
         f"{LOGS}/report/report.log",
     benchmark:
-        f"{BENCHMARKS}/report/report.tsv"
+        f"{REPORT_BENCHMARKS}/report/report.tsv"
     conda:
         ENV
     params:
         metrics=lambda w, input: os.path.dirname(input.summary),
-        generation=(f"--generation {rules.generate.output.data}/generation.json" if SOURCE == "synthetic" else ""),
+        generation=lambda w, input: (f"--generation {input.data}/generation.json" if input.data else ""),
         prices=as_shell_json(config["prices"]),
         out=lambda w, output: os.path.dirname(output.macros),
         scale=lambda w, input: os.path.dirname(input.validation),
@@ -85,7 +96,7 @@ rule paper:
     log:
         f"{LOGS}/paper/paper.log",
     benchmark:
-        f"{BENCHMARKS}/paper/paper.tsv"
+        f"{REPORT_BENCHMARKS}/paper/paper.tsv"
     conda:
         ENV
     params:

@@ -4,7 +4,7 @@
 
 
 def _storage(action):
-    if STORAGE["kind"] == "s3-local":
+    if STORAGE["kind"] == "s3-local" and not config["report"]["from_results"]:  # a rebuild reads no store
         shell(f"mkdir -p {LOGS} && aqbench storage {action} --state {S3_STATE} >> {LOGS}/storage.log 2>&1")
 
 
@@ -39,6 +39,8 @@ def _budget():
 
 
 onstart:
+    if config["report"]["from_results"]:  # make paper: the figure, report and paper rules only
+        return
     _preflight()
     if AWS_LAMBDA:
         _budget()

@@ -97,10 +97,10 @@ def _rounds(store, keys, total, runs, repeats, reference, out, backend, lithops_
     """The timed rounds of :func:`run`, interleaved, and the per-call overheads."""
     import lithops
 
-    from aqbench.bench.kernels import _bare, cleaned
     from aqbench.engines import lithops_engine
     from aqbench.engines.experiment import run_one
     from aqbench.engines.faults import Faults
+    from aqbench.kernels.bare import bare_parse, cleaned
 
     cores = out["cores"]
     limit_times, read_times = [], []
@@ -113,13 +113,13 @@ def _rounds(store, keys, total, runs, repeats, reference, out, backend, lithops_
         for key in keys:  # the limit: only the parse is timed, not the removal of malformed lines
             clean[key] = cleaned(store.get(key))
             start = time.perf_counter()
-            _bare(clean[key])
+            bare_parse(clean[key])
             limit_times.append(time.perf_counter() - start)
 
         def read_and_parse(share: list[str], clean: dict[str, bytes] = clean) -> None:
             for key in share:  # the read is timed with the parse; the bare parse reads the cleaned copy
                 store.get(key)
-                _bare(clean[key], threads=False)
+                bare_parse(clean[key], threads=False)
 
         start = time.perf_counter()
         with ThreadPoolExecutor(cores) as pool:

@@ -63,20 +63,6 @@ def _paper(args: argparse.Namespace) -> int:
     return 0
 
 
-def _paper_from_results(args: argparse.Namespace) -> int:
-    import time
-
-    from aqbench.defaults import schema_default
-    from aqbench.report.rebuild import rebuild
-
-    started = time.perf_counter()
-    prices = json.loads(args.prices) if args.prices else schema_default("prices")
-    pages = rebuild(Path(args.results), Path(args.source), prices, draft=args.draft)
-    print_json({"pdf": str(Path(args.results) / "paper.pdf"), "pages": pages,
-                "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
-    return 0
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
@@ -131,16 +117,3 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="allow placeholders ([Name?]) for numbers, tables or figures not generated yet",
     )
-
-    p = subcommand(
-        sub,
-        "paper-from-results",
-        _paper_from_results,
-        "rebuild every figure, table, macro and the PDF of a finished run from its results alone",
-        "For the committed canonical run (make paper): no data and no experiment needed, the "
-        "figures are drawn again from the metrics and the simulation's tables.",
-    )
-    p.add_argument("results", help="a profile's results folder, e.g. results/default")
-    p.add_argument("--source", default="paper", help="folder of main.tex and its sections")
-    p.add_argument("--prices", help="JSON: the profile's prices (default: the schema's)")
-    p.add_argument("--draft", action="store_true", help="build even with placeholders")

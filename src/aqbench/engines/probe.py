@@ -27,18 +27,18 @@ class Probe:
     """The bare parse + group-by of one staged object, cleaned once, timed on demand."""
 
     def __init__(self, body: bytes | bytearray):
-        from aqbench.bench.kernels import cleaned
+        from aqbench.kernels.bare import cleaned
 
         self.body = cleaned(body)
         self.mb = len(self.body) / 1e6
 
     def mb_s(self) -> float:
-        from aqbench.bench.kernels import _bare
+        from aqbench.kernels.bare import bare_parse
 
         rates, spent = [], 0.0
         while spent < MIN_SECONDS or len(rates) < MIN_REPEATS:
             started = time.perf_counter()
-            _bare(self.body)
+            bare_parse(self.body)
             took = time.perf_counter() - started
             rates.append(self.mb / took)
             spent += took
