@@ -55,8 +55,10 @@ def test_exceeding_the_memory_size_kills_the_call_and_is_recognised():
 
 
 def test_lambda_facts():
-    assert le.cpu_share(1769) == 1.0
-    assert [le.visible_cores(m) for m in (1024, 3008, 3538, 7076, 10240)] == [2, 2, 3, 4, 6]
+    from aqbench.lambda_facts import facts
+
+    assert facts().vcpus(1769) == 1.0
+    assert [facts().visible_cores(m) for m in (1024, 3008, 3538, 7076, 10240)] == [2, 2, 3, 4, 6]
     assert le.max_concurrency(1024, cores=2) == 3 and le.max_concurrency(3538, cores=2) == 1
 
 

@@ -161,10 +161,11 @@ def test_the_projection_does_not_move_with_the_host_that_calibrated_it(tmp_path)
     50 GB jobs: per-MB costs travel as work relative to the probe, and Lambda's core speed is an input."""
     from aqbench.cost import Prices
     from aqbench.defaults import schema_default
+    from aqbench.lambda_facts import facts as facts_table
     from aqbench.scale.calibration import calibrate
-    from aqbench.scale.project import Grid, load_facts, project
+    from aqbench.scale.project import Grid, project
 
-    facts, prices = load_facts(), Prices.from_config(schema_default("prices"))
+    facts, prices = facts_table().values, Prices.from_config(schema_default("prices"))
     grid = Grid(data_gb=2, memory_mb=(1024, 3538), objects_per_call=(1, 4), reducers=(1,), seeds=3)
     tables = []
     for name, cpu, probe in (("fast", 0.01, 400.0), ("slow", 0.02, 200.0)):

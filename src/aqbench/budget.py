@@ -15,24 +15,21 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aqbench.atomic import atomic_path
 from aqbench.cost import Prices, lambda_call_cost
-from aqbench.engines.lambda_emulation import cpu_share
 from aqbench.errors import ConfigError
-
-NETWORK_MB_S = 78.0
-"""Lambda's per-environment network rate (625 Mbit/s): no call reads faster."""
+from aqbench.lambda_facts import facts
 
 
 @dataclass(frozen=True)
 class Assumptions:
     call_overhead_s: float = 3.0
     mb_s_per_vcpu: float = 20.0
-    timeout_s: float = 900.0
+    timeout_s: float = field(default_factory=lambda: facts().timeout_s)
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ def _points(grid: dict[str, Any]) -> list[dict[str, Any]]:
 
 def call_seconds(objects: int, object_mb: float, memory_mb: int, a: Assumptions) -> float:
     """A pessimistic duration of one call reading ``objects`` objects (capped at the timeout)."""
-    rate = min(NETWORK_MB_S, a.mb_s_per_vcpu * cpu_share(memory_mb))
+    rate = min(facts().network_mb_s, a.mb_s_per_vcpu * facts().vcpus(memory_mb))  # no call reads faster than its link
     return min(a.timeout_s, a.call_overhead_s + objects * object_mb / rate)
 
 

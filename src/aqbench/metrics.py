@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 from aqbench.atomic import atomic_path
 from aqbench.cost import Prices, dask_run_cost, lambda_call_cost, lithops_run_cost
-from aqbench.engines.lambda_emulation import MB_PER_VCPU, visible_cores
 from aqbench.engines.runs import SETTINGS
+from aqbench.lambda_facts import facts
 
 log = logging.getLogger(__name__)
 CONFIG_COLUMNS = ["engine", "experiment", *SETTINGS]
@@ -49,8 +49,8 @@ def enrich_calls(calls: pd.DataFrame) -> pd.DataFrame:
     share and shows visible_cores(M) cores: utilisation = cpu_usage / visible cores, and the
     study's scaled utilisation = utilisation × visible cores / vCPUs = cpu_usage / vCPUs."""
     calls = calls.copy()
-    vcpus = calls["memory_mb"] / MB_PER_VCPU
-    visible = calls["memory_mb"].map(lambda m: visible_cores(int(m)) if pd.notna(m) else np.nan)
+    vcpus = calls["memory_mb"] / facts().mb_per_vcpu
+    visible = calls["memory_mb"].map(lambda m: facts().visible_cores(int(m)) if pd.notna(m) else np.nan)
     calls["utilisation"] = calls["cpu_usage"] / visible
     calls["scaled_utilisation"] = calls["cpu_usage"] / vcpus
     return calls

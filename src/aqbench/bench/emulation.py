@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from aqbench.lambda_facts import facts
+
 RATES_MBIT = (625, 200)
 """Lambda's per-environment rate (lithops.network.local_mbit) and the remote-region rate."""
 MEMORY_MB = (512, 884, 1769)
@@ -67,7 +69,7 @@ def cpu_shares(memory_mb: tuple[int, ...] = MEMORY_MB, repeats: int = 3, spin_s:
         lambda_emulation.cleanup(run)
     result: dict[str, float] = {}
     for m in memory_mb:
-        quota = lambda_emulation.cpu_share(m)
+        quota = facts().vcpus(m)
         result[f"cpu_{m}_quota"] = quota
         result[f"cpu_{m}_share"] = statistics.median(shares[m])
         result[f"cpu_{m}_ratio_to_quota"] = result[f"cpu_{m}_share"] / quota

@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 from tqdm import tqdm
 
-from aqbench.engines.lambda_service import Network
+from aqbench.engines.lambda_network import Network
 from aqbench.engines.runs import RunConfig
 from aqbench.storage import Expected, StoreSpec
 

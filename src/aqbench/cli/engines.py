@@ -50,7 +50,7 @@ def _experiment(args: argparse.Namespace, engine) -> list:
 
 def _network(spec: str):
     """The emulated network from the profile's ``lithops.network`` (JSON)."""
-    from aqbench.engines.lambda_service import Network
+    from aqbench.engines.lambda_network import Network
 
     net = json.loads(spec)
     return Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)

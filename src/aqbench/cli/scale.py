@@ -54,7 +54,6 @@ def _write_csv(table, path: Path) -> None:
 def _simulate(args: argparse.Namespace) -> int:
     from aqbench.cost import Prices
     from aqbench.errors import ConfigError
-    from aqbench.scale.project import load_facts
 
     if args.job:
         return _what_if(args)
@@ -94,11 +93,11 @@ def _simulate(args: argparse.Namespace) -> int:
     with atomic_path(out / "calibration.json") as tmp:
         tmp.write_text(json.dumps(cal.to_dict(), indent=1) + "\n")
     if args.project:
+        from aqbench.lambda_facts import read
         from aqbench.scale.project import (
             Grid,
             alternatives,
             headline,
-            load_ranges,
             machine_rates,
             optimum,
             project,
@@ -106,7 +105,8 @@ def _simulate(args: argparse.Namespace) -> int:
             study_configurations,
         )
 
-        facts, ranges = load_facts(Path(args.facts)), load_ranges(Path(args.facts))
+        table = read(Path(args.facts))
+        facts, ranges = table.values, table.ranges
         prices = Prices.from_config(json.loads(args.prices))
         grid = Grid(data_gb=args.data_gb, seeds=args.seeds)
         table = project(cal, facts, prices, grid, ranges)
@@ -136,9 +136,9 @@ def _what_if(args: argparse.Namespace) -> int:
     """One user's job (--job JOB.yaml) with the committed or given calibration."""
     from aqbench.cost import Prices
     from aqbench.errors import ConfigError
+    from aqbench.lambda_facts import read
     from aqbench.scale.calibration import Calibration
     from aqbench.scale.job import JobFile, report, simulate_job
-    from aqbench.scale.project import load_facts, load_ranges
 
     if args.validate or args.project:
         raise ConfigError("--job simulates one job: leave out --validate and --project")
@@ -154,7 +154,8 @@ def _what_if(args: argparse.Namespace) -> int:
             raise ConfigError(f"{path} has no probe to carry CPU seconds to Lambda (an older calibration): "
                               "rerun `aqbench simulate --validate` or give --metrics")  # fmt: skip
         cal = Calibration.from_dict(saved)
-    result = simulate_job(job, cal, load_facts(Path(args.facts)), load_ranges(Path(args.facts)),
+    table = read(Path(args.facts))
+    result = simulate_job(job, cal, table.values, table.ranges,
                           Prices.from_config(json.loads(args.prices)))  # fmt: skip
     print(report(job, result), flush=True)
     if args.out:
@@ -172,7 +173,7 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from aqbench.defaults import SCHEMA
+    from aqbench.lambda_facts import FACTS_FILE
 
     p = subcommand(
         sub,
@@ -202,9 +203,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="--job: the calibration to use (the committed canonical run's; --metrics calibrates afresh)",
     )
     p.add_argument("--out", help="folder for calibration.json and the tables (--job: a JSON file of the result)")
-    p.add_argument(
-        "--facts", default=str(SCHEMA.with_name("lambda_facts.yaml")), help="the dated table of published facts (YAML)"
-    )
+    p.add_argument("--facts", default=str(FACTS_FILE), help="the dated table of published facts (YAML)")
     p.add_argument("--prices", default=json.dumps(option_default("prices")["default"]), help="JSON: dated prices")
     p.add_argument("--data-gb", type=float, default=50.0, help="projected data size (the study's 50 GB)")
     p.add_argument("--seeds", type=int, help="seeded runs of every projected job", **option_default("scale.seeds"))

@@ -34,10 +34,11 @@ from typing import Any
 import pyarrow as pa
 
 from aqbench.engines.faults import Faults
-from aqbench.engines.lambda_emulation import MB_PER_VCPU, max_concurrency
-from aqbench.engines.lambda_service import Network
+from aqbench.engines.lambda_emulation import max_concurrency
+from aqbench.engines.lambda_network import Network
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
+from aqbench.lambda_facts import facts
 from aqbench.openaq import KEY_COLUMNS, RecordCounts
 from aqbench.storage import Expected, StoreSpec
 
@@ -270,7 +271,7 @@ class DaskEngine:
 
     def provenance(self) -> dict[str, Any]:
         terms = (
-            {"lambda_terms": {"cpu_per_mb": 1 / MB_PER_VCPU, "network_mbit": self.network.local_mbit}}
+            {"lambda_terms": {"cpu_per_mb": 1 / facts().mb_per_vcpu, "network_mbit": self.network.local_mbit}}
             if self.emulate
             else {}
         )

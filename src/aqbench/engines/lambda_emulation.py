@@ -1,10 +1,13 @@
-"""Emulating an AWS Lambda of M MB on this machine: one cgroup (v1) per call.
+"""Emulating an AWS Lambda of M MB on this machine: its own cgroups (v1) per execution environment.
 
-Lambda gives a function CPU in proportion to its memory (1769 MB = one vCPU) and kills it
-when it exceeds its memory. Here each call moves itself, at its start, into its own
-``cpu`` group with quota M/1769 of a core (``cpu.cfs_quota_us`` over a 100 ms period) and
-its own ``memory`` group limited to M MB (exceeding it gets the call OOM-killed, as on
-Lambda). Groups are per call because calls sharing a group would share its quota.
+Lambda gives a function CPU in proportion to its memory (one vCPU per ``mb_per_vcpu`` MB, its
+published facts: :mod:`aqbench.lambda_facts`) and kills it when it exceeds its memory. Here the
+process that runs the calls moves itself into its own ``cpu`` group with quota M/``mb_per_vcpu``
+of a core (``cpu.cfs_quota_us`` over a 100 ms period) and its own ``memory`` group limited to M MB
+(exceeding it gets the process OOM-killed, as on Lambda). On the warm path that process is an
+execution environment, which runs one call at a time and keeps its groups for its life, as a Lambda
+environment keeps its quota; on the cold path (a process per call) it is the call. Two processes
+never share a group: they would share its quota.
 Where no writable cgroup v1 hierarchy exists, calls run unthrottled and say so
 (``emulated=False``); nothing pretends.
 """
@@ -18,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aqbench.engines.procstat import rss_bytes
+from aqbench.lambda_facts import facts
 
 log = logging.getLogger(__name__)
 
-MB_PER_VCPU = 1769
 PERIOD_US = 100_000
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 GROUP = "aqbench"
@@ -35,19 +38,6 @@ class Emulation:
     memory_mb: int
     cpu_share: float
     reason: str = ""
-
-
-def cpu_share(memory_mb: int) -> float:
-    """Lambda's CPU for a memory size, in cores."""
-    return memory_mb / MB_PER_VCPU
-
-
-def visible_cores(memory_mb: int) -> int:
-    """Cores a Lambda of this size shows to the function (AWS's documented steps)."""
-    for limit, cores in ((3008, 2), (5307, 3), (7076, 4), (8845, 5)):
-        if memory_mb <= limit:
-            return cores
-    return 6
 
 
 def _own_memory_group() -> Path:
@@ -78,7 +68,7 @@ def _group_paths(run: str, call: str) -> tuple[Path, Path]:
 def enter(memory_mb: int, run: str, call: str) -> Emulation:
     """Move this process into fresh cpu and memory groups sized like a Lambda of ``memory_mb``."""
     ok, reason = available()
-    share = cpu_share(memory_mb)
+    share = facts().vcpus(memory_mb)
     if not ok:
         return Emulation(False, memory_mb, share, reason)
     cpu, memory = _group_paths(run, call)
@@ -137,4 +127,4 @@ def cleanup(run: str) -> None:
 def max_concurrency(memory_mb: int, cores: int | None = None) -> int:
     """How many emulated calls fit the host's cores at once (at least one)."""
     cores = cores or os.cpu_count() or 1
-    return max(1, int(cores / cpu_share(memory_mb) + 1e-9))
+    return max(1, int(cores / facts().vcpus(memory_mb) + 1e-9))

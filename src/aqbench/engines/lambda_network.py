@@ -1,6 +1,7 @@
 """A Lambda's network for each emulated execution environment: its own shaped link on loopback.
 
-A Lambda execution environment gets about 625 Mbit/s (78 MB/s) whatever its memory size,
+A Lambda execution environment gets one rate whatever its memory size (``network_mbit`` of its
+published facts, :mod:`aqbench.lambda_facts`),
 and reads S3 in another region slower and later. Here each environment gets its own
 source address in 127.0.0.0/8 (its S3 client binds its sockets to it: ``sitecustomize``
 reads ``AQBENCH_SOURCE_ADDRESS``) and two HTB classes on ``lo``, selected by ``u32``
@@ -25,10 +26,24 @@ import re
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from aqbench.lambda_facts import facts
+
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The emulated network: Lambda's per-environment rate (its published facts), and S3 in another
+    region (the profile's ``lithops.network``)."""
+
+    shape: bool = True
+    local_mbit: float = field(default_factory=lambda: facts().network_mbit)
+    remote_mbit: float = 200.0
+    remote_delay_s: float = 0.08
+
 
 ROOT = "1:"
 DEV = "lo"

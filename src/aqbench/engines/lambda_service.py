@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from aqbench.engines import lambda_emulation, lambda_network
+from aqbench.engines.lambda_network import Network
+from aqbench.lambda_facts import facts
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +62,6 @@ read status < "$reply"
 rm -f "$reply"
 exit "${{status:-4}}"
 """
-
-
-@dataclass(frozen=True)
-class Network:
-    """The emulated network: Lambda's per-environment rate, and S3 in another region."""
-
-    shape: bool = True
-    local_mbit: float = 625.0
-    remote_mbit: float = 200.0
-    remote_delay_s: float = 0.08
 
 
 @dataclass
@@ -209,7 +201,7 @@ class LambdaService:
                 payload = json.load(fh)
             key = (payload["executor_id"], payload["job_id"], payload["call_ids"][0])
             worker, position, last = _place(payload)
-            deadline = time.monotonic() + float(payload.get("execution_timeout") or 900)
+            deadline = time.monotonic() + float(payload.get("execution_timeout") or facts().timeout_s)
             env, cold, dispatched = self._take(worker, position, deadline)
             record = CallRecord(env.id, cold, env.init_s if cold else None, network_emulated=env.link is not None)
             record.dispatched = dispatched

@@ -22,6 +22,7 @@ from aqbench.engines import lambda_emulation
 from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.errors import ConfigError
+from aqbench.lambda_facts import facts
 from aqbench.storage import Expected
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def lithops_config(
         config["aws_lambda"] = {
             "execution_role": lam["execution_role"],
             "runtime_memory": memory_mb,
-            "runtime_timeout": int(min(900, timeout_s)),
+            "runtime_timeout": int(min(facts().timeout_s, timeout_s)),
             "architecture": lam.get("architecture", "x86_64"),
         }
         if lam.get("runtime"):
@@ -329,7 +330,7 @@ class LithopsEngine:
 def _cores_per_call(backend: dict[str, Any], emulating: bool, memory_mb: int, concurrency: int) -> float:
     """Cores one call may use: Lambda's (and the emulation's) memory-proportional share, else the host's split."""
     if emulating or backend.get("name", "localhost") != "localhost":
-        return memory_mb / lambda_emulation.MB_PER_VCPU
+        return facts().vcpus(memory_mb)
     return (os.cpu_count() or 1) / max(1, concurrency)
 
 

@@ -8,8 +8,8 @@ least ``MIN_SECONDS`` and ``MIN_REPEATS`` times; its best MB/s (a limit is what 
 do: a repetition slowed by a passing background process says nothing about that, and the
 median of a few short repetitions moved by 30-40 % between the two ends of a quiet run here)
 before and after go in the run's row, and the paper divides each run's throughput by its own
-probes. A probe that moved more than ``MAX_DRIFT`` within a run says the machine changed under
-it.
+probes. A probe that moved more than ``report.max_probe_drift`` (the profile schema) within a
+run says the machine changed under it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import time
 MIN_SECONDS = 0.25
 MIN_REPEATS = 5
 """Each probe parses at least this often and this long; its rate is the best repetition's."""
-MAX_DRIFT = 0.25
-"""The most a run's after-probe may differ from its before-probe for its ratio to be quoted."""
 
 
 class Probe:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aqbench.engines.probe import drift
 from aqbench.metrics import median_ci
 
 MIN_RUNS = 3
@@ -159,7 +160,7 @@ def pooled(runs: pd.DataFrame) -> pd.DataFrame:
     probe = (ok["probe_before_mb_s"] + ok["probe_after_mb_s"]) / 2
     ok["vs_limit"] = ok["throughput_mb_s"] / probe
     ok["probe_mb_s"] = probe
-    ok["probe_drift"] = (ok["probe_after_mb_s"] - ok["probe_before_mb_s"]).abs() / ok["probe_before_mb_s"]
+    ok["probe_drift"] = drift(ok["probe_before_mb_s"], ok["probe_after_mb_s"])
     rows = []
     for key, group in ok.groupby(POOLED, dropna=False):
         rows.append(dict(zip(POOLED, key, strict=True)) | {
@@ -217,7 +218,7 @@ def row_interval(row: pd.Series, col: str, digits: int = 1) -> str:
 
 
 def lambda_terms_table(summary: pd.DataFrame) -> str:
-    from aqbench.engines.lambda_emulation import cpu_share
+    from aqbench.lambda_facts import facts
 
     lines = [
         r"\begin{tabular}{rrrllr}",
@@ -229,7 +230,8 @@ def lambda_terms_table(summary: pd.DataFrame) -> str:
         workers = int(r.dask["workers"])
         mark = "" if r.emulated else "$^*$"
         lines.append(
-            f"{r.memory_mb}{mark} & {cpu_share(r.memory_mb):.2f} & {workers} & {row_interval(r.lithops, 'wall_s')} & "
+            f"{r.memory_mb}{mark} & {facts().vcpus(r.memory_mb):.2f} & {workers} & "
+            f"{row_interval(r.lithops, 'wall_s')} & "
             f"{row_interval(r.dask, 'wall_s')} & {r.dask['wall_s'] / r.lithops['wall_s']:.2f} \\\\"
         )
     if len(lines) == 4:

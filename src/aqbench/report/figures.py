@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from aqbench.engines.lambda_emulation import MB_PER_VCPU
+from aqbench.lambda_facts import facts
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
 ENGINE_COLOURS = {"lithops": "#d95f02", "dask": "#1b9e77", "duckdb": "#7570b3", "polars": "#e6ab02"}
@@ -92,7 +92,7 @@ def cpu_network(inp: Inputs):
         stats = group.groupby("bin").agg(t=("t", "mean"), cpu=("cpu_usage", "median"), rate=("rate", "median"))
         colour = MEMORY_COLOURS.get(int(mem), "0.4")
         a.plot(stats["t"], stats["cpu"], marker="o", ms=3, color=colour, label=f"{int(mem)} MB")
-        a.axhline(mem / MB_PER_VCPU, color=colour, ls="--", lw=0.8)
+        a.axhline(facts().vcpus(mem), color=colour, ls="--", lw=0.8)
         b.plot(stats["t"], stats["rate"], marker="o", ms=3, color=colour, label=f"{int(mem)} MB")
     a.set(xlabel="time since submission (s)", ylabel="CPU used (cores)", title="CPU per call (dashed: share)")
     b.set(xlabel="time since submission (s)", ylabel="MB read per second of call", title="Network per call")

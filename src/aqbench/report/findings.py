@@ -62,7 +62,7 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
         small, large = int(mem.index[0]), int(mem.index[1])  # the two smallest sizes the profile measured
         a, b = mem.loc[small, "call_median_s"], mem.loc[large, "call_median_s"]
 
-        from aqbench.scale.model import call_share as share
+        from aqbench.lambda_facts import call_share as share
 
         per_run = _call_medians(calls, "memory", "memory_mb")
         values |= {

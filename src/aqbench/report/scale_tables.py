@@ -207,8 +207,9 @@ def set_by(implied_s: float, code_s: float) -> str:
 
 def study_macros(scale: Path) -> dict[str, str]:
     """The study's two runs as they ran, reported beside simulated (scale/study.csv)."""
+    from aqbench.lambda_facts import facts
     from aqbench.report.study_code import times
-    from aqbench.scale.project import IMPLIED, STUDY_KERNEL, load_ranges
+    from aqbench.scale.project import IMPLIED, STUDY_KERNEL
 
     runs = pd.read_csv(scale / "study.csv")
     now = runs[runs["scaling"].str.startswith("1000")]
@@ -222,7 +223,7 @@ def study_macros(scale: Path) -> dict[str, str]:
     low, high = study.activation_s_from_timeout()
     log_s = study.WARMUP_WALL_S
     code, code_t = warm[STUDY_KERNEL], timeout[STUDY_KERNEL]
-    core = load_ranges().get("lambda_core_probe_mb_s", (math.nan, math.nan))
+    core = facts().ranges.get("lambda_core_probe_mb_s", (math.nan, math.nan))
 
     def span(row: pd.Series | None, col: str, fmt=_s) -> str:  # slow core .. fast core
         if row is None or f"{col}_slow" not in row or pd.isna(row[f"{col}_slow"]):
@@ -433,7 +434,7 @@ def facts_bibliography(path: Path) -> str:
 
 def build_scale(scale: Path, out_dir: Path, write: Any) -> dict[str, str]:
     """Write the scale tables; the macros to add to the paper's."""
-    from aqbench.scale.project import FACTS
+    from aqbench.lambda_facts import FACTS_FILE as FACTS
 
     write(out_dir / "tables" / "lambda_facts.tex", facts_table(FACTS))
     write(out_dir / "tables" / "facts_bibliography.tex", facts_bibliography(FACTS))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from aqbench.engines.lambda_emulation import MB_PER_VCPU
+from aqbench.lambda_facts import facts
 from aqbench.report import study
 
 
@@ -106,9 +106,9 @@ def rows(
 
     # CPU at 2048 MB: the quota the emulation gives (compared with what the study states), and the
     # share the simulation lets one single-threaded call use (below two vCPUs, one core at most)
-    from aqbench.scale.model import call_share
+    from aqbench.lambda_facts import call_share
 
-    share = 2048 / MB_PER_VCPU
+    share = facts().vcpus(2048)
     used = call_share(2048)
     out.append((
         "CPU at 2048 MB",

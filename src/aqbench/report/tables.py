@@ -13,7 +13,7 @@ import pandas as pd
 
 from aqbench.aggregates import SUM_RTOL
 from aqbench.atomic import atomic_path
-from aqbench.engines.lambda_emulation import MB_PER_VCPU
+from aqbench.lambda_facts import facts
 from aqbench.report import study
 from aqbench.report.figures import balanced_optimum, start_latency
 
@@ -154,10 +154,10 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
 
 def _quoted_ratio(row: pd.Series, max_drift: float | None = None) -> str:
     """A configuration's throughput over its own runs' probes, refused when it cannot be right."""
-    from aqbench.engines.probe import MAX_DRIFT
+    from aqbench.defaults import schema_default
     from aqbench.errors import UnreliableRatio
 
-    max_drift = MAX_DRIFT if max_drift is None else max_drift
+    max_drift = schema_default("report.max_probe_drift") if max_drift is None else max_drift
     if pd.isna(row["vs_limit"]):
         return "--"
     what = f"{row['engine']} {row.get('experiment', row.get('experiments'))} {row['kernel']} {int(row['memory_mb'])} MB"
@@ -247,9 +247,11 @@ def macros(inputs: dict[str, Any]) -> str:
     bench = inputs.get("bench") or {}
     # each throughput against the limit probed right before and after its own runs, over the runs
     # whose probe held steady (a run whose machine changed under it says nothing of the ratio)
-    from aqbench.engines.probe import MAX_DRIFT
+    from aqbench.defaults import schema_default
 
-    drift = MAX_DRIFT if inputs.get("max_probe_drift") is None else inputs["max_probe_drift"]
+    drift = (
+        schema_default("report.max_probe_drift") if inputs.get("max_probe_drift") is None else inputs["max_probe_drift"]
+    )
     picked = {"BestLithops": best, "DaskKernel": dask_k, "DaskIdiomatic": dask_i}
     steady = {n: ec.steady(r, drift) if r is not None else None for n, r in picked.items()}
     values["LimitMBs"] = _sig(steady["BestLithops"]["probe_mb_s"]) if best is not None else "--"
@@ -274,7 +276,7 @@ def macros(inputs: dict[str, Any]) -> str:
     values["BenchObjectMB"] = _fmt(bench.get("object_mb"), 1) if bench else "--"
     values["StudyDataGB"] = str(study.DATA_GB)
     values["StudyObjectMB"] = str(study.OBJECT_MB)
-    values["MBPerVCPU"] = str(MB_PER_VCPU)
+    values["MBPerVCPU"] = f"{facts().mb_per_vcpu:g}"
     values["SumTolerance"] = f"$10^{{{round(math.log10(SUM_RTOL))}}}$"
     mem = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "memory")].sort_values("memory_mb")
     if len(mem) and "call_cost_usd" in mem and mem["call_cost_usd"].notna().all():

@@ -17,7 +17,8 @@ import pandas as pd
 
 from aqbench.errors import DataError
 from aqbench.kernels import VERIFIED
-from aqbench.scale.model import CallCost, call_share
+from aqbench.lambda_facts import call_share
+from aqbench.scale.model import CallCost
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,11 @@ def worker_seconds(calls: pd.DataFrame) -> pd.Series:
 
 
 def host_share(
-    memory_mb: pd.Series | np.ndarray, cores: int, mb_per_vcpu: float = 1769, kernels: pd.Series | None = None
+    memory_mb: pd.Series | np.ndarray, cores: int, mb_per_vcpu: float | None = None, kernels: pd.Series | None = None
 ) -> np.ndarray:
-    """The emulation's CPU share: the cgroup's memory/1769 of a core; from two vCPUs a threaded
-    kernel (``kernels``: each call's; None: threaded) uses threads, up to the host's cores."""
+    """The emulation's CPU share: the cgroup's memory over MB per vCPU (Lambda's facts) of a core; from
+    two vCPUs a threaded kernel (``kernels``: each call's; None: threaded) uses threads, up to the
+    host's cores."""
     from aqbench.kernels import MULTI_THREADED
 
     memory = np.asarray(memory_mb, dtype=float)

@@ -28,12 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-
-def call_share(memory_mb: float, max_cores: float = math.inf, mb_per_vcpu: float = 1769) -> float:
-    """The CPU share of a call of ``memory_mb``: memory/1769 of a core; multi-threaded (from two vCPUs)
-    up to the visible cores, else one core at most (the map runs single-threaded there)."""
-    vcpus = memory_mb / mb_per_vcpu
-    return min(vcpus, max_cores) if vcpus >= 2 else min(vcpus, 1.0)
+from aqbench.lambda_facts import call_share, facts
 
 
 @dataclass(frozen=True)
@@ -55,10 +50,10 @@ class Platform:
     """Download/upload rate of one environment."""
     request_s: float
     """Latency added to every S3 request a call makes (0 where the calibration's per-call time holds it)."""
-    mb_per_vcpu: float = 1769
+    mb_per_vcpu: float = field(default_factory=lambda: facts().mb_per_vcpu)
     max_cores: float = 6
     """Visible cores: the most CPU share a multi-threaded call gets."""
-    timeout_s: float = 900
+    timeout_s: float = field(default_factory=lambda: facts().timeout_s)
     scale_per_10s: int | None = 1000
     """New environments per function every 10 s; None: no ramp (the host)."""
     account_concurrency: int | None = 1000

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from aqbench.cost import Prices
-from aqbench.defaults import SCHEMA
+from aqbench.lambda_facts import facts as facts_table
 from aqbench.report import study
 from aqbench.scale.calibration import Calibration
 from aqbench.scale.model import (
@@ -42,9 +41,6 @@ from aqbench.scale.model import (
     simulate,
 )
 
-FACTS = SCHEMA.with_name("lambda_facts.yaml")
-"""The dated table of published facts, beside the profile schema."""
-
 
 @dataclass(frozen=True)
 class Grid:
@@ -55,17 +51,6 @@ class Grid:
     architectures: tuple[str, ...] = ("x86_64", "arm64")
     reducers: tuple[int, ...] = (1, 8)
     seeds: int = SEEDS
-
-
-def load_facts(path: Path = FACTS) -> dict[str, Any]:
-    """The published facts: name → value (their sources stay in the file and the appendix)."""
-    return {k: v["value"] for k, v in yaml.safe_load(path.read_text(encoding="utf-8"))["facts"].items()}
-
-
-def load_ranges(path: Path = FACTS) -> dict[str, tuple[float, float]]:
-    """The facts known only within a range: name → (low, high), as the table gives them."""
-    facts = yaml.safe_load(path.read_text(encoding="utf-8"))["facts"]
-    return {k: (float(v["range"][0]), float(v["range"][1])) for k, v in facts.items() if "range" in v}
 
 
 def lambda_cost(cal: Calibration, facts: dict[str, Any], kernel: str | None = None) -> CallCost:
@@ -172,7 +157,7 @@ def project(
     objects = round(grid.data_gb * 1000 / grid.object_mb)
     platform = lambda_platform(facts, cal)
     cost = lambda_cost(cal, facts)
-    variation = lambda_variation(cal, facts, load_ranges() if ranges is None else ranges)
+    variation = lambda_variation(cal, facts, facts_table().ranges if ranges is None else ranges)
     rows = []
     for memory, opc, reducers, arch in itertools.product(
         grid.memory_mb, grid.objects_per_call, grid.reducers, grid.architectures
@@ -243,7 +228,7 @@ def study_configurations(
     bound, 900 s / 19: a cost taken from one of its runs that predicts the other). Lambda's core
     speed on the probe is an input with a range: each measured cost is simulated at its low, its
     value and its high end (``*_slow``: the slow core, ``*_fast``: the fast one)."""
-    ranges = load_ranges() if ranges is None else ranges
+    ranges = facts_table().ranges if ranges is None else ranges
     core = facts.get("lambda_core_probe_mb_s")
     low, high = ranges.get("lambda_core_probe_mb_s", (core, core))
     rows = []
@@ -379,7 +364,7 @@ def sensitivity(
 ) -> pd.DataFrame:  # fmt: skip
     """The fastest and the cheapest job's wall time and cost with each ranged input at its low and
     at its high end, every other at its value (one row per job, input and end)."""
-    ranges = load_ranges() if ranges is None else ranges
+    ranges = facts_table().ranges if ranges is None else ranges
     rows = []
     for target, row in picks(table).items():
         job = job_for(row, grid.data_gb, grid.object_mb)
@@ -439,7 +424,7 @@ def headline(
     ranges: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """The fastest projected job (median, p10, p90) beside the floor the same inputs allow."""
-    ranges = load_ranges() if ranges is None else ranges
+    ranges = facts_table().ranges if ranges is None else ranges
     best = picks(table)["fastest"]
     floor = floor_s(job_for(best, grid.data_gb, grid.object_mb), lambda_platform(facts, cal), lambda_cost(cal, facts),
                     lambda_variation(cal, facts, ranges), ranges)  # fmt: skip
