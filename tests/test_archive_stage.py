@@ -12,7 +12,7 @@ from aqbench.aggregates import compare, read_csv
 from aqbench.cli import main
 from aqbench.inputs import FetchedObject
 from aqbench.kernels.reference import aggregate_files
-from aqbench.openaq_archive import fetch
+from aqbench.sources.archive import fetch
 from aqbench.storage import open_store
 from aqbench.storage.stage import REFERENCE_OBJECT, Manifest, subset_reference
 

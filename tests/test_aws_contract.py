@@ -94,9 +94,9 @@ def _capture(monkeypatch, payloads: list) -> None:
 
 
 def test_the_aws_code_path_runs_in_the_runtime_image_environment(staged, runtime_venv, monkeypatch, tmp_path):
-    from aqbench.engines import lithops_engine
     from aqbench.engines.experiment import References, run_one
     from aqbench.engines.faults import Faults
+    from aqbench.engines.lithops import engine as lithops_engine
     from aqbench.engines.runs import RunConfig, check
     from aqbench.kernels import get_kernel
     from aqbench.storage import open_store
@@ -133,7 +133,7 @@ def test_the_aws_code_path_runs_in_the_runtime_image_environment(staged, runtime
 
 def _phase_with(run_captured):
     """lithops_engine._run_phase, with the executor's map replaced by invoke-capture-and-run."""
-    from aqbench.engines import lithops_engine
+    from aqbench.engines.lithops import engine as lithops_engine
 
     original = lithops_engine._run_phase
 
@@ -156,9 +156,9 @@ def test_the_staging_calls_run_in_the_runtime_image_environment(
     """openaq-lithops on the aws profile: the staging calls' payloads, run by Lambda's entry point in the
     runtime's environment, stage the archive as the reference (fetched to this machine) says."""
     from aqbench.aggregates import compare
-    from aqbench.engines import lithops_engine
+    from aqbench.engines.lithops import engine as lithops_engine
     from aqbench.kernels.reference import aggregate_files
-    from aqbench.openaq_archive import fetch
+    from aqbench.sources.archive import fetch
     from aqbench.storage import StoreSpec
     from aqbench.storage.archive_stage import ArchiveStaging, archive_client, list_files, stage_archive
     from aqbench.storage.stage import subset_reference
@@ -209,7 +209,7 @@ def _run_payloads(payloads: list, expected: int, runtime_venv: Path, folder: Pat
         assert len(body.encode()) <= ASYNC_PAYLOAD_LIMIT, f"payload {i} over Lambda's async limit"
         files.append(folder / f"{batch}-{i}.json")
         files[-1].write_text(body)
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src" / "aqbench" / "engines" / "worker_site"))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src" / "aqbench" / "emulated" / "worker_site"))
     python = str(runtime_venv / "bin" / "python")
     done = subprocess.run([python, "-c", RUNNER, *map(str, files)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aqbench.engines import lambda_emulation, lambda_network
+from aqbench.emulated import cgroups
+from aqbench.emulated import network as lambda_network
 
 from conftest import STAGED_RECORDS, calls_of, line, run_engine, runs_of
 
@@ -151,11 +152,11 @@ def test_idiomatic_single_node_queries_are_timed_and_their_answers_counted_not_u
     assert not list((out / "aggregates").glob("*.parquet"))  # never kept, never used
 
 
-@pytest.mark.skipif(not lambda_emulation.available()[0], reason="no writable cgroup v1 hierarchy on this host")
+@pytest.mark.skipif(not cgroups.available()[0], reason="no writable cgroup v1 hierarchy on this host")
 def test_dask_under_lambda_terms_runs_as_many_quota_held_workers_as_lambdas_fit(staged):
     """workers 0 at 1024 MB: as many workers as emulated 1024 MB Lambdas fit the cores, each held
     to its quota (the rows say emulated), and the answer verified like every run."""
-    from aqbench.engines.lambda_emulation import max_concurrency
+    from aqbench.emulated.cgroups import max_concurrency
 
     grid = {"kernel": "arrow", "workers": 0, "memory_mb": 1024, "objects_per_call": 2}
     code, out = run_engine(staged, "dask", "lambda_terms", grid, "--emulate-lambda")
@@ -250,7 +251,7 @@ def _lambda_env_pids(service_dir: Path) -> set[int]:
         cmdline = " ".join(p.info["cmdline"] or [])
         if str(service_dir) not in cmdline:
             continue
-        if "aqbench.engines.lambda_env" in cmdline or "lambda-service/lambda-runtime" in cmdline:
+        if "aqbench.emulated.environment" in cmdline or "lambda-service/lambda-runtime" in cmdline:
             found.add(p.pid)
     return found
 
@@ -258,7 +259,7 @@ def _lambda_env_pids(service_dir: Path) -> set[int]:
 def test_no_environment_or_group_outlives_a_killed_run(staged):
     """SIGKILL the driver mid-job: its environments end (their control pipe closes), and the
     next run in the same folder removes whatever the dead one left (groups, files), only its own."""
-    from aqbench.engines import lambda_emulation
+    from aqbench.emulated import cgroups
 
     root, store_args = staged
     service_dir = root / "lithops-tmp" / "lambda-service"
@@ -280,10 +281,10 @@ def test_no_environment_or_group_outlives_a_killed_run(staged):
     assert code == 0 and runs_of(out)[0]["status"] == "ok"
     assert not _lambda_env_pids(service_dir)  # none left, the killed run's or this one's
     assert not service_dir.exists()
-    if lambda_emulation.available()[0]:
-        leftovers = list((lambda_emulation.CGROUP_ROOT / "cpu" / lambda_emulation.GROUP).glob(f"{owner['groups']}*"))
+    if cgroups.available()[0]:
+        leftovers = list((cgroups.CGROUP_ROOT / "cpu" / cgroups.GROUP).glob(f"{owner['groups']}*"))
         assert not leftovers
-    from aqbench.engines import lambda_network
+    from aqbench.emulated import network as lambda_network
 
     if lambda_network.available()[0]:  # none of the killed run's shaped classes is left on lo
         assert classes and not set(classes) & set(lambda_network.Shaper.counters())
@@ -294,7 +295,7 @@ def test_data_locality_runs_read_through_their_own_links(staged):
     link (where tc is allowed), and every remote call waited the cross-region delay before each
     object it read (a sleep: a lower bound whatever the load, where comparing the two runs'
     times is not)."""
-    from aqbench.engines import lambda_network
+    from aqbench.emulated import network as lambda_network
 
     grid = {"memory_mb": 1024, "objects_per_call": 2, "locality": ["local", "remote"]}
     code, out = run_engine(staged, "lithops", "locality", grid, "--emulate", "--warm")
@@ -350,7 +351,7 @@ def test_idiomatic_duckdb_departs_from_the_specification_where_real_data_are_odd
     DuckDB's read_ndjson (columns, ignore_errors) reads otherwise. Each odd line below changes
     the idiomatic answer, and answer_differences counts it: no difference goes unseen."""
     from aqbench.aggregates import answer_differences
-    from aqbench.engines.single_node import _duckdb_idiomatic
+    from aqbench.engines.duckdb.engine import _duckdb_idiomatic
     from aqbench.kernels.reference import aggregate_files
 
     good = [line(value=10 + h, utc=f"2018-01-01T{h:02d}:00:00.000Z") for h in range(6)]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aqbench.engines import lambda_emulation
+from aqbench.emulated import cgroups
 from aqbench.engines.faults import Faults
 from aqbench.errors import ConfigError
 
@@ -81,7 +81,7 @@ def test_lithops_raising_and_killed_calls_are_resubmitted(staged):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not lambda_emulation.available()[0], reason="no writable cgroups here")
+@pytest.mark.skipif(not cgroups.available()[0], reason="no writable cgroups here")
 def test_lithops_call_over_its_memory_limit_is_recorded_and_resubmitted(staged):
     code, out = run_engine(staged, "lithops", "oom", ONE_OBJECT_A_CALL, "--emulate", "--faults", '{"oom_map_call": 2}')
     assert code == 0

@@ -34,8 +34,9 @@ def test_one_cpu_share_rule():
 
 def test_a_users_table_changes_what_the_parts_read(tmp_path, monkeypatch):
     """The emulation and the budget read the loaded table, not a copy of its numbers."""
-    from aqbench import budget, lambda_facts
-    from aqbench.engines import lambda_emulation
+    from aqbench import lambda_facts
+    from aqbench.aws import budget
+    from aqbench.emulated import cgroups
 
     table = yaml.safe_load(FACTS_FILE.read_text(encoding="utf-8"))
     table["facts"]["mb_per_vcpu"]["value"] = 1000
@@ -43,8 +44,8 @@ def test_a_users_table_changes_what_the_parts_read(tmp_path, monkeypatch):
     path = tmp_path / "facts.yaml"
     path.write_text(yaml.safe_dump(table), encoding="utf-8")
     monkeypatch.setattr(lambda_facts, "facts", lambda: read(path))
-    monkeypatch.setattr(lambda_emulation, "facts", lambda: read(path))
+    monkeypatch.setattr(cgroups, "facts", lambda: read(path))
     monkeypatch.setattr(budget, "facts", lambda: read(path))
-    assert lambda_emulation.max_concurrency(1000, cores=2) == 2
+    assert cgroups.max_concurrency(1000, cores=2) == 2
     fast = budget.Assumptions(call_overhead_s=0, mb_s_per_vcpu=1000, timeout_s=900)
     assert budget.call_seconds(1, 100, 2000, fast) == pytest.approx(100 / 10)  # the 80 Mbit/s link bounds it

@@ -34,9 +34,9 @@ MEMORY_MB = (512, 884, 1769)
 
 
 def _spin(memory_mb: int, spin_s: float, queue) -> None:
-    from aqbench.engines import lambda_emulation
+    from aqbench.emulated import cgroups
 
-    emulation = lambda_emulation.enter(memory_mb, f"bench-cpu-{os.getppid()}", f"m{memory_mb}")
+    emulation = cgroups.enter(memory_mb, f"bench-cpu-{os.getppid()}", f"m{memory_mb}")
     wall0, cpu0 = time.perf_counter(), time.process_time()
     while time.perf_counter() - wall0 < spin_s:
         pass
@@ -45,10 +45,10 @@ def _spin(memory_mb: int, spin_s: float, queue) -> None:
 
 def cpu_shares(memory_mb: tuple[int, ...] = MEMORY_MB, repeats: int = 3, spin_s: float = 1.5) -> dict[str, float]:
     """Median CPU share of a busy call at each memory size, beside its quota M/1769."""
-    from aqbench.engines import lambda_emulation
+    from aqbench.emulated import cgroups
     from aqbench.errors import ConfigError
 
-    usable, why = lambda_emulation.available()
+    usable, why = cgroups.available()
     if not usable:
         raise ConfigError(f"bench emulation needs a writable cgroup v1 hierarchy (root): {why}")
     context = mp.get_context("fork")
@@ -66,7 +66,7 @@ def cpu_shares(memory_mb: tuple[int, ...] = MEMORY_MB, repeats: int = 3, spin_s:
                     raise ConfigError("the call could not enter its cgroups: nothing was emulated")
                 shares[m].append(share)
     finally:
-        lambda_emulation.cleanup(run)
+        cgroups.cleanup(run)
     result: dict[str, float] = {}
     for m in memory_mb:
         quota = facts().vcpus(m)
@@ -94,7 +94,7 @@ def run(
 
 def link_rates(size_mb: int = 25, repeats: int = 3, rates: tuple[int, ...] = RATES_MBIT) -> dict[str, float]:
     """Median payload MB/s through a link at each of ``rates``, and unshaped, in one run."""
-    from aqbench.engines import lambda_network
+    from aqbench.emulated import network as lambda_network
     from aqbench.errors import ConfigError
     from aqbench.storage import open_store
     from aqbench.storage.server import LocalS3Server

@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 from tqdm import tqdm
 
-from aqbench.engines.lambda_network import Network
+from aqbench.emulated.network import Network
 from aqbench.engines.runs import RunConfig
 from aqbench.storage import Expected, StoreSpec
 
@@ -61,9 +61,9 @@ def run(
     """Median MB/s of each engine on the staged objects of ``expected``, beside the limit, the
     read+parse ceiling and the fastest reader (idiomatic DuckDB) of the same run; the answers of
     the engines that are not exact against ``reference`` (the staged objects' reference partials)."""
-    from aqbench.engines.dask_engine import DaskEngine
-    from aqbench.engines.lithops_engine import LithopsEngine
-    from aqbench.engines.single_node import DuckDBEngine
+    from aqbench.engines.dask.engine import DaskEngine
+    from aqbench.engines.duckdb.engine import DuckDBEngine
+    from aqbench.engines.lithops.engine import LithopsEngine
 
     store = spec.open()
     keys = list(expected)
@@ -97,9 +97,9 @@ def _rounds(store, keys, total, runs, repeats, reference, out, backend, lithops_
     """The timed rounds of :func:`run`, interleaved, and the per-call overheads."""
     import lithops
 
-    from aqbench.engines import lithops_engine
     from aqbench.engines.experiment import run_one
     from aqbench.engines.faults import Faults
+    from aqbench.engines.lithops import engine as lithops_engine
     from aqbench.kernels.bare import bare_parse, cleaned
 
     cores = out["cores"]

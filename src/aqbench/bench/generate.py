@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from aqbench.synth.generate import Generator, plan_dataset
+from aqbench.sources.synth.generate import Generator, plan_dataset
 
 TARGET_MB_S = 50.0
 

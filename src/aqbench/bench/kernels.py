@@ -36,14 +36,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aqbench.engines.single_node import IDIOMATIC_QUERY
+from aqbench.engines.duckdb.engine import IDIOMATIC_QUERY
 from aqbench.kernels import get_kernel
 from aqbench.kernels.arrow import map_object
 from aqbench.kernels.bare import bare_parse, cleaned
 from aqbench.kernels.ndjson import map_object as ndjson_map
 from aqbench.kernels.partial import Partial, split
+from aqbench.sources.synth.generate import Generator, plan_dataset
 from aqbench.storage import checksum
-from aqbench.synth.generate import Generator, plan_dataset
 
 FAN_IN = 2000
 REDUCERS = 8

@@ -30,7 +30,7 @@ def _partials(fan_in: int) -> list[bytes]:
     from aqbench.bench.kernels import _shifted
     from aqbench.kernels import get_kernel
     from aqbench.kernels.partial import Partial, split
-    from aqbench.synth.generate import Generator, plan_dataset
+    from aqbench.sources.synth.generate import Generator, plan_dataset
 
     plan = plan_dataset("1GB", seed=1, object_size="25MB")
     body, _, _ = Generator(plan).object_bytes(plan.objects // 2)

@@ -1,8 +1,10 @@
 """The ``aqbench`` command: one subcommand per workflow step, each testable without Snakemake.
 
-One module per stage registers its verbs: :mod:`.data` (generate, import, fetch, storage,
-preflight, stage), :mod:`.aggregate` (aggregate, verify), :mod:`.engines` (run-lithops,
-run-dask, bench), :mod:`.report` (metrics, figure, report, paper), :mod:`.scale` (simulate). Errors of the user's
+One module per stage registers its verbs: :mod:`.data` (run-record, generate, import-legacy,
+fetch-openaq, storage, preflight, stage, stage-study, stage-openaq), :mod:`.aggregate`
+(aggregate, verify, verify-bucket), :mod:`.engines` (run-lithops, run-dask, run-duckdb, budget,
+lambda-runtime, bench kernels|emulation|reducer|engines), :mod:`.report` (metrics, figure,
+report, paper), :mod:`.scale` (simulate). Errors of the user's
 making (:class:`~aqbench.errors.AqbenchError`) end as one line on stderr and a non-zero
 exit; anything else is a bug and keeps its traceback.
 """

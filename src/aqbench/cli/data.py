@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from aqbench.synth.generate import generate, plan_dataset
+    from aqbench.sources.synth.generate import generate, plan_dataset
 
     plan = plan_dataset(
         args.size,
@@ -38,14 +38,14 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _import_legacy(args: argparse.Namespace) -> int:
-    from aqbench.legacy_import import import_legacy
+    from aqbench.sources.legacy import import_legacy
 
     print_json(import_legacy(args.sources, args.out, args.object_size))
     return 0
 
 
 def _fetch_openaq(args: argparse.Namespace) -> int:
-    from aqbench.openaq_archive import fetch
+    from aqbench.sources.archive import fetch
 
     start, end = _period(args)
     print_json(fetch(args.out, args.country, start, end, args.max_locations, args.object_size, progress=not args.quiet))
@@ -55,16 +55,16 @@ def _fetch_openaq(args: argparse.Namespace) -> int:
 def _stage_openaq(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from aqbench.engines.lithops_engine import prepare_environment
+    from aqbench.engines.lithops.engine import prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
     import os
 
-    from aqbench.engines.lithops_engine import lithops_config
+    from aqbench.engines.lithops.engine import lithops_config
+    from aqbench.sources.synth.generate import parse_size
     from aqbench.storage import StoreSpec
     from aqbench.storage.archive_stage import ArchiveStaging, archive_client, list_files, stage_archive
     from aqbench.storage.stage import write_reference
-    from aqbench.synth.generate import parse_size
 
     start, end = _period(args)
     spec = store_spec(args)

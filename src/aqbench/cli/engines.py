@@ -50,22 +50,22 @@ def _experiment(args: argparse.Namespace, engine) -> list:
 
 def _network(spec: str):
     """The emulated network from the profile's ``lithops.network`` (JSON)."""
-    from aqbench.engines.lambda_network import Network
+    from aqbench.emulated.network import Network
 
     net = json.loads(spec)
     return Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)
 
 
 def _run_lithops(args: argparse.Namespace) -> int:
-    from aqbench.engines.lithops_engine import prepare_environment
+    from aqbench.engines.lithops.engine import prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
-    from aqbench.engines.lithops_engine import LithopsEngine
+    from aqbench.engines.lithops.engine import LithopsEngine
 
     network = _network(args.network)
     ledger = None
     if args.ledger:  # on AWS: no experiment starts once the budget is spent
-        from aqbench.budget import Ledger
+        from aqbench.aws.budget import Ledger
 
         ledger = Ledger(Path(args.ledger))
         ledger.check(args.budget_usd)
@@ -94,7 +94,7 @@ def _run_lithops(args: argparse.Namespace) -> int:
 
 
 def _run_dask(args: argparse.Namespace) -> int:
-    from aqbench.engines.dask_engine import DaskEngine
+    from aqbench.engines.dask.engine import DaskEngine
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
     engine = DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries,
@@ -104,16 +104,16 @@ def _run_dask(args: argparse.Namespace) -> int:
 
 
 def _run_duckdb(args: argparse.Namespace) -> int:
-    from aqbench.engines.single_node import DuckDBEngine
+    from aqbench.engines.duckdb.engine import DuckDBEngine
 
     _experiment(args, DuckDBEngine(store_spec(args).open(), _expected(args)))
     return 0
 
 
 def _budget(args: argparse.Namespace) -> int:
-    from aqbench import budget
+    from aqbench.aws import budget
     from aqbench.cost import Prices
-    from aqbench.synth.generate import parse_size
+    from aqbench.sources.synth.generate import parse_size
 
     if args.manifest and Path(args.manifest).exists():
         from aqbench.storage.stage import Manifest
@@ -138,8 +138,8 @@ def _budget(args: argparse.Namespace) -> int:
 
 
 def _lambda_runtime(args: argparse.Namespace) -> int:
-    from aqbench import lambda_runtime
-    from aqbench.engines.lithops_engine import lithops_config, prepare_environment
+    from aqbench.aws import runtime as lambda_runtime
+    from aqbench.engines.lithops.engine import lithops_config, prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
     backend = json.loads(args.backend)
@@ -188,7 +188,7 @@ def _bench_reducer(args: argparse.Namespace) -> int:
 
 
 def _bench_engines(args: argparse.Namespace) -> int:
-    from aqbench.engines.lithops_engine import prepare_environment
+    from aqbench.engines.lithops.engine import prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
     from aqbench.bench import engines

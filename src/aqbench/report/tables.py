@@ -317,7 +317,7 @@ def macros(inputs: dict[str, Any]) -> str:
     values["Runs"] = str(int(summary["runs"].sum()))
     values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
     values["Cores"] = str(env.get("cores", "--"))
-    from aqbench.engines.lambda_emulation import max_concurrency
+    from aqbench.emulated.cgroups import max_concurrency
 
     cores = int(env.get("cores") or 0) or None
     values["ConcurrencyAtSmall"] = str(max_concurrency(1024, cores))

@@ -314,7 +314,7 @@ def simulate(
 ) -> SimResult:
     """Run the job: map calls, then one reduce call per partition, then the driver's final step.
 
-    A reducer fetches its partials ``fetch_threads`` at a time, as ``engines.calls.reduce_call``
+    A reducer fetches its partials ``fetch_threads`` at a time, as ``engines.lithops.calls.reduce_call``
     and Lithops' own reducer do: its fan-in is the number of map calls whatever the partitioning,
     and each wave of fetches pays one request's first-byte latency."""
     env = simpy.Environment()

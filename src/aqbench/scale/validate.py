@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aqbench.engines.lambda_emulation import max_concurrency
-from aqbench.engines.lithops_engine import LOOPBACK_MONITORING_INTERVAL_S
+from aqbench.emulated.cgroups import max_concurrency
+from aqbench.engines.lithops.engine import LOOPBACK_MONITORING_INTERVAL_S
 from aqbench.scale.calibration import CALIBRATION_EXPERIMENTS, Calibration, calibrate, measured_calls
 from aqbench.scale.model import JobSpec, Platform, simulate
 

@@ -4,7 +4,7 @@ Downloading 50 GB through a laptop to upload it again is the slow way; the study
 data next to the functions. Here the driver only lists the archive (which location-day
 files exist in the period) and cuts that list into groups. Each group is one Lithops call
 (a Lambda function on the aws profile) that downloads its files, converts their rows into
-legacy lines (:func:`aqbench.openaq_archive.convert_rows`, as the local fetch does), cuts
+legacy lines (:func:`aqbench.sources.archive.convert_rows`, as the local fetch does), cuts
 them into objects of about ``object_size`` and stages each one exactly as local staging
 does (:func:`aqbench.storage.stage.stage_one`: the manifest entry and the reference partial
 from the bytes before upload, by the DuckDB reference; then upload and read-back against
@@ -76,7 +76,7 @@ def list_files(
     in time order (day, then location), as the legacy fetches were."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from aqbench.openaq_archive import location_prefixes
+    from aqbench.sources.archive import location_prefixes
 
     try:
         locations = location_prefixes(client, country, bucket)[:max_locations]
@@ -130,7 +130,7 @@ def object_key(prefix: str, group: int, index: int) -> str:
 def stage_group(task: dict[str, Any]) -> dict[str, Any]:
     """One Lithops call: fetch the group's archive files, stage their objects, leave the group's part."""
     from aqbench.batching import ObjectFolder
-    from aqbench.openaq_archive import convert_rows
+    from aqbench.sources.archive import convert_rows
 
     archive = archive_client(StoreSpec.from_json(task["archive"]))
     store = StoreSpec.from_json(task["store"]).open()

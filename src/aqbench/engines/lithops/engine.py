@@ -1,8 +1,11 @@
 """Running the kernel as Lithops map and reduce calls, one run at a time, measured and verified.
 
-The executor comes from the profile: Lithops' ``localhost`` backend (each call a fresh
-process, emulating a Lambda of the run's memory size when the host allows) or
-``aws_lambda`` with real Lambda functions. Storage is the profile's store. No
+The executor comes from the profile: Lithops' ``localhost`` backend or ``aws_lambda`` with
+real Lambda functions. On localhost a call runs either in a fresh process (Lithops' own
+runner: every call a cold start) or, with ``warm_environments`` (the default profiles), in an
+execution environment of the emulated Lambda service (:mod:`aqbench.emulated.service`), which
+outlives a call and serves the next one warm; both are held to a Lambda of the run's memory
+size where the host allows. Storage is the profile's store. No
 ``~/.lithops`` file is needed: the whole Lithops configuration is built here, and Lithops'
 home and temporary folders are the project's (set before Lithops is imported).
 """
@@ -18,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aqbench.engines import lambda_emulation
+from aqbench.emulated import cgroups
 from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.errors import ConfigError
@@ -198,7 +201,7 @@ class LithopsEngine:
     def _service(self, emulating: bool) -> Any:
         """The emulated Lambda service (started at the first run; warm environments live in it)."""
         if self.service is None:
-            from aqbench.engines.lambda_service import LambdaService
+            from aqbench.emulated.service import LambdaService
 
             where = self.service_dir or Path(os.environ.get("TMPDIR", "/tmp")) / "aqbench-lambda"
             self.service = LambdaService(where, self.keep_alive_s, emulate=emulating, network=self.network)
@@ -212,10 +215,10 @@ class LithopsEngine:
             self.service = None
 
     def emulates(self, cfg: RunConfig) -> bool:
-        return self.emulate and self.backend.get("name", "localhost") == "localhost" and lambda_emulation.available()[0]
+        return self.emulate and self.backend.get("name", "localhost") == "localhost" and cgroups.available()[0]
 
     def provenance(self) -> dict[str, Any]:
-        available, why = lambda_emulation.available()
+        available, why = cgroups.available()
         return {
             "backend": self.backend.get("name", "localhost"),
             "warm_environments": self.warm,
@@ -247,12 +250,10 @@ class LithopsEngine:
         """Map calls, then one reduce call per partition; the reducers' partials."""
         import lithops
 
-        from aqbench.engines.calls import map_call, reduce_call
+        from aqbench.engines.lithops.calls import map_call, reduce_call
 
         cfg, emulating = run.config, run.emulated
-        conc = self.concurrency or (
-            lambda_emulation.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1)
-        )
+        conc = self.concurrency or (cgroups.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1))
         chunked = max(cfg.chunksize, WARMUP_CHUNKSIZE if cfg.warmup else 1)
         local = self.backend.get("name", "localhost") == "localhost"
         if chunked > 1 and local and not self.warm:
@@ -324,7 +325,7 @@ class LithopsEngine:
                 fexec.clean(clean_cloudobjects=True, clean_fn=True)
             except Exception as exc:  # cleaning is best effort; the run's outcome is already known
                 log.debug("lithops clean failed: %s", exc)
-            lambda_emulation.cleanup(run.run_id)
+            cgroups.cleanup(run.run_id)
 
 
 def _cores_per_call(backend: dict[str, Any], emulating: bool, memory_mb: int, concurrency: int) -> float:
@@ -450,7 +451,7 @@ def _lambda_reports(fexec: Any, run: RunResult, backend: dict[str, Any]) -> None
     """Fill the run's rows from Lambda's own REPORT lines (billed and init duration, max memory)."""
     import boto3
 
-    from aqbench.engines import lambda_reports
+    from aqbench.aws import reports as lambda_reports
 
     try:
         function = fexec.compute_handler.backend._format_function_name(fexec.invoker.runtime_name, run.config.memory_mb)
@@ -476,6 +477,6 @@ def _record(service: Any, future: Any) -> Any:
 def _oom(run_id: str, phase: str, task: dict, emulating: bool, result: Any) -> bool:
     if not emulating or isinstance(result, dict):
         return False
-    from aqbench.engines.calls import group_name
+    from aqbench.engines.lithops.calls import group_name
 
-    return lambda_emulation.was_oom_killed(run_id, group_name(task))
+    return cgroups.was_oom_killed(run_id, group_name(task))

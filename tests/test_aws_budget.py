@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aqbench.budget import Assumptions, Ledger, call_seconds, guard, project
+from aqbench.aws.budget import Assumptions, Ledger, call_seconds, guard, project
 from aqbench.cost import Prices, lambda_call_cost
 from aqbench.defaults import schema_default
 from aqbench.errors import ConfigError

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from aqbench.engines import lambda_reports
+from aqbench.aws import reports as lambda_reports
 
 COLD = (
     "REPORT RequestId: 8f5c3a2e-1b2c-4d5e-9f00-aa11bb22cc33\tDuration: 1021.45 ms\tBilled Duration: 1022 ms\t"

@@ -27,7 +27,7 @@ if _session is not None and not getattr(_session.Session, "_aqbench_close", Fals
     _session.Session._aqbench_close = True
 
 
-# An emulated Lambda environment's own link (aqbench/engines/lambda_network.py): its S3
+# An emulated Lambda environment's own link (aqbench/emulated/network.py): its S3
 # connections leave from its own loopback address, which its shaped classes match on; and,
 # for data in another region, each request waits before it is sent (the kernel here cannot
 # add latency, so the storage client does).

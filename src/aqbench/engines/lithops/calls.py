@@ -121,7 +121,7 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
     if task.get("emulate") == "env":  # a warm/cold environment, sized once when it started
         info["emulated"] = os.environ.get("AQBENCH_ENV_EMULATED") == "1"
     elif task.get("emulate"):  # a fresh process per call: this call enters its own groups
-        from aqbench.engines.lambda_emulation import enter
+        from aqbench.emulated.cgroups import enter
 
         em = enter(task["memory_mb"], task["run"], group_name(task))
         info["emulated"] = em.emulated

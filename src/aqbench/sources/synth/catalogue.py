@@ -141,10 +141,6 @@ class Series:
         return "," + json.dumps(rec, ensure_ascii=False, separators=(",", ":"))[1:] + "\n"
 
 
-def base_station_count() -> int:
-    return sum(c[4] for c in CITIES)
-
-
 def build_series(n_stations: int | None = None) -> list[Series]:
     """The catalogue as series; the same for every data seed.
 

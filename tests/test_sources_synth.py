@@ -11,8 +11,8 @@ import pytest
 from aqbench.errors import ConfigError
 from aqbench.kernels.reference import aggregate_files
 from aqbench.openaq import Measurement, parse_line
-from aqbench.synth.catalogue import CITIES, build_series
-from aqbench.synth.generate import META_NAME, generate, parse_size, plan_dataset
+from aqbench.sources.synth.catalogue import CITIES, build_series
+from aqbench.sources.synth.generate import META_NAME, generate, parse_size, plan_dataset
 
 from conftest import spec_aggregate
 

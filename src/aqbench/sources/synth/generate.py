@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from aqbench.batching import object_name
 from aqbench.errors import ConfigError
-from aqbench.synth.catalogue import PARAMETERS, UG_PER_PPM, build_series
+from aqbench.sources.synth.catalogue import PARAMETERS, UG_PER_PPM, build_series
 
 log = logging.getLogger(__name__)
 

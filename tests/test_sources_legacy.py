@@ -9,7 +9,7 @@ import pytest
 from aqbench.cli import main
 from aqbench.errors import DataError
 from aqbench.kernels.reference import aggregate_files
-from aqbench.legacy_import import import_legacy
+from aqbench.sources.legacy import import_legacy
 
 from conftest import REPO, line
 

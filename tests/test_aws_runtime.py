@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aqbench import lambda_runtime
+from aqbench.aws import runtime as lambda_runtime
 from aqbench.errors import ConfigError
 
 from conftest import REPO

@@ -86,9 +86,9 @@ def image_digest(name: str) -> str | None:
 
 PROBE_CALL = """
 import gzip, pathlib, tempfile
-import aqbench.engines.calls, aqbench.storage.archive_stage, aqbench.storage.s3, lithops.worker
+import aqbench.engines.lithops.calls, aqbench.storage.archive_stage, aqbench.storage.s3, lithops.worker
 from aqbench.kernels import get_kernel
-from aqbench.openaq_archive import convert_rows
+from aqbench.sources.archive import convert_rows
 from aqbench.storage import checksum
 from aqbench.storage.stage import describe
 body = b'{"date": {"utc": "2018-01-01T00:00:00Z"}, "parameter": "pm10", "value": 1, "unit": "x", "country": "PL"}\\n'

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from aqbench.engines import lambda_emulation as le
+from aqbench.emulated import cgroups as le
 
 needs_cgroups = pytest.mark.skipif(not le.available()[0], reason="no writable cgroup v1 hierarchy on this host")
 

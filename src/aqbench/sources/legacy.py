@@ -14,7 +14,7 @@ from pathlib import Path
 from aqbench.batching import ObjectFolder
 from aqbench.errors import DataError
 from aqbench.inputs import find_data_files
-from aqbench.synth.generate import parse_size
+from aqbench.sources.synth.generate import parse_size
 
 log = logging.getLogger(__name__)
 

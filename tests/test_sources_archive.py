@@ -11,7 +11,7 @@ import pytest
 from aqbench.cli import main
 from aqbench.errors import DataError
 from aqbench.kernels.reference import aggregate_files
-from aqbench.openaq_archive import convert_rows, fetch
+from aqbench.sources.archive import convert_rows, fetch
 from aqbench.storage.s3 import local_client
 
 HEADER = "location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\n"

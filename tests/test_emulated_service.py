@@ -7,7 +7,7 @@ import random
 import threading
 import time
 
-from aqbench.engines.lambda_service import LambdaService, _place
+from aqbench.emulated.service import LambdaService, _place
 
 
 class FakeEnv:
@@ -95,7 +95,7 @@ def test_every_activation_of_a_worker_shares_its_invocations_timeout(tmp_path):
 
 
 def test_a_call_gets_what_is_left_of_its_invocation():
-    from aqbench.engines.calls import time_left
+    from aqbench.engines.lithops.calls import time_left
 
     assert time_left(5.0, 0.0) == 5.0 and time_left(None, 0.0) is None  # no deadline: its own timeout
     assert time_left(900.0, 1000.0, now=990.0) == 10.0  # the invocation's clock is nearer

@@ -21,8 +21,9 @@ first activation's environment was ready, INIT not counted, plus the function's 
 activation still running at it, or reached after it, ends as a timeout, as the study's run of
 1099 activations in one Lambda did.
 
-The service lives in the experiment's process and ends with it (:meth:`close`): no
-environment outlives the run. A driver killed with SIGKILL leaves its environments behind:
+The service lives in the experiment's process and ends with it (:meth:`close`): its
+environments serve every run of the experiment (its repetitions and configurations of one memory
+size find them warm), and none outlives the experiment. A driver killed with SIGKILL leaves its environments behind:
 the next service in the same state folder kills those (their pids are recorded there, with
 the owner's pid) before it starts, and only those.
 """
@@ -45,15 +46,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aqbench.engines import lambda_emulation, lambda_network
-from aqbench.engines.lambda_network import Network
+from aqbench.emulated import cgroups
+from aqbench.emulated import network as lambda_network
+from aqbench.emulated.network import Network
 from aqbench.lambda_facts import facts
 
 log = logging.getLogger(__name__)
 
 SHIM = """#!/bin/sh
 # Lithops' localhost "runtime" for aqbench: a call is served by a warm or cold emulated
-# Lambda environment of the service in {dir} (see aqbench/engines/lambda_service.py).
+# Lambda environment of the service in {dir} (see aqbench/emulated/service.py).
 if [ "$2" != run_job ]; then exec {python} "$@"; fi
 reply={dir}/reply.$$
 mkfifo "$reply" || exit 3
@@ -178,7 +180,7 @@ class LambdaService:
             _stop(env)
         if self.shaper is not None:
             self.shaper.close()
-        lambda_emulation.cleanup(self.group_root)
+        cgroups.cleanup(self.group_root)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- serving calls --------------------------------------------------------------------
@@ -353,7 +355,7 @@ class LambdaService:
             [
                 sys.executable,
                 "-m",
-                "aqbench.engines.lambda_env",
+                "aqbench.emulated.environment",
                 str(memory_mb),
                 "1" if self.emulate else "0",
                 group,
@@ -393,7 +395,7 @@ class LambdaService:
             fh.write(f"{pid}\n")
 
     def _oom_since(self, env: Environment) -> bool:
-        return bool(self.emulate) and lambda_emulation.was_oom_killed(self.group_root, env.id)
+        return bool(self.emulate) and cgroups.was_oom_killed(self.group_root, env.id)
 
     def record(self, executor_id: str, job_id: str, call_id: str) -> CallRecord | None:
         return self.records.get((executor_id, job_id, call_id))
@@ -442,7 +444,7 @@ def clear_stale(state_dir: Path, alive: Callable[[int], bool] | None = None) -> 
         except (ProcessLookupError, PermissionError):
             pass
     time.sleep(0.1 if killed else 0)
-    lambda_emulation.cleanup(owner["groups"])
+    cgroups.cleanup(owner["groups"])
     classes = Path(state_dir) / "classes"
     if owner.get("prio") is not None:
         lambda_network.remove_dead(int(owner["prio"]), classes.read_text().split() if classes.exists() else [])

@@ -1,6 +1,6 @@
 """One emulated Lambda execution environment: a process that starts once and serves calls.
 
-Started by :mod:`aqbench.engines.lambda_service` when a call finds no idle environment of
+Started by :mod:`aqbench.emulated.service` when a call finds no idle environment of
 its function (a cold start). It does what a Lambda's INIT phase does: enters its function's
 CPU and memory limits (one cgroup per environment, as Lambda sizes the environment, not the
 call), imports Lithops' worker and the kernel's libraries and makes a first Arrow compute
@@ -26,16 +26,16 @@ import uuid
 def _init(memory_mb: int, emulate: bool, group: str, spawned: float) -> dict:
     emulated = False
     if emulate:
-        from aqbench.engines import lambda_emulation
+        from aqbench.emulated import cgroups
 
-        emulated = lambda_emulation.enter(memory_mb, group.split("/")[0], group.split("/")[1]).emulated
+        emulated = cgroups.enter(memory_mb, group.split("/")[0], group.split("/")[1]).emulated
     import multiprocessing as mp
 
     with contextlib.suppress(RuntimeError):  # already set
         mp.set_start_method("fork")  # Lithops' worker relies on fork (its runner sets it too)
     from lithops.worker import function_handler  # noqa: F401 - the import is the point: INIT
 
-    from aqbench.engines.dask_engine import warm_up
+    from aqbench.kernels import warm_up
     from aqbench.kernels.arrow import use_system_allocator
 
     use_system_allocator()

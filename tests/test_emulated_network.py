@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from aqbench.engines import lambda_network
+from aqbench.emulated import network as lambda_network
 
 pytestmark = pytest.mark.skipif(not lambda_network.available()[0], reason="tc is refused here (no CAP_NET_ADMIN)")
 
@@ -58,11 +58,11 @@ def test_the_emulation_bench_prints_each_figure_beside_what_it_was_configured_to
     and unshaped loopback, all from one run (its numbers are not bounded here: they are the load's)."""
     import json
 
-    from aqbench.engines import lambda_emulation
+    from aqbench.emulated import cgroups
 
     from conftest import cli
 
-    if not lambda_emulation.available()[0]:
+    if not cgroups.available()[0]:
         pytest.skip("no writable cgroup v1 hierarchy on this host")
     out = tmp_path / "emulation.json"
     assert cli("bench", "emulation", "--repeats", 1, "--size-mb", 4, "--spin-s", 0.3, "--json", out) == 0

@@ -14,9 +14,9 @@ memory per worker from the run's configuration) or any cluster by scheduler addr
 Per-task rows come from the scheduler's task stream.
 
 Under Lambda's terms (``emulate``, a LocalCluster only), each worker process is held to what an
-emulated Lambda of the run's memory size gets: its own cgroups (CPU quota of memory/1769 of a
-core, memory limit; :mod:`.lambda_emulation`) and its own shaped link to the store at Lambda's
-per-environment rate (:mod:`.lambda_network`), and a run with ``workers`` 0 gets as many
+emulated Lambda of the run's memory size gets: its own cgroups (CPU quota of memory/``mb_per_vcpu`` of a
+core, memory limit; :mod:`aqbench.emulated.cgroups`) and its own shaped link to the store at Lambda's
+per-environment rate (:mod:`aqbench.emulated.network`), and a run with ``workers`` 0 gets as many
 workers as emulated Lambdas of that size fit this host's cores at once — the Lithops engine's
 concurrency. Shuffles between workers go over the cluster's own connections, not the store's:
 they are not shaped (Lithops' partials go through the store, on the shaped links).
@@ -33,10 +33,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from aqbench.emulated.cgroups import max_concurrency
+from aqbench.emulated.network import Network
 from aqbench.engines.faults import Faults
-from aqbench.engines.lambda_emulation import max_concurrency
-from aqbench.engines.lambda_network import Network
 from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.kernels import warm_up
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
 from aqbench.lambda_facts import facts
 from aqbench.openaq import KEY_COLUMNS, RecordCounts
@@ -48,9 +49,10 @@ log = logging.getLogger(__name__)
 def _enter_lambda(memory_mb: int, group: str, name: str, address: str | None) -> dict[str, Any]:
     """In a worker: hold this process to a Lambda of ``memory_mb`` and, with ``address``, send
     its store connections over that address's shaped link."""
-    from aqbench.engines import lambda_emulation, lambda_network
+    from aqbench.emulated import cgroups
+    from aqbench.emulated import network as lambda_network
 
-    emulation = lambda_emulation.enter(memory_mb, group, name)
+    emulation = cgroups.enter(memory_mb, group, name)
     if address:
         lambda_network.bind_connections(address)
     return {"emulated": emulation.emulated, "reason": emulation.reason}
@@ -60,7 +62,7 @@ class LambdaTerms:
     """A LocalCluster's workers under emulated Lambda quotas, for one run; undone by :meth:`close`."""
 
     def __init__(self, client: Any, memory_mb: int, network: Network, run_id: str):
-        from aqbench.engines import lambda_network
+        from aqbench.emulated import network as lambda_network
 
         self.group = f"dask-{run_id}"
         self.shaper = None
@@ -85,14 +87,14 @@ class LambdaTerms:
         return self.cpu_memory and self.shaper is not None
 
     def close(self) -> None:
-        from aqbench.engines import lambda_emulation
+        from aqbench.emulated import cgroups
 
         try:
             if self.shaper is not None:
                 self.shaper.close()
                 self.shaper = None
         finally:
-            lambda_emulation.cleanup(self.group)
+            cgroups.cleanup(self.group)
 
 
 def cluster_client(cfg: RunConfig, scheduler_address: str | None) -> tuple[Any, Any]:
@@ -111,23 +113,6 @@ def cluster_client(cfg: RunConfig, scheduler_address: str | None) -> tuple[Any, 
         host="127.0.0.1",
     )
     return Client(cluster), cluster
-
-
-def warm_up() -> None:
-    """Load the kernel's libraries in a worker, as a cluster that has run anything has.
-
-    A worker's first map otherwise pays its imports and Arrow's lazy initialisation (about
-    half a second); a Dask cluster is long-lived, so that is start-up, not query time.
-    Lithops calls pay theirs in every cold start, which the per-call rows show.
-    """
-    from aqbench.kernels import get_kernel
-
-    get_kernel("arrow").map(
-        b'{"date":{"utc":"2018-01-01T00:00:00Z"},"parameter":"pm10","value":1,"unit":"x","country":"PL"}\n',
-        "warm.ndjson",
-        1,
-        threads=False,
-    )
 
 
 def _stream_rows(records: list[dict[str, Any]], run: RunResult, infos: dict[str, dict]) -> list[dict]:
@@ -172,7 +157,7 @@ def _kernel_run(
     retries: int,
     kill_marker: str | None,
 ) -> tuple[list[bytes], dict[str, dict], int]:
-    from aqbench.engines import dask_tasks as t
+    from aqbench.engines.dask import tasks as t
 
     maps = [
         client.submit(
@@ -205,7 +190,7 @@ def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> 
     import dask.bag as db
     import pandas as pd
 
-    from aqbench.engines.dask_tasks import parse_for_bag
+    from aqbench.engines.dask.tasks import parse_for_bag
 
     scheme, options = store.fsspec()
     urls = [str(store.root / k) for k in keys] if scheme == "file" else [f"s3://{store.bucket}/{k}" for k in keys]

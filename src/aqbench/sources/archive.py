@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from aqbench.batching import ObjectFolder
 from aqbench.errors import ConfigError, DataError
-from aqbench.synth.generate import parse_size
+from aqbench.sources.synth.generate import parse_size
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The Dask engine: the engine (cluster, runs, rows) and its tasks."""

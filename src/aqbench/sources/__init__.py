@@ -1,0 +1,1 @@
+"""Where the data come from: the synthetic generator, the legacy import and the OpenAQ archive fetch."""
