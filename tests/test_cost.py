@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from aqbench.cost import Prices, dask_run_cost, lambda_call_cost, lithops_run_cost
+from aqbench.cost import Prices, instance_run_cost, lambda_call_cost, lithops_run_cost
 
 PRICES = Prices("2026-11", "test", 0.0000166667, 0.0000133334, 0.0000002, 0.0000004, 0.000005, "m5.large", 0.096, 2)
 
@@ -30,8 +30,8 @@ def test_a_run_adds_s3_requests():
 
 
 def test_dask_is_priced_by_instance_hours():
-    assert dask_run_cost(3600, 2, PRICES) == pytest.approx(0.096)
-    assert dask_run_cost(1800, 3, PRICES) == pytest.approx(0.096)  # two instances for half an hour
+    assert instance_run_cost(3600, 2, PRICES) == pytest.approx(0.096)
+    assert instance_run_cost(1800, 3, PRICES) == pytest.approx(0.096)  # two instances for half an hour
 
 
 def test_each_call_is_priced_at_its_architecture_and_billed_duration():

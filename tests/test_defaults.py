@@ -72,3 +72,11 @@ def test_the_paper_profile_runs_every_configuration_at_least_five_times():
         section = config[engine]
         for name, entry in defaults.experiments(engine, section).items():
             assert entry.get("repetitions", section["repetitions"]) >= 5, f"{engine} {name}"
+
+
+def test_the_experiment_names_the_report_selects_by_are_the_designs():
+    """aqbench.experiments: the constants the report picks rows by name experiments of the design."""
+    from aqbench import experiments
+
+    for engine, names in experiments.BY_ENGINE.items():
+        assert set(names) <= set(defaults.schema_default(f"{engine}.experiments")), engine

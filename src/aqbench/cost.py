@@ -66,7 +66,8 @@ def lithops_run_cost(calls: list[dict[str, Any]], prices: Prices) -> float:
     return total
 
 
-def dask_run_cost(wall_s: float, workers: int, prices: Prices) -> float:
-    """Instance-hours of enough instances (of ``ec2_vcpus`` each) for one core per worker."""
+def instance_run_cost(wall_s: float, workers: int, prices: Prices) -> float:
+    """A run on EC2 instances, a Dask cluster or the single machine: instance-hours of enough
+    instances (of ``ec2_vcpus`` each) for one core per worker (Dask's workers, DuckDB's threads)."""
     instances = max(1, math.ceil(max(1, workers) / prices.ec2_vcpus))
     return wall_s / 3600 * prices.ec2_hourly * instances

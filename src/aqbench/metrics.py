@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aqbench.atomic import atomic_path
-from aqbench.cost import Prices, dask_run_cost, lambda_call_cost, lithops_run_cost
+from aqbench.cost import Prices, instance_run_cost, lambda_call_cost, lithops_run_cost
 from aqbench.engines.runs import SETTINGS
 from aqbench.lambda_facts import facts
 
@@ -78,8 +78,8 @@ def run_costs(runs: pd.DataFrame, calls: pd.DataFrame, prices: Prices) -> pd.Ser
     for run in runs.itertuples():
         if run.engine == "lithops":
             costs.append(lithops_run_cost(by_run.get(run.run_id, []), prices))
-        else:
-            costs.append(dask_run_cost(run.wall_s, int(run.workers or 2), prices))
+        else:  # Dask and the single machine run on instances, billed by the hour
+            costs.append(instance_run_cost(run.wall_s, int(run.workers or 2), prices))
     return pd.Series(costs, index=runs.index)
 
 

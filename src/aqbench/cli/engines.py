@@ -214,6 +214,31 @@ def _bench_report(module, result: dict, json_path: str | None) -> int:
     return 0
 
 
+def _emulated_lambda(args: argparse.Namespace) -> int:
+    """Start the emulated Lambda platform and keep it up until interrupted (Ctrl-C or SIGTERM)."""
+    import signal
+    import threading
+
+    from aqbench.emulated.network import Network
+    from aqbench.emulated.platform import emulated_lambda
+    from aqbench.errors import ConfigError
+
+    if args.memory_mb < 128 or args.memory_mb > 10240:
+        raise ConfigError(f"--memory-mb {args.memory_mb}: Lambda's memory sizes are 128-10240 MB")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    network = Network() if args.shape_network else None
+    with emulated_lambda(Path(args.state), args.memory_mb, workers=args.workers, keep_alive_s=args.keep_alive,
+                         timeout_s=args.timeout, network=network) as platform:  # fmt: skip
+        print_json({"lithops_config_file": str(platform.config_file), "memory_mb": platform.memory_mb,
+                    "workers": platform.workers, "emulated": platform.emulated})  # fmt: skip
+        print(f"export LITHOPS_CONFIG_FILE={platform.config_file}  # then run any Lithops program; Ctrl-C stops",
+              flush=True)  # fmt: skip
+        stop.wait()
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(
         sub,
@@ -321,6 +346,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mb-s-per-vcpu", type=float, **option_default("aws.mb_s_per_vcpu"), help="per vCPU")
     p.add_argument("--architecture", default="x86_64", choices=("x86_64", "arm64"), help="Lambda architecture")
     p.add_argument("--ledger", help="what earlier experiments were billed (budget.json)")
+
+    p = subcommand(
+        sub,
+        "emulated-lambda",
+        _emulated_lambda,
+        "start emulated Lambdas of one memory size for any Lithops program; print its Lithops configuration",
+        "Starts the local S3 server (Lithops' storage, a bucket 'lithops') and the emulated Lambda service "
+        "(environments held to the memory size's CPU share and memory, warm between jobs), writes "
+        "STATE/lithops.yaml and waits until interrupted. Run any program with LITHOPS_CONFIG_FILE set to it.",
+    )
+    p.add_argument("--state", required=True, help="folder for the server's data, the service and lithops.yaml")
+    p.add_argument("--memory-mb", type=int, default=1024, help="the functions' memory size (MB)")
+    p.add_argument("--workers", type=int, help="Lambdas at once (default: as many as fit this host's cores)")
+    p.add_argument("--keep-alive", type=float, default=600.0, help="seconds an idle environment stays warm")
+    p.add_argument("--timeout", type=float, help="Lambda's timeout per invocation (s; default: none)")
+    p.add_argument("--shape-network", action="store_true", help="give each environment Lambda's link rate")
 
     p = subcommand(
         sub,

@@ -53,6 +53,9 @@ from aqbench.lambda_facts import facts
 
 log = logging.getLogger(__name__)
 
+WORKER_SITE = Path(__file__).with_name("worker_site")
+"""The folder every environment has first on its PYTHONPATH (whoever started the service)."""
+
 SHIM = """#!/bin/sh
 # Lithops' localhost "runtime" for aqbench: a call is served by a warm or cold emulated
 # Lambda environment of the service in {dir} (see aqbench/emulated/service.py).
@@ -341,6 +344,9 @@ class LambdaService:
         to_env_r, to_env_w = os.pipe()
         from_env_r, from_env_w = os.pipe()
         env_vars = dict(os.environ)
+        site = str(WORKER_SITE)  # its sitecustomize: every S3 connection closed after its response
+        if site not in env_vars.get("PYTHONPATH", "").split(os.pathsep):
+            env_vars["PYTHONPATH"] = os.pathsep.join(p for p in (site, env_vars.get("PYTHONPATH", "")) if p)
         remote = locality == "remote"
         link = None
         if self.shaper is not None:

@@ -1,6 +1,7 @@
 """What every engine run records, whatever the engine: one tidy row per call, one row per run.
 
-The same columns for Lithops and Dask, so every metric and figure is computed once. A run
+The same columns for every engine (Lithops, Dask, the single machine), in the same units
+(``cpu_usage`` in cores), so every metric and figure is computed once. A run
 is only counted when its aggregates equal the reference and its line counts reconcile
 with the staged manifest; otherwise it fails loudly (:class:`VerificationError`).
 """

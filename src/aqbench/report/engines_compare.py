@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aqbench import experiments as ex
 from aqbench.engines.probe import drift
 from aqbench.metrics import median_ci
 
@@ -199,8 +200,8 @@ def best(pool: pd.DataFrame, engine: str, kernel: str, emulated: bool | None = N
 def lambda_terms(summary: pd.DataFrame) -> pd.DataFrame:
     """Per memory size: the Lithops memory experiment beside the Dask workers under the same quotas."""
     ok = summary[summary["status"] == "ok"]
-    lith = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "memory")].set_index("memory_mb")
-    dask = ok[(ok["engine"] == "dask") & (ok["experiment"] == "lambda_terms")].set_index("memory_mb")
+    lith = ok[(ok["engine"] == "lithops") & (ok["experiment"] == ex.MEMORY)].set_index("memory_mb")
+    dask = ok[(ok["engine"] == "dask") & (ok["experiment"] == ex.LAMBDA_TERMS)].set_index("memory_mb")
     sizes = sorted(set(lith.index) & set(dask.index))
     rows = [{"memory_mb": int(m), "lithops": lith.loc[m], "dask": dask.loc[m]} for m in sizes]
     # equal terms only: the same objects per call, and both held to Lambda's quotas

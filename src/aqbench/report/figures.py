@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from aqbench import experiments as ex
 from aqbench.lambda_facts import facts
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
@@ -57,7 +58,7 @@ def _empty(ax, text: str) -> None:
 
 def call_durations(inp: Inputs):
     """Per-call duration (min/avg/max) over the job's time, per memory size."""
-    calls = _lithops(inp.table("calls"), "memory")
+    calls = _lithops(inp.table("calls"), ex.MEMORY)
     calls = calls[calls["phase"] == "map"].dropna(subset=["t_start", "duration_s"])
     fig, ax = plt.subplots(figsize=(6, 3))
     for mem, group in calls.groupby("memory_mb"):
@@ -82,7 +83,7 @@ def call_durations(inp: Inputs):
 def cpu_network(inp: Inputs):
     """CPU use and network use of the map calls over the job's time, per memory size, as the study
     showed them: the median of the calls running in each stretch of time, and Lambda's CPU share."""
-    calls = _lithops(inp.table("calls"), "memory")
+    calls = _lithops(inp.table("calls"), ex.MEMORY)
     calls = calls[calls["phase"] == "map"].dropna(subset=["t_start", "duration_s"])
     calls = calls.assign(rate=calls["bytes_read"] / calls["duration_s"] / 1e6)
     fig, (a, b) = plt.subplots(1, 2, figsize=(6.5, 2.8), sharex=True)
@@ -103,7 +104,7 @@ def cpu_network(inp: Inputs):
 def network_transmission(inp: Inputs):
     """Bytes moved by the job over time: object reads by maps, partials by reducers; one line per
     run, coloured by the reduce."""
-    calls = _lithops(inp.table("calls"), "reducers").dropna(subset=["t_end"])
+    calls = _lithops(inp.table("calls"), ex.REDUCERS).dropna(subset=["t_end"])
     fig, ax = plt.subplots(figsize=(6, 2.8))
     colours = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a")
     for index, (reducers, runs) in enumerate(calls.groupby("reducers")):
@@ -150,7 +151,7 @@ def memory_use(inp: Inputs):
         ax.set_xticks(range(len(sizes)), [f"{m} MB" for m in sizes], fontsize=7)
         ax.legend(fontsize=7, loc="lower right")
     ax.set(xlabel="Lambda memory", ylabel="peak RSS of the call (MB)", title="Occupied memory per call")
-    maps = _lithops(calls, "data_locality")
+    maps = _lithops(calls, ex.DATA_LOCALITY)
     maps = maps[maps["phase"] == "map"]
     where = maps["locality"].fillna("local") if "locality" in maps else pd.Series("local", index=maps.index)
     groups = [(w, maps[where == w]["peak_rss_mb"]) for w in ("local", "remote")]
@@ -179,7 +180,7 @@ def start_latency(calls: pd.DataFrame) -> pd.Series:
 
 def cold_warm(inp: Inputs):
     """The warm-up experiment: call duration and start latency of cold and warm calls, per memory size."""
-    calls = _lithops(inp.table("calls"), "warmup")
+    calls = _lithops(inp.table("calls"), ex.WARMUP)
     calls = calls[calls["phase"].isin(["warmup", "map"])].dropna(subset=["t_start", "t_submit", "duration_s"])
     # per object: a warm-up activation reads one object, a measured call objects_per_call of them
     calls = calls.assign(latency=start_latency(calls), per_object=calls["duration_s"] / calls["objects"].clip(lower=1))
@@ -217,7 +218,7 @@ def cold_warm(inp: Inputs):
 
 def locality(inp: Inputs):
     """The study's local vs non-local data: CPU, network rate and occupied memory per call."""
-    calls = _lithops(inp.table("calls"), "data_locality")
+    calls = _lithops(inp.table("calls"), ex.DATA_LOCALITY)
     calls = calls[calls["phase"] == "map"]
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6))
     places = [p for p in ("local", "remote") if p in set(calls.get("locality", pd.Series(dtype=object)))]
@@ -242,7 +243,7 @@ def locality(inp: Inputs):
 
 def call_timeline(inp: Inputs):
     """Lifetimes of the calls of one run per objects-per-call setting (Gantt)."""
-    calls = _lithops(inp.table("calls"), "objects_per_call").dropna(subset=["t_start", "t_end"])
+    calls = _lithops(inp.table("calls"), ex.OBJECTS_PER_CALL).dropna(subset=["t_start", "t_end"])
     runs = calls.groupby("objects_per_call")["run_id"].first()
     fig, axes = plt.subplots(len(runs) or 1, 1, figsize=(6, 1.2 + 0.9 * max(1, len(runs))), sharex=True, squeeze=False)
     for ax, (opc, run) in zip(axes[:, 0], runs.items(), strict=False):
@@ -261,7 +262,7 @@ def call_timeline(inp: Inputs):
 def worker_lifetimes(inp: Inputs):
     """The study's "Lambdas lifetime": each worker (one Lambda invocation) of the warm-up job, its
     activations one after another, per memory size (one run each)."""
-    calls = _lithops(inp.table("calls"), "warmup")
+    calls = _lithops(inp.table("calls"), ex.WARMUP)
     calls = calls[calls["phase"] == "warmup"].dropna(subset=["t_start", "t_end"])
     chunked = "position" in calls and calls["position"].notna().any()
     runs = calls.groupby("memory_mb")["run_id"].first() if chunked else pd.Series(dtype=object)
@@ -305,7 +306,7 @@ def study_cost(inp: Inputs):
         return fig
     doc_bytes = study_maps.groupby("call")["bytes_read"].first()  # activation i reads object i in both
     colours = {"study": "#d95f02", "seed": "#7570b3", "arrow": "#1b9e77"}
-    for kernel, experiment in (("study", "study_code"), ("seed", "study_objects"), ("arrow", "study_objects")):
+    for kernel, experiment in (("study", ex.STUDY_CODE), ("seed", ex.STUDY_OBJECTS), ("arrow", ex.STUDY_OBJECTS)):
         maps = _maps(calls, kernel, experiment)
         maps = maps[maps["call"].isin(doc_bytes.index) & maps["call_cost_usd"].notna()]
         if not len(maps):
@@ -366,7 +367,7 @@ def cost(inp: Inputs):
 
 def scaled_utilisation(inp: Inputs):
     """The study's scaled CPU utilisation per memory size."""
-    calls = _lithops(inp.table("calls"), "memory")
+    calls = _lithops(inp.table("calls"), ex.MEMORY)
     calls = calls[calls["phase"] == "map"]
     sizes = sorted(calls["memory_mb"].dropna().unique())
     fig, ax = plt.subplots(figsize=(4.5, 3))
@@ -512,7 +513,7 @@ def cost_vs_duration(inp: Inputs):
     """A map call's billed cost against its duration across memory sizes, the balanced optimum marked (as
     power-tuning tools do). Per call: this host's job wall times are capped by how many quotas fit its cores."""
     s = inp.table("summary")
-    s = s[(s["engine"] == "lithops") & (s["experiment"] == "memory") & (s["status"] == "ok")].sort_values("memory_mb")
+    s = s[(s["engine"] == "lithops") & (s["experiment"] == ex.MEMORY) & (s["status"] == "ok")].sort_values("memory_mb")
     fig, ax = plt.subplots(figsize=(4.5, 3))
     if "call_cost_usd" not in s or s["call_cost_usd"].isna().all():
         _empty(ax, "no per-call costs")

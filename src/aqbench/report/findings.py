@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from aqbench import experiments as ex
 from aqbench.report.engines_compare import interval
 
 
@@ -57,14 +58,14 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
     lith = ok[ok["engine"] == "lithops"]
     values: dict[str, str] = dict.fromkeys(KEYS, "--")
 
-    mem = lith[lith["experiment"] == "memory"].set_index("memory_mb").sort_index()
+    mem = lith[lith["experiment"] == ex.MEMORY].set_index("memory_mb").sort_index()
     if len(mem) >= 2:
         small, large = int(mem.index[0]), int(mem.index[1])  # the two smallest sizes the profile measured
         a, b = mem.loc[small, "call_median_s"], mem.loc[large, "call_median_s"]
 
         from aqbench.lambda_facts import call_share as share
 
-        per_run = _call_medians(calls, "memory", "memory_mb")
+        per_run = _call_medians(calls, ex.MEMORY, "memory_mb")
         values |= {
             "FindMemSmallMB": str(small),
             "FindMemLargeMB": str(large),
@@ -75,10 +76,10 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
             "FindMemoryCPURatio": _ratio(share(small), share(large)),
             "FindMemoryWord": _dir(b, a, "shortens", "lengthens", "hardly changes"),
         }
-    opc = lith[lith["experiment"] == "objects_per_call"].set_index("objects_per_call")
+    opc = lith[lith["experiment"] == ex.OBJECTS_PER_CALL].set_index("objects_per_call")
     if len(opc) >= 2:
         best = int(opc["wall_s"].idxmin())
-        walls = _walls(runs, "lithops", "objects_per_call", "objects_per_call")
+        walls = _walls(runs, "lithops", ex.OBJECTS_PER_CALL, "objects_per_call")
         values |= {
             "FindBestObjectsPerCall": str(best),
             "FindBestObjectsWall": interval(walls.get(best, [opc.loc[best, "wall_s"]]), 1),
@@ -87,12 +88,12 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
             "FindMostObjectsWall": interval(walls.get(opc.index.max(), [opc.loc[opc.index.max(), "wall_s"]]), 1),
             "FindObjectsWord": "stops paying" if best < opc.index.max() else "still pays",
         }
-    red = lith[lith["experiment"] == "reducers"].set_index("reducers")
+    red = lith[lith["experiment"] == ex.REDUCERS].set_index("reducers")
     if len(red) >= 2:
         one, many = red.index.min(), red.index.max()
-        rc = calls[(calls["engine"] == "lithops") & (calls["experiment"] == "reducers") & (calls["phase"] == "reduce")]
+        rc = calls[(calls["engine"] == "lithops") & (calls["experiment"] == ex.REDUCERS) & (calls["phase"] == "reduce")]
         peak = rc.groupby("reducers")["peak_rss_mb"].median()
-        walls = _walls(runs, "lithops", "reducers", "reducers")
+        walls = _walls(runs, "lithops", ex.REDUCERS, "reducers")
         values |= {
             "FindReducersMany": str(int(many)),
             "FindSingleWall": interval(walls.get(one, [red.loc[one, "wall_s"]]), 1),
@@ -101,18 +102,18 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
             "FindSinglePeak": f"{peak.get(one, float('nan')):.0f}",
             "FindHashPeak": f"{peak.get(many, float('nan')):.0f}",
         }
-    ker = lith[lith["experiment"] == "kernels"].set_index("kernel")
+    ker = lith[lith["experiment"] == ex.KERNELS].set_index("kernel")
     if {"arrow", "seed"} <= set(ker.index):
-        walls = _walls(runs, "lithops", "kernels", "kernel")
+        walls = _walls(runs, "lithops", ex.KERNELS, "kernel")
         values |= {
             "FindSeedWall": interval(walls.get("seed", [ker.loc["seed", "wall_s"]]), 1),
             "FindArrowWall": interval(walls.get("arrow", [ker.loc["arrow", "wall_s"]]), 1),
             "FindKernelRatio": f"{ker.loc['seed', 'wall_s'] / ker.loc['arrow', 'wall_s']:.1f}",
             "FindKernelShare": f"{100 * ker['fraction'].iloc[0]:.0f}\\,\\%",
         }
-    loc = lith[lith["experiment"] == "data_locality"].set_index("locality")
+    loc = lith[lith["experiment"] == ex.DATA_LOCALITY].set_index("locality")
     if {"local", "remote"} <= set(loc.index):
-        per_run = _call_medians(calls, "data_locality", "locality")
+        per_run = _call_medians(calls, ex.DATA_LOCALITY, "locality")
         values |= {
             "FindLocalCall": interval(per_run.get("local", [loc.loc["local", "call_median_s"]]), 2),
             "FindRemoteCall": interval(per_run.get("remote", [loc.loc["remote", "call_median_s"]]), 2),

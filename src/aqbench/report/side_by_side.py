@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aqbench import experiments as ex
 from aqbench.lambda_facts import facts
 from aqbench.report import study
 
@@ -120,7 +121,7 @@ def rows(
     ))  # fmt: skip
 
     # the memory sizes
-    measured = sorted(int(m) for m in lith[lith["experiment"] == "memory"]["memory_mb"].unique())
+    measured = sorted(int(m) for m in lith[lith["experiment"] == ex.MEMORY]["memory_mb"].unique())
     projected = sorted(int(m) for m in projection["memory_mb"].unique())
     out.append((
         "memory sizes", "/".join(map(str, study.MEMORY_SIZES_MB)) + " MB",
@@ -130,7 +131,7 @@ def rows(
     ))  # fmt: skip
 
     # the scaled utilisation
-    util = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "memory")].set_index("memory_mb")
+    util = ok[(ok["engine"] == "lithops") & (ok["experiment"] == ex.MEMORY)].set_index("memory_mb")
     cell = ", ".join(f"{int(m)}: {u:.2f}" for m, u in util["scaled_utilisation"].items()) if len(util) else "--"
     out.append(("scaled CPU utilisation", "utilisation x visible cores / vCPUs", f"same formula; {cell}", "--",
                 "same formula"))  # fmt: skip
@@ -140,7 +141,7 @@ def rows(
                 "report a parameter in two units", "--", "differs on purpose"))  # fmt: skip
 
     # the reduce
-    red = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "reducers")].set_index("reducers")
+    red = ok[(ok["engine"] == "lithops") & (ok["experiment"] == ex.REDUCERS)].set_index("reducers")
     if {1, 8} <= set(red.index):
         built_r = f"R=1 {red.loc[1, 'wall_s']:.1f} s, R=8 {red.loc[8, 'wall_s']:.1f} s"
     else:

@@ -9,6 +9,7 @@ import json
 
 import pandas as pd
 
+from aqbench import experiments as ex
 from aqbench.kernels.study import summary
 from aqbench.report import study
 
@@ -21,7 +22,7 @@ def _per_object(maps: pd.DataFrame) -> pd.Series:
     return maps["duration_s"] / (maps["bytes_read"] / 1e6) * OBJECT_MB
 
 
-def _maps(calls: pd.DataFrame, kernel: str, experiment: str | None = "study_code") -> pd.DataFrame:
+def _maps(calls: pd.DataFrame, kernel: str, experiment: str | None = ex.STUDY_CODE) -> pd.DataFrame:
     ok = calls[(calls["engine"] == "lithops") & (calls["phase"] == "map") & (calls["status"] == "success")]
     ok = ok[(ok["kernel"] == kernel) & (ok["bytes_read"] > 0) & ok["duration_s"].notna()]
     return ok[ok["experiment"] == experiment] if experiment else ok
@@ -40,7 +41,7 @@ def same_records(calls: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     doc_bytes = study.groupby("call")["bytes_read"].first()
     rows = []
-    for kernel, experiment in (("study", "study_code"), ("seed", "study_objects"), ("arrow", "study_objects")):
+    for kernel, experiment in (("study", ex.STUDY_CODE), ("seed", ex.STUDY_OBJECTS), ("arrow", ex.STUDY_OBJECTS)):
         maps = _maps(calls, kernel, experiment)
         maps = maps[maps["call"].isin(doc_bytes.index)]
         per = maps["duration_s"] / (maps["call"].map(doc_bytes) / 1e6) * OBJECT_MB
@@ -84,8 +85,8 @@ def timeout_outcome(calls: pd.DataFrame | None, runs: pd.DataFrame | None) -> di
     limit struck; None if it did not run."""
     if calls is None or runs is None or "timeout_s" not in runs:
         return None
-    mine = runs[(runs["engine"] == "lithops") & (runs["experiment"] == "timeout")]
-    maps = calls[(calls["experiment"] == "timeout") & (calls["phase"] == "map") & (calls["engine"] == "lithops")]
+    mine = runs[(runs["engine"] == "lithops") & (runs["experiment"] == ex.TIMEOUT)]
+    maps = calls[(calls["experiment"] == ex.TIMEOUT) & (calls["phase"] == "map") & (calls["engine"] == "lithops")]
     if not len(mine) or not len(maps):
         return None
     if "attempt" in maps:  # each call's last attempt is its outcome
@@ -137,7 +138,7 @@ def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None, bench: dict | 
         implied = study.activation_s_from_timeout()[1]  # its bound: at most 900 s / 19 an activation
         out["StudyCodeLambdaSlower"] = times(implied, at_study)
     if runs is not None and "mismatch_by_cause" in runs:
-        found = runs[(runs["experiment"] == "study_code") & runs["mismatch_by_cause"].notna()]
+        found = runs[(runs["experiment"] == ex.STUDY_CODE) & runs["mismatch_by_cause"].notna()]
         if len(found):
             by_cause = json.loads(found["mismatch_by_cause"].iloc[-1])  # every run reads the same objects
             total, wrong, causes, extra = summary(by_cause)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aqbench import experiments as ex
 from aqbench.aggregates import SUM_RTOL
 from aqbench.atomic import atomic_path
 from aqbench.lambda_facts import facts
@@ -129,9 +130,9 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
         ("WarmupColdStarts", "MeasuredColdStarts", "WarmupCalls", "ColdLatency", "WarmLatency", "InitSeconds"),
         "--",
     ) | {"WarmupShape": "--"}
-    if calls is None or "warmup" not in set(calls["experiment"]):
+    if calls is None or ex.WARMUP not in set(calls["experiment"]):
         return out
-    runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == "warmup")]
+    runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == ex.WARMUP)]
     cold = runs["cold_start"].fillna(False).astype(bool)
     warmup, measured = runs[runs["phase"] == "warmup"], runs[runs["phase"] == "map"]
     latency = start_latency(runs)
@@ -253,6 +254,10 @@ def macros(inputs: dict[str, Any]) -> str:
         schema_default("report.max_probe_drift") if inputs.get("max_probe_drift") is None else inputs["max_probe_drift"]
     )
     picked = {"BestLithops": best, "DaskKernel": dask_k, "DaskIdiomatic": dask_i}
+    values["MaxProbeDrift"] = f"{100 * drift:.0f}"
+    from aqbench.engines.probe import MIN_REPEATS, MIN_SECONDS
+
+    values["ProbeRepeats"], values["ProbeSeconds"] = str(MIN_REPEATS), f"{MIN_SECONDS:g}"
     steady = {n: ec.steady(r, drift) if r is not None else None for n, r in picked.items()}
     values["LimitMBs"] = _sig(steady["BestLithops"]["probe_mb_s"]) if best is not None else "--"
     for name, row in steady.items():
@@ -278,14 +283,14 @@ def macros(inputs: dict[str, Any]) -> str:
     values["StudyObjectMB"] = str(study.OBJECT_MB)
     values["MBPerVCPU"] = f"{facts().mb_per_vcpu:g}"
     values["SumTolerance"] = f"$10^{{{round(math.log10(SUM_RTOL))}}}$"
-    mem = ok[(ok["engine"] == "lithops") & (ok["experiment"] == "memory")].sort_values("memory_mb")
+    mem = ok[(ok["engine"] == "lithops") & (ok["experiment"] == ex.MEMORY)].sort_values("memory_mb")
     if len(mem) and "call_cost_usd" in mem and mem["call_cost_usd"].notna().all():
         # per call: this host's job wall times are capped by how many quotas fit its cores
         opt = mem.iloc[balanced_optimum(mem["call_median_s"].to_numpy(), mem["call_cost_usd"].to_numpy())]
         values["BalancedMemoryMB"] = str(int(opt["memory_mb"]))
     else:
         values["BalancedMemoryMB"] = "--"
-    timeout = summary[(summary["engine"] == "lithops") & (summary["experiment"] == "timeout")]
+    timeout = summary[(summary["engine"] == "lithops") & (summary["experiment"] == ex.TIMEOUT)]
     values["TimeoutOutcome"] = ",".join(timeout["status"]) if len(timeout) else "--"
     from aqbench.report.study_code import timeout_outcome
 

@@ -185,7 +185,7 @@ def _kernel_run(
     return results, infos, sum(i["bytes_read"] for i in infos.values())
 
 
-def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any) -> tuple[bytes, int]:
+def _idiomatic_run(cfg: RunConfig, keys: list[str], store: Any) -> tuple[bytes, int]:
     import dask
     import dask.bag as db
     import pandas as pd
@@ -292,7 +292,7 @@ class DaskEngine:
             with get_task_stream(client) as stream:
                 if cfg.kernel == "idiomatic":
                     keys = [k for chunk in chunks for k in chunk]
-                    merged, run.bytes = _idiomatic_run(client, cfg, keys, self.store)
+                    merged, run.bytes = _idiomatic_run(cfg, keys, self.store)
                     parts, infos = [merged], {}
                 else:
                     marker = faults.dask_kill_marker(run.run_id)

@@ -277,7 +277,7 @@ class DuckDBEngine:
                 cold_start=False,
                 cpu_user_s=cpu_user,
                 cpu_system_s=cpu_system,
-                cpu_usage=(cpu_user + cpu_system) / max(1e-9, t_end - t_start) / threads,
+                cpu_usage=(cpu_user + cpu_system) / max(1e-9, t_end - t_start),  # in cores, as every engine's
                 peak_rss_mb=procstat.peak_rss_mb(),
                 objects=len(keys),
                 bytes_read=run.bytes,

@@ -60,7 +60,9 @@ def prepare_environment(home: Path, tmp: Path) -> None:
     os.environ["HOME"] = str(home.resolve())
     os.environ["TMPDIR"] = str(tmp.resolve())
     # every process Lithops starts loads worker_site/sitecustomize.py: S3 connections close
-    site = str(Path(__file__).with_name("worker_site"))
+    from aqbench.emulated.service import WORKER_SITE
+
+    site = str(WORKER_SITE)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH", "")) if p)
     os.environ.setdefault("LITHOPS_CONFIG_FILE", str((home / "no-config.yaml").resolve()))
 
@@ -244,7 +246,8 @@ class LithopsEngine:
             | {"expect": {key: self.expected[key]}}
             for i, key in enumerate(keys)
         ]
-        return _phase_ok(run, phase(fn, tasks, "warmup", run.config.timeout_s + 120, chunksize=WARMUP_CHUNKSIZE))
+        phase(fn, tasks, "warmup", run.config.timeout_s + 120, chunksize=WARMUP_CHUNKSIZE)
+        return _phase_ok(run)
 
     def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
         """Map calls, then one reduce call per partition; the reducers' partials."""
@@ -308,14 +311,14 @@ class LithopsEngine:
             run.started = time.perf_counter()  # the measured job's clock
             during = faults.during_maps(self.store)
             maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=during, chunksize=cfg.chunksize)
-            if not _phase_ok(run, maps):
+            if not _phase_ok(run):
                 return None
             run.bytes = sum(r["bytes_read"] for r in maps)
             partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
             red_tasks = [base | {"phase": "reduce", "call": p, "keys": k, "fetch_threads": self.fetch_threads}
                          for p, k in enumerate(partition_keys)]  # fmt: skip
             reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + 120)
-            if not _phase_ok(run, reds):
+            if not _phase_ok(run):
                 return None
             return [self.store.get(r["outputs"][0][0]) for r in reds]
         finally:
@@ -370,7 +373,7 @@ def _run_phase(
         for index, (future, task) in enumerate(zip(futures, pending, strict=True)):
             result = _result(future)
             record = _record(service, future)
-            oom = record.oom if record is not None else _oom(run.run_id, phase, task, emulating, result)
+            oom = record.oom if record is not None else _oom(run.run_id, task, emulating, result)
             row = _call_row(phase, future, result, task, run, oom)
             row["architecture"] = architecture
             # Lithops cuts a job's activations into workers of `chunksize`, in order
@@ -407,8 +410,8 @@ NOT_RETRIED = ("timeout", "checksum")
 """Outcomes a resubmission would only repeat: a timeout is a data point, a damaged object stays damaged."""
 
 
-def _phase_ok(run: RunResult, results: list[Any]) -> bool:
-    """False (and the run marked) if any call of the phase ended without a result."""
+def _phase_ok(run: RunResult) -> bool:
+    """False (and the run marked) if any call of the phase just run ended without a result (its rows say)."""
     last = {(c["phase"], c["call"]): c for c in run.calls}  # the last attempt of each call
     failed = [c for c in last.values() if c["status"] != "success"]
     if not failed:
@@ -474,7 +477,7 @@ def _record(service: Any, future: Any) -> Any:
     return service.record(future.executor_id, future.job_id, future.call_id)
 
 
-def _oom(run_id: str, phase: str, task: dict, emulating: bool, result: Any) -> bool:
+def _oom(run_id: str, task: dict, emulating: bool, result: Any) -> bool:
     if not emulating or isinstance(result, dict):
         return False
     from aqbench.engines.lithops.calls import group_name
