@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aqbench.metrics import enrich_calls, median_ci, summarise
-from aqbench.report.figures import balanced_optimum
+from aqbench.metrics import balanced_optimum, enrich_calls, median_ci, summarise
 
 
 def test_median_ci_brackets_the_median():

@@ -104,11 +104,14 @@ def test_every_figure_draws_from_tiny_metrics(report_inputs, name, tmp_path):
 
 
 def test_the_figure_list_is_the_plotting_functions():
+    from aqbench.report.figures import comparison, maps, measured, scale
+
     plotting = {
         n
-        for n, f in vars(figures).items()
+        for module in (measured, maps, comparison, scale)
+        for n, f in vars(module).items()
         if inspect.isfunction(f)
-        and f.__module__ == figures.__name__
+        and f.__module__ == module.__name__
         and list(inspect.signature(f).parameters) == ["inp"]
     }
     assert set(FIGURES + SCALE_FIGURES) == set(figures.PLOTS) == plotting

@@ -156,3 +156,24 @@ def compute(folders: list[Path], prices: Prices, out_dir: Path) -> pd.DataFrame:
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")
     log.info("metrics: %d runs, %d calls, %d configurations", len(runs), len(calls), len(summary))
     return summary
+
+
+def start_latency(calls: pd.DataFrame) -> pd.Series:
+    """Seconds from a call's dispatch to an environment to its function's start.
+
+    Not from submission: on this host calls beyond the cores' concurrency wait in Lithops'
+    queue, where Lambda would start more environments; the dispatch time excludes that wait.
+    Rows without one (a process per call) count from submission.
+    """
+    dispatched = calls["t_dispatch"] if "t_dispatch" in calls else pd.Series(np.nan, index=calls.index)
+    return calls["t_start"] - dispatched.fillna(calls["t_submit"])
+
+
+def balanced_optimum(duration: np.ndarray, cost: np.ndarray) -> int:
+    """Index minimising the sum of duration and cost, each normalised to [0, 1] (the power-tuning 'balanced')."""
+
+    def norm(x: np.ndarray) -> np.ndarray:
+        span = x.max() - x.min()
+        return (x - x.min()) / span if span > 0 else np.zeros_like(x)
+
+    return int(np.argmin(norm(duration) + norm(cost)))

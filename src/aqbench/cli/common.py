@@ -109,12 +109,13 @@ def experiment_options(engine: str) -> argparse.ArgumentParser:
         help="the reference partials of the staged objects (computed from the source files by aqbench stage)",
     )
     g.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
-    g.add_argument(
-        "--retries",
-        type=int,
-        help="times a failed call or task is resubmitted",
-        **option_default(f"{engine}.retries"),
-    )
+    if engine != "duckdb":  # one query on one machine: nothing to resubmit
+        g.add_argument(
+            "--retries",
+            type=int,
+            help="times a failed call or task is resubmitted",
+            **option_default(f"{engine}.retries"),
+        )
     g.add_argument("--faults", default="", help='JSON: faults to inject, e.g. {"map_error_fraction": 0.2}')
     return p
 

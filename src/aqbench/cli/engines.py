@@ -41,7 +41,7 @@ def _experiment(args: argparse.Namespace, engine) -> list:
         manifest,
         References(Path(args.reference), manifest),
         Path(args.out),
-        {"storage": args.storage, "retries": args.retries, "faults_injected": faults.active()},
+        {"storage": args.storage, "retries": getattr(args, "retries", 0), "faults_injected": faults.active()},
         store_spec(args).open(),
     )
     print_json({"runs": len(results)} | {s: sum(r.status == s for r in results) for s in ("ok", "timeout", "failed")})

@@ -15,8 +15,8 @@ from aqbench import experiments as ex
 from aqbench.aggregates import SUM_RTOL
 from aqbench.atomic import atomic_path
 from aqbench.lambda_facts import facts
+from aqbench.metrics import balanced_optimum, start_latency
 from aqbench.report import study
-from aqbench.report.figures import balanced_optimum, start_latency
 
 
 def _fmt(value: Any, digits: int = 2) -> str:

@@ -1,0 +1,100 @@
+"""The engines side by side under each set of terms, and the kernels against the machine's limit
+(the benchmarks' figures)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from aqbench.report.figures.common import ENGINE_COLOURS, Inputs, no_data
+
+
+def engines(inp: Inputs):
+    """The engines on equal terms, never across them: (a) the same machine (the engines bench: same
+    cores, no emulation, same store, interleaved), (b) Lambda's terms (Lithops on emulated Lambdas
+    beside Dask workers under the same quotas), per memory size. Medians, 95 % intervals."""
+    from aqbench.metrics import median_ci
+    from aqbench.report.engines_compare import MIN_RUNS, SAME_TERMS, lambda_terms
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 2.9), gridspec_kw={"width_ratios": [1.25, 1]})
+    bench = json.loads(inp.engines_bench.read_text()) if inp.engines_bench and inp.engines_bench.exists() else None
+    if bench:
+        names = [*SAME_TERMS, "duckdb_idiomatic", "polars"]
+        labels = [*SAME_TERMS.values(), "DuckDB idiomatic\n(answer unverified)", "Polars idiomatic"]
+        colours = ["lithops", "lithops", "dask", "dask", "duckdb", "duckdb", "duckdb"]
+        rng = np.random.default_rng(0)
+        for i, (name, engine) in enumerate(zip(names, colours, strict=True)):
+            rates = [bench["mb"] / w for w in bench.get(f"{name}_walls_s") or []]
+            if not rates:
+                error = bench.get(f"{name}_error", "no run").split(":", 1)[-1].strip()
+                left.text(
+                    2,
+                    i,
+                    f"could not read the data: {error[:40]}",
+                    va="center",
+                    fontsize=6,
+                    color="0.3",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+                )
+                continue
+            med, lo, hi = median_ci(np.array(rates), rng)
+            err = [[med - lo], [hi - med]] if len(rates) >= MIN_RUNS else None
+            hatch = "//" if name in ("duckdb_idiomatic", "polars") else None
+            left.barh(i, med, xerr=err, color=ENGINE_COLOURS[engine], hatch=hatch, edgecolor="white", height=0.65)
+        left.set_yticks(range(len(names)), labels, fontsize=6.5)
+        left.invert_yaxis()
+        for x, text, style in ((bench["limit_mb_s"], "bare Arrow parse + group-by", "--"),
+                               (bench["read_parse_mb_s"], "read from the store + bare parse", ":")):  # fmt: skip
+            left.axvline(x, color="0.3", ls=style, lw=0.8, label=text)
+        left.legend(fontsize=5.5, loc="upper right", framealpha=0.9, edgecolor="none")
+        left.set_xlabel("MB/s (median, 95 % interval)")
+        left.set_title(f"(a) same machine: {bench['mb']:.0f} MB, {bench.get('cores', '?')} cores, no emulation",
+                       fontsize=7.5, loc="left")  # fmt: skip
+    else:
+        no_data(left, "no engines bench")
+    rows = lambda_terms(inp.table("summary"))
+    if len(rows):
+        x = np.arange(len(rows))
+        for offset, engine in ((-0.18, "lithops"), (0.18, "dask")):
+            med = np.array([r[engine]["wall_s"] for r in rows.to_dict("records")])
+            lo = np.array([r[engine]["wall_s_lo"] for r in rows.to_dict("records")])
+            hi = np.array([r[engine]["wall_s_hi"] for r in rows.to_dict("records")])
+            enough = np.array([r[engine]["runs_ok"] >= MIN_RUNS for r in rows.to_dict("records")])
+            err = np.where(enough, [med - lo, hi - med], 0)
+            right.bar(x + offset, med, width=0.36, yerr=err, color=ENGINE_COLOURS[engine],
+                      label="Lithops" if engine == "lithops" else "Dask, same quotas")  # fmt: skip
+        right.set_xticks(x, [f"{m} MB\n({int(d['workers'])} at once)" for m, d in zip(rows["memory_mb"], rows["dask"],
+                                                                                 strict=True)])  # fmt: skip
+        right.set_ylabel("job wall time (s)")
+        right.legend(fontsize=6.5, frameon=False)
+    else:
+        no_data(right, "no lambda_terms experiment")
+    right.set_title("(b) Lambda's terms: memory/1769 of a core, one link each", fontsize=7.5, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def kernel_throughput(inp: Inputs):
+    """Kernel throughput on one object against the machine's practical limit."""
+    bench = json.loads(Path(inp.bench).read_text()) if inp.bench and Path(inp.bench).exists() else {}
+    fig, ax = plt.subplots(figsize=(4.5, 2.6))
+    names = [("bare parse + group-by (limit)", "bare"), ("arrow kernel map", "arrow")]
+    y = np.arange(3)
+    for offset, (suffix, label, colour) in enumerate(
+        (("_mb_s", "all cores", "0.3"), ("_1core_mb_s", "one core", "0.7"))  # greys: engines own the colours
+    ):
+        # the seed kernel is pandas, single-threaded: all cores give what one core does
+        values = [bench.get(k + suffix, np.nan) for _, k in names] + [bench.get("seed_mb_s", np.nan)]
+        ax.barh(y + 0.2 - 0.4 * offset, values, height=0.38, color=colour, label=label)
+    seed = bench.get("seed_mb_s", np.nan)
+    if seed == seed:
+        ax.text(seed, 2, f"  {seed:.1f} MB/s (single-threaded: the same on all cores)", va="center", fontsize=6)
+    ax.set_yticks(y, [n for n, _ in names] + ["seed kernel map (the study's)"])
+    ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="lower right")
+    size = f"{bench['object_mb']:.1f} MB" if "object_mb" in bench else "benchmark"
+    ax.set(xlabel=f"MB/s on one {size} object", title="Kernels against the machine's limit")
+    return fig
