@@ -23,9 +23,9 @@ from typing import Any
 
 from aqbench.emulated import cgroups
 from aqbench.engines.faults import Faults
+from aqbench.engines.lithops.platforms import platform_for
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.errors import ConfigError
-from aqbench.lambda_facts import facts
 from aqbench.storage import Expected
 
 log = logging.getLogger(__name__)
@@ -97,29 +97,7 @@ def lithops_config(
     }
     if _on_loopback(st_backend, storage[st_backend]):
         config["lithops"]["monitoring_interval"] = LOOPBACK_MONITORING_INTERVAL_S
-    if name == "localhost":
-        config["localhost"] = {"runtime": sys.executable, "worker_processes": concurrency}
-    elif name == "aws_lambda":
-        lam = backend.get("aws_lambda", {})
-        if not lam.get("execution_role"):
-            raise ConfigError(
-                "lithops.aws_lambda.execution_role is required for the aws_lambda backend: "
-                "give the ARN of a role Lambda may assume"
-            )
-        config["aws"] = {"region": lam.get("region", "us-east-1")}
-        config["aws_lambda"] = {
-            "execution_role": lam["execution_role"],
-            "runtime_memory": memory_mb,
-            "runtime_timeout": int(min(facts().timeout_s, timeout_s)),
-            "architecture": lam.get("architecture", "x86_64"),
-        }
-        if lam.get("runtime"):
-            config["aws_lambda"]["runtime"] = lam["runtime"]
-        for known in ("account_id", "user_id"):  # Lithops skips its STS lookup when given both
-            if lam.get(known):
-                config["aws_lambda"][known] = lam[known]
-    else:
-        config[name] = dict(backend.get(name, {}))
+    config.update(platform_for(backend).compute_config(memory_mb, timeout_s, concurrency))
     return config
 
 
@@ -194,10 +172,11 @@ class LithopsEngine:
         self.fetch_threads = FETCH_THREADS if fetch_threads is None else fetch_threads
         """Partials a reducer fetches at once (Lithops' reducer: 64)."""
         self.concurrency, self.scratch_prefix, self.retries = concurrency, scratch_prefix, retries
-        self.warm = warm and backend.get("name", "localhost") == "localhost"
+        self.platform = platform_for(backend)
+        self.warm = warm and self.platform.on_host
         self.keep_alive_s, self.service_dir, self.network = keep_alive_s, service_dir, network
         self.service: Any = None
-        self.architecture = backend.get("aws_lambda", {}).get("architecture", "x86_64")
+        self.architecture = self.platform.architecture
         """What each call is priced as (an emulated call is priced as x86_64, Lambda's default)."""
 
     def _service(self, emulating: bool) -> Any:
@@ -217,12 +196,12 @@ class LithopsEngine:
             self.service = None
 
     def emulates(self, cfg: RunConfig) -> bool:
-        return self.emulate and self.backend.get("name", "localhost") == "localhost" and cgroups.available()[0]
+        return self.platform.emulates(self.emulate)
 
     def provenance(self) -> dict[str, Any]:
         available, why = cgroups.available()
         return {
-            "backend": self.backend.get("name", "localhost"),
+            "backend": self.platform.name,
             "warm_environments": self.warm,
             "keep_alive_s": self.keep_alive_s if self.warm else None,
             "network_emulated": bool(self.service and self.service.shaping),
@@ -258,7 +237,7 @@ class LithopsEngine:
         cfg, emulating = run.config, run.emulated
         conc = self.concurrency or (cgroups.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1))
         chunked = max(cfg.chunksize, WARMUP_CHUNKSIZE if cfg.warmup else 1)
-        local = self.backend.get("name", "localhost") == "localhost"
+        local = self.platform.on_host
         if chunked > 1 and local and not self.warm:
             raise ConfigError(
                 "a chunksize above 1 (or a warm-up) on the localhost backend needs warm environments, "
@@ -285,7 +264,7 @@ class LithopsEngine:
             "emulate": "env" if service is not None else emulating,
             "run": run.run_id,
             "timeout_s": cfg.timeout_s,
-            "threads": _cores_per_call(self.backend, emulating, cfg.memory_mb, conc) >= 2,
+            "threads": self.platform.cores_per_call(emulating, cfg.memory_mb, conc) >= 2,
         }
         map_tasks = [
             base
@@ -322,20 +301,12 @@ class LithopsEngine:
                 return None
             return [self.store.get(r["outputs"][0][0]) for r in reds]
         finally:
-            if self.backend.get("name") == "aws_lambda":
-                _lambda_reports(fexec, run, self.backend)
+            self.platform.after_run(fexec, run)
             try:
                 fexec.clean(clean_cloudobjects=True, clean_fn=True)
             except Exception as exc:  # cleaning is best effort; the run's outcome is already known
                 log.debug("lithops clean failed: %s", exc)
             cgroups.cleanup(run.run_id)
-
-
-def _cores_per_call(backend: dict[str, Any], emulating: bool, memory_mb: int, concurrency: int) -> float:
-    """Cores one call may use: Lambda's (and the emulation's) memory-proportional share, else the host's split."""
-    if emulating or backend.get("name", "localhost") != "localhost":
-        return facts().vcpus(memory_mb)
-    return (os.cpu_count() or 1) / max(1, concurrency)
 
 
 def _run_phase(
@@ -448,26 +419,6 @@ def _result(future: Any) -> Any:
     if isinstance(raised, tuple) and len(raised) > 1 and isinstance(raised[1], BaseException):
         return raised[1]
     return result
-
-
-def _lambda_reports(fexec: Any, run: RunResult, backend: dict[str, Any]) -> None:
-    """Fill the run's rows from Lambda's own REPORT lines (billed and init duration, max memory)."""
-    import boto3
-
-    from aqbench.aws import reports as lambda_reports
-
-    try:
-        function = fexec.compute_handler.backend._format_function_name(fexec.invoker.runtime_name, run.config.memory_mb)
-        since_ms = int(min(c.get("t_submit") or time.time() for c in run.calls) * 1000) - 60_000
-        ids = {str(c["lithops_activation_id"]) for c in run.calls if c.get("lithops_activation_id")}
-        logs = boto3.client("logs", region_name=backend.get("aws_lambda", {}).get("region", "us-east-1"))
-        reports, why = lambda_reports.fetch(logs, function, ids, since_ms)
-    except Exception as exc:  # reports are a refinement: the run stands on its measured figures
-        log.warning("Lambda's REPORT lines not read: %s", exc)
-        reports, why = {}, str(exc)
-    lambda_reports.annotate(run.calls, reports)
-    if why:
-        run.note = "; ".join(n for n in (run.note, f"REPORT lines: {why}") if n)
 
 
 def _record(service: Any, future: Any) -> Any:
