@@ -41,7 +41,7 @@ def _inject(task: dict[str, Any], when: str) -> None:
         while True:  # the timeout's alarm raises CallTimeout out of this
             time.sleep(1)
     if fault == "oom":
-        if not task.get("emulate"):  # no limit to exceed: fail as Lambda would report it
+        if task.get("limits", "none") == "none":  # no limit to exceed: fail as Lambda would report it
             raise MemoryError(f"injected: {task['phase']} call {task['call']} exceeded {task['memory_mb']} MB")
         hog = bytearray((task["memory_mb"] + 64) << 20)
         for i in range(0, len(hog), 4096):  # touch every page: resident, so the limit is crossed
@@ -118,9 +118,9 @@ def _start(task: dict[str, Any], storage: Any) -> tuple[dict[str, Any], float]:
         "t_start": started,
         "_cpu0": (usage.ru_utime, usage.ru_stime),
     }
-    if task.get("emulate") == "env":  # a warm/cold environment, sized once when it started
+    if task.get("limits") == "environment":  # a warm/cold environment, sized once when it started
         info["emulated"] = os.environ.get("AQBENCH_ENV_EMULATED") == "1"
-    elif task.get("emulate"):  # a fresh process per call: this call enters its own groups
+    elif task.get("limits") == "call":  # a fresh process per call: this call enters its own groups
         from aqbench.emulated.cgroups import enter
 
         em = enter(task["memory_mb"], task["run"], group_name(task))

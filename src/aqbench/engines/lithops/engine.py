@@ -261,7 +261,8 @@ class LithopsEngine:
             "kernel": cfg.kernel,
             "reducers": cfg.reducers,
             "memory_mb": cfg.memory_mb,
-            "emulate": "env" if service is not None else emulating,
+            # where Lambda's limits are applied: by the environment (sized when it started), by the call, or not
+            "limits": "environment" if service is not None else ("call" if emulating else "none"),
             "run": run.run_id,
             "timeout_s": cfg.timeout_s,
             "threads": self.platform.cores_per_call(emulating, cfg.memory_mb, conc) >= 2,
