@@ -1,4 +1,9 @@
-"""Data and storage verbs: run-record, generate, import-legacy, fetch-openaq, storage, preflight, stage."""
+"""Data and storage verbs: run-record, generate, import-legacy, fetch-openaq, storage, preflight, stage,
+stage-study, stage-openaq.
+
+Longer than most modules: argument parsing, one short handler and one ``subcommand`` block per
+verb; the work is in :mod:`aqbench.sources` and :mod:`aqbench.storage`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Engine verbs: run-lithops, run-dask and run-duckdb (one experiment each), and the benchmarks."""
+"""Engine verbs: run-lithops, run-dask and run-duckdb (one experiment each), budget, lambda-runtime,
+emulated-lambda and the benchmarks.
+
+Longer than most modules: it is argument parsing, one short handler and one ``subcommand`` block
+per verb, each readable alone; the work is in the modules they call.
+"""
 
 from __future__ import annotations
 

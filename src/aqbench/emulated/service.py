@@ -26,6 +26,9 @@ environments serve every run of the experiment (its repetitions and configuratio
 size find them warm), and none outlives the experiment. A driver killed with SIGKILL leaves its environments behind:
 the next service in the same state folder kills those (their pids are recorded there, with
 the owner's pid) before it starts, and only those.
+
+One module (longer than most here): the service's places, workers' turns and deadlines are one
+state under one lock and one condition; split across modules, the locking would be too.
 """
 
 from __future__ import annotations

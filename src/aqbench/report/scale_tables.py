@@ -1,6 +1,10 @@
 """The scale simulation in the paper: its macros and tables, from ``results/<profile>/scale``.
 
 Direction words ("faster", "slower") are computed from the numbers, never typed.
+
+One module (longer than most here): every table and macro of the scale section reads the same
+few files of the simulation (validation, projection, study runs, sensitivity) and formats them
+alike.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""LaTeX tables (booktabs) and the macros file: every number the paper prints, generated here."""
+"""LaTeX tables (booktabs) and the macros file: every number the paper prints, generated here.
+
+Longer than most modules: the macros are one namespace the paper reads, built here from the
+summaries; the scale, engines and study sections' numbers have their own modules
+(:mod:`.scale_tables`, :mod:`.engines_compare`, :mod:`.study_code`).
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,9 @@ job's wall time at scale and that a 2-core machine cannot show:
 The same model, with Lambda's scaling switched off and the driver's slots released at each
 call's end (Lithops' localhost queue), is this host's emulation: that is how it is checked
 against our own runs (:mod:`aqbench.scale.validate`) before it projects the study's scale.
+
+One module (longer than most here): the simulation's processes (invoker, Lambda's scaling,
+environments, calls, the job monitor) share one SimPy environment and its resources.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ its answer is the median and the 10th-90th percentiles. The grid: the study's me
 more, objects per call, x86_64 and arm64 (arm64 at ``arm64_speed`` of x86, an input), single and
 hash-partitioned reduce. Beside it, the study's own two configurations with what the study
 reported, and a single large machine and a Dask cluster priced from this build's measured rates.
+
+One module (longer than most here): the grid, the optimum, the alternatives and the sensitivity
+all simulate with the one Lambda platform and call costs built here from the facts and the
+calibration.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ outlives a call and serves the next one warm; both are held to a Lambda of the r
 size where the host allows. Storage is the profile's store. No
 ``~/.lithops`` file is needed: the whole Lithops configuration is built here, and Lithops'
 home and temporary folders are the project's (set before Lithops is imported).
+
+One module (longer than most here): a run's phases, their retries and the rows of every attempt
+share the run's futures and records; where the calls run is :mod:`.platforms`', what they run
+:mod:`.calls`'.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The figures of the measured runs, per call: durations, CPU and network, memory, starts, the
-warm-up and locality experiments, timelines, cost."""
+warm-up and locality experiments, timelines, cost.
+
+Twelve short plotting functions, one per figure, each readable alone (hence the length)."""
 
 from __future__ import annotations
 
