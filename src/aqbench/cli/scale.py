@@ -33,7 +33,7 @@ inputs and where they come from:
 
 
 def _calibration(args: argparse.Namespace):
-    from aqbench.engines.lithops.engine import LOOPBACK_MONITORING_INTERVAL_S
+    from aqbench.emulated.platform import LOOPBACK_MONITORING_INTERVAL_S
     from aqbench.scale.calibration import calibrate
 
     return calibrate(Path(args.metrics), args.link_mbit, LOOPBACK_MONITORING_INTERVAL_S, _bench(args))

@@ -23,9 +23,9 @@ activation still running at it, or reached after it, ends as a timeout, as the s
 
 The service lives in the experiment's process and ends with it (:meth:`close`): its
 environments serve every run of the experiment (its repetitions and configurations of one memory
-size find them warm), and none outlives the experiment. A driver killed with SIGKILL leaves its environments behind:
-the next service in the same state folder kills those (their pids are recorded there, with
-the owner's pid) before it starts, and only those.
+size find them warm), and none outlives the experiment. A driver killed with SIGKILL leaves its
+environments behind: the next service in the same state folder kills those (their pids are
+recorded there, with the owner's pid) before it starts, and only those.
 
 One module (longer than most here): the service's places, workers' turns and deadlines are one
 state under one lock and one condition; split across modules, the locking would be too.

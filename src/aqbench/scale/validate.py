@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from aqbench.emulated.cgroups import max_concurrency
-from aqbench.engines.lithops.engine import LOOPBACK_MONITORING_INTERVAL_S
+from aqbench.emulated.platform import LOOPBACK_MONITORING_INTERVAL_S
 from aqbench.scale.calibration import CALIBRATION_EXPERIMENTS, Calibration, calibrate, measured_calls
 from aqbench.scale.model import JobSpec, Platform, simulate
 

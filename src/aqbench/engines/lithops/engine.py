@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aqbench.emulated import cgroups
+from aqbench.emulated.platform import LOOPBACK_MONITORING_INTERVAL_S
 from aqbench.engines.faults import Faults
 from aqbench.engines.lithops.platforms import platform_for
 from aqbench.engines.runs import RunConfig, RunResult
@@ -69,13 +70,6 @@ def prepare_environment(home: Path, tmp: Path) -> None:
     site = str(WORKER_SITE)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH", "")) if p)
     os.environ.setdefault("LITHOPS_CONFIG_FILE", str((home / "no-config.yaml").resolve()))
-
-
-LOOPBACK_MONITORING_INTERVAL_S = 0.2
-"""How often Lithops polls storage for finished calls when the store is on this machine.
-
-Its default (2 s, tuned for cloud object stores that bill requests) added up to two
-seconds to each job phase, longer than a whole map phase of the embedded profile."""
 
 
 def _on_loopback(backend: str, settings: dict[str, Any]) -> bool:
