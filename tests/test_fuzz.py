@@ -2,7 +2,7 @@
 
 Each example is a few objects of mutated lines (bit flips, truncations, splices of two
 lines, invalid UTF-8, JSON escapes such as lone surrogates, raw NUL and control bytes,
-byte-order marks, CR line ends, huge numbers, repeated keys). The specification
+byte-order marks, CR line ends, huge numbers, repeated keys, key fields of another JSON type). The specification
 (:func:`aqbench.openaq.parse_line`) decides each line; the DuckDB reference, the seed
 kernel and the arrow kernel must give its counts by reason and its aggregates exactly
 (sums to 1e-9), and none may raise. ``make test`` runs a few hundred examples;
@@ -48,7 +48,10 @@ NUMBERS = [
 DUPLICATES = [b'"value": 7, ', b'"country": "DE", ', b'"city": "X", ', b'"value": null, ', b'"date": {"utc": "x"}, ']
 
 
-OPERATIONS = ["flip", "truncate", "splice", "utf8", "escape", "nul", "bom", "cr", "number", "dup"]
+NOT_STRINGS = [b"5", b"-0.0", b"1E+2", b"true", b"false", b"null", b'{"a": 1}', b"[1]", b'"12"']
+"""What a key field may hold instead of text (a bulk reader may turn each into text, or "12" into 12)."""
+
+OPERATIONS = ["flip", "truncate", "splice", "utf8", "escape", "nul", "bom", "cr", "number", "dup", "type"]
 
 
 @st.composite
@@ -56,9 +59,7 @@ def mutated(draw) -> bytes:
     """One line, mutated up to three times at the byte level."""
     data = bytearray(draw(_lines))
     for _ in range(draw(st.integers(0, 3))):
-        op = draw(
-            st.sampled_from(["flip", "truncate", "splice", "utf8", "escape", "nul", "bom", "cr", "number", "dup"])
-        )
+        op = draw(st.sampled_from(OPERATIONS))
         at = draw(st.integers(0, len(data)))
         if op == "flip" and data:
             data[min(at, len(data) - 1)] ^= 1 << draw(st.integers(0, 7))
@@ -79,9 +80,16 @@ def mutated(draw) -> bytes:
             data[0:0] = b"\xef\xbb\xbf"
         elif op == "cr":
             data[at:at] = b"\r"
-        elif op == "number":
-            data = re.sub(rb'"value": [^,}]*', b'"value": ' + draw(st.sampled_from(NUMBERS)), bytes(data), count=1)
-            data = bytearray(data)
+        elif op == "number":  # in the value or in a coordinate
+            key = draw(st.sampled_from([b"value", b"latitude"]))
+            number = draw(st.sampled_from(NUMBERS))
+            data = bytearray(re.sub(b'"' + key + rb'": [^,}]*', b'"' + key + b'": ' + number, bytes(data), count=1))
+        elif op == "type":  # a key field, the date or a coordinate holding another JSON type
+            key = draw(st.sampled_from([b"country", b"city", b"parameter", b"unit", b"utc", b"longitude", b"value"]))
+            other = draw(st.sampled_from(NOT_STRINGS))
+            data = bytearray(
+                re.sub(b'"' + key + rb'": ("[^"]*"|[^,}]*)', b'"' + key + b'": ' + other, bytes(data), count=1)
+            )
         elif op == "dup" and data.startswith(b"{"):
             data[1:1] = draw(st.sampled_from(DUPLICATES))
     return bytes(data)
@@ -126,6 +134,8 @@ FOUND = [
     [[bytes(range(256)) * 3]],  # not text at all: the reference raised
     [[line(value=0.30000000000000004).encode(), line(value=0.1).encode()]],  # 17 significant digits
     [[line().encode().replace(b'"value": 12.5', b'"value": 123456789012345678901234567890123')]],
+    [[line().encode().replace(b'"latitude": 50.057678', b'"latitude": 1' + b"0" * 400)]],  # the spec raised
+    [[_with(country=5), _with(city=True, parameter="pm25"), _with(unit={"u": 1}), _with(country=7, parameter="")]],
 ]
 
 
@@ -139,6 +149,8 @@ FOUND = [
 @example(objects=FOUND[5], reducers=1)
 @example(objects=FOUND[6], reducers=1)
 @example(objects=FOUND[7], reducers=1)
+@example(objects=FOUND[8], reducers=1)
+@example(objects=FOUND[9], reducers=2)
 def test_every_kernel_follows_the_spec_on_damaged_bytes(objects, reducers):
     check_kernels_follow_the_spec(objects, reducers)
 

@@ -154,3 +154,36 @@ def test_in_process_runner_and_cli_on_gzip(write_lines, tmp_path, capsys):
     assert main(["aggregate", str(path), "--out", str(tmp_path / "ref.csv")]) == 0
     ref = (tmp_path / "ref.csv").read_text()
     assert (tmp_path / "arrow.csv").read_text() == ref == (tmp_path / "seed.csv").read_text()
+
+
+def test_the_leniency_screen_sets_aside_literals_not_words():
+    """yyjson reads nan/inf/infinity in any case as numbers, and trailing commas: those lines go to the
+    specification; words that only start like them (Nantes, Institut) stay with DuckDB's reader."""
+    import numpy as np
+
+    from aqbench.kernels.ndjson import lenient_lines
+
+    lines = [
+        b'{"a": nan}', b'{"a":-Infinity}', b'{"a":[INF]}', b'{"a": 1,}', b'{"a": [1 ]}',
+        b'{"a": "Nantes"}', b'{"a":"Norwegian Institut"}', b'{"a": "in"}', b'{"nan": 1}',
+    ]  # fmt: skip
+    body = b"\n".join(lines) + b"\n"
+    nl = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n"))
+    aside = [body[a:b] for a, b in lenient_lines(body, nl)]
+    assert aside == lines[:5]
+
+
+@pytest.mark.parametrize("kernel", ["arrow", "ndjson"])
+def test_key_fields_of_another_json_type_follow_the_spec(kernel):
+    """A bulk reader may turn 5 into "5" or "12" into 12: the lines must still be judged by the rules."""
+    from conftest import spec_aggregate, table_groups
+
+    texts = [line(), line(value="12"), line(value=True), line(parameter="pm25").replace('"PL"', "5"),
+             line(city="x").replace('"x"', "true"), line().replace('"pm10"', '{"a": 1}'),
+             line(parameter="").replace('"PL"', "7")]  # fmt: skip
+    body = ("\n".join(texts) + "\n").encode()
+    groups, reasons = spec_aggregate(body.split(b"\n"))
+    table, counts = run_in_process(get_kernel(kernel), [("o.ndjson", bytearray(body))])
+    assert counts.rejected_by_reason == reasons
+    assert reasons == {"missing_country": 2, "missing_parameter": 1, "value_not_number": 2}
+    assert table_groups(table).keys() == groups.keys() and len(groups) == 2  # a city of true is ""

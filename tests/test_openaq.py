@@ -117,3 +117,12 @@ def test_counts_merge_and_reconcile():
     assert RecordCounts.from_dict(merged.to_dict()) == merged
     with pytest.raises(ValueError, match="unknown rejection reason"):
         a.reject("no_such_reason")
+
+
+@pytest.mark.parametrize("degrees", ["1" + "0" * 400, "1e999", '"50.1"', "true"])
+def test_coordinates_that_are_not_finite_numbers_are_left_empty(degrees):
+    """An integer too large for a double is as infinite as 1e999: the line is kept, its latitude null."""
+    text = line().replace('"latitude": 50.057678', f'"latitude": {degrees}')
+    kept = parse_line(text)
+    assert isinstance(kept, Measurement)
+    assert kept.latitude is None and kept.longitude == 19.926189

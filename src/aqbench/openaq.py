@@ -30,10 +30,11 @@ value_negative     ``value`` < 0 (OpenAQ's invalid-reading sentinels, such as -9
 =================  =====================================================================
 
 A kept line contributes ``value`` to the group of its key. A missing or non-string
-``city`` becomes the empty string; missing or non-numeric coordinates leave latitude
-and longitude empty (null). Lines that are empty or only spaces and tabs are skipped
-and not counted. Lines end at ``\\n``, ``\\r\\n`` or ``\\r``, and may be of any length. A UTF-8
-byte-order mark at the start of a line is ignored (files written on Windows start with one).
+``city`` becomes the empty string; missing, non-numeric or non-finite coordinates (``1e999``,
+an integer of 400 digits) leave latitude and longitude empty (null). Lines that are empty or
+only spaces and tabs are skipped and not counted. Lines end at ``\\n``, ``\\r\\n`` or ``\\r``,
+and may be of any length. A UTF-8 byte-order mark at the start of a line is ignored (files
+written on Windows start with one).
 Repeated keys: the first occurrence counts. An escaped NUL (``\\u0000``) is a character like any
 other; a raw NUL or other control byte is invalid JSON. Any bytes at all (a binary file) are
 lines like any other: each non-blank one is rejected, and nothing raises.
@@ -186,7 +187,10 @@ def coordinate(coordinates: Any, name: str) -> float | None:
     value = coordinates.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too large for a double: not finite, like 1e999
+        return None
     return value if math.isfinite(value) else None
 
 

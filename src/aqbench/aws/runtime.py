@@ -93,7 +93,7 @@ from aqbench.storage import checksum
 from aqbench.storage.stage import describe
 body = b'{"date": {"utc": "2018-01-01T00:00:00Z"}, "parameter": "pm10", "value": 1, "unit": "x", "country": "PL"}\\n'
 checksum(body)
-for name in ("arrow", "seed"):
+for name in ("arrow", "ndjson", "seed"):
     kernel = get_kernel(name)
     kernel.finalize(kernel.reduce(kernel.map(bytearray(body), "o.ndjson", 2)))
 csv = b"location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\\n"
@@ -104,7 +104,7 @@ with tempfile.TemporaryDirectory() as tmp:
     describe(path, "o.ndjson")
 """
 """What the calls do on Lambda, in small: import the functions Lithops runs, its worker and the
-storage client; check an object, map, reduce and finalize with both kernels; convert an
+storage client; check an object, map, reduce and finalize with each verified kernel; convert an
 archive file and describe the object (the staging call's DuckDB reference partial), so the
 imports they make only when called count too."""
 

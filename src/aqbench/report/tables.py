@@ -279,6 +279,11 @@ def macros(inputs: dict[str, Any]) -> str:
     one_core = bench.get("arrow_1core_mb_s", np.nan) / bench.get("seed_mb_s", np.nan) if bench else np.nan
     values["ArrowVsSeed"] = _fmt(float(one_core), 1)
     values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
+    values["NdjsonMapRSS"] = _fmt(bench.get("ndjson_map_peak_rss_mb"), 0) if bench else "--"
+    # one core against the fastest reader's one core (idiomatic DuckDB, not exact), the same run
+    for macro, key in (("Arrow", "arrow"), ("Ndjson", "ndjson"), ("ExactQuery", "exact_query")):
+        values[f"{macro}VsFastestOneCore"] = _fmt(bench.get(f"{key}_vs_fastest_1core"), 2) if bench else "--"
+    values["FastestOneCoreMBs"] = _fmt(bench.get("fastest_1core_mb_s"), 0) if bench else "--"
     values["MergeRRSS"] = _fmt(bench.get("merge_r8_peak_rss_mb"), 0) if bench else "--"
     values["MergeOneRSS"] = _fmt(bench.get("merge_r1_peak_rss_mb"), 0) if bench else "--"
     values["MergeFanIn"] = _count(bench["fan_in"]) if bench else "--"
