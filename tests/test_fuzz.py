@@ -156,6 +156,7 @@ def test_every_kernel_follows_the_spec_on_damaged_bytes(objects, reducers):
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(3600)  # nightly: 5000 examples through four kernels take about 20 minutes on 2 cores
 @settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(objects=_objects, reducers=st.integers(1, 3))
 def test_every_kernel_follows_the_spec_on_damaged_bytes_at_length(objects, reducers):
