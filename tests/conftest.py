@@ -112,7 +112,9 @@ def table_groups(table) -> dict[tuple, tuple[int, float, float]]:
     cols = table.to_pydict()
     keys = zip(*(cols[k] for k in KEY_COLUMNS), strict=True)
     values = zip(cols["count"], cols["sum"], cols["max"], strict=True)
-    return dict(zip(keys, values, strict=True))
+    groups = dict(zip(keys, values, strict=True))
+    assert len(groups) == table.num_rows, "two rows of one key (-0.0 and 0.0 are one key)"
+    return groups
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from aqbench.kernels.reference import aggregate_files
-from aqbench.openaq import Measurement, RecordCounts, is_utc_timestamp, parse_line, split_lines
+from aqbench.openaq import MAX_DEPTH, Measurement, RecordCounts, is_utc_timestamp, parse_line, split_lines
 
 from conftest import line, record
 
@@ -24,6 +24,11 @@ def _with(**fields: object) -> str:
     return json.dumps(rec)
 
 
+def _nested(depth: int) -> str:
+    """A kept record with a field nesting arrays ``depth`` levels below the line's object."""
+    return line().replace('"mobile": false', '"mobile": ' + "[" * depth + "]" * depth)
+
+
 REJECTED = [
     ("invalid_json", "not json at all"),
     ("invalid_json", line()[:40]),  # a truncated fetch
@@ -37,6 +42,10 @@ REJECTED = [
     ("bad_date", _with(date={"utc": "2018-02-30T10:00:00Z"})),  # no such day
     ("bad_date", _with(date={"utc": "2018-01-01T25:00:00Z"})),
     ("bad_date", _with(date={"utc": 1514800800})),
+    ("bad_date", _with(date={"utc": "\u0662\u0660\u0661\u0668-01-01T10:00:00Z"})),  # Arabic-Indic digits
+    ("bad_date", _with(date={"utc": "2018-01-01T10:00:00.\uff10Z"})),  # a full-width digit
+    ("bad_date", _with(date={"utc": "0000-01-01T10:00:00Z"})),  # no year 0 in the calendar
+    ("invalid_json", _nested(MAX_DEPTH)),  # the line's object is one level more
     ("missing_country", _drop("country")),
     ("missing_country", _with(country=None)),
     ("missing_parameter", _drop("parameter")),
@@ -117,6 +126,24 @@ def test_counts_merge_and_reconcile():
     assert RecordCounts.from_dict(merged.to_dict()) == merged
     with pytest.raises(ValueError, match="unknown rejection reason"):
         a.reject("no_such_reason")
+
+
+def test_nesting_is_judged_by_the_rule_whatever_the_callers_stack():
+    """Python's parser gives up near its recursion limit, sooner from a deep caller: the rule does not."""
+
+    def deep(frames: int, text: str):
+        return deep(frames - 1, text) if frames else parse_line(text)
+
+    for frames in (0, 300):
+        assert isinstance(deep(frames, _nested(MAX_DEPTH - 1)), Measurement)
+        assert deep(frames, _nested(MAX_DEPTH)) == "invalid_json"
+        assert deep(frames, _nested(5000)) == "invalid_json"
+        assert isinstance(deep(frames, line().replace("false", '"' + "[" * 2000 + '"')), Measurement)  # in a string
+
+
+def test_minus_zero_is_the_degree_zero():
+    a, b = parse_line(line().replace("50.057678", "-0.0")), parse_line(line().replace("50.057678", "0"))
+    assert a.key == b.key and str(a.latitude) == "0.0"
 
 
 @pytest.mark.parametrize("degrees", ["1" + "0" * 400, "1e999", '"50.1"', "true"])

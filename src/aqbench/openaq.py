@@ -2,8 +2,8 @@
 
 This module is the executable specification of those rules, written in plain Python
 so that it reads like the issue that defines them. The fast paths (the DuckDB
-reference, the Arrow kernel) implement the same rules vectorised, and the tests
-check each of them against this module line by line.
+reference, the arrow and ndjson kernels) implement the same rules vectorised, and the
+tests check each of them against this module line by line.
 
 A line is rejected, with the first reason that applies, in this order:
 
@@ -13,11 +13,13 @@ reason             when
 invalid_json       not UTF-8 (anywhere in the line, in any field), not valid JSON, or
                    not a JSON object; or a string escapes a lone surrogate
                    (``"\\ud800"`` not followed by its pair: valid JSON syntax, but not
-                   Unicode text, RFC 8259 §8.2). ``NaN``, ``Infinity`` and
+                   Unicode text, RFC 8259 §8.2); or arrays and objects nested
+                   deeper than 512 levels (:data:`MAX_DEPTH`). ``NaN``, ``Infinity`` and
                    ``-Infinity`` are read as numbers (Python's json module writes
                    them), and such a value is rejected as not finite
 bad_date           ``date.utc`` missing, or not an ISO-8601 UTC timestamp
-                   (``YYYY-MM-DDTHH:MM:SS[.fff]`` then ``Z`` or ``+00:00``)
+                   (``YYYY-MM-DDTHH:MM:SS[.fff]`` in ASCII digits, then ``Z`` or ``+00:00``)
+                   of a real calendar date from year 1 on
 missing_country    ``country`` absent, null, empty, or not a string
 missing_parameter  ``parameter`` absent, null, empty, or not a string
 missing_unit       ``unit`` absent, null, empty, or not a string
@@ -31,7 +33,8 @@ value_negative     ``value`` < 0 (OpenAQ's invalid-reading sentinels, such as -9
 
 A kept line contributes ``value`` to the group of its key. A missing or non-string
 ``city`` becomes the empty string; missing, non-numeric or non-finite coordinates (``1e999``,
-an integer of 400 digits) leave latitude and longitude empty (null). Lines that are empty or
+an integer of 400 digits) leave latitude and longitude empty (null); ``-0.0`` is the degree 0
+(IEEE 754 equal values, one group). Lines that are empty or
 only spaces and tabs are skipped and not counted. Lines end at ``\\n``, ``\\r\\n`` or ``\\r``,
 and may be of any length. A UTF-8 byte-order mark at the start of a line is ignored (files
 written on Windows start with one).
@@ -77,8 +80,16 @@ REJECT_REASONS: tuple[str, ...] = (
 
 DATA_SUFFIXES: tuple[str, ...] = (".ndjson", ".ndjson.gz")
 
-UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)")
-"""Shape of an accepted ``date.utc``; :func:`is_utc_timestamp` also checks the calendar."""
+UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|\+00:00)")
+"""Shape of an accepted ``date.utc``; :func:`is_utc_timestamp` also checks the calendar. ASCII
+digits only (ISO 8601's): Python's ``\\d`` would take ``٢٠١٨``, the kernels' RE2 does not."""
+
+MAX_DEPTH = 512
+"""Deepest nesting of arrays and objects a line may have. A rule of its own, not a parser's limit:
+Python's parser gives up at its recursion limit (about 1000 levels, fewer the deeper its caller's
+stack), yyjson and Arrow's reader go further. OpenAQ records nest 3 levels. A line that nests
+deeper than this is at least ``2 * MAX_DEPTH`` bytes long, which is how the kernels find it."""
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 BLANK_CHARS = " \t"
@@ -191,7 +202,25 @@ def coordinate(coordinates: Any, name: str) -> float | None:
         value = float(value)
     except OverflowError:  # an integer too large for a double: not finite, like 1e999
         return None
-    return value if math.isfinite(value) else None
+    return value + 0.0 if math.isfinite(value) else None  # + 0.0: -0.0 becomes 0.0, one key
+
+
+def too_deep(line: str) -> bool:
+    """Whether a line nests arrays and objects deeper than :data:`MAX_DEPTH` (strings not counted).
+
+    Counted only on lines with that many brackets at all. In valid JSON every quote outside a string
+    opens one, so removing the strings left to right leaves the structure; on invalid JSON the answer
+    may be wrong but the line is invalid either way."""
+    if line.count("[") + line.count("{") <= MAX_DEPTH:
+        return False
+    depth = deepest = 0
+    for c in _STRING.sub("", line):
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest > MAX_DEPTH
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -217,9 +246,11 @@ def parse_line(line: str | bytes | bytearray) -> Measurement | str | None:
         line = line[1:]
     if line.strip(BLANK_CHARS) == "":
         return None
+    if too_deep(line):
+        return "invalid_json"
     try:
         record = json.loads(line, object_pairs_hook=first_wins)
-    except (ValueError, RecursionError):  # JSONDecodeError; nesting too deep for the parser
+    except (ValueError, RecursionError):  # JSONDecodeError; RecursionError only from a caller ~500 frames deep
         return "invalid_json"
     if not isinstance(record, dict):
         return "invalid_json"

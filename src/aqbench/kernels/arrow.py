@@ -4,7 +4,8 @@ Why it is shaped like this: Arrow's reader is strict — one malformed line fail
 block — and real fetches hold a few malformed lines per object. So a cheap byte-level
 screen first sets aside every line that cannot be a clean record (it does not start with
 ``{`` or end with ``}``: truncated writes, blank lines, garbage); those few lines are
-judged one by one by :func:`aqbench.openaq.parse_line`, the rules' specification. The
+judged one by one by :func:`aqbench.openaq.parse_line`, the rules' specification, with
+the lines long enough to nest deeper than it allows. The
 rest is parsed in one vectorised pass. If Arrow still refuses something (a wrong type,
 a repeated key, invalid UTF-8), the parse is retried in chunks and only the refused
 chunks go line by line. Every line is thus either aggregated or rejected with its reason.
@@ -27,7 +28,15 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values
-from aqbench.kernels.screen import blank, invalid_utf8_lines, line_starts, plain_lines, pool, suspicious_lines
+from aqbench.kernels.screen import (
+    blank,
+    invalid_utf8_lines,
+    line_starts,
+    long_lines,
+    plain_lines,
+    pool,
+    suspicious_lines,
+)
 from aqbench.openaq import KEY_COLUMNS, REJECT_REASONS, UTC_TIMESTAMP, Measurement, RecordCounts, parse_line
 
 log = logging.getLogger(__name__)
@@ -106,8 +115,10 @@ def _valid_dates(utc: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray]:
     shaped = _blank_false(pc.match_substring_regex(stamps, UTC_REGEX))
     head = pc.utf8_slice_codeunits(stamps, 0, 19)
     parsed = pc.strptime(head, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True)
-    # Arrow's strptime rolls impossible dates over (Feb 30 → Mar 2): a real date reads back unchanged
+    # Arrow's strptime rolls impossible dates over (Feb 30 → Mar 2): a real date reads back unchanged;
+    # it has a year 0, which the specification's calendar (Python's) does not
     calendar = _blank_false(pc.equal(pc.strftime(parsed, format="%Y-%m-%dT%H:%M:%S"), head))
+    calendar &= ~_blank_false(pc.starts_with(stamps, "0000"))
     valid_stamp = shaped & calendar
     indices = encoded.indices
     valid = np.zeros(len(indices), dtype=bool)
@@ -151,14 +162,19 @@ def _classify(table: pa.Table, counts: RecordCounts) -> pa.Table:
         {
             "country": table.column("country"),
             "city": pc.fill_null(table.column("city"), ""),
-            "latitude": pc.if_else(pc.fill_null(pc.is_finite(lat), False), lat, null),
-            "longitude": pc.if_else(pc.fill_null(pc.is_finite(lon), False), lon, null),
+            "latitude": _degree(lat),
+            "longitude": _degree(lon),
             "day": day,
             "parameter": table.column("parameter"),
             "unit": table.column("unit"),
             "value": pc.if_else(pa.array(rejected), null, value),
         }
     )
+
+
+def _degree(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Finite degrees, null otherwise; + 0.0 makes -0.0 the 0.0 it equals (one group, as the specification)."""
+    return pc.add(pc.if_else(pc.fill_null(pc.is_finite(column), False), column, pa.scalar(None, pa.float64())), 0.0)
 
 
 def measurements_table(found: list[Measurement]) -> pa.Table:
@@ -276,7 +292,7 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
     counts = RecordCounts()
     found: list[Measurement] = []
     suspicious, nl = suspicious_lines(body, threads)
-    invalid = invalid_utf8_lines(body, nl)
+    invalid = invalid_utf8_lines(body, nl) + long_lines(nl, len(body))  # long: may nest too deep
     if invalid:
         suspicious = sorted(set(suspicious) | set(invalid))
     judge_lines([bytes(body[a:b]) for a, b in suspicious], counts, found)

@@ -15,14 +15,14 @@ specification (:mod:`aqbench.openaq`) in three ways, and each is closed here:
 3. *yyjson is lenient*: it accepts trailing commas and ``nan``/``inf`` in any case anywhere in a
    line, even in fields never read. A byte screen (:func:`lenient_lines`) sets those lines aside
    first, with the lines that do not look like one object (:func:`screen.suspicious_lines`) and
-   lines long enough to nest deeper than Python's parser goes (:data:`LONG_LINE`).
+   lines long enough to nest deeper than the specification allows (:func:`screen.long_lines`).
 
 Only if the fast query met a row of nulls or a key that was not text is the object read again
 with ordinals (:data:`REFERRING`), and those lines are judged by :func:`aqbench.openaq.parse_line`
 like the set-aside ones, so every line is aggregated or rejected with its reason, as in the arrow
 kernel. The partial is the arrow kernel's (:class:`aqbench.kernels.partial.Partial`), so reducers
 and engines are unchanged. What exactness costs beside the idiomatic query, and why no exact
-kernel here comes near its rate, is measured by ``aqbench bench kernels`` (``exactness_*``).
+kernel here comes near its rate, is measured by ``aqbench bench kernels`` (``exact_query_*``).
 The reference (:mod:`aqbench.kernels.reference`) also runs on DuckDB, through its JSON functions
 on each line rather than this reader; the fuzz test's oracle is the plain-Python specification.
 """
@@ -42,12 +42,8 @@ import pyarrow.compute as pc
 
 from aqbench.kernels.arrow import judge_lines, measurements_table, use_system_allocator
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial, group_values, merge
-from aqbench.kernels.screen import blank, line_starts, newlines, plain_lines, suspicious_lines
+from aqbench.kernels.screen import blank, line_starts, long_lines, plain_lines, spans_of, suspicious_lines
 from aqbench.openaq import REJECT_REASONS, Measurement, RecordCounts, coordinate
-
-LONG_LINE = 2000
-"""Lines longer than this go to the specification: only they can nest the ~1000 levels at which
-Python's parser (the specification's) gives up and yyjson does not. OpenAQ lines are ~400 bytes."""
 
 COLUMNS = (
     "{date: 'STRUCT(utc VARCHAR)', country: 'VARCHAR', city: 'VARCHAR', "
@@ -68,8 +64,9 @@ NOT_TEXT = r"^(-?[0-9]|true$|false$|[\[{])"
 """What DuckDB's text of a JSON number, boolean, array or object starts with; a real string may
 too (a city named ``1 Maja``), and is then judged by the specification like the rest."""
 
-REASON_CODES = {0: None} | {i: r for i, r in enumerate(REJECT_REASONS, start=1)}
-NULL_ROW = -1
+REASON_CODES = dict(enumerate(REJECT_REASONS, start=1))
+REFERRED = -1
+"""The reason code of lines the query sends to the specification (unreadable, or a key not text)."""
 
 FIELDS = ("date", "country", "city", "coordinates", "parameter", "unit", "value")
 _ALL_NULL = " AND ".join(f"{c} IS NULL" for c in FIELDS)
@@ -94,7 +91,7 @@ WITH r AS (
     FROM {source}{" WITH ORDINALITY" if with_rows else ""}
 ), c AS (
     SELECT *, CASE
-        WHEN refer THEN {NULL_ROW}
+        WHEN refer THEN {REFERRED}
         WHEN utc IS NULL OR NOT regexp_full_match(utc, '{TIME_OF_DAY}') THEN 2
         WHEN {_missing("country")} THEN 3
         WHEN {_missing("parameter")} THEN 4
@@ -169,9 +166,9 @@ def lenient_lines(body: bytes | bytearray, nl: np.ndarray) -> list[tuple[int, in
             pairs = low[odd : odd + (len(low) - odd) // 2 * 2].view("<u2")
             letters = pairs == _NA
             letters |= pairs == _IN
-            at = np.flatnonzero(letters) * 2 + odd
-            at = at[at > 0]
-            words.append(at[LENIENT_CONTEXT[view[at - 1]]] + first)
+            at = np.flatnonzero(letters) * 2 + odd + first
+            at = at[at > 0]  # the byte before may lie in the slice before: read it from the whole buffer
+            words.append(at[LENIENT_CONTEXT[buf[at - 1]]])
             closing = pairs == _COMMA_CLOSE
             closing |= pairs == _BLANK_CLOSE
             closing |= pairs == _TAB_CLOSE
@@ -181,7 +178,7 @@ def lenient_lines(body: bytes | bytearray, nl: np.ndarray) -> list[tuple[int, in
     found = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
     if len(found) == 0:
         return []
-    return _spans_of(np.unique(np.searchsorted(nl, found)), nl, n)
+    return spans_of(np.unique(np.searchsorted(nl, found)), nl, n)
 
 
 def _lower_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -204,28 +201,13 @@ def _literals(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
     return at[nan | inf]
 
 
-def _spans_of(lines: np.ndarray, nl: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """(start, end) of the lines with these indices (line i ends at newline i)."""
-    spans = []
-    for i in lines.tolist():
-        start = int(nl[i - 1]) + 1 if i > 0 else 0
-        spans.append((start, int(nl[i]) if i < len(nl) else size))
-    return spans
-
-
-def long_lines(nl: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """(start, end) of every line longer than :data:`LONG_LINE` bytes."""
-    bounds = np.concatenate([[-1], nl, [size]])
-    lengths = np.diff(bounds) - 1
-    return _spans_of(np.flatnonzero(lengths > LONG_LINE), nl, size)
-
-
 def _real_day(day: str) -> bool:
+    """A real calendar date (``fromisoformat`` refuses Feb 30 and year 0, as the specification)."""
     try:
         date.fromisoformat(day)
     except ValueError:
         return False
-    return day[:4] != "0000"
+    return True
 
 
 def _lat_lon(text: str | None) -> float | None:
@@ -260,7 +242,7 @@ def _account(result: pa.Table, counts: RecordCounts) -> pa.Table:
     real = {d: _real_day(d) for d in set(days) if d is not None}
     kept_rows = []
     for i, (reason, day, n) in enumerate(zip(reasons, days, result.column("count").to_pylist(), strict=True)):
-        if reason == NULL_ROW:
+        if reason == REFERRED:
             continue
         if reason != 2 and not real.get(day, False):
             counts.reject("bad_date", n)  # the calendar comes first: Feb 30 is a bad date
@@ -286,11 +268,12 @@ def _account(result: pa.Table, counts: RecordCounts) -> pa.Table:
     )
 
 
-def _referred_lines(body: bytes | bytearray, result: pa.Table, threads: bool) -> list[bytes]:
-    """The lines of the referred rows (ordinals count the lines DuckDB read: those starting with '{')."""
-    rows = result.filter(pc.equal(result.column("reason"), NULL_ROW)).column("rows").to_pylist()
-    buf = np.frombuffer(body, dtype=np.uint8)
-    starts = line_starts(buf, newlines(buf, threads))
+def _referred_lines(body: bytes | bytearray, nl: np.ndarray, result: pa.Table) -> list[bytes]:
+    """The lines of the referred rows (ordinals count the lines DuckDB read: those starting with '{').
+
+    ``nl``: the body's newlines, unchanged by blanking (it keeps every offset)."""
+    rows = result.filter(pc.equal(result.column("reason"), REFERRED)).column("rows").to_pylist()
+    starts = line_starts(np.frombuffer(body, dtype=np.uint8), nl)
     lines = []
     for row in sorted(r for group in rows for r in group):
         start = int(starts[row - 1])
@@ -315,14 +298,15 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
     judge_lines([bytes(body[a:b]) for a, b in aside], counts, found)
     good = blank(body, aside)
     tables: list[pa.Table] = []
-    if len(good) and len(aside) < len(nl) + 1:
+    some_left = len(aside) < len(nl) + 1  # a line not set aside (an object has at most len(nl) + 1)
+    if len(good) and some_left:
         with tempfile.NamedTemporaryFile(prefix="aqbench-", suffix=".ndjson", dir=_scratch()) as fh:
             fh.write(good)
             fh.flush()
             result = _read(fh.name, FAST, threads)
-            if pc.any(pc.equal(result.column("reason"), NULL_ROW)).as_py() or _not_text(result):
+            if pc.any(pc.equal(result.column("reason"), REFERRED)).as_py() or _not_text(result):
                 result = _read(fh.name, REFERRING, threads=False)  # ordinals in file order: one thread
-                judge_lines(_referred_lines(good, result, threads), counts, found)
+                judge_lines(_referred_lines(good, nl, result), counts, found)
         tables.append(_account(result, counts))
     if found:
         tables.append(group_values(measurements_table(found), threads=False).select(PARTIAL_SCHEMA.names))

@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pyarrow as pa
 
+from aqbench.openaq import MAX_DEPTH
+
 OPEN, CLOSE, NEWLINE = ord("{"), ord("}"), ord("\n")
 SCREEN_SLICE = 4 << 20
 """Bytes screened for newlines at a time (4 MB measured fastest of 64 KB-12 MB on 2 cores)."""
@@ -113,6 +115,27 @@ def invalid_utf8_lines(body: bytes | bytearray, nl: np.ndarray) -> list[tuple[in
         spans.append((start, end - 1 if end > start and body[end - 1] == NEWLINE else end))
         first = line + 1
     return spans
+
+
+LONG_LINE = 2 * MAX_DEPTH
+"""Lines longer than this go to the specification: only they can nest deeper than its
+:data:`~aqbench.openaq.MAX_DEPTH` (an opening and a closing byte per level), which no bulk reader
+checks. OpenAQ lines are about 400 bytes."""
+
+
+def spans_of(lines: np.ndarray, nl: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """(start, end) of the lines with these indices (line i ends at newline i)."""
+    spans = []
+    for i in lines.tolist():
+        start = int(nl[i - 1]) + 1 if i > 0 else 0
+        spans.append((start, int(nl[i]) if i < len(nl) else size))
+    return spans
+
+
+def long_lines(nl: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """(start, end) of every line longer than :data:`LONG_LINE` bytes."""
+    lengths = np.diff(np.concatenate([[-1], nl, [size]])) - 1
+    return spans_of(np.flatnonzero(lengths > LONG_LINE), nl, size)
 
 
 def blank(body: bytes | bytearray, spans: list[tuple[int, int]]) -> bytes | bytearray:
