@@ -157,7 +157,7 @@ FOUND = [
             line().encode().replace(b"2018", b"0000"),
             line().encode().replace(b"2018", "\u0662\u0660\u0661\u0668".encode()),
         ]
-    ],  # noqa: E501
+    ],
     # ... nesting past the spec's 512 levels (kept by every bulk reader; the spec's limit moved with its caller)
     [[line().encode().replace(b"false", b"[" * n + b"]" * n) for n in (511, 512, 952, 5000)]],
     [_nan_at_a_screen_slice()],  # ... a bare nan whose first letter starts ndjson's second 1 MB slice
