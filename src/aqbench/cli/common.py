@@ -15,7 +15,7 @@ from typing import Any
 from aqbench.atomic import atomic_path
 from aqbench.defaults import option_default
 
-KERNELS = ("reference", "arrow", "seed")
+KERNELS = ("reference", "arrow", "ndjson", "seed")
 
 Handler = Callable[[argparse.Namespace], int]
 
