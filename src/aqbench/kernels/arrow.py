@@ -292,9 +292,9 @@ def map_object(body: bytes | bytearray, compressed: bool = False, threads: bool 
     counts = RecordCounts()
     found: list[Measurement] = []
     suspicious, nl = suspicious_lines(body, threads)
-    invalid = invalid_utf8_lines(body, nl) + long_lines(nl, len(body))  # long: may nest too deep
-    if invalid:
-        suspicious = sorted(set(suspicious) | set(invalid))
+    for_the_spec = invalid_utf8_lines(body, nl) + long_lines(nl, len(body))  # long: may nest too deep
+    if for_the_spec:
+        suspicious = sorted(set(suspicious) | set(for_the_spec))
     judge_lines([bytes(body[a:b]) for a, b in suspicious], counts, found)
     good = blank(body, suspicious)
 
