@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 
@@ -165,3 +166,42 @@ def test_cli_stage_and_verify_staged_reference(server, data, tmp_path, capsys):
     out.unlink()
     assert cli(*verify, "--manifest", manifest_path, "--out", out) == 4
     assert "1 records were lost" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_aws_store_stages_through_botocore_with_its_checksum(server, data, monkeypatch):
+    """The aws kind's own client and requests (credentials from the standard chain, here the
+    environment), against the local server instead of AWS: staging uploads each object with its
+    CRC32C, which the server checks. Before, botocore raised for want of ``awscrt`` before sending."""
+    from aqbench.storage.s3 import S3Store
+
+    access, secret = server.credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    store = S3Store.for_aws("aws-kind-test", "us-east-1", endpoint=server.endpoint())
+    store.ensure_bucket()
+    manifest, _ = stage([data], store, prefix="aws/", progress=False)
+    assert len(manifest.objects) == 5
+    for obj in manifest.objects:
+        assert bytes(store.get(obj.key, obj.expected)) == (data / obj.key.removeprefix("aws/")).read_bytes()
+        kept = store.client.head_object(Bucket=store.bucket, Key=obj.key, ChecksumMode="ENABLED")
+        assert base64.b64decode(kept["ChecksumCRC32C"]) == obj.expected.crc32c.to_bytes(4, "big")
+
+
+def test_bytes_that_differ_from_their_checksum_are_refused_by_the_server(server, tmp_path, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from aqbench.storage import checksum_header
+    from aqbench.storage.s3 import S3Store
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.credentials()[0])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.credentials()[1])
+    store = S3Store.for_aws("aws-kind-test", "us-east-1", endpoint=server.endpoint())
+    store.ensure_bucket()
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.write_bytes(b"a line\n" * 100)
+    bad.write_bytes(b"a lime\n" * 100)
+    monkeypatch.setattr("aqbench.storage.checksum_header", lambda path: checksum_header(good))
+    store.put("good", good, {})
+    with pytest.raises(ClientError, match="BadDigest"):
+        store.put("bad", bad, {})
+    assert store.head("bad") is None

@@ -56,8 +56,8 @@ class Store(Protocol):
 class Expected:
     """What a staged object must be, from the manifest: its length and its CRC32C.
 
-    CRC32C (Castagnoli) is one of S3's own object checksums (``ChecksumAlgorithm="CRC32C"``,
-    with which staging uploads to AWS), computed in hardware at about 13 GB/s: checking it
+    CRC32C (Castagnoli) is one of S3's own object checksums (staging sends each object's with
+    it, ``ChecksumCRC32C``, and the server refuses bytes that differ), computed in hardware at about 13 GB/s: checking it
     while an object streams in costs a few percent of a map call, where SHA-256 cost several
     times more (``aqbench bench kernels`` prints both beside the arrow map).
     """
@@ -76,6 +76,17 @@ def checksum(data: bytes | bytearray | memoryview, value: int = 0) -> int:
     import crc32c
 
     return crc32c.crc32c(data, value)
+
+
+def checksum_header(path: Path) -> str:
+    """A file's CRC32C as S3's ``x-amz-checksum-crc32c`` carries it: four big-endian bytes in base64."""
+    import base64
+
+    crc = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            crc = checksum(block, crc)
+    return base64.b64encode(crc.to_bytes(4, "big")).decode("ascii")
 
 
 def _check_size(expect: Expected, size: int) -> None:

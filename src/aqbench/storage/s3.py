@@ -84,9 +84,13 @@ class S3Store:
         return store
 
     @classmethod
-    def for_aws(cls, bucket: str, region: str) -> S3Store:
-        """Credentials (with a session token, if any) come from the standard AWS chain, never from us."""
-        client = boto3.session.Session().client("s3", region_name=region, config=_config())
+    def for_aws(cls, bucket: str, region: str, endpoint: str | None = None) -> S3Store:
+        """Credentials (with a session token, if any) come from the standard AWS chain, never from us.
+
+        ``endpoint``: another S3 server than AWS's (the tests' local one, which the aws kind's
+        exact client and requests then reach)."""
+        config = _config(s3={"addressing_style": "path"}) if endpoint else _config()
+        client = boto3.session.Session().client("s3", region_name=region, config=config, endpoint_url=endpoint)
         return cls("aws", bucket, client, None, None, region)
 
     def ensure_bucket(self) -> None:
@@ -99,9 +103,17 @@ class S3Store:
             self.client.create_bucket(**kwargs)
 
     def put(self, key: str, path: Path, metadata: dict[str, str]) -> None:
-        extra = {"ChecksumAlgorithm": "CRC32C"} if self.kind == "aws" else {}  # S3 keeps and checks it too
+        """Upload with the file's CRC32C computed here: the server refuses bytes that differ (BadDigest).
+
+        Why not ``ChecksumAlgorithm="CRC32C"``: botocore computes that one only with the
+        optional ``awscrt`` package and otherwise raises before sending anything; a value we
+        give it is sent as it is, and S3 (and SeaweedFS) check the bytes against it and keep it.
+        """
+        from aqbench.storage import checksum_header
+
         with open(path, "rb") as fh:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, Metadata=metadata, **extra)
+            crc = checksum_header(path)
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, Metadata=metadata, ChecksumCRC32C=crc)
 
     def get(self, key: str, expect: Expected | None = None) -> bytearray:
         from aqbench.storage import read_exactly

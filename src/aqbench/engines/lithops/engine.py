@@ -55,21 +55,46 @@ background clean-up then deleted the other's function pickle (seen as NoSuchKey)
 
 
 def prepare_environment(home: Path, tmp: Path) -> None:
-    """Keep Lithops' files in the project and start a session of our own: call before ``import lithops``."""
+    """Keep Lithops' files in the project and start a session of our own: call before ``import lithops``.
+
+    ``HOME`` is left alone: botocore finds ``~/.aws/config``, ``~/.aws/credentials``, the SSO
+    token cache and ``AWS_PROFILE``'s profile through it, and docker its logins and contexts.
+    Lithops' own folder (``~/.lithops``: its configuration file and runtime metadata cache) is
+    pointed at ``home`` instead, in the constants Lithops reads it from.
+    """
     for name in LITHOPS_SESSION_VARIABLES:
         os.environ.pop(name, None)
-    if "lithops" in sys.modules:
-        return
     home.mkdir(parents=True, exist_ok=True)
     tmp.mkdir(parents=True, exist_ok=True)
-    os.environ["HOME"] = str(home.resolve())
-    os.environ["TMPDIR"] = str(tmp.resolve())
-    # every process Lithops starts loads worker_site/sitecustomize.py: S3 connections close
-    from aqbench.emulated.service import WORKER_SITE
-
-    site = str(WORKER_SITE)
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH", "")) if p)
     os.environ.setdefault("LITHOPS_CONFIG_FILE", str((home / "no-config.yaml").resolve()))
+    if "lithops" not in sys.modules:  # Lithops reads its temporary folder once, when imported
+        os.environ["TMPDIR"] = str(tmp.resolve())
+        # every process Lithops starts loads worker_site/sitecustomize.py: S3 connections close
+        from aqbench.emulated.service import WORKER_SITE
+
+        site = str(WORKER_SITE)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH", "")) if p)
+    keep_lithops_home(home)
+
+
+def keep_lithops_home(home: Path) -> None:
+    """Point Lithops' ``~/.lithops`` at ``home`` in this process (its constants and the modules
+    that copied them), without touching ``HOME``."""
+    import lithops.constants as constants
+
+    old = constants.CACHE_DIR
+    config_dir = str((home / ".lithops").resolve())
+    values = {
+        "HOME_DIR": str(home.resolve()),
+        "CONFIG_DIR": config_dir,
+        "CACHE_DIR": os.path.join(config_dir, "cache"),
+        "CONFIG_FILE": os.path.join(config_dir, "config"),
+    }
+    for name, value in values.items():
+        setattr(constants, name, value)
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("lithops.") and getattr(module, "CACHE_DIR", None) == old:
+            module.CACHE_DIR = values["CACHE_DIR"]
 
 
 def _on_loopback(backend: str, settings: dict[str, Any]) -> bool:
@@ -140,7 +165,19 @@ def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: R
     for key, value in stats.items():
         if isinstance(value, int | float | str | bool) or value is None:
             row[f"lithops_{key}"] = value
+    row["lithops_activation_id"] = activation_id(future)
     return row
+
+
+def activation_id(future: Any) -> str | None:
+    """The id of the invocation that ran the call (on Lambda, its request id: the REPORT line's).
+
+    Lithops 3.8 keeps it on the future and in its call status, not in ``future.stats``; a call
+    that never reported has none. Activations of one worker (``chunksize`` > 1) share it."""
+    found = getattr(future, "activation_id", None)
+    if not found:
+        found = (getattr(future, "_call_status", None) or {}).get("activation_id")
+    return str(found) if found else None
 
 
 class LithopsEngine:
