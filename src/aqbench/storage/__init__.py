@@ -57,8 +57,8 @@ class Expected:
     """What a staged object must be, from the manifest: its length and its CRC32C.
 
     CRC32C (Castagnoli) is one of S3's own object checksums (staging sends each object's with
-    it, ``ChecksumCRC32C``, and the server refuses bytes that differ), computed in hardware at about 13 GB/s: checking it
-    while an object streams in costs a few percent of a map call, where SHA-256 cost several
+    it, ``ChecksumCRC32C``, and the server refuses bytes that differ), computed in hardware at
+    about 13 GB/s: checking it while an object streams in costs a few percent of a map call, where SHA-256 cost several
     times more (``aqbench bench kernels`` prints both beside the arrow map).
     """
 
