@@ -48,3 +48,20 @@ def test_over_the_budget_nothing_starts_and_the_line_names_the_setting(tmp_path)
         ledger.check(1.0)
     with pytest.raises(ConfigError, match="already spent"):
         guard(projections, 1000.0, spent_usd=1000.0)
+
+
+@pytest.mark.slow
+def test_a_failing_experiment_still_records_what_it_spent(staged, tmp_path):
+    """Before, the ledger was written only after a completed experiment: a failed one's calls were
+    billed on AWS and never counted, so reruns spent past the budget unseen."""
+    import json
+
+    from conftest import run_engine
+
+    ledger = tmp_path / "ledger.json"
+    grid = {"kernel": "arrow", "memory_mb": 1024, "objects_per_call": 1, "reducers": 1}
+    code, out = run_engine(staged, "lithops", "ledger-on-failure", grid, "--no-emulate", "--retries", "0",
+                           "--faults", '{"map_error_fraction": 0.5}', "--ledger", str(ledger))  # fmt: skip
+    assert code == 5 and not (out / "runs.parquet").exists()
+    spent = json.loads(ledger.read_text())
+    assert spent["experiments"]["ledger-on-failure"] > 0 and spent["spent_usd"] == Ledger(ledger).spent()

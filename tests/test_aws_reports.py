@@ -48,3 +48,17 @@ def test_a_role_that_may_not_read_logs_keeps_the_measured_figures():
         stub.add_client_error("filter_log_events", "AccessDeniedException", "not allowed")
         reports, why = lambda_reports.fetch(logs, "fn", {"a"}, 0)
     assert reports == {} and why == "AccessDeniedException"
+
+
+def test_a_worker_of_two_activations_has_one_report_for_both():
+    """chunksize 2: both activations ran in one invocation, whose REPORT line bills them together."""
+    report = lambda_reports.parse(COLD)
+    rows = [{"lithops_activation_id": report.request_id, "position": p} for p in (0, 1)]
+    lambda_reports.annotate(rows, {report.request_id: report})
+    assert all(r["invocation_billed_s"] == 1.022 and r["report_source"] == "lambda REPORT" for r in rows)
+    assert not any("billed_duration_s" in r for r in rows)  # Lambda bills no activation alone
+
+
+def test_without_request_ids_the_run_is_told_why_nothing_was_joined():
+    reports, why = lambda_reports.fetch(_logs(), "fn", set(), 0)
+    assert reports == {} and "no request ids" in why

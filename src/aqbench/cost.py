@@ -27,10 +27,17 @@ class Prices:
     ec2_instance: str
     ec2_hourly: float
     ec2_vcpus: int
+    s3_egress_gb: float = 0.09
+    """S3 to the internet, per GB (first 10 TB a month): what reading the bucket from off AWS costs."""
+    ecr_gb_month: float = 0.10
+    """ECR storage per GB-month: the runtime image."""
+    logs_ingest_gb: float = 0.50
+    """CloudWatch Logs ingestion per GB: every invocation's START/END/REPORT lines and its output."""
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> Prices:
-        return cls(**{k: cfg[k] for k in cls.__dataclass_fields__})
+        """The profile's prices; the ones a profile written before they existed lacks take their defaults."""
+        return cls(**{k: cfg[k] for k in cls.__dataclass_fields__ if k in cfg})
 
 
 def lambda_call_cost(duration_s: float, memory_mb: int, prices: Prices, arch: str = "x86_64") -> float:
@@ -45,21 +52,62 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def lithops_run_cost(calls: list[dict[str, Any]], prices: Prices) -> float:
-    """All calls of a run, plus S3: one GET per object read and per partial read, one PUT per partial.
+LOG_BYTES_PER_INVOCATION = 1024
+"""What one invocation writes to CloudWatch Logs, taken high: Lambda's START, END and REPORT lines
+are about 300 bytes, and Lithops' worker logs at the profile's level (WARNING) add little."""
 
-    Each call is priced at its own architecture's rate (``architecture``: x86_64 or arm64)
-    and, where Lambda reported it, its billed duration rather than the measured one.
+
+def invocation_fixed_cost(prices: Prices) -> float:
+    """What every invocation costs besides its duration: the request and its log lines."""
+    return prices.lambda_request + LOG_BYTES_PER_INVOCATION / 1e9 * prices.logs_ingest_gb
+
+
+def lithops_run_cost(
+    calls: list[dict[str, Any]], prices: Prices, timeout_s: float | None = None, async_retries: int = 0
+) -> float:
+    """All calls of a run on Lambda, plus S3 (one GET per object read and per partial read, one PUT
+    per partial) and the invocations' log lines.
+
+    - An invocation Lambda reported (its REPORT line, joined by request id) is billed once at its
+      billed duration, however many activations it ran (``chunksize``); one request each.
+    - A call without a REPORT line is billed at its measured duration; one with none (killed, or
+      never reported) at the most Lambda bills it, its timeout (``timeout_s``, at most Lambda's).
+    - A call that failed is run again by Lambda's asynchronous retries: ``async_retries`` more
+      times (Lambda's default is 2; ``aqbench lambda-runtime`` sets 0 on the functions it deploys).
+
+    Each call is priced at its own architecture's rate (``architecture``: x86_64 or arm64).
     """
+    from aqbench.lambda_facts import facts
+
+    limit = min(timeout_s, facts().timeout_s) if timeout_s else facts().timeout_s
     total = 0.0
-    for c in calls:
-        seconds = c.get("billed_duration_s")
-        if _missing(seconds):
-            seconds = c.get("duration_s")
-        if _missing(seconds):
-            continue
+    invocations: set[Any] = set()
+    for index, c in enumerate(calls):
         arch = c.get("architecture") if isinstance(c.get("architecture"), str) else "x86_64"
-        total += lambda_call_cost(seconds, int(c["memory_mb"]), prices, arch)
+        runs = 1 + (async_retries if c.get("status") not in ("success", None) else 0)
+        reported = c.get("report_source") == "lambda REPORT" and not _missing(c.get("lithops_activation_id"))
+        invocation = (
+            ("request", c["lithops_activation_id"])
+            if reported
+            else (c.get("run_id"), c["invocation"])
+            if isinstance(c.get("invocation"), str)
+            else ("row", index)
+        )
+        first = invocation not in invocations
+        invocations.add(invocation)
+        if reported:  # the invocation's billed duration, once
+            seconds = c.get("invocation_billed_s", c.get("billed_duration_s")) if first else 0.0
+        else:
+            seconds = c.get("billed_duration_s")
+            if _missing(seconds):
+                seconds = c.get("duration_s")
+            if _missing(seconds):
+                seconds = limit
+        memory_gb = int(c["memory_mb"]) / 1024
+        per_gb_s = prices.lambda_gb_s_arm if arch == "arm64" else prices.lambda_gb_s_x86
+        total += runs * math.ceil(max(0.0, float(seconds or 0.0)) * 1000) / 1000 * memory_gb * per_gb_s
+        if first:
+            total += runs * invocation_fixed_cost(prices)
         gets = 0 if _missing(c.get("objects")) else int(c["objects"])
         puts = max(1, int(c.get("reducers") or 1)) if c.get("phase") == "map" else 1
         total += gets * prices.s3_get + puts * prices.s3_put

@@ -60,6 +60,8 @@ def fetch(logs: Any, function_name: str, request_ids: set[str], since_ms: int) -
     from botocore.exceptions import ClientError
 
     found: dict[str, Report] = {}
+    if not request_ids:
+        return found, "no request ids to join (Lithops kept no activation id): rows keep the measured figures"
     kwargs: dict[str, Any] = {
         "logGroupName": f"/aws/lambda/{function_name}",
         "filterPattern": '"REPORT RequestId"',
@@ -80,21 +82,34 @@ def fetch(logs: Any, function_name: str, request_ids: set[str], since_ms: int) -
         log.warning("Lambda's REPORT lines not read (%s): rows keep the measured figures", code)
         return found, code
     missing = len(request_ids) - len(found)
-    return found, f"{missing} reports not (yet) in the log group" if missing else ""
+    return found, f"{missing} of {len(request_ids)} reports not (yet) in the log group" if missing else ""
 
 
 def annotate(rows: list[dict[str, Any]], reports: dict[str, Report]) -> None:
-    """Fill each call row from its REPORT line where there is one, and say where figures came from."""
+    """Fill each call row from its invocation's REPORT line where there is one, and say where figures came from.
+
+    A REPORT line is one invocation's: a worker that ran several activations in turn (Lithops'
+    ``chunksize``) has one line for them all. Every row of the invocation gets its figures as
+    ``invocation_billed_s`` and ``lambda_duration_s``; ``billed_duration_s`` (a call's own) only
+    where the invocation ran one activation, since Lambda bills no activation alone.
+    """
+    activations: dict[str, int] = {}
+    for row in rows:
+        request = row.get("lithops_activation_id")
+        if request:
+            activations[str(request)] = activations.get(str(request), 0) + 1
     for row in rows:
         report = reports.get(str(row.get("lithops_activation_id")))
         if report is None:
             row["report_source"] = "measured"
             continue
         row.update(
-            billed_duration_s=report.billed_duration_s,
+            invocation_billed_s=report.billed_duration_s,
             lambda_duration_s=report.duration_s,
             max_memory_used_mb=report.max_memory_used_mb,
             report_source="lambda REPORT",
         )
+        if activations[report.request_id] == 1:
+            row["billed_duration_s"] = report.billed_duration_s
         if report.init_s is not None:
             row["init_s"] = report.init_s

@@ -88,13 +88,16 @@ def _run_lithops(args: argparse.Namespace) -> int:
         network=network,
         fetch_threads=args.reduce_fetch_threads,
     )
-    results = _experiment(args, engine)
-    if ledger is not None:
-        from aqbench.cost import Prices, lithops_run_cost
+    try:
+        _experiment(args, engine)
+    finally:  # what was spent is recorded whether the experiment completed, failed or was interrupted
+        if ledger is not None:
+            from aqbench.cost import Prices, lithops_run_cost
 
-        prices = Prices.from_config(json.loads(args.prices))
-        spent = ledger.add(args.experiment, sum(lithops_run_cost(r.calls, prices) for r in results))
-        logging.getLogger(__name__).info("AWS spend so far: $%.4f of $%.2f", spent, args.budget_usd)
+            prices = Prices.from_config(json.loads(args.prices))
+            usd = sum(lithops_run_cost(r.calls, prices, r.config.timeout_s, args.async_retries) for r in engine.runs)
+            spent = ledger.add(args.experiment, usd)
+            logging.getLogger(__name__).info("AWS spend so far: $%.4f of $%.2f", spent, args.budget_usd)
     return 0
 
 
@@ -277,6 +280,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ledger", help="aws: the budget ledger; refuse to start once it reaches --budget-usd")
     p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="aws: the budget")
     p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
+    p.add_argument("--async-retries", type=int, default=0, help="aws: times Lambda itself reruns a failed "
+                   "asynchronous invocation (lambda-runtime sets 0 on its functions; Lambda's default is 2)")  # fmt: skip
     p.add_argument(
         "--network",
         default=json.dumps(schema_default("lithops.network")),

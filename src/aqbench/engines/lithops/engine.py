@@ -213,6 +213,8 @@ class LithopsEngine:
         self.service: Any = None
         self.architecture = self.platform.architecture
         """What each call is priced as (an emulated call is priced as x86_64, Lambda's default)."""
+        self.runs: list[RunResult] = []
+        """Every run this engine started, finished or not: what the budget's ledger charges."""
 
     def _service(self, emulating: bool) -> Any:
         """The emulated Lambda service (started at the first run; warm environments live in it)."""
@@ -269,6 +271,7 @@ class LithopsEngine:
 
         from aqbench.engines.lithops.calls import map_call, reduce_call
 
+        self.runs.append(run)
         cfg, emulating = run.config, run.emulated
         conc = self.concurrency or (cgroups.max_concurrency(cfg.memory_mb) if emulating else (os.cpu_count() or 1))
         chunked = max(cfg.chunksize, WARMUP_CHUNKSIZE if cfg.warmup else 1)

@@ -118,7 +118,11 @@ class AwsLambda(Platform):
         return config
 
     def after_run(self, fexec: Any, run: Any) -> None:
-        """Fill the run's rows from Lambda's own REPORT lines (billed and init duration, max memory)."""
+        """Fill the run's rows from Lambda's own REPORT lines (billed and init duration, max memory).
+
+        CloudWatch Logs shows a line some seconds after its invocation ended: the lines are read
+        again, up to ``REPORT_WAIT_S``, until every invocation's is there; the run's note says
+        how many were still missing (their rows keep the measured figures)."""
         import boto3
 
         from aqbench.aws import reports as lambda_reports
@@ -129,13 +133,23 @@ class AwsLambda(Platform):
             since_ms = int(min(c.get("t_submit") or time.time() for c in run.calls) * 1000) - 60_000
             ids = {str(c["lithops_activation_id"]) for c in run.calls if c.get("lithops_activation_id")}
             logs = boto3.client("logs", region_name=self.settings.get("region", "us-east-1"))
-            reports, why = lambda_reports.fetch(logs, function, ids, since_ms)
+            deadline = time.monotonic() + REPORT_WAIT_S
+            while True:
+                reports, why = lambda_reports.fetch(logs, function, ids, since_ms)
+                if len(reports) == len(ids) or not why.endswith("in the log group") or time.monotonic() > deadline:
+                    break
+                time.sleep(5)
         except Exception as exc:  # reports are a refinement: the run stands on its measured figures
             log.warning("Lambda's REPORT lines not read: %s", exc)
             reports, why = {}, str(exc)
         lambda_reports.annotate(run.calls, reports)
         if why:
             run.note = "; ".join(n for n in (run.note, f"REPORT lines: {why}") if n)
+
+
+REPORT_WAIT_S = 120.0
+"""How long a run's REPORT lines are waited for after its last call (CloudWatch Logs shows them
+within seconds to a minute or two)."""
 
 
 PLATFORMS: dict[str, type[Platform]] = {"localhost": EmulatedLambda, "aws_lambda": AwsLambda}
