@@ -280,8 +280,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ledger", help="aws: the budget ledger; refuse to start once it reaches --budget-usd")
     p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="aws: the budget")
     p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
-    p.add_argument("--async-retries", type=int, default=0, help="aws: times Lambda itself reruns a failed "
-                   "asynchronous invocation (lambda-runtime sets 0 on its functions; Lambda's default is 2)")  # fmt: skip
+    p.add_argument(
+        "--async-retries",
+        type=int,
+        default=0,
+        help="aws: times Lambda itself reruns a failed asynchronous invocation (lambda-runtime sets 0 on its "
+        "functions; Lambda's default is 2)",
+    )
     p.add_argument(
         "--network",
         default=json.dumps(schema_default("lithops.network")),
