@@ -1,13 +1,10 @@
-"""The Lambda runtime: its requirement list covers what the calls import; build and deploy via Lithops."""
+"""The Lambda runtime's requirement list covers what the calls import."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from aqbench.aws import runtime as lambda_runtime
-from aqbench.errors import ConfigError
 
 from conftest import REPO
 
@@ -34,36 +31,3 @@ def test_requirements_are_pinned_as_the_lock_pins_them(requirements):
         name, version = req.split("==")
         if name != "awslambdaric":  # the Lambda runtime client exists only in the image
             assert f"\n{name}=={version}" in "\n" + lock, req
-
-
-class FakeLithops:
-    def __init__(self):
-        self.calls = []
-
-    def build_runtime(self, name, file, extra):
-        self.calls.append(("build", name, file, tuple(extra)))
-
-    def deploy_runtime(self, name, memory, timeout):
-        self.calls.append(("deploy", name, memory, timeout))
-        return {"runtime": name, "memory": memory}
-
-
-def test_build_then_deploy_a_function_per_memory_size(tmp_path, monkeypatch):
-    monkeypatch.chdir(REPO)
-    monkeypatch.setattr(lambda_runtime.shutil, "which", lambda _: "/usr/bin/docker")
-    monkeypatch.setattr(lambda_runtime, "image_digest", lambda name: "repo@sha256:abc")
-    fake = FakeLithops()
-    out = tmp_path / "runtime.json"
-    lambda_runtime.build_and_deploy(fake, "aqbench-runtime:x", [2048, 1024, 2048], "arm64", 900, out)
-    assert fake.calls[0] == ("build", "aqbench-runtime:x", "runtime/aws_lambda/Dockerfile", ("--platform=linux/arm64",))
-    assert [c[2] for c in fake.calls[1:]] == [1024, 2048]
-    record = json.loads(out.read_text())
-    assert record["digest"] == "repo@sha256:abc" and record["memory_mb"] == [1024, 2048]
-
-
-def test_without_docker_one_line_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.chdir(REPO)
-    monkeypatch.setattr(lambda_runtime.shutil, "which", lambda _: None)
-    with pytest.raises(ConfigError, match="needs Docker"):
-        lambda_runtime.build_and_deploy(FakeLithops(), "x", [1024], "x86_64", 900, tmp_path / "r.json")
-    assert not (tmp_path / "r.json").exists()

@@ -23,6 +23,8 @@ if AWS_LAMBDA:
     rule lambda_runtime:
         input:
             record=RUN_RECORD,
+            # what goes into the image: a changed file is a new image tag, so a new runtime
+            image=[str(p) for p in image_inputs()],
         output:
             runtime=f"{RESULTS}/lambda_runtime/runtime.json",
         log:

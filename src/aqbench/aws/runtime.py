@@ -1,88 +1,18 @@
-"""The Lambda runtime of the kernels: a container image built and deployed with Lithops' own calls.
+"""What the Lambda runtime must hold: every distribution the calls import, found by running them.
 
-Lithops' default Lambda runtime has numpy and requests but not pyarrow, pandas or this
-package, so a map call would fail on its first import. ``runtime/aws_lambda/Dockerfile``
-(Lithops' container layout) installs ``runtime/aws_lambda/requirements.txt`` — exactly what
-the calls import, pinned — and this package without the workflow's dependencies. This module
-builds it (Lithops builds, pushes to the account's ECR and records it), deploys one function
-per memory size of the profile's grid, and records the image and its digest for the
-provenance. Nothing here runs in tests except through a stand-in for Lithops' handler.
+``runtime/aws_lambda/requirements.txt`` is what the image installs (:mod:`aqbench.aws.image`
+builds it); :func:`missing` names what a call would import that the list would not install.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
-
-from aqbench import __version__
-from aqbench.atomic import atomic_path
-from aqbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 DOCKERFILE = Path("runtime/aws_lambda/Dockerfile")
-
-
-def default_name(architecture: str) -> str:
-    """The image name when the profile names none: one per package version and architecture."""
-    return f"aqbench-runtime:{__version__}-{architecture}"
-
-
-def handler(lithops_config: dict[str, Any]) -> Any:
-    """Lithops' serverless handler for the profile's AWS Lambda configuration."""
-    from lithops.config import default_config, extract_serverless_config, extract_storage_config
-    from lithops.serverless import ServerlessHandler
-    from lithops.storage import InternalStorage
-
-    config = default_config(config_data=lithops_config, load_storage_config=True)
-    storage = InternalStorage(extract_storage_config(config))
-    return ServerlessHandler(extract_serverless_config(config), storage)
-
-
-def build_and_deploy(
-    serverless: Any, name: str, memory_sizes: list[int], architecture: str, timeout_s: int, out: Path
-) -> dict[str, Any]:
-    """Build the image with Lithops, deploy a function per memory size, record what was deployed."""
-    if not DOCKERFILE.exists():
-        raise ConfigError(f"{DOCKERFILE} not found: run from the repository root")
-    if shutil.which("docker") is None:
-        raise ConfigError("building the Lambda runtime needs Docker: install it (docs.docker.com/get-docker)")
-    # Lithops 3.8 builds for linux/amd64; docker takes the last --platform given, so arm64 is asked for after it
-    extra = ["--platform=linux/arm64"] if architecture == "arm64" else []
-    serverless.build_runtime(name, str(DOCKERFILE), extra)
-    deployed = {}
-    for memory in sorted(set(memory_sizes)):
-        deployed[str(memory)] = serverless.deploy_runtime(name, memory, timeout_s)
-    record = {
-        "image": name,
-        "digest": image_digest(name),
-        "architecture": architecture,
-        "memory_mb": sorted(set(memory_sizes)),
-        "requirements": (DOCKERFILE.parent / "requirements.txt").read_text().split("\n"),
-    }
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(record, indent=1) + "\n")
-    return record
-
-
-def image_digest(name: str) -> str | None:
-    """The pushed image's digest, as docker knows it (None where docker cannot say)."""
-    done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", name],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    try:
-        digests = json.loads(done.stdout or "[]")
-    except json.JSONDecodeError:
-        return None
-    return digests[0] if digests else None
-
 
 PROBE_CALL = """
 import gzip, pathlib, tempfile

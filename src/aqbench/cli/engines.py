@@ -146,7 +146,7 @@ def _budget(args: argparse.Namespace) -> int:
 
 
 def _lambda_runtime(args: argparse.Namespace) -> int:
-    from aqbench.aws import runtime as lambda_runtime
+    from aqbench.aws import image
     from aqbench.engines.lithops.engine import lithops_config, prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))
@@ -157,15 +157,17 @@ def _lambda_runtime(args: argparse.Namespace) -> int:
         raise ConfigError("lambda-runtime is for the aws_lambda backend (lithops.backend: aws_lambda)")
     store = store_spec(args).open()
     config = lithops_config(backend, store.lithops_storage_config(), min(args.memory), args.timeout, 1)
-    record = lambda_runtime.build_and_deploy(
-        lambda_runtime.handler(config),
+    serverless, storage = image.handler(config)
+    record = image.build_and_deploy(
+        serverless,
+        storage,
         args.name,
         args.memory,
         backend.get("aws_lambda", {}).get("architecture", "x86_64"),
         int(args.timeout),
         Path(args.out),
     )
-    print_json({k: record[k] for k in ("image", "digest", "architecture", "memory_mb")})
+    print_json({k: record[k] for k in ("image", "digest", "architecture", "memory_mb", "size_bytes")})
     return 0
 
 
@@ -382,9 +384,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub,
         "lambda-runtime",
         _lambda_runtime,
-        "build and deploy the kernels' Lambda runtime (a container image) with Lithops; record its digest",
-        "Builds runtime/aws_lambda/Dockerfile with Lithops' own build (pushed to your account's ECR), "
-        "deploys a function per memory size, and writes the image name and digest. Needs Docker.",
+        "build and deploy the kernels' Lambda runtime (a container image); record its digest",
+        "Builds runtime/aws_lambda/Dockerfile for one platform with no attestations (docker buildx) and the "
+        "host's Python, pushes it to your account's ECR where Lithops looks for it, deploys (or brings up to "
+        "date) a function per memory size with no automatic async retries, stores Lithops' runtime metadata, "
+        "and writes what was deployed. Needs Docker.",
         parents=(store_options(), lithops_options()),
     )
     p.add_argument("--name", required=True, help="the image name (an ECR repository:tag)")

@@ -262,7 +262,7 @@ class LithopsEngine:
             | {"expect": {key: self.expected[key]}}
             for i, key in enumerate(keys)
         ]
-        phase(fn, tasks, "warmup", run.config.timeout_s + 120, chunksize=WARMUP_CHUNKSIZE)
+        phase(fn, tasks, "warmup", run.config.timeout_s + PHASE_SLACK_S, chunksize=WARMUP_CHUNKSIZE)
         return _phase_ok(run)
 
     def execute(self, run: RunResult, chunks: list[list[str]], faults: Faults) -> list[bytes] | None:
@@ -328,14 +328,16 @@ class LithopsEngine:
                 return None
             run.started = time.perf_counter()  # the measured job's clock
             during = faults.during_maps(self.store)
-            maps = phase(map_call, map_tasks, "map", cfg.timeout_s + 120, during=during, chunksize=cfg.chunksize)
+            maps = phase(
+                map_call, map_tasks, "map", cfg.timeout_s + PHASE_SLACK_S, during=during, chunksize=cfg.chunksize
+            )
             if not _phase_ok(run):
                 return None
             run.bytes = sum(r["bytes_read"] for r in maps)
             partition_keys = [[r["outputs"][p][0] for r in maps] for p in range(cfg.reducers)]
             red_tasks = [base | {"phase": "reduce", "call": p, "keys": k, "fetch_threads": self.fetch_threads}
                          for p, k in enumerate(partition_keys)]  # fmt: skip
-            reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + 120)
+            reds = phase(reduce_call, red_tasks, "reduce", cfg.timeout_s + PHASE_SLACK_S)
             if not _phase_ok(run):
                 return None
             return [self.store.get(r["outputs"][0][0]) for r in reds]
@@ -410,6 +412,11 @@ def _run_phase(
         pending = retry
     return [results[t["call"]] for t in tasks]
 
+
+PHASE_SLACK_S = 120
+"""How much longer than the call timeout the engine waits for a phase before it counts the calls
+that did not report as failed. On Lambda a throttled invocation is dropped if it has not started
+within as long (:data:`aqbench.aws.image.EVENT_MAX_AGE_S`), so none runs after being given up."""
 
 WARMUP_CHUNKSIZE = 2
 """The study's warm-up, ``fexec.map(day_average_map, objs, chunksize=2)``: 1979 activations of

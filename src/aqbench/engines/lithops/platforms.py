@@ -109,6 +109,9 @@ class AwsLambda(Platform):
             "runtime_memory": memory_mb,
             "runtime_timeout": int(min(facts().timeout_s, timeout_s)),
             "architecture": lam.get("architecture", "x86_64"),
+            # calls at once: below the account's concurrency (aqbench preflight checks it), or Lambda
+            # throttles the rest and queues them
+            "max_workers": int(lam.get("max_workers") or facts().values["lithops_max_workers"]),
         }
         if lam.get("runtime"):
             config["aws_lambda"]["runtime"] = lam["runtime"]
