@@ -1,4 +1,5 @@
-"""Checks run before any work: the profile's endpoints answer and its bucket exists.
+"""Checks run before any work: the profile's endpoints answer and its bucket exists (and, on AWS
+Lambda, :mod:`aqbench.aws.preflight`'s).
 
 The schema already refuses malformed settings (unknown backend, memory outside 128-10240 MB,
 an invalid bucket name) when Snakemake loads the config. What it cannot see is the outside
@@ -59,14 +60,41 @@ def check_aws_bucket(client: Any, bucket: str, region: str) -> None:
         raise ConfigError(f"storage.region {region}: cannot reach S3 ({exc})") from None
 
 
-def run(store: Any, scheduler_address: str, backend: dict[str, Any]) -> list[str]:
-    """Every check of the profile; returns what was checked (for the log)."""
+def run(
+    store: Any,
+    scheduler_address: str,
+    backend: dict[str, Any],
+    memory_mb: tuple[int, ...] = (),
+    image_built: bool = False,
+    session: Any = None,
+) -> list[str]:
+    """Every check of the profile; returns what was checked (for the log).
+
+    On AWS Lambda with an AWS bucket, :mod:`aqbench.aws.preflight`'s checks (identity, regions,
+    role, permissions, concurrency, Docker, one smoke invocation) with clients from ``session``
+    (default: a boto3 session of the standard chain)."""
     checked = []
+    lam = backend.get("aws_lambda", {})
+    if backend.get("name") == "aws_lambda" and not lam.get("execution_role"):
+        raise ConfigError("lithops.aws_lambda.execution_role is required for the aws_lambda backend: give a role ARN")
     if store is not None and store.kind == "aws":
         check_aws_bucket(store.client, store.bucket, store.region)
         checked.append(f"bucket {store.bucket} reachable")
-    if backend.get("name") == "aws_lambda" and not backend.get("aws_lambda", {}).get("execution_role"):
-        raise ConfigError("lithops.aws_lambda.execution_role is required for the aws_lambda backend: give a role ARN")
+        if backend.get("name") == "aws_lambda":
+            import boto3
+
+            from aqbench.aws import preflight as aws_preflight
+
+            settings = aws_preflight.AwsSettings(
+                bucket=store.bucket,
+                storage_region=store.region,
+                lambda_region=lam.get("region", "us-east-1"),
+                execution_role=lam["execution_role"],
+                max_workers=int(lam.get("max_workers") or 1000),
+                memory_mb=tuple(memory_mb) or (1024,),
+                image_built=image_built,
+            )
+            checked += aws_preflight.run(session or boto3.session.Session(), settings)
     check_scheduler(scheduler_address)
     if scheduler_address:
         checked.append(f"dask scheduler {scheduler_address} reachable")

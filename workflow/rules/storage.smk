@@ -15,7 +15,15 @@ def _preflight():
     from snakemake.exceptions import WorkflowError
 
     cmd = ["aqbench", "preflight", *shlex.split(STORE_ARGS), "--scheduler-address", DASK["scheduler_address"]]
-    done = subprocess.run([*cmd, "--backend", json.dumps(lithops_backend())], capture_output=True, text=True)
+    cmd += ["--backend", json.dumps(lithops_backend())]
+    if AWS_LAMBDA:  # the account's checks: every memory size the grids deploy, Docker unless the image exists
+        cmd += [
+            "--memory",
+            *map(str, lambda_memory_sizes()),
+            "--runtime-record",
+            f"{RESULTS}/lambda_runtime/runtime.json",
+        ]
+    done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise WorkflowError(lines[-1] if lines else f"preflight failed ({done.returncode})")

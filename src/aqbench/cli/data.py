@@ -116,11 +116,14 @@ def _storage(args: argparse.Namespace) -> int:
 
 
 def _preflight(args: argparse.Namespace) -> int:
+    import os
+
     from aqbench import preflight
 
     # the s3-local server is started after the preflight; only the other kinds open a store here
     store = store_from_args(args) if args.storage == "aws" else None
-    checked = preflight.run(store, args.scheduler_address, json.loads(args.backend))
+    built = bool(args.runtime_record) and os.path.exists(args.runtime_record)
+    checked = preflight.run(store, args.scheduler_address, json.loads(args.backend), tuple(args.memory), built)
     print_json({"ok": True, "checked": checked})
     return 0
 
@@ -282,15 +285,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub,
         "preflight",
         _preflight,
-        "check the profile's endpoints before any work: bucket, local server, Dask scheduler",
-        "Exits 2 with one line naming the setting when a bucket is missing or unreadable, "
-        "the local S3 server is down, or the Dask scheduler does not answer.",
+        "check the profile's endpoints before any work: bucket, Dask scheduler, and on AWS Lambda the account",
+        "Exits 2 with one line naming the setting when a bucket is missing or unreadable or the Dask scheduler "
+        "does not answer; on AWS Lambda also when the credentials, regions, role, permissions, concurrency or "
+        "Docker are wrong, or a smoke invocation at the grid's largest memory size fails (docs/aws.md).",
         parents=(store_options(),),
     )
     p.add_argument(
         "--scheduler-address", help="the profile's dask.scheduler_address", **option_default("dask.scheduler_address")
     )
     p.add_argument("--backend", default='{"name": "localhost"}', help="JSON: the Lithops compute backend")
+    p.add_argument("--memory", type=int, nargs="*", default=[], help="aws_lambda: every memory size the grids use")
+    p.add_argument("--runtime-record", help="aws_lambda: the runtime record; where it exists, no Docker is needed")
 
     p = subcommand(
         sub,
