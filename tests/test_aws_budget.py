@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aqbench.aws.budget import Assumptions, Ledger, call_seconds, guard, project
-from aqbench.cost import Prices, lambda_call_cost
+from aqbench.aws.budget import Assumptions, Besides, Ledger, call_seconds, guard, passes, project, project_besides
+from aqbench.cost import Prices, invocation_fixed_cost, lambda_call_cost
 from aqbench.defaults import schema_default
 from aqbench.errors import ConfigError
 
@@ -24,8 +24,9 @@ def test_a_call_is_priced_pessimistically_and_never_faster_than_lambdas_network(
 def test_projection_of_a_grid_adds_maps_reducers_warm_up_and_repetitions():
     grid = {"one": {"repetitions": 2, "grid": {"memory_mb": 1769, "objects_per_call": 2}}}
     (p,) = project(grid, 3, 100_000_000, 25_000_000, PRICES, ASSUME)
-    maps = 2 * (lambda_call_cost(5.5, 1769, PRICES) + 2 * PRICES.s3_get + PRICES.s3_put)
-    reduce = lambda_call_cost(3.0 + 4 * 0.01, 1769, PRICES) + PRICES.s3_put + 4 * PRICES.s3_get
+    logs = invocation_fixed_cost(PRICES) - PRICES.lambda_request  # each invocation's lines in CloudWatch Logs
+    maps = 2 * (lambda_call_cost(5.5, 1769, PRICES) + logs + 2 * PRICES.s3_get + PRICES.s3_put)
+    reduce = lambda_call_cost(3.0 + 4 * 0.01, 1769, PRICES) + logs + PRICES.s3_put + 4 * PRICES.s3_get
     assert p.runs == 2 and p.calls == 2 * 3 and p.usd == pytest.approx(2 * (maps + reduce))
     warm = {"w": {"repetitions": 1, "grid": {"memory_mb": 1769, "objects_per_call": 4, "warmup": True}}}
     (pw,) = project(warm, 3, 100_000_000, 25_000_000, PRICES, ASSUME)
@@ -65,3 +66,53 @@ def test_a_failing_experiment_still_records_what_it_spent(staged, tmp_path):
     assert code == 5 and not (out / "runs.parquet").exists()
     spent = json.loads(ledger.read_text())
     assert spent["experiments"]["ledger-on-failure"] > 0 and spent["spent_usd"] == Ledger(ledger).spent()
+
+
+def test_a_call_that_reaches_the_timeout_is_charged_again_for_lambdas_retries():
+    grid = {"t": {"repetitions": 1, "grid": {"memory_mb": 1024, "objects_per_call": 1, "chunksize": 100000}}}
+    once = project(grid, 1, 2_000 * 25_000_000, 25_000_000, PRICES, ASSUME)[0].usd
+    thrice = project(grid, 1, 2_000 * 25_000_000, 25_000_000, PRICES, Assumptions(3.0, 20.0, async_retries=2))[0].usd
+    timed_out = lambda_call_cost(900, 1024, PRICES)  # one worker of every object: it runs to the timeout
+    assert thrice - once == pytest.approx(2 * (timed_out + invocation_fixed_cost(PRICES) - PRICES.lambda_request))
+
+
+def test_the_study_layouts_experiments_read_only_their_first_objects():
+    grid = {"s": {"layout": "study", "repetitions": 1, "grid": {"memory_mb": 1024, "chunksize": 2}}}
+    (p,) = project(grid, 1, 50_000_000_000, 25_000_000, PRICES, ASSUME, layout_objects=4)
+    assert p.calls == 2 + 1  # 4 objects, two activations to a worker; one reducer
+
+
+def test_what_the_run_spends_besides_the_experiments_is_projected_line_by_line():
+    gb = 1_000_000_000
+    besides = Besides(staging_objects=40, study_objects=4, off_aws_runs=2.0, image_gb=0.6)
+    lines = {p.experiment: p.usd for p in project_besides(besides, gb, 25_000_000, PRICES, ASSUME)}
+    assert set(lines) == {"staging (Lambda)", "stage-study (egress)", "off-AWS reads (egress)",
+                          "runtime image (ECR, a month)"}  # fmt: skip
+    assert lines["off-AWS reads (egress)"] == pytest.approx(2 * PRICES.s3_egress_gb + 80 * PRICES.s3_get)
+    assert lines["runtime image (ECR, a month)"] == pytest.approx(0.6 * PRICES.ecr_gb_month)
+    assert lines["stage-study (egress)"] == pytest.approx(4 * (0.025 * PRICES.s3_egress_gb + PRICES.s3_get
+                                                               + PRICES.s3_put))  # fmt: skip
+    assert project_besides(Besides(image_gb=0.0), gb, 25_000_000, PRICES, ASSUME) == []
+    assert passes({"a": {"grid": {"fraction": [0.25, 1.0]}}, "off": {"enabled": False, "grid": {}}}, 2) == 2.5
+
+
+def test_a_verbs_bill_reaches_the_ledger_however_it_ends(tmp_path):
+    import argparse
+    import json
+
+    from aqbench.cli.common import Charged
+    from aqbench.defaults import schema_default
+
+    ledger = tmp_path / "ledger.json"
+    args = argparse.Namespace(ledger=str(ledger), budget_usd=1.0, prices=json.dumps(schema_default("prices")))
+    with pytest.raises(RuntimeError), Charged(args) as bill:
+        bill.add("stage-study (egress)", 0.25)
+        raise RuntimeError("interrupted")
+    assert Ledger(ledger).spent() == pytest.approx(0.25)
+    with Charged(args) as bill:
+        bill.add("stage-study (egress)", 0.75)
+    with pytest.raises(ConfigError, match=r"spent \$1\.00 of aws\.budget_usd"), Charged(args):
+        pass  # nothing starts once it is spent
+    without = argparse.Namespace(ledger=None, budget_usd=1.0, prices=args.prices)
+    with Charged(without) as bill:
+        bill.add("x", 9.0)  # no ledger: nothing written

@@ -39,6 +39,7 @@ if AWS_LAMBDA:
             name=lithops_backend().get("aws_lambda", {}).get("runtime", ""),
             memory=" ".join(str(m) for m in lambda_memory_sizes()),
             home=f"{RESULTS}/lithops-home",
+            ledger=ledger_args(),
         shell:
             "aqbench lambda-runtime {params.store} --backend {params.backend} --lithops-home {params.home}"
-            " --name {params.name} --memory {params.memory} --out {output.runtime} > {log} 2>&1"
+            " --name {params.name} --memory {params.memory} --out {output.runtime} {params.ledger} > {log} 2>&1"

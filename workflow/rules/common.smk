@@ -142,14 +142,28 @@ def rule_benchmarks(*names):
 
 
 def budget_args():
-    """The budget guard's options: the profile's Lithops grid, prices and budget."""
-    return (
+    """The budget guard's options: the profile's Lithops grid, prices and budget, and what the run
+    spends besides (staging on Lambda, stage-study, reads of the bucket from this machine, the image)."""
+    args = (
         f"--experiments {as_shell_json(EXPERIMENTS['lithops'])} --repetitions {LITHOPS['repetitions']}"
         f" --object-size {config['data']['object_size']} --prices {as_shell_json(config['prices'])}"
         f" --budget-usd {config['aws']['budget_usd']} --call-overhead-s {config['aws']['call_overhead_s']}"
         f" --mb-s-per-vcpu {config['aws']['mb_s_per_vcpu']}"
         f" --architecture {LITHOPS['aws_lambda']['architecture']}"
     )
+    if config["data"]["source"] == "openaq-lithops":
+        args += f" --staging --staging-memory-mb {ARCHIVE['call_memory_mb']}"
+    if any(e.get("layout", "legacy") != "legacy" for e in EXPERIMENTS["lithops"].values()):
+        args += f" --study-objects {config['data']['study_layout_objects']}"
+        if os.path.exists(f"{RESULTS}/staged/study/manifest.json"):
+            args += " --study-done"
+    off_aws = {"duckdb": DUCKDB} | ({} if DASK["scheduler_address"] else {"dask": DASK})
+    for engine, section in off_aws.items():
+        args += f" --off-aws-experiments {as_shell_json(EXPERIMENTS[engine])} {section['repetitions']}"
+    args += f" --bench-objects {config['bench']['engine_objects']} --bench-passes {8 * config['bench']['repeats']}"
+    if os.path.exists(f"{RESULTS}/lambda_runtime/runtime.json"):
+        args += " --image-built"
+    return args
 
 
 LEDGER = f"{RESULTS}/budget/ledger.json"
@@ -161,11 +175,14 @@ def budget_input(wildcards):
     return [rules.budget.output.projection, rules.lambda_runtime.output.runtime] if AWS_LAMBDA else []
 
 
-def ledger_args():
+def ledger_args(off_aws=False):
+    """AWS Lambda: the budget ledger a verb adds what it spends to (``off_aws``: it reads the bucket
+    from this machine, S3 egress)."""
     if not AWS_LAMBDA:
         return ""
     return (
-        f"--ledger {LEDGER} --budget-usd {config['aws']['budget_usd']}" f" --prices {as_shell_json(config['prices'])}"
+        f"--ledger {LEDGER} --budget-usd {config['aws']['budget_usd']} --prices {as_shell_json(config['prices'])}"
+        + (" --off-aws" if off_aws else "")
     )
 
 

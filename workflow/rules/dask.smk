@@ -32,8 +32,9 @@ rule dask_experiment:
             else ""
         ),
         out=lambda w, output: os.path.dirname(output.runs),
+        ledger=ledger_args(off_aws=not DASK["scheduler_address"]),
     shell:
         "aqbench run-dask --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
         " --out {params.out} {params.store} --scheduler-address {params.scheduler}"
-        " --retries {params.retries} --faults {params.faults} {params.terms} > {log} 2>&1"
+        " --retries {params.retries} --faults {params.faults} {params.terms} {params.ledger} > {log} 2>&1"

@@ -106,10 +106,11 @@ elif SOURCE == "openaq-lithops":
             backend=as_shell_json(lithops_backend()),
             home=f"{RESULTS}/lithops-home",
             archive=ARCHIVE_ARGS,
+            ledger=ledger_args(),
         shell:
             "aqbench stage-openaq {params.store} --prefix {params.prefix} --backend {params.backend}"
             " --lithops-home {params.home} {params.archive} --manifest {output.manifest}"
-            " --reference {output.reference} > {log} 2>&1"
+            " --reference {output.reference} {params.ledger} > {log} 2>&1"
 
     STAGE = rules.stage_openaq
 
@@ -249,8 +250,9 @@ rule stage_study:
     params:
         store=STORE_ARGS,
         objects=config["data"]["study_layout_objects"],
+        ledger=ledger_args(off_aws=True),
     shell:
         "aqbench stage-study --manifest {input.manifest} --reference {input.reference} --objects {params.objects}"
         " {params.store} --out-manifest {output.manifest} --out-reference {output.reference}"
         " --out-sources-manifest {output.sources_manifest} --out-sources-reference {output.sources_reference}"
-        " > {log} 2>&1"
+        " {params.ledger} > {log} 2>&1"

@@ -21,6 +21,7 @@ rule duckdb_experiment:
         ENV
     threads: workflow.cores  # an experiment runs alone: nothing else competes while it is timed
     params:
+        ledger=ledger_args(off_aws=True),
         store=STORE_ARGS,
         grid=lambda w: as_shell_json(EXPERIMENTS["duckdb"][w.experiment]["grid"]),
         repetitions=experiment_setting("duckdb", "repetitions"),
@@ -28,4 +29,4 @@ rule duckdb_experiment:
     shell:
         "aqbench run-duckdb --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
-        " --out {params.out} {params.store} > {log} 2>&1"
+        " --out {params.out} {params.store} {params.ledger} > {log} 2>&1"

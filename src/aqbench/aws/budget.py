@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aqbench.atomic import atomic_path
-from aqbench.cost import Prices, lambda_call_cost
+from aqbench.cost import Prices, invocation_fixed_cost, lambda_call_cost
 from aqbench.errors import ConfigError
 from aqbench.lambda_facts import facts
 
@@ -30,6 +30,25 @@ class Assumptions:
     call_overhead_s: float = 3.0
     mb_s_per_vcpu: float = 20.0
     timeout_s: float = field(default_factory=lambda: facts().timeout_s)
+    async_retries: int = 0
+    """Times Lambda reruns a failed asynchronous invocation (a call that reaches its timeout):
+    0 on the functions ``aqbench lambda-runtime`` deploys, 2 by Lambda's default."""
+
+
+@dataclass(frozen=True)
+class Besides:
+    """What an AWS run spends besides the Lithops experiments' calls."""
+
+    staging_objects: int = 0
+    """Objects the staging calls will write (data.source openaq-lithops, not staged yet)."""
+    staging_memory_mb: int = 2048
+    study_objects: int = 0
+    """Objects stage-study downloads to this machine and uploads again in the study's layout."""
+    off_aws_runs: float = 0.0
+    """Passes over the data by engines that read the bucket from this machine (Dask on a LocalCluster,
+    DuckDB, the engines benchmark), in units of the whole data: S3 egress."""
+    image_gb: float = 0.7
+    """The runtime image in ECR, for a month (about 600 MB compressed)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,16 @@ def call_seconds(objects: int, object_mb: float, memory_mb: int, a: Assumptions)
     return min(a.timeout_s, a.call_overhead_s + objects * object_mb / rate)
 
 
+def passes(experiments: dict[str, dict[str, Any]], repetitions: int) -> float:
+    """Passes over the whole data the enabled experiments make (each run reads its fraction once)."""
+    total = 0.0
+    for exp in experiments.values():
+        if exp.get("enabled", True):
+            reps = exp.get("repetitions", repetitions)
+            total += reps * sum(float(p.get("fraction", 1.0)) for p in _points(exp["grid"]))
+    return total
+
+
 def project(
     experiments: dict[str, dict[str, Any]],
     repetitions: int,
@@ -62,14 +91,18 @@ def project(
     prices: Prices,
     assumptions: Assumptions,
     architecture: str = "x86_64",
+    layout_objects: int = 0,
 ) -> list[Projection]:
-    """The projected cost of every enabled experiment of the grid, at this data size."""
-    objects_total = max(1, math.ceil(data_bytes / object_bytes))
+    """The projected cost of every enabled experiment of the grid, at this data size (an experiment
+    on the study's layout reads its ``layout_objects`` first objects only)."""
+    staged = max(1, math.ceil(data_bytes / object_bytes))
     object_mb = object_bytes / 1e6
     out = []
     for name, exp in experiments.items():
         if not exp.get("enabled", True):
             continue
+        study = exp.get("layout", "legacy") != "legacy" and layout_objects
+        objects_total = min(staged, layout_objects) if study else staged
         reps = exp.get("repetitions", repetitions)
         usd, calls, runs = 0.0, 0, 0
         for point in _points(exp["grid"]):
@@ -85,23 +118,60 @@ def project(
                 runs += 1
                 for n, reads in jobs:
                     seconds = call_seconds(reads, object_mb, memory, assumptions)
-                    usd += n * (lambda_call_cost(seconds, memory, prices, architecture) + reads * prices.s3_get)
-                    usd += n * reducers * prices.s3_put
+                    # a call that reaches the timeout failed: Lambda runs it again async_retries times
+                    again = 1 + (assumptions.async_retries if seconds >= assumptions.timeout_s else 0)
+                    usd += n * again * (lambda_call_cost(seconds, memory, prices, architecture) + _logs(prices))
+                    usd += n * (reads * prices.s3_get + reducers * prices.s3_put)
                     calls += n
                 reduce_s = call_seconds(0, 0, memory, assumptions) + objects * 0.01
-                usd += reducers * (lambda_call_cost(reduce_s, memory, prices, architecture) + prices.s3_put)
+                usd += reducers * (lambda_call_cost(reduce_s, memory, prices, architecture) + _logs(prices))
+                usd += reducers * prices.s3_put
                 usd += objects * prices.s3_get  # the reducers read every partial
                 calls += reducers
         out.append(Projection(name, runs, calls, usd))
     return out
 
 
+def _logs(prices: Prices) -> float:
+    """An invocation's log lines in CloudWatch Logs."""
+    return invocation_fixed_cost(prices) - prices.lambda_request
+
+
+def project_besides(
+    besides: Besides,
+    data_bytes: int,
+    object_bytes: int,
+    prices: Prices,
+    assumptions: Assumptions,
+    architecture: str = "x86_64",
+) -> list[Projection]:
+    """What the rest of an AWS run costs: staging on Lambda, stage-study, reads from off AWS, the image."""
+    object_gb = object_bytes / 1e9
+    out = []
+    if besides.staging_objects:  # a call a written object, pessimistic; each object put, read back, listed
+        n = besides.staging_objects
+        seconds = call_seconds(1, object_bytes / 1e6, besides.staging_memory_mb, assumptions)
+        call = lambda_call_cost(seconds, besides.staging_memory_mb, prices, architecture) + _logs(prices)
+        out.append(Projection("staging (Lambda)", 1, n, n * (call + prices.s3_put + 2 * prices.s3_get)))
+    if besides.study_objects:
+        n = besides.study_objects
+        usd = n * (object_gb * prices.s3_egress_gb + prices.s3_get + prices.s3_put)
+        out.append(Projection("stage-study (egress)", 1, 0, usd))
+    if besides.off_aws_runs:
+        objects = besides.off_aws_runs * math.ceil(data_bytes / object_bytes)
+        usd = besides.off_aws_runs * data_bytes / 1e9 * prices.s3_egress_gb + objects * prices.s3_get
+        out.append(Projection("off-AWS reads (egress)", 0, 0, usd))
+    if besides.image_gb:
+        out.append(Projection("runtime image (ECR, a month)", 0, 0, besides.image_gb * prices.ecr_gb_month))
+    return out
+
+
 def report(projections: list[Projection], budget_usd: float, data_bytes: int) -> str:
-    lines = [f"projected cost of the Lithops experiments on {data_bytes / 1e9:.1f} GB (pessimistic per-call times):"]
+    lines = [f"projected cost of the AWS run on {data_bytes / 1e9:.1f} GB (pessimistic per-call times):"]
     for p in projections:
-        lines.append(f"  {p.experiment:18s} {p.runs:3d} runs {p.calls:7d} calls  ${p.usd:9.2f}")
+        lines.append(f"  {p.experiment[:28]:28s} {p.runs:3d} runs {p.calls:7d} calls  ${p.usd:9.2f}")
     total = sum(p.usd for p in projections)
-    lines.append(f"  {'total':18s} {'':31s}${total:9.2f}   budget (aws.budget_usd) ${budget_usd:.2f}")
+    lines.append(f"  {'total':28s} {'':31s}${total:9.2f}   budget (aws.budget_usd) ${budget_usd:.2f}")
     return "\n".join(lines)
 
 
@@ -110,7 +180,7 @@ def guard(projections: list[Projection], budget_usd: float, spent_usd: float = 0
     total = sum(p.usd for p in projections)
     if spent_usd + total > budget_usd:
         raise ConfigError(
-            f"the experiments would cost about ${total:.2f} (already spent ${spent_usd:.2f}), over "
+            f"the AWS run would cost about ${total:.2f} (already spent ${spent_usd:.2f}), over "
             f"aws.budget_usd = ${budget_usd:.2f}: raise aws.budget_usd or shrink the grid or the data"
         )
 

@@ -120,6 +120,57 @@ def experiment_options(engine: str) -> argparse.ArgumentParser:
     return p
 
 
+def ledger_options() -> argparse.ArgumentParser:
+    """The budget ledger of an AWS run (``--ledger --budget-usd --prices``): what a verb spends is added to it."""
+    from aqbench.defaults import schema_default
+
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("aws budget")
+    g.add_argument("--ledger", help="aws: the budget ledger; refuse to start once it reaches --budget-usd")
+    g.add_argument("--budget-usd", type=float, help="aws: the budget", **option_default("aws.budget_usd"))
+    g.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
+    g.add_argument("--off-aws", action="store_true", help="aws: this verb reads the bucket from outside AWS "
+                   "(this machine, a LocalCluster): charge S3's egress to the ledger")  # fmt: skip
+    return p
+
+
+class Charged:
+    """What a verb spends on AWS, added to the ledger however the verb ends (``with Charged(args) as bill``).
+
+    Nothing happens without ``--ledger``. On entry the ledger refuses to start once the budget is
+    spent; on exit (completed, failed or interrupted) every ``bill.add(name, usd)`` is recorded."""
+
+    def __init__(self, args: argparse.Namespace):
+        from aqbench.cost import Prices
+
+        self.ledger = None
+        self.prices = Prices.from_config(json.loads(args.prices))
+        self.budget_usd = args.budget_usd
+        self.items: dict[str, float] = {}
+        if args.ledger:
+            from aqbench.aws.budget import Ledger
+
+            self.ledger = Ledger(Path(args.ledger))
+
+    def __enter__(self) -> Charged:
+        if self.ledger is not None:
+            self.ledger.check(self.budget_usd)
+        return self
+
+    def add(self, name: str, usd: float) -> None:
+        self.items[name] = self.items.get(name, 0.0) + usd
+
+    def __exit__(self, *exc: object) -> None:
+        if self.ledger is None:
+            return
+        import logging
+
+        spent = self.ledger.spent()
+        for name, usd in self.items.items():
+            spent = self.ledger.add(name, usd)
+        logging.getLogger(__name__).info("AWS spend so far: $%.4f of $%.2f", spent, self.budget_usd)
+
+
 def print_json(value: Any, to: str | Path | None = None) -> None:
     """Print one JSON line (the verb's summary); also write it, atomically, where asked."""
     line = json.dumps(value, ensure_ascii=False)

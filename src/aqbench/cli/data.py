@@ -11,7 +11,16 @@ import argparse
 import json
 import logging
 
-from aqbench.cli.common import lithops_options, print_json, store_from_args, store_options, store_spec, subcommand
+from aqbench.cli.common import (
+    Charged,
+    ledger_options,
+    lithops_options,
+    print_json,
+    store_from_args,
+    store_options,
+    store_spec,
+    subcommand,
+)
 from aqbench.defaults import option_default
 
 log = logging.getLogger(__name__)
@@ -85,7 +94,14 @@ def _stage_openaq(args: argparse.Namespace) -> int:
         json.loads(args.backend), spec.open().lithops_storage_config(), args.memory_mb, args.timeout_s,
         os.cpu_count() or 1,
     )  # fmt: skip
-    manifest, partials, stats = stage_archive(files, spec, how, config, progress=not args.quiet)
+    calls: list[dict] = []
+    with Charged(args) as bill:
+        try:
+            manifest, partials, stats = stage_archive(files, spec, how, config, not args.quiet, calls)
+        finally:
+            from aqbench.cost import lithops_run_cost
+
+            bill.add("staging (Lambda)", lithops_run_cost(calls, bill.prices, args.timeout_s))
     write_reference(partials, args.reference)
     manifest.write(args.manifest)
     print_json(stats | {"bytes": manifest.bytes, "records": manifest.records})
@@ -148,7 +164,13 @@ def _stage_study(args: argparse.Namespace) -> int:
     from aqbench.storage.stage import Manifest, first_objects, stage_study_layout, write_reference
 
     manifest, reference = Manifest.read(args.manifest), pq.read_table(args.reference)
-    study, partials = stage_study_layout(manifest, reference, store_from_args(args), args.objects)
+    with Charged(args) as bill:
+        if args.off_aws:  # every object read to this machine, converted, and put back
+            first = manifest.objects[: args.objects]
+            gb = sum(o.bytes for o in first) / 1e9
+            prices = bill.prices
+            bill.add("stage-study (egress)", gb * prices.s3_egress_gb + len(first) * (prices.s3_get + prices.s3_put))
+        study, partials = stage_study_layout(manifest, reference, store_from_args(args), args.objects)
     sources, source_partials = first_objects(manifest, reference, args.objects)
     write_reference(source_partials, args.out_sources_reference)
     sources.write(args.out_sources_manifest)
@@ -326,7 +348,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "under <prefix>study/, read each back, and write their manifest and reference partials (their "
         "source objects': the same records), and the manifest and partials of those source objects "
         "(layout: study-sources, this build's kernels on the same records).",
-        parents=(store_options(),),
+        parents=(store_options(), ledger_options()),
     )
     p.add_argument("--manifest", required=True, help="the staging manifest")
     p.add_argument("--reference", required=True, help="its reference partials (Parquet)")
@@ -347,7 +369,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--object-size into the bucket (read back and checked) and leaves its part of the manifest "
         "there, with the objects' reference partials computed from the bytes before upload. "
         "A rerun stages only the groups whose part is missing or whose objects changed.",
-        parents=(store_options(), lithops_options(), archive_options()),
+        parents=(store_options(), lithops_options(), archive_options(), ledger_options()),
     )
     p.add_argument(
         "--files-per-call",

@@ -13,7 +13,9 @@ import logging
 from pathlib import Path
 
 from aqbench.cli.common import (
+    Charged,
     experiment_options,
+    ledger_options,
     lithops_options,
     print_json,
     store_options,
@@ -65,15 +67,10 @@ def _run_lithops(args: argparse.Namespace) -> int:
     from aqbench.engines.lithops.engine import prepare_environment
 
     prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
+    from aqbench.cost import lithops_run_cost
     from aqbench.engines.lithops.engine import LithopsEngine
 
     network = _network(args.network)
-    ledger = None
-    if args.ledger:  # on AWS: no experiment starts once the budget is spent
-        from aqbench.aws.budget import Ledger
-
-        ledger = Ledger(Path(args.ledger))
-        ledger.check(args.budget_usd)
     engine = LithopsEngine(
         store_spec(args).open(),
         json.loads(args.backend),
@@ -88,17 +85,27 @@ def _run_lithops(args: argparse.Namespace) -> int:
         network=network,
         fetch_threads=args.reduce_fetch_threads,
     )
-    try:
-        _experiment(args, engine)
-    finally:  # what was spent is recorded whether the experiment completed, failed or was interrupted
-        if ledger is not None:
-            from aqbench.cost import Prices, lithops_run_cost
-
-            prices = Prices.from_config(json.loads(args.prices))
-            usd = sum(lithops_run_cost(r.calls, prices, r.config.timeout_s, args.async_retries) for r in engine.runs)
-            spent = ledger.add(args.experiment, usd)
-            logging.getLogger(__name__).info("AWS spend so far: $%.4f of $%.2f", spent, args.budget_usd)
+    with Charged(args) as bill:  # on AWS: no experiment starts once the budget is spent
+        try:
+            _experiment(args, engine)
+        finally:  # what was spent is recorded whether the experiment completed, failed or was interrupted
+            for run in engine.runs:
+                bill.add(args.experiment, lithops_run_cost(run.calls, bill.prices, run.config.timeout_s,
+                                                           args.async_retries))  # fmt: skip
     return 0
+
+
+def _planned_egress(args: argparse.Namespace, bill: Charged, name: str) -> None:
+    """An engine that reads the bucket from this machine on AWS: S3 egress of every planned run's
+    objects (an upper bound where a run stops early), charged whatever happens."""
+    from aqbench.engines.experiment import expand
+    from aqbench.storage.stage import Manifest
+
+    if not args.off_aws:
+        return
+    data_gb = Manifest.read(args.manifest).bytes / 1e9
+    passes = sum(cfg.fraction for cfg in expand(args.experiment, json.loads(args.grid), args.repetitions))
+    bill.add(f"{name}:{args.experiment} (S3 egress)", passes * data_gb * bill.prices.s3_egress_gb)
 
 
 def _run_dask(args: argparse.Namespace) -> int:
@@ -107,38 +114,51 @@ def _run_dask(args: argparse.Namespace) -> int:
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
     engine = DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries,
                         emulate=args.emulate_lambda, network=_network(args.network))  # fmt: skip
-    _experiment(args, engine)
+    with Charged(args) as bill:
+        _planned_egress(args, bill, "dask")
+        _experiment(args, engine)
     return 0
 
 
 def _run_duckdb(args: argparse.Namespace) -> int:
     from aqbench.engines.duckdb.engine import DuckDBEngine
 
-    _experiment(args, DuckDBEngine(store_spec(args).open(), _expected(args)))
+    with Charged(args) as bill:
+        _planned_egress(args, bill, "duckdb")
+        _experiment(args, DuckDBEngine(store_spec(args).open(), _expected(args)))
     return 0
 
 
 def _budget(args: argparse.Namespace) -> int:
+    import math
+
     from aqbench.aws import budget
     from aqbench.cost import Prices
     from aqbench.sources.synth.generate import parse_size
 
-    if args.manifest and Path(args.manifest).exists():
+    staged = bool(args.manifest) and Path(args.manifest).exists()
+    if staged:
         from aqbench.storage.stage import Manifest
 
         data_bytes = Manifest.read(args.manifest).bytes
     else:
         data_bytes = int(args.data_gb * 1e9)
-    assume = budget.Assumptions(args.call_overhead_s, args.mb_s_per_vcpu)
-    projections = budget.project(
-        json.loads(args.experiments),
-        args.repetitions,
-        data_bytes,
-        parse_size(args.object_size),
-        Prices.from_config(json.loads(args.prices)),
-        assume,
-        args.architecture,
+    object_bytes = parse_size(args.object_size)
+    assume = budget.Assumptions(args.call_overhead_s, args.mb_s_per_vcpu, async_retries=args.async_retries)
+    prices = Prices.from_config(json.loads(args.prices))
+    projections = budget.project(json.loads(args.experiments), args.repetitions, data_bytes, object_bytes, prices,
+                                 assume, args.architecture, args.study_objects)  # fmt: skip
+    objects = math.ceil(data_bytes / object_bytes)
+    off_aws = sum(budget.passes(json.loads(e), int(r)) for e, r in args.off_aws_experiments)
+    off_aws += args.bench_passes * min(args.bench_objects, objects) / objects
+    besides = budget.Besides(
+        staging_objects=objects if args.staging and not staged else 0,
+        staging_memory_mb=args.staging_memory_mb,
+        study_objects=0 if args.study_done or not args.study_objects else min(args.study_objects, objects),
+        off_aws_runs=off_aws,
+        image_gb=0.0 if args.image_built else budget.Besides.image_gb,
     )
+    projections += budget.project_besides(besides, data_bytes, object_bytes, prices, assume, args.architecture)
     print(budget.report(projections, args.budget_usd, data_bytes), flush=True)
     spent = budget.Ledger(Path(args.ledger)).spent() if args.ledger else 0.0
     budget.guard(projections, args.budget_usd, spent)
@@ -158,15 +178,17 @@ def _lambda_runtime(args: argparse.Namespace) -> int:
     store = store_spec(args).open()
     config = lithops_config(backend, store.lithops_storage_config(), min(args.memory), args.timeout, 1)
     serverless, storage = image.handler(config)
-    record = image.build_and_deploy(
-        serverless,
-        storage,
-        args.name,
-        args.memory,
-        backend.get("aws_lambda", {}).get("architecture", "x86_64"),
-        int(args.timeout),
-        Path(args.out),
-    )
+    with Charged(args) as bill:
+        record = image.build_and_deploy(
+            serverless,
+            storage,
+            args.name,
+            args.memory,
+            backend.get("aws_lambda", {}).get("architecture", "x86_64"),
+            int(args.timeout),
+            Path(args.out),
+        )
+        bill.add("runtime image (ECR, a month)", record["size_bytes"] / 1e9 * bill.prices.ecr_gb_month)
     print_json({k: record[k] for k in ("image", "digest", "architecture", "memory_mb", "size_bytes")})
     return 0
 
@@ -258,7 +280,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Every run is verified against the reference of the objects it read and its line "
         "count reconciled with the manifest; one tidy row per call goes to calls.parquet, one per run "
         "to runs.parquet.",
-        parents=(store_options(), experiment_options("lithops"), lithops_options()),
+        parents=(store_options(), experiment_options("lithops"), lithops_options(), ledger_options()),
     )
     p.add_argument(
         "--emulate",
@@ -279,9 +301,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="localhost: keep execution environments warm between calls (else one process per call)",
         **option_default("lithops.warm_environments"),
     )
-    p.add_argument("--ledger", help="aws: the budget ledger; refuse to start once it reaches --budget-usd")
-    p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="aws: the budget")
-    p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
     p.add_argument(
         "--async-retries",
         type=int,
@@ -314,7 +333,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run one experiment on a Dask cluster: the shared kernel as tasks, or idiomatic Dask",
         "kernel 'arrow'/'seed' runs the shared kernel as Dask tasks; kernel 'idiomatic' is "
         "dask.bag + dataframe groupby. Every run is verified like the Lithops runs.",
-        parents=(store_options(), experiment_options("dask")),
+        parents=(store_options(), experiment_options("dask"), ledger_options()),
     )
     p.add_argument(
         "--scheduler-address",
@@ -341,7 +360,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "The single machine many users would pick instead of a cluster or functions: the objects "
         "stream in from the store (each checked against the manifest), one DuckDB query aggregates "
         "them over every core. Verified against the reference like every run.",
-        parents=(store_options(), experiment_options("duckdb")),
+        parents=(store_options(), experiment_options("duckdb"), ledger_options()),
     )
 
     p = subcommand(
@@ -363,6 +382,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mb-s-per-vcpu", type=float, **option_default("aws.mb_s_per_vcpu"), help="per vCPU")
     p.add_argument("--architecture", default="x86_64", choices=("x86_64", "arm64"), help="Lambda architecture")
     p.add_argument("--ledger", help="what earlier experiments were billed (budget.json)")
+    p.add_argument("--async-retries", type=int, default=0, help="Lambda's own reruns of a failed call")
+    g = p.add_argument_group("besides the Lithops experiments")
+    g.add_argument("--staging", action="store_true", help="the data are staged by Lambda calls (openaq-lithops)")
+    g.add_argument("--staging-memory-mb", type=int, default=2048, help="the staging calls' memory size")
+    g.add_argument("--study-objects", type=int, default=0, help="objects stage-study copies through this machine")
+    g.add_argument("--study-done", action="store_true", help="stage-study has run already")
+    g.add_argument(
+        "--off-aws-experiments",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("EXPERIMENTS", "REPS"),
+        help="JSON experiments of an engine reading the bucket from this machine, and its repetitions",
+    )
+    g.add_argument("--bench-objects", type=int, default=0, help="objects the engines benchmark reads per pass")
+    g.add_argument("--bench-passes", type=int, default=0, help="its passes (engines x repeats)")
+    g.add_argument("--image-built", action="store_true", help="the runtime image is in ECR already")
 
     p = subcommand(
         sub,
@@ -389,7 +425,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "host's Python, pushes it to your account's ECR where Lithops looks for it, deploys (or brings up to "
         "date) a function per memory size with no automatic async retries, stores Lithops' runtime metadata, "
         "and writes what was deployed. Needs Docker.",
-        parents=(store_options(), lithops_options()),
+        parents=(store_options(), lithops_options(), ledger_options()),
     )
     p.add_argument("--name", required=True, help="the image name (an ECR repository:tag)")
     p.add_argument("--memory", type=int, nargs="+", required=True, help="memory sizes to deploy (MB)")

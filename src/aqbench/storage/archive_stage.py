@@ -200,15 +200,31 @@ class ArchiveStaging:
     files_per_call: int
 
 
+def _billed(future: Any, executor_config: dict[str, Any]) -> dict[str, Any]:
+    """A staging call as the cost model reads it (no duration: it never reported, charged at its timeout)."""
+    stats = getattr(future, "stats", {}) or {}
+    start, end = stats.get("worker_func_start_tstamp"), stats.get("worker_func_end_tstamp")
+    backend = executor_config.get(executor_config["lithops"]["backend"], {})
+    return {
+        "phase": "stage",
+        "memory_mb": int(backend.get("runtime_memory") or 2048),
+        "duration_s": end - start if start is not None and end is not None else None,
+        "status": "success" if getattr(future, "success", False) else "error",
+        "objects": 0,  # the archive is public: its GETs are not the caller's
+    }
+
+
 def stage_archive(
     files: list[ArchiveFile],
     store_spec: StoreSpec,
     how: ArchiveStaging,
     executor_config: dict[str, Any],
     progress: bool = True,
+    calls: list[dict[str, Any]] | None = None,
 ) -> tuple[Manifest, pa.Table, dict[str, int]]:
     """Stage ``files`` with Lithops calls, skipping groups already staged; the manifest, the reference
-    partials of every object, and what was done."""
+    partials of every object, and what was done. ``calls``, where given, gets a row per staging
+    call (its duration, memory and outcome: what the budget's ledger charges), even if one failed."""
     if not files:
         raise DataError("the archive has no files for these locations and dates: widen the period")
     store = store_spec.open()
@@ -236,10 +252,13 @@ def stage_archive(
             for i in todo
         ]
         fexec = lithops.FunctionExecutor(config=executor_config)
+        futures: list[Any] = []
         try:
             futures = fexec.map(stage_group, [{"task": t} for t in tasks])
             fexec.get_result(futures, show_progressbar=progress)  # a failed call raises its error here
         finally:
+            if calls is not None:
+                calls += [_billed(f, executor_config) for f in futures]
             try:
                 fexec.clean(clean_cloudobjects=True, clean_fn=True)
             except Exception as exc:  # best effort: the outcome is known
