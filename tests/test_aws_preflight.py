@@ -186,3 +186,12 @@ def test_the_profiles_preflight_runs_every_check_in_order_on_aws_lambda():
         stub.assert_no_pending_responses()
     assert checked[0] == "bucket my-bucket reachable" and checked[-1].startswith("a 2048 MB function ran")
     assert len(checked) == 8
+
+
+def test_the_aws_page_lists_every_permission_the_preflight_checks():
+    from conftest import REPO
+
+    page = (REPO / "docs" / "aws.md").read_text()
+    for action in (*preflight.CALLER_ACTIONS, *(a for group in preflight.ROLE_ACTIONS.values() for a in group)):
+        service, name = action.split(":")
+        assert action in page or f"`{name}`" in page, action
