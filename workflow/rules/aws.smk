@@ -24,7 +24,7 @@ if AWS_LAMBDA:
         input:
             record=RUN_RECORD,
             # what goes into the image: a changed file is a new image tag, so a new runtime
-            image=[str(p) for p in image_inputs()],
+            image=[str(repository_root() / p) for p in image_inputs()],
         output:
             runtime=f"{RESULTS}/lambda_runtime/runtime.json",
         log:

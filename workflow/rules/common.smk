@@ -5,7 +5,7 @@ import shlex
 import sys
 
 from aqbench.defaults import experiments as design_experiments
-from aqbench.aws.image import default_name as default_runtime_name, image_inputs
+from aqbench.aws.image import default_name as default_runtime_name, image_inputs, repository_root
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
 
 

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -69,8 +70,20 @@ def host_python() -> str:
     return version
 
 
-def image_inputs(root: Path = Path(".")) -> list[Path]:
+def repository_root() -> Path:
+    """The checkout the image is built from: the one this package runs from (an editable install,
+    as ``make`` makes it), else the current folder; one line where neither holds the Dockerfile."""
+    import aqbench
+
+    for root in (Path(aqbench.__file__).resolve().parents[2], Path.cwd()):
+        if (root / DOCKERFILE).is_file():
+            return root
+    raise ConfigError(f"{DOCKERFILE} not found: the Lambda image is built from a checkout of aqbench (run there)")
+
+
+def image_inputs(root: Path | None = None) -> list[Path]:
     """Every file the image is built from (what the Dockerfile copies), relative to the repository root."""
+    root = repository_root() if root is None else root
     fixed = [DOCKERFILE, RUNTIME_DIR / "requirements.txt", Path("pyproject.toml"), Path("README.md")]
     fixed.append(Path(".dockerignore"))
     package = [
@@ -81,11 +94,12 @@ def image_inputs(root: Path = Path(".")) -> list[Path]:
     return fixed + package
 
 
-def image_tag(architecture: str, root: Path = Path("."), python: str | None = None) -> str:
+def image_tag(architecture: str, root: Path | None = None, python: str | None = None) -> str:
     """A tag that changes with anything that goes into the image: its files, Lithops' handler
     (its version), the Python and the architecture. A changed file is a new image, never a stale one."""
     import lithops
 
+    root = repository_root() if root is None else root
     digest = hashlib.sha256()
     for part in (lithops.__version__, python or host_python(), architecture):
         digest.update(part.encode() + b"\0")
@@ -94,7 +108,7 @@ def image_tag(architecture: str, root: Path = Path("."), python: str | None = No
     return f"{digest.hexdigest()[:12]}-{architecture}"
 
 
-def default_name(architecture: str, root: Path = Path(".")) -> str:
+def default_name(architecture: str, root: Path | None = None) -> str:
     """The image name when the profile names none: ``aqbench-runtime:<hash of its inputs>-<architecture>``."""
     return f"aqbench-runtime:{image_tag(architecture, root)}"
 
@@ -144,12 +158,16 @@ def build(backend: Any, name: str, architecture: str, python: str) -> None:
     from lithops.serverless.backends.aws_lambda.aws_lambda import LITHOPS_FUNCTION_ZIP
 
     command = build_command(docker(), name, architecture, python)
-    log.info("building %s: %s", name, " ".join(command))
+    root = repository_root()
+    log.info("building %s in %s: %s", name, root, " ".join(command))
+    here = Path.cwd()
     try:
+        os.chdir(root)  # the build context, where Lithops writes its handler zip
         backend._create_handler_bin(remove=False)
         done = subprocess.run(command, check=False)
     finally:
         Path(LITHOPS_FUNCTION_ZIP).unlink(missing_ok=True)
+        os.chdir(here)
     if done.returncode != 0:
         raise ConfigError(f"docker buildx build of {name} failed (exit {done.returncode}): its output is above")
 
@@ -228,8 +246,7 @@ def build_and_deploy(
     runtime's metadata as ``lithops runtime deploy`` does, and record what was deployed."""
     import lithops
 
-    if not DOCKERFILE.exists():
-        raise ConfigError(f"{DOCKERFILE} not found: run from the repository root")
+    root = repository_root()
     python = host_python()
     backend = serverless.backend
     build(backend, name, architecture, python)
@@ -255,7 +272,7 @@ def build_and_deploy(
         "memory_mb": sorted(set(memory_sizes)),
         "timeout_s": timeout_s,
         "functions": functions,
-        "requirements": (RUNTIME_DIR / "requirements.txt").read_text().split("\n"),
+        "requirements": (root / RUNTIME_DIR / "requirements.txt").read_text().split("\n"),
     }
     with atomic_path(out) as tmp:
         tmp.write_text(json.dumps(record, indent=1) + "\n")
