@@ -71,14 +71,10 @@ def host_python() -> str:
 
 
 def repository_root() -> Path:
-    """The checkout the image is built from: the one this package runs from (an editable install,
-    as ``make`` makes it), else the current folder; one line where neither holds the Dockerfile."""
-    import aqbench
+    """The checkout the image is built from (:func:`aqbench.checkout.repository_root`)."""
+    from aqbench.checkout import repository_root as root
 
-    for root in (Path(aqbench.__file__).resolve().parents[2], Path.cwd()):
-        if (root / DOCKERFILE).is_file():
-            return root
-    raise ConfigError(f"{DOCKERFILE} not found: the Lambda image is built from a checkout of aqbench (run there)")
+    return root(DOCKERFILE)
 
 
 def image_inputs(root: Path | None = None) -> list[Path]:

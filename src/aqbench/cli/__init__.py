@@ -4,7 +4,7 @@ One module per stage registers its verbs: :mod:`.data` (run-record, generate, im
 fetch-openaq, storage, preflight, stage, stage-study, stage-openaq), :mod:`.aggregate`
 (aggregate, verify, verify-bucket), :mod:`.engines` (run-lithops, run-dask, run-duckdb, budget,
 lambda-runtime, bench kernels|emulation|reducer|engines), :mod:`.report` (metrics, figure,
-report, paper), :mod:`.scale` (simulate). Errors of the user's
+report, paper), :mod:`.scale` (simulate), :mod:`.study` (study-env, study-2023). Errors of the user's
 making (:class:`~aqbench.errors.AqbenchError`) end as one line on stderr and a non-zero
 exit; anything else is a bug and keeps its traceback.
 """
@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 
 from aqbench import __version__
-from aqbench.cli import aggregate, data, engines, report, scale
+from aqbench.cli import aggregate, data, engines, report, scale, study
 from aqbench.errors import AqbenchError
 
-STAGES = (aggregate, data, engines, report, scale)
+STAGES = (aggregate, data, engines, report, scale, study)
 
 
 def build_parser() -> argparse.ArgumentParser:

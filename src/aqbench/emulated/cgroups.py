@@ -65,8 +65,11 @@ def _group_paths(run: str, call: str) -> tuple[Path, Path]:
     return CGROUP_ROOT / "cpu" / GROUP / run / call, _own_memory_group() / GROUP / run / call
 
 
-def enter(memory_mb: int, run: str, call: str) -> Emulation:
-    """Move this process into fresh cpu and memory groups sized like a Lambda of ``memory_mb``."""
+def enter(memory_mb: int, run: str, call: str, resident: int | None = None) -> Emulation:
+    """Move this process into fresh cpu and memory groups sized like a Lambda of ``memory_mb``.
+
+    ``resident``: what this process holds now that stays charged to its old group (default: its
+    RSS); 0 for a launcher about to ``exec`` the call's own program, whose pages then go."""
     ok, reason = available()
     share = facts().vcpus(memory_mb)
     if not ok:
@@ -80,7 +83,7 @@ def enter(memory_mb: int, run: str, call: str) -> Emulation:
         # Pages the process already holds stay charged to its old group (this kernel refuses
         # memory.move_charge_at_immigrate), so the new group gets M minus what is resident
         # now: the call's total, interpreter included, is held to about M, as on Lambda.
-        resident = rss_bytes()
+        resident = rss_bytes() if resident is None else resident
         limit = max(32 << 20, memory_mb * 1024 * 1024 - resident)
         (memory / "memory.limit_in_bytes").write_text(str(limit))
         pid = str(os.getpid())

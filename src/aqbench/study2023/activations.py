@@ -1,0 +1,108 @@
+"""The slides' code, verbatim, in the study's software: one activation at a time, each in an
+emulated Lambda of its memory size, every ``preprocess`` of the family, interleaved.
+
+An activation is what the study's Lambda ran for one object: ``day_average_map`` (or
+``day_max_map``) of one study-layout document, by ``runtime/study2023/activation.py`` in the
+Python 3.8 environment (:mod:`.environment`). The objects are fetched from the store first and
+checked against the manifest, so the activation's time is its code's (its own phases say how
+much was the read, the JSON parse, the frame, ``preprocess``, and the slides' pandas); the
+transfer is a factor of its own, measured elsewhere. Configurations are interleaved (A B C A B
+C ...) so that the machine's drift spreads over all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from aqbench.emulated import cgroups
+
+HARNESS = Path("runtime/study2023/activation.py")
+PREPROCESS = ("str_accessors", "series_apply", "row_apply", "json_normalize", "to_datetime_element",
+              "to_datetime_column")  # fmt: skip
+"""The family of the unshown ``preprocess`` (runtime/study2023/study_code.py)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run: every (repetition, memory size, preprocess, job, object), interleaved."""
+
+    memory_mb: tuple[int, ...]
+    repetitions: int
+    preprocess: tuple[str, ...] = PREPROCESS
+    jobs: tuple[str, ...] = ("average",)
+    timeout_s: float = 900.0
+
+    def points(self, objects: list[str]) -> list[dict[str, Any]]:
+        return [
+            {"repetition": r, "memory_mb": m, "preprocess": p, "job": j, "object": o}
+            for r in range(self.repetitions)
+            for m in self.memory_mb
+            for p in self.preprocess
+            for j in self.jobs
+            for o in objects
+        ]
+
+
+def _row(point: dict[str, Any], done: subprocess.CompletedProcess, run: str, call: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict(point)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if done.returncode == 0 and lines:
+        answer = json.loads(lines[-1])
+        phases = answer.pop("phases_s")
+        gc_passes = answer.pop("gc_passes")
+        row.update(status="success", **{k: v for k, v in answer.items() if k not in ("job", "preprocess")})
+        for name in ("download_bytes", "json_loads", "loads_recursive", "preprocess"):
+            row[f"t_{name}"] = phases.get(name)
+        row["t_slides_pandas"] = answer["seconds"] - sum(
+            phases.get(n, 0.0) for n in ("download_bytes", "json_loads", "loads_recursive", "preprocess")
+        )
+        row.update(gc_gen0=gc_passes[0], gc_gen1=gc_passes[1], gc_gen2=gc_passes[2])
+    else:
+        killed = cgroups.was_oom_killed(run, call)
+        last = (done.stderr or done.stdout or "").strip().splitlines()
+        row.update(status="oom" if killed else "error", error=(last[-1] if last else f"exit {done.returncode}")[:300],
+                   emulated=None)  # fmt: skip
+    return row
+
+
+def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool = True) -> list[dict[str, Any]]:
+    """Every activation of ``plan`` on ``objects`` (manifest entries of study-layout documents); a row each."""
+    from aqbench.checkout import repository_root
+
+    run_id = f"study2023-{uuid.uuid4().hex[:6]}"
+    harness = str(repository_root(HARNESS) / HARNESS)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="aqbench-study2023-") as folder:
+        names = []
+        for obj in objects:  # read as every engine reads: checked against the manifest
+            name = obj.key.rsplit("/", 1)[-1]
+            (Path(folder) / name).write_bytes(bytes(store.get(obj.key, obj.expected)))
+            names.append(name)
+        sizes = {n: (Path(folder) / n).stat().st_size for n in names}
+        try:
+            for index, point in enumerate(tqdm(plan.points(names), desc="study code (2023)", disable=not progress)):
+                call = f"a{index}"
+                argv = [sys.executable, "-m", "aqbench.study2023.launch", str(point["memory_mb"]), run_id, call,
+                        "--", python, harness, "--folder", folder, "--key", point["object"], "--job", point["job"],
+                        "--preprocess", point["preprocess"]]  # fmt: skip
+                try:
+                    done = subprocess.run(argv, capture_output=True, text=True, timeout=plan.timeout_s, check=False)
+                except subprocess.TimeoutExpired as exc:
+                    done = subprocess.CompletedProcess(argv, -9, exc.stdout or "", "timeout")
+                row = _row(point, done, run_id, call)
+                row["object_bytes"] = sizes[point["object"]]
+                if done.stderr == "timeout":
+                    row["status"] = "timeout"
+                rows.append(row)
+        finally:
+            cgroups.cleanup(run_id)
+    return rows
