@@ -13,6 +13,12 @@ STAMP := $(VENV)/.installed
 # Exact versions and hashes of everything installed, generated from pyproject.toml by `make lock`.
 LOCK := requirements.lock
 CORES ?= all
+# The study's own software (runtime/study2023) needs a Python 3.8: found under pyenv or on the PATH,
+# or name it here (make PYTHON38=/path/to/python3.8 reproduce). Without one, those rules are left out.
+PYTHON38 ?=
+ifneq ($(PYTHON38),)
+export AQBENCH_PYTHON38 := $(PYTHON38)
+endif
 SNAKEMAKE_ARGS ?=
 TEX_PACKAGES := texlive-latex-recommended texlive-pictures texlive-science \
 	texlive-fonts-recommended lmodern latexmk

@@ -71,11 +71,11 @@ PYTHON38 = environment.find_python38()
 
 
 @pytest.fixture(scope="module")
-def study_env(tmp_path_factory):
+def study_env():
+    """The checkout's 2023 environment, built from the lock as ``make reproduce`` builds it (once)."""
     if PYTHON38 is None:
         pytest.skip(environment.HOW_TO_GET)
-    venv = tmp_path_factory.mktemp("study2023") / "venv"
-    return environment.build(PYTHON38, venv)
+    return environment.build(PYTHON38)
 
 
 def _object(offset: float) -> bytes:

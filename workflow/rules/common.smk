@@ -57,6 +57,24 @@ DASK = config["dask"]
 AWS_LAMBDA = LITHOPS["backend"] == "aws_lambda"
 """Real Lambda functions: the budget guard applies (aws.smk)."""
 DUCKDB = config["duckdb"]
+
+
+def _study2023():
+    """The study's 2023 software: its interpreter where the machine has one and the profile wants it."""
+    from aqbench.study2023.environment import HOW_TO_GET, find_python38
+
+    if not config["study2023"]["enabled"] or config["report"]["from_results"]:
+        return None
+    found = find_python38()
+    if found is None:
+        print(f"aqbench: {HOW_TO_GET}", file=sys.stderr)
+    return found
+
+
+PYTHON38 = _study2023()
+STUDY2023 = PYTHON38 is not None
+"""The rules of the study's 2023 software run (study2023.smk) only with a Python 3.8 found."""
+STUDY2023_LOCK = repository_root() / "runtime/study2023/requirements.lock"
 ENGINE_SECTIONS = {"lithops": LITHOPS, "dask": DASK, "duckdb": DUCKDB}
 EXPERIMENTS = {engine: design_experiments(engine, section) for engine, section in ENGINE_SECTIONS.items()}
 """Enabled experiments of each engine: the study's design (the schema's defaults) with the
@@ -201,5 +219,6 @@ def final_targets():
         rules.reference_aggregate.output.csv,
         rules.verify_stage.output.report,
         *experiment_runs(),
+        *([rules.study_2023.output.activations] if STUDY2023 else []),
         rules.paper.output.pdf,
     ]

@@ -13,7 +13,7 @@ def _study_env(args: argparse.Namespace) -> int:
     from aqbench.study2023 import environment
 
     python = args.python or environment.find_python38()
-    record = environment.build(python, Path(args.venv), Path(args.lock) if args.lock else None)
+    record = environment.build(python, Path(args.venv) if args.venv else None, Path(args.lock) if args.lock else None)
     environment.write(record, Path(args.out))
     print_json({k: record[k] for k in ("python", "interpreter", "venv")} | {
         k: record["packages"].get(k) for k in ("lithops", "pandas", "numpy")})  # fmt: skip
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "what it holds. Without a Python 3.8: one line saying how to get one.",
     )
     p.add_argument("--python", help="the Python 3.8 interpreter (default: found on the machine)")
-    p.add_argument("--venv", default=".venv-study2023", help="where the environment goes")
+    p.add_argument("--venv", help="where the environment goes (default: .venv-study2023 in the checkout)")
     p.add_argument("--lock", help="the pinned packages (default: the checkout's runtime/study2023/requirements.lock)")
     p.add_argument("--out", required=True, help="JSON record of the environment")
 

@@ -56,15 +56,29 @@ def find_python38() -> str | None:
     return None
 
 
-def build(python: str | None, venv: Path, lock: Path | None = None) -> dict:
-    """The environment at ``venv`` from ``lock`` (default: the checkout's; rebuilt only when the lock or
-    the interpreter changed); what it holds."""
-    if lock is None:
-        from aqbench.checkout import repository_root
+VENV = ".venv-study2023"
+"""The environment's folder in the checkout (beside ``.venv``), shared by every run and test."""
 
-        lock = repository_root(LOCK) / LOCK
+
+def build(python: str | None, venv: Path | None = None, lock: Path | None = None) -> dict:
+    """The environment at ``venv`` (default: the checkout's) from ``lock`` (default: the checkout's),
+    rebuilt only when the lock or the interpreter changed; what it holds. Builders take turns (a lock
+    file beside it): tests and rules may ask for it at once."""
+    import fcntl
+
+    from aqbench.checkout import repository_root
+
     if not python or _version(python) != VERSION:
         raise ConfigError(HOW_TO_GET if not python else f"{python} is not a Python {VERSION}: {HOW_TO_GET}")
+    lock = repository_root(LOCK) / LOCK if lock is None else lock
+    venv = repository_root(LOCK) / VENV if venv is None else venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f"{venv.name}.building", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        return _build(python, venv, lock)
+
+
+def _build(python: str, venv: Path, lock: Path) -> dict:
     stamp = venv / ".aqbench-lock"
     want = hashlib.sha256(lock.read_bytes() + python.encode()).hexdigest()
     if not (stamp.exists() and stamp.read_text() == want):
