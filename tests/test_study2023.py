@@ -92,36 +92,63 @@ def _object(offset: float) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-@pytest.mark.slow
-def test_the_slides_code_runs_verbatim_in_the_2023_software_and_averages_as_the_reference(study_env, tmp_path):
+def _averages(python: str, software: str, tmp_path) -> tuple[dict, dict, dict]:
+    """The slides' average job over two study-layout objects: the study's averages, the reference's, an answer."""
+    import sys
+
+    import pandas as pd
+
     from aqbench.kernels.reference import aggregate_files
     from aqbench.kernels.study import to_study_layout
 
-    assert study_env["packages"]["pandas"] == "1.5.2" and study_env["python"].startswith("3.8.")
-    python = f"{study_env['venv']}/bin/python"
     sources = []
     for day, offset in ((1, 0.0), (2, 7.25)):  # two objects, the same station-days: the reduce merges them
         source = tmp_path / f"df{day}.ndjson"
         source.write_bytes(_object(offset))
         (tmp_path / f"df{day}.json").write_bytes(to_study_layout(source.read_bytes()))
         sources.append(source)
-    harness = [python, str(FOLDER / "activation.py"), "--folder", str(tmp_path)]
+    harness = [
+        python or sys.executable,
+        str(FOLDER / "activation.py"),
+        "--folder",
+        str(tmp_path),
+        "--software",
+        software,
+    ]
     for day in (1, 2):
         done = subprocess.run([*harness, "--key", f"df{day}.json", "--out", str(tmp_path / f"map{day}.json")],
                               capture_output=True, text=True, check=True)  # fmt: skip
         answer = json.loads(done.stdout.strip().splitlines()[-1])
-        assert answer["pandas"] == "1.5.2" and answer["result_bytes"] > 0 and answer["phases_s"]["preprocess"] > 0
     reduce = [*harness, "--reduce", "average", "--results", str(tmp_path / "map1.json"), str(tmp_path / "map2.json"),
               "--out", str(tmp_path / "reduced.json")]  # fmt: skip
     subprocess.run(reduce, capture_output=True, text=True, check=True)
-    import pandas as pd
-
     reduced = pd.DataFrame(json.loads((tmp_path / "reduced.json").read_text()))
     # the study's partials go through to_json/read_json: its day comes back as epoch milliseconds
     days = pd.to_datetime(reduced["date"], unit="ms").dt.strftime("%Y-%m-%d")
     study = {(r.city, day, r.parameter): r.average for r, day in zip(reduced.itertuples(), days, strict=True)}
     reference = aggregate_files(sources).aggregates.to_pandas()
     expected = {(r.city, str(r.day)[:10], r.parameter): r.average for r in reference.itertuples()}
+    return study, expected, answer
+
+
+def _same(study: dict, expected: dict) -> None:
     assert set(study) == set(expected) and len(study) == 4
     for key, value in expected.items():
         assert study[key] == pytest.approx(value, rel=1e-9), key
+
+
+@pytest.mark.slow
+def test_the_slides_code_runs_verbatim_in_the_2023_software_and_averages_as_the_reference(study_env, tmp_path):
+    assert study_env["packages"]["pandas"] == "1.5.2" and study_env["python"].startswith("3.8.")
+    study, expected, answer = _averages(f"{study_env['venv']}/bin/python", "2023", tmp_path)
+    assert answer["pandas"] == "1.5.2" and answer["result_bytes"] > 0 and answer["phases_s"]["preprocess"] > 0
+    _same(study, expected)
+
+
+def test_the_same_code_on_todays_software_differs_only_by_the_lines_todays_pandas_refuses(tmp_path):
+    code = (FOLDER / "study_code.py").read_text().split(MARKER, 1)[1].splitlines()
+    for old, new, why in _study_code().TODAY:
+        assert code.count(old) >= 1 and new != old and why, old
+    study, expected, answer = _averages("", "today", tmp_path)
+    assert answer["software"] == "today" and answer["python"].startswith("3.1")
+    _same(study, expected)

@@ -25,6 +25,18 @@ import numpy  # noqa: E402
 import study_code  # noqa: E402
 
 
+def load_today():
+    """study_code as today's pandas runs it: its TODAY lines replaced (the 2023 run needs none)."""
+    import types
+
+    with open(study_code.__file__) as fh:
+        source = study_code.today_source(fh.read())
+    module = types.ModuleType("study_code")
+    module.__file__ = study_code.__file__
+    exec(compile(source, study_code.__file__ + " (today)", "exec"), module.__dict__)
+    return module
+
+
 class Phases:
     """Seconds spent in each wrapped call (a call inside another counts in both)."""
 
@@ -81,6 +93,7 @@ def peak_rss_mb():
 
 
 def main(argv=None):
+    global study_code
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folder", required=True, help="where download_bytes finds the objects")
     parser.add_argument("--key", help="the object a map reads")
@@ -89,7 +102,11 @@ def main(argv=None):
     parser.add_argument("--reduce", choices=("average", "max"), help="run the job's reduce over --results")
     parser.add_argument("--results", nargs="*", default=[], help="map results (files of to_json())")
     parser.add_argument("--out", help="write the result here")
+    parser.add_argument("--software", choices=("2023", "today"), default="2023",
+                        help="today: the lines today's pandas refuses replaced (study_code.TODAY)")
     args = parser.parse_args(argv)
+    if args.software == "today":
+        study_code = load_today()
 
     os.environ["AQBENCH_PREPROCESS"] = args.preprocess
     study_code.set_source(args.folder)
@@ -125,6 +142,7 @@ def main(argv=None):
         "gc_passes": collector.passes,
         "gc_s": collector.seconds,
         "emulated": os.environ.get("AQBENCH_EMULATED") == "1",
+        "software": args.software,
         "python": "{}.{}.{}".format(*sys.version_info[:3]),
         "pandas": study_code.pd.__version__,
         "numpy": numpy.__version__,

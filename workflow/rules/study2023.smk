@@ -40,9 +40,11 @@ if STUDY2023:
             memory=" ".join(str(m) for m in config["study2023"]["memory_mb"]),
             preprocess=" ".join(config["study2023"]["preprocess"]),
             jobs=" ".join(config["study2023"]["jobs"]),
+            software=" ".join(config["study2023"]["software"]),
             repetitions=config["study2023"]["repetitions"],
             objects=config["study2023"]["objects"],
         shell:
             "aqbench study-2023 --environment {input.environment} --manifest {input.manifest} {params.store}"
             " --objects {params.objects} --memory {params.memory} --repetitions {params.repetitions}"
-            " --preprocess {params.preprocess} --jobs {params.jobs} --out {output.activations} > {log} 2>&1"
+            " --preprocess {params.preprocess} --jobs {params.jobs} --software {params.software}"
+            " --out {output.activations} > {log} 2>&1"

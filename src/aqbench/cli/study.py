@@ -35,10 +35,9 @@ def _study_2023(args: argparse.Namespace) -> int:
     unknown = set(args.preprocess) - set(activations.PREPROCESS)
     if unknown:
         raise ConfigError(f"--preprocess {sorted(unknown)}: choose from {', '.join(activations.PREPROCESS)}")
-    plan = activations.Plan(tuple(args.memory), args.repetitions, tuple(args.preprocess), tuple(args.jobs))
+    plan = activations.Plan(tuple(args.memory), args.repetitions, tuple(args.preprocess), tuple(args.jobs),
+                            tuple(args.software))  # fmt: skip
     rows = activations.run(str(Path(env["venv"]) / "bin" / "python"), store_spec(args).open(), list(objects), plan)
-    for row in rows:
-        row.update(software="2023", python_env=env["python"])
     failed = [r for r in rows if r["status"] != "success"]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(Path(args.out)) as tmp:
@@ -79,4 +78,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repetitions", type=int, default=5, help="runs of every configuration, interleaved")
     p.add_argument("--preprocess", nargs="+", default=["str_accessors"], help="preprocess variants")
     p.add_argument("--jobs", nargs="+", default=["average"], choices=("average", "max"), help="map jobs")
+    p.add_argument("--software", nargs="+", default=["2023", "today"], choices=("2023", "today"),
+                   help="the study's environment, and today's (this project's Python and pandas)")  # fmt: skip
     p.add_argument("--out", required=True, help="activations.parquet")

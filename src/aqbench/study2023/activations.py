@@ -39,13 +39,17 @@ class Plan:
     repetitions: int
     preprocess: tuple[str, ...] = PREPROCESS
     jobs: tuple[str, ...] = ("average",)
+    software: tuple[str, ...] = ("2023", "today")
+    """2023: the study's environment; today: this project's Python and pandas, the code's lines today's
+    pandas refuses replaced (``study_code.TODAY``): the software's factor, same code, same objects."""
     timeout_s: float = 900.0
 
     def points(self, objects: list[str]) -> list[dict[str, Any]]:
         return [
-            {"repetition": r, "memory_mb": m, "preprocess": p, "job": j, "object": o}
+            {"repetition": r, "memory_mb": m, "software": w, "preprocess": p, "job": j, "object": o}
             for r in range(self.repetitions)
             for m in self.memory_mb
+            for w in self.software
             for p in self.preprocess
             for j in self.jobs
             for o in objects
@@ -75,7 +79,9 @@ def _row(point: dict[str, Any], done: subprocess.CompletedProcess, run: str, cal
 
 
 def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool = True) -> list[dict[str, Any]]:
-    """Every activation of ``plan`` on ``objects`` (manifest entries of study-layout documents); a row each."""
+    """Every activation of ``plan`` on ``objects`` (manifest entries of study-layout documents); a row each.
+
+    ``python``: the study's environment's interpreter; today's is this process's own."""
     from aqbench.checkout import repository_root
 
     run_id = f"study2023-{uuid.uuid4().hex[:6]}"
@@ -91,9 +97,10 @@ def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool 
         try:
             for index, point in enumerate(tqdm(plan.points(names), desc="study code (2023)", disable=not progress)):
                 call = f"a{index}"
+                interpreter = python if point["software"] == "2023" else sys.executable
                 argv = [sys.executable, "-m", "aqbench.study2023.launch", str(point["memory_mb"]), run_id, call,
-                        "--", python, harness, "--folder", folder, "--key", point["object"], "--job", point["job"],
-                        "--preprocess", point["preprocess"]]  # fmt: skip
+                        "--", interpreter, harness, "--folder", folder, "--key", point["object"], "--job", point["job"],
+                        "--preprocess", point["preprocess"], "--software", point["software"]]  # fmt: skip
                 try:
                     done = subprocess.run(argv, capture_output=True, text=True, timeout=plan.timeout_s, check=False)
                 except subprocess.TimeoutExpired as exc:
