@@ -42,6 +42,7 @@ def _study_2023(args: argparse.Namespace) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(Path(args.out)) as tmp:
         pq.write_table(pa.Table.from_pylist(rows), tmp)
+    print(activations.summary(rows), flush=True)
     print_json({"activations": len(rows), "failed": len(failed)})
     return 0
 

@@ -113,3 +113,36 @@ def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool 
         finally:
             cgroups.cleanup(run_id)
     return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> str:
+    """Per memory size and preprocess: each software's median seconds per activation with its range
+    (min-max of the repetitions, not an interval), peak memory, and 2023 over today as a ratio of medians
+    measured in the same interleaved run."""
+    import statistics
+
+    ok = [r for r in rows if r["status"] == "success"]
+    lines = [
+        "memory  preprocess            2023 s [min-max]        today s [min-max]       2023/today  peak MB 2023/today"
+    ]
+    keys = sorted({(r["memory_mb"], r["preprocess"]) for r in ok})
+    for memory, variant in keys:
+        cells, medians, peaks = [], {}, {}
+        for software in ("2023", "today"):
+            got = [r for r in ok if (r["memory_mb"], r["preprocess"], r["software"]) == (memory, variant, software)]
+            if not got:
+                cells.append(f"{'-':>22s}")
+                continue
+            seconds = [r["seconds"] for r in got]
+            medians[software] = statistics.median(seconds)
+            peaks[software] = max(r["peak_rss_mb"] for r in got)
+            cells.append(f"{medians[software]:7.2f} [{min(seconds):.2f}-{max(seconds):.2f}] n={len(got):<3d}")
+        ratio = medians["2023"] / medians["today"] if len(medians) == 2 and medians["today"] else float("nan")
+        peak = "/".join(f"{peaks[w]:.0f}" if w in peaks else "-" for w in ("2023", "today"))
+        lines.append(f"{memory:6d}  {variant:20s} {cells[0]}  {cells[1]}  {ratio:9.2f}  {peak:>10s}")
+    failed = [r for r in rows if r["status"] != "success"]
+    for r in failed:
+        lines.append(
+            f"failed: {r['memory_mb']} MB {r['software']} {r['preprocess']}: {r['status']} {r.get('error', '')}"
+        )
+    return "\n".join(lines)
