@@ -157,8 +157,9 @@ def test_the_same_code_on_todays_software_differs_only_by_the_lines_todays_panda
 def test_the_summary_sets_each_softwares_median_beside_the_others_as_a_ratio():
     from aqbench.study2023.activations import Plan, summary
 
+    runs = (("2023", 3.0), ("2023", 5.0), ("2023", 4.0), ("today", 2.0))
     rows = [{"memory_mb": 1024, "preprocess": "row_apply", "software": w, "status": "success", "seconds": s,
-             "peak_rss_mb": 300.0} for w, s in (("2023", 3.0), ("2023", 5.0), ("2023", 4.0), ("today", 2.0))]  # fmt: skip
+             "peak_rss_mb": 300.0} for w, s in runs]  # fmt: skip
     rows.append({"memory_mb": 1024, "preprocess": "row_apply", "software": "today", "status": "oom", "error": "killed"})
     text = summary(rows)
     assert "4.00 [3.00-5.00] n=3" in text and "2.00" in text and "failed: 1024 MB today row_apply: oom" in text
