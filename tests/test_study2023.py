@@ -158,11 +158,13 @@ def test_the_summary_sets_each_softwares_median_beside_the_others_as_a_ratio():
     from aqbench.study2023.activations import Plan, summary
 
     runs = (("2023", 3.0), ("2023", 5.0), ("2023", 4.0), ("today", 2.0))
-    rows = [{"memory_mb": 1024, "preprocess": "row_apply", "software": w, "status": "success", "seconds": s,
-             "peak_rss_mb": 300.0} for w, s in runs]  # fmt: skip
+    rows = [{"phase": "map", "memory_mb": 1024, "preprocess": "row_apply", "software": w, "status": "success",
+             "seconds": s, "peak_rss_mb": 300.0} for w, s in runs]  # fmt: skip
+    rows += [{"phase": "lithops", "memory_mb": 1024, "status": "success", "t_lithops": t} for t in (0.3, 0.5)]
     rows.append({"memory_mb": 1024, "preprocess": "row_apply", "software": "today", "status": "oom", "error": "killed"})
     text = summary(rows)
-    assert "4.00 [3.00-5.00] n=3" in text and "2.00" in text and "failed: 1024 MB today row_apply: oom" in text
+    assert "4.00 [3.00-5.00] n=3" in text and "2.00" in text and "failed: 1024 MB map today row_apply: oom" in text
+    assert "Lithops 2.7.1 around an activation, 1024 MB: median 0.40 s [0.30-0.50] n=2" in text
     assert text.splitlines()[1].split()[-2] == "2.00"  # 4.00 / 2.00
     points = Plan((1024, 2048), 2, ("a", "b"), software=("2023", "today")).points(["o"])
     assert len(points) == 16 and [p["repetition"] for p in points[:8]] == [0] * 8  # interleaved by repetition

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from aqbench.emulated import cgroups
 
 HARNESS = Path("runtime/study2023/activation.py")
+LITHOPS_JOB = Path("runtime/study2023/lithops_job.py")
 PREPROCESS = ("str_accessors", "series_apply", "row_apply", "json_normalize", "to_datetime_element",
               "to_datetime_column")  # fmt: skip
 """The family of the unshown ``preprocess`` (runtime/study2023/study_code.py)."""
@@ -42,6 +43,8 @@ class Plan:
     software: tuple[str, ...] = ("2023", "today")
     """2023: the study's environment; today: this project's Python and pandas, the code's lines today's
     pandas refuses replaced (``study_code.TODAY``): the software's factor, same code, same objects."""
+    lithops_chunksize: int = 2
+    """The Lithops 2.7.1 job around the activations (0: none): the warm-up's chunksize."""
     timeout_s: float = 900.0
 
     def points(self, objects: list[str]) -> list[dict[str, Any]]:
@@ -74,12 +77,21 @@ def _row(point: dict[str, Any], done: subprocess.CompletedProcess, run: str, cal
         killed = cgroups.was_oom_killed(run, call)
         last = (done.stderr or done.stdout or "").strip().splitlines()
         row.update(status="oom" if killed else "error", error=(last[-1] if last else f"exit {done.returncode}")[:300],
-                   emulated=None)  # fmt: skip
+                   emulated=None, phase="map")  # fmt: skip
     return row
 
 
+def _launch(memory_mb: int, run_id: str, call: str, program: list[str], env: dict | None, timeout_s: float):
+    argv = [sys.executable, "-m", "aqbench.study2023.launch", str(memory_mb), run_id, call, "--", *program]
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False, env=env)
+    except subprocess.TimeoutExpired as exc:
+        return subprocess.CompletedProcess(argv, -9, exc.stdout or "", "timeout")
+
+
 def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool = True) -> list[dict[str, Any]]:
-    """Every activation of ``plan`` on ``objects`` (manifest entries of study-layout documents); a row each.
+    """Every activation of ``plan`` on ``objects`` (manifest entries of study-layout documents), then, per
+    repetition and memory size, the warm-up's job in small with the study's Lithops; a row each.
 
     ``python``: the study's environment's interpreter; today's is this process's own."""
     from aqbench.checkout import repository_root
@@ -98,20 +110,67 @@ def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool 
             for index, point in enumerate(tqdm(plan.points(names), desc="study code (2023)", disable=not progress)):
                 call = f"a{index}"
                 interpreter = python if point["software"] == "2023" else sys.executable
-                argv = [sys.executable, "-m", "aqbench.study2023.launch", str(point["memory_mb"]), run_id, call,
-                        "--", interpreter, harness, "--folder", folder, "--key", point["object"], "--job", point["job"],
-                        "--preprocess", point["preprocess"], "--software", point["software"]]  # fmt: skip
-                try:
-                    done = subprocess.run(argv, capture_output=True, text=True, timeout=plan.timeout_s, check=False)
-                except subprocess.TimeoutExpired as exc:
-                    done = subprocess.CompletedProcess(argv, -9, exc.stdout or "", "timeout")
+                program = [interpreter, harness, "--folder", folder, "--key", point["object"], "--job", point["job"],
+                           "--preprocess", point["preprocess"], "--software", point["software"]]  # fmt: skip
+                done = _launch(point["memory_mb"], run_id, call, program, None, plan.timeout_s)
                 row = _row(point, done, run_id, call)
                 row["object_bytes"] = sizes[point["object"]]
                 if done.stderr == "timeout":
                     row["status"] = "timeout"
                 rows.append(row)
+            if plan.lithops_chunksize and getattr(store, "endpoint", None):
+                rows += lithops_jobs(python, store, names, folder, plan, run_id, progress)
         finally:
             cgroups.cleanup(run_id)
+    return rows
+
+
+def lithops_jobs(
+    python: str, store: Any, names: list[str], folder: str, plan: Plan, run_id: str, progress: bool = True
+) -> list[dict[str, Any]]:
+    """Lithops 2.7.1 around the activations: ``map(day_average_map, objs, chunksize)`` on its localhost
+    backend, one worker (one "Lambda": the job runs in one emulated Lambda of the memory size, its
+    driver included), its storage the local S3 server; a row per activation from Lithops' statistics.
+
+    Its workers load worker_site (every S3 request closes its connection): without it, Lithops 2.7.1's
+    result upload waited about 10 s on a connection SeaweedFS had kept alive, measured here once; that
+    is this server's trap, not Lambda's, and would have been taken for Lithops' cost."""
+    import os
+
+    from aqbench.checkout import repository_root
+    from aqbench.emulated.service import WORKER_SITE
+
+    job = str(repository_root(LITHOPS_JOB) / LITHOPS_JOB)
+    access, secret = store._credentials
+    keys = (names * plan.lithops_chunksize)[: max(plan.lithops_chunksize, len(names))]
+    rows = []
+    points = [(r, m) for r in range(plan.repetitions) for m in plan.memory_mb]
+    for index, (repetition, memory) in enumerate(tqdm(points, desc="Lithops 2.7.1 jobs", disable=not progress)):
+        with tempfile.TemporaryDirectory(prefix="aqbench-lithops271-") as home:
+            env = {"HOME": home, "TMPDIR": home, "PATH": f"{Path(python).parent}{os.pathsep}{os.environ['PATH']}",
+                   "PYTHONPATH": str(WORKER_SITE)}  # fmt: skip
+            program = [python, job, "--folder", folder, "--keys", *keys, "--endpoint", store.endpoint,
+                       "--access-key", access, "--secret-key", secret, "--bucket", store.bucket,
+                       "--chunksize", str(plan.lithops_chunksize)]  # fmt: skip
+            done = _launch(memory, run_id, f"l{index}", program, env, plan.timeout_s)
+        base = {"phase": "lithops", "repetition": repetition, "memory_mb": memory, "software": "2023",
+                "preprocess": "str_accessors", "job": "average"}  # fmt: skip
+        answers = [json.loads(ln) for ln in done.stdout.splitlines() if ln.startswith("{")]
+        if done.returncode != 0 or not answers:
+            last = (done.stderr or done.stdout or "").strip().splitlines()
+            rows.append(base | {"status": "error", "error": (last[-1] if last else "no output")[:300]})
+            continue
+        for answer in answers:
+            rows.append(base | {
+                "status": "success",
+                "object": keys[answer["activation"]],
+                "position": answer["position"],
+                "seconds": answer["worker_exec_time"],
+                "t_function": answer["worker_func_exec_time"],
+                "t_lithops": answer["worker_exec_time"] - answer["worker_func_exec_time"],
+                "result_bytes": answer["func_result_size"],
+                "t_result_upload": answer["worker_result_upload_time"],
+            })  # fmt: skip
     return rows
 
 
@@ -121,7 +180,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
     measured in the same interleaved run."""
     import statistics
 
-    ok = [r for r in rows if r["status"] == "success"]
+    ok = [r for r in rows if r["status"] == "success" and r.get("phase") == "map"]
     lines = [
         "memory  preprocess            2023 s [min-max]        today s [min-max]       2023/today  peak MB 2023/today"
     ]
@@ -140,9 +199,14 @@ def summary(rows: list[dict[str, Any]]) -> str:
         ratio = medians["2023"] / medians["today"] if len(medians) == 2 and medians["today"] else float("nan")
         peak = "/".join(f"{peaks[w]:.0f}" if w in peaks else "-" for w in ("2023", "today"))
         lines.append(f"{memory:6d}  {variant:20s} {cells[0]}  {cells[1]}  {ratio:9.2f}  {peak:>10s}")
+    around = [r for r in rows if r.get("phase") == "lithops" and r["status"] == "success"]
+    for memory in sorted({r["memory_mb"] for r in around}):
+        got = [r["t_lithops"] for r in around if r["memory_mb"] == memory]
+        spread = f"[{min(got):.2f}-{max(got):.2f}] n={len(got)}"
+        lines.append(f"Lithops 2.7.1 around an activation, {memory} MB: median {statistics.median(got):.2f} s "
+                     f"{spread} (the worker's time less the function's)")  # fmt: skip
     failed = [r for r in rows if r["status"] != "success"]
     for r in failed:
-        lines.append(
-            f"failed: {r['memory_mb']} MB {r['software']} {r['preprocess']}: {r['status']} {r.get('error', '')}"
-        )
+        what = f"{r['memory_mb']} MB {r.get('phase', 'map')} {r['software']} {r['preprocess']}"
+        lines.append(f"failed: {what}: {r['status']} {r.get('error', '')}")
     return "\n".join(lines)
