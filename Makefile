@@ -31,7 +31,7 @@ reproduce: install system-deps
 	$(call keep-reference,default)
 
 # The committed canonical results: the paper profile (1 GB, 5 runs of every configuration;
-# about 70 minutes on 2 cores), results/paper/.
+# about 90 minutes on 2 cores), results/paper/.
 reproduce-paper: install system-deps
 	snakemake --cores $(CORES) --configfile workflow/config/paper.yaml $(SNAKEMAKE_ARGS)
 	$(call keep-reference,paper)
