@@ -116,3 +116,4 @@ def test_a_verbs_bill_reaches_the_ledger_however_it_ends(tmp_path):
     without = argparse.Namespace(ledger=None, budget_usd=1.0, prices=args.prices)
     with Charged(without) as bill:
         bill.add("x", 9.0)  # no ledger: nothing written
+    assert Ledger(ledger).spent() == pytest.approx(1.0) and not (tmp_path / "x").exists()

@@ -90,13 +90,26 @@ def test_a_role_without_write_access_to_the_bucket_is_named():
         assert "not checked" in preflight.role_permissions(iam, ROLE, "my-bucket")
 
 
+def _caller_groups() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for action in preflight.CALLER_ACTIONS:
+        groups.setdefault(preflight.caller_resource(action, ROLE, "eu-west-1", "123456789012"), []).append(action)
+    return groups
+
+
 def test_the_caller_must_be_able_to_read_the_logs_the_role_writes():
     iam = _client("iam")
     with Stubber(iam) as stub:
-        stub.add_response("simulate_principal_policy",
-                          _simulated(preflight.CALLER_ACTIONS, except_for=("logs:FilterLogEvents",)), None)  # fmt: skip
+        for resource, actions in _caller_groups().items():  # each action on the resource a scoped policy names
+            expected = {"PolicySourceArn": "arn:aws:iam::123456789012:user/alice", "ActionNames": actions,
+                        "ResourceArns": [resource]}  # fmt: skip
+            stub.add_response("simulate_principal_policy",
+                              _simulated(actions, except_for=("logs:FilterLogEvents",)), expected)  # fmt: skip
         with pytest.raises(ConfigError, match="may not logs:FilterLogEvents"):
-            preflight.caller_permissions(iam, "arn:aws:iam::123456789012:user/alice", ROLE)
+            preflight.caller_permissions(iam, "arn:aws:iam::123456789012:user/alice", ROLE, "eu-west-1")
+    groups = _caller_groups()
+    assert groups[ROLE] == ["iam:PassRole"]
+    assert "logs:FilterLogEvents" in groups["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/lithops-*"]
 
 
 def test_max_workers_above_the_accounts_concurrency_is_refused():
@@ -170,7 +183,8 @@ def test_the_profiles_preflight_runs_every_check_in_order_on_aws_lambda():
     stubs["iam"].add_response("get_role", _role(TRUST), {"RoleName": "aqbench-lambda"})
     for kind in ("object", "bucket", "logs"):
         stubs["iam"].add_response("simulate_principal_policy", _simulated(preflight.ROLE_ACTIONS[kind]), None)
-    stubs["iam"].add_response("simulate_principal_policy", _simulated(preflight.CALLER_ACTIONS), None)
+    for actions in _caller_groups().values():
+        stubs["iam"].add_response("simulate_principal_policy", _simulated(actions), None)
     stubs["lambda"].add_response("get_account_settings", {"AccountLimit": {"UnreservedConcurrentExecutions": 1000}})
     stubs["lambda"].add_response("create_function", {"FunctionName": "f"}, None)
     stubs["lambda"].add_response("get_function", {"Configuration": {"State": "Active"}}, None)
@@ -195,3 +209,14 @@ def test_the_aws_page_lists_every_permission_the_preflight_checks():
     for action in (*preflight.CALLER_ACTIONS, *(a for group in preflight.ROLE_ACTIONS.values() for a in group)):
         name = action.split(":")[1]
         assert action in page or f"`{name}`" in page, action
+
+
+def test_an_expired_sso_login_says_to_log_in_again():
+    from botocore.exceptions import UnauthorizedSSOTokenError
+
+    class Expired:
+        def get_caller_identity(self):
+            raise UnauthorizedSSOTokenError()
+
+    with pytest.raises(ConfigError, match=r"run `aws sso login`"):
+        preflight.identity(Expired())

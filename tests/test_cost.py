@@ -73,3 +73,15 @@ def test_a_call_that_never_reported_is_charged_at_its_timeout_and_lambdas_retrie
     assert lithops_run_cost([lost], PRICES, timeout_s=60, async_retries=2) == pytest.approx(retried)
     ok = CALL | {"invocation": "map-a0-w1", "status": "success", "duration_s": 1.0}
     assert lithops_run_cost([ok], PRICES, async_retries=2) == lithops_run_cost([ok], PRICES)
+    # a function that raised ended its invocation normally (Lithops caught it): Lambda does not retry it
+    raised = ok | {"status": "error", "error": "ValueError: x"}
+    assert lithops_run_cost([raised], PRICES, async_retries=2) == lithops_run_cost([raised], PRICES)
+
+
+def test_a_killed_worker_of_several_activations_is_charged_its_timeout_once():
+    worker = CALL | {"invocation": "warmup-a0-w0", "status": "error", "duration_s": None}
+    once = 60 * 0.0000166667 + invocation_fixed_cost(PRICES) + 2 * S3
+    assert lithops_run_cost([worker, worker], PRICES, timeout_s=60) == pytest.approx(once)
+    # activations that both reported: their durations add up in the one invocation
+    done = [CALL | {"invocation": "map-a0-w0", "duration_s": d} for d in (1.0, 2.0)]
+    assert lithops_run_cost(done, PRICES) == pytest.approx(3 * 0.0000166667 + invocation_fixed_cost(PRICES) + 2 * S3)

@@ -1,7 +1,7 @@
 """The study's warm-up job in small, with the study's Lithops (2.7.1): what Lithops does around each activation.
 
-    python lithops_job.py --folder DIR --keys df0.json df1.json --endpoint http://127.0.0.1:PORT \\
-        --access-key A --secret-key S --bucket B [--chunksize 2]
+    AQBENCH_S3_ACCESS_KEY=A AQBENCH_S3_SECRET_KEY=S \\
+    python lithops_job.py --folder DIR --keys df0.json df1.json --endpoint http://127.0.0.1:PORT --bucket B [--chunksize 2]
 
 ``fexec.map(day_average_map, objs, chunksize=2)`` as the study's cell [21] ran it, on Lithops 2.7.1's
 localhost backend with one worker process (one "Lambda", which runs its chunk's activations in
@@ -26,8 +26,6 @@ def main(argv=None):
     parser.add_argument("--folder", required=True)
     parser.add_argument("--keys", nargs="+", required=True)
     parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--access-key", required=True)
-    parser.add_argument("--secret-key", required=True)
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--chunksize", type=int, default=2)
     parser.add_argument("--preprocess", default="str_accessors")
@@ -42,8 +40,8 @@ def main(argv=None):
     config = {
         "lithops": {"backend": "localhost", "storage": "minio", "log_level": "WARNING"},
         "localhost": {"worker_processes": 1},
-        "minio": {"endpoint": args.endpoint, "access_key_id": args.access_key,
-                  "secret_access_key": args.secret_key, "storage_bucket": args.bucket},
+        "minio": {"endpoint": args.endpoint, "access_key_id": os.environ["AQBENCH_S3_ACCESS_KEY"],
+                  "secret_access_key": os.environ["AQBENCH_S3_SECRET_KEY"], "storage_bucket": args.bucket},
     }
     fexec = lithops.FunctionExecutor(config=config)
     futures = fexec.map(day_average_map, list(args.keys), chunksize=args.chunksize)

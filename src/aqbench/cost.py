@@ -66,52 +66,58 @@ def lithops_run_cost(
     calls: list[dict[str, Any]], prices: Prices, timeout_s: float | None = None, async_retries: int = 0
 ) -> float:
     """All calls of a run on Lambda, plus S3 (one GET per object read and per partial read, one PUT
-    per partial) and the invocations' log lines.
+    per partial) and the invocations' log lines. Billed by invocation (a worker of ``chunksize``
+    activations is one):
 
-    - An invocation Lambda reported (its REPORT line, joined by request id) is billed once at its
-      billed duration, however many activations it ran (``chunksize``); one request each.
-    - A call without a REPORT line is billed at its measured duration; one with none (killed, or
-      never reported) at the most Lambda bills it, its timeout (``timeout_s``, at most Lambda's).
-    - A call that failed is run again by Lambda's asynchronous retries: ``async_retries`` more
-      times (Lambda's default is 2; ``aqbench lambda-runtime`` sets 0 on the functions it deploys).
+    - one Lambda reported (its REPORT line, joined by request id) at its billed duration;
+    - one without a REPORT line at its activations' measured durations, summed; if any activation has
+      none (killed, never reported), at the most Lambda bills it, its timeout (``timeout_s``, at most
+      Lambda's), once;
+    - one that Lambda itself saw fail (killed, out of memory, never reported: no duration) runs again
+      ``async_retries`` more times (Lambda's default is 2; ``aqbench lambda-runtime`` sets 0). A call
+      whose function raised does not: Lithops catches the error and the invocation ends normally.
 
-    Each call is priced at its own architecture's rate (``architecture``: x86_64 or arm64).
+    Each invocation is priced at its architecture's rate (``architecture``: x86_64 or arm64).
     """
     from aqbench.lambda_facts import facts
 
     limit = min(timeout_s, facts().timeout_s) if timeout_s else facts().timeout_s
+    invocations: dict[Any, list[dict[str, Any]]] = {}
     total = 0.0
-    invocations: set[Any] = set()
     for index, c in enumerate(calls):
-        arch = c.get("architecture") if isinstance(c.get("architecture"), str) else "x86_64"
-        runs = 1 + (async_retries if c.get("status") not in ("success", None) else 0)
         reported = c.get("report_source") == "lambda REPORT" and not _missing(c.get("lithops_activation_id"))
-        invocation = (
-            ("request", c["lithops_activation_id"])
-            if reported
-            else (c.get("run_id"), c["invocation"])
-            if isinstance(c.get("invocation"), str)
-            else ("row", index)
-        )
-        first = invocation not in invocations
-        invocations.add(invocation)
-        if reported:  # the invocation's billed duration, once
-            seconds = c.get("invocation_billed_s", c.get("billed_duration_s")) if first else 0.0
+        if reported:
+            key: Any = ("request", c["lithops_activation_id"])
+        elif isinstance(c.get("invocation"), str):
+            key = (c.get("run_id"), c["invocation"])
         else:
-            seconds = c.get("billed_duration_s")
-            if _missing(seconds):
-                seconds = c.get("duration_s")
-            if _missing(seconds):
-                seconds = limit
-        memory_gb = int(c["memory_mb"]) / 1024
-        per_gb_s = prices.lambda_gb_s_arm if arch == "arm64" else prices.lambda_gb_s_x86
-        total += runs * math.ceil(max(0.0, float(seconds or 0.0)) * 1000) / 1000 * memory_gb * per_gb_s
-        if first:
-            total += runs * invocation_fixed_cost(prices)
+            key = ("row", index)
+        invocations.setdefault(key, []).append(c)
         gets = 0 if _missing(c.get("objects")) else int(c["objects"])
         puts = max(1, int(c.get("reducers") or 1)) if c.get("phase") == "map" else 1
         total += gets * prices.s3_get + puts * prices.s3_put
+    for key, rows in invocations.items():
+        first = rows[0]
+        arch = first.get("architecture") if isinstance(first.get("architecture"), str) else "x86_64"
+        if key[0] == "request":
+            seconds, died = float(first.get("invocation_billed_s", first.get("billed_duration_s")) or 0.0), False
+        else:
+            durations = [_own_seconds(c) for c in rows]
+            died = any(d is None for d in durations) or any(c.get("status") == "oom" for c in rows)
+            seconds = limit if any(d is None for d in durations) else sum(d for d in durations if d is not None)
+        runs = 1 + (async_retries if died else 0)
+        per_gb_s = prices.lambda_gb_s_arm if arch == "arm64" else prices.lambda_gb_s_x86
+        billed = math.ceil(max(0.0, seconds) * 1000) / 1000
+        total += runs * (billed * int(first["memory_mb"]) / 1024 * per_gb_s + invocation_fixed_cost(prices))
     return total
+
+
+def _own_seconds(call: dict[str, Any]) -> float | None:
+    """A call's billed duration where it has one of its own, else its measured one, else None."""
+    for column in ("billed_duration_s", "duration_s"):
+        if not _missing(call.get(column)):
+            return float(call[column])
+    return None
 
 
 def instance_run_cost(wall_s: float, workers: int, prices: Prices) -> float:

@@ -77,7 +77,9 @@ def run_costs(runs: pd.DataFrame, calls: pd.DataFrame, prices: Prices) -> pd.Ser
     by_run = {k: g.to_dict("records") for k, g in calls.groupby("run_id")}
     for run in runs.itertuples():
         if run.engine == "lithops":
-            costs.append(lithops_run_cost(by_run.get(run.run_id, []), prices))
+            timeout = getattr(run, "timeout_s", None)
+            timeout = None if timeout is None or pd.isna(timeout) else float(timeout)
+            costs.append(lithops_run_cost(by_run.get(run.run_id, []), prices, timeout))
         else:  # Dask and the single machine run on instances, billed by the hour
             costs.append(instance_run_cost(run.wall_s, int(run.workers or 2), prices))
     return pd.Series(costs, index=runs.index)

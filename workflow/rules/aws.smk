@@ -17,14 +17,18 @@ if AWS_LAMBDA:
             ENV
         params:
             args=budget_args(),
+            ledger=LEDGER,  # what staging and the image have spent already
         shell:
-            "aqbench budget {params.args} --manifest {input.manifest} > {output.projection} 2> {log}"
+            "aqbench budget {params.args} --manifest {input.manifest} --ledger {params.ledger}"
+            " > {output.projection} 2> {log}"
 
     rule lambda_runtime:
         input:
             record=RUN_RECORD,
             # what goes into the image: a changed file is a new image tag, so a new runtime
-            image=[str(repository_root() / p) for p in image_inputs()],
+            # (ancient: a file touched but not changed, by a checkout or a pull, does not rebuild; a changed
+            # one changes the tag, the rule's name parameter, and that reruns it)
+            image=[ancient(str(repository_root() / p)) for p in image_inputs()],
         output:
             runtime=f"{RESULTS}/lambda_runtime/runtime.json",
         log:

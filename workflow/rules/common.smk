@@ -161,7 +161,8 @@ def rule_benchmarks(*names):
 
 def budget_args():
     """The budget guard's options: the profile's Lithops grid, prices and budget, and what the run
-    spends besides (staging on Lambda, stage-study, reads of the bucket from this machine, the image)."""
+    spends besides (staging on Lambda, stage-study, reads of the bucket from this machine, the image;
+    the engines bench does not run on AWS Lambda)."""
     args = (
         f"--experiments {as_shell_json(EXPERIMENTS['lithops'])} --repetitions {LITHOPS['repetitions']}"
         f" --object-size {config['data']['object_size']} --prices {as_shell_json(config['prices'])}"
@@ -178,7 +179,6 @@ def budget_args():
     off_aws = {"duckdb": DUCKDB} | ({} if DASK["scheduler_address"] else {"dask": DASK})
     for engine, section in off_aws.items():
         args += f" --off-aws-experiments {as_shell_json(EXPERIMENTS[engine])} {section['repetitions']}"
-    args += f" --bench-objects {config['bench']['engine_objects']} --bench-passes {8 * config['bench']['repeats']}"
     if os.path.exists(f"{RESULTS}/lambda_runtime/runtime.json"):
         args += " --image-built"
     return args

@@ -87,6 +87,7 @@ rule bench_engines:
         ENV
     threads: workflow.cores  # timed: runs alone
     params:
+        ledger=ledger_args(off_aws=True),
         store=STORE_ARGS,
         objects=config["bench"]["engine_objects"],
         repeats=config["bench"]["repeats"],
@@ -94,4 +95,4 @@ rule bench_engines:
     shell:
         "aqbench bench engines {params.store} --manifest {input.manifest} --reference {input.reference}"
         " --objects {params.objects} --repeats {params.repeats} --lithops-home {params.home}"
-        " --json {output.json} > {log} 2>&1"
+        " --json {output.json} {params.ledger} > {log} 2>&1"

@@ -46,7 +46,7 @@ class Besides:
     """Objects stage-study downloads to this machine and uploads again in the study's layout."""
     off_aws_runs: float = 0.0
     """Passes over the data by engines that read the bucket from this machine (Dask on a LocalCluster,
-    DuckDB, the engines benchmark), in units of the whole data: S3 egress."""
+    DuckDB), in units of the whole data: S3 egress."""
     image_gb: float = 0.7
     """The runtime image in ECR, for a month (about 600 MB compressed)."""
 

@@ -236,10 +236,19 @@ def configure_async(lambda_client: Any, function: str) -> dict[str, int]:
 
 
 def build_and_deploy(
-    serverless: Any, storage: Any, name: str, memory_sizes: list[int], architecture: str, timeout_s: int, out: Path
+    serverless: Any,
+    storage: Any,
+    name: str,
+    memory_sizes: list[int],
+    architecture: str,
+    timeout_s: int,
+    out: Path,
+    on_pushed: Any = None,
 ) -> dict[str, Any]:
     """Build and push the image, deploy (or bring up to date) a function per memory size, store the
-    runtime's metadata as ``lithops runtime deploy`` does, and record what was deployed."""
+    runtime's metadata as ``lithops runtime deploy`` does, and record what was deployed.
+
+    ``on_pushed(image)``: called once the image is in ECR (and costs its storage), whatever follows."""
     import lithops
 
     root = repository_root()
@@ -247,6 +256,8 @@ def build_and_deploy(
     backend = serverless.backend
     build(backend, name, architecture, python)
     image = push(backend, name)
+    if on_pushed is not None:
+        on_pushed(image)
     functions = {}
     for memory in sorted(set(memory_sizes)):
         function = backend._format_function_name(name, memory)

@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, SSOError, TokenRetrievalError
 
 from aqbench.errors import ConfigError
 
@@ -54,9 +54,31 @@ CALLER_ACTIONS = (
     "ecr:UploadLayerPart",
     "ecr:CompleteLayerUpload",
     "ecr:PutImage",
+    "ecr:GetRepositoryPolicy",
+    "ecr:SetRepositoryPolicy",
     "logs:FilterLogEvents",
 )
-"""What this machine does as the caller: deploy and invoke, push the image, read the REPORT lines (logs *read*)."""
+"""What this machine does as the caller: deploy and invoke, push the image, read the REPORT lines (logs *read*).
+Creating a function from an image of the same account makes Lambda add itself to the repository's
+policy, with the caller's ``ecr:GetRepositoryPolicy`` and ``ecr:SetRepositoryPolicy``."""
+
+
+def caller_resource(action: str, role_arn: str, region: str, account: str) -> str:
+    """The resource each caller action is simulated on, as a least-privilege policy scopes it (docs/aws.md):
+    IAM's simulator matches a statement only if its resource covers the one it is given."""
+    service = action.split(":")[0]
+    if action == "iam:PassRole":
+        return role_arn
+    if action in ("ecr:GetAuthorizationToken", "lambda:GetAccountSettings"):
+        return "*"
+    if service == "lambda":
+        return f"arn:aws:lambda:{region}:{account}:function:*"
+    if service == "ecr":
+        return f"arn:aws:ecr:{region}:{account}:repository/*"
+    if service == "logs":
+        return f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/lithops-*"
+    return "*"
+
 
 SMOKE_CODE = """
 import boto3
@@ -98,6 +120,9 @@ def identity(sts: Any) -> dict[str, str]:
             "no AWS credentials found: set them the standard way (environment, ~/.aws/credentials, "
             "AWS_PROFILE, SSO or an instance role)"
         ) from None
+    except (TokenRetrievalError, SSOError) as exc:
+        raise ConfigError(f"the AWS login has expired or was never made ({type(exc).__name__}): run `aws sso login`"
+                          " (with your AWS_PROFILE), then rerun") from None  # fmt: skip
     except ClientError as exc:
         raise ConfigError(f"AWS refused the credentials ({_code(exc)}): renew them (aws sso login, ...)") from None
 
@@ -192,10 +217,17 @@ def caller_arn(identity_arn: str) -> str:
     return f"arn:{found[1]}:iam::{found[2]}:role/{found[3]}" if found else identity_arn
 
 
-def caller_permissions(iam: Any, identity_arn: str, role_arn: str) -> str:
-    found = denied(iam, caller_arn(identity_arn), CALLER_ACTIONS, ["*"])
-    if found is None:
-        return "caller permissions not checked (iam:SimulatePrincipalPolicy denied)"
+def caller_permissions(iam: Any, identity_arn: str, role_arn: str, region: str = "us-east-1") -> str:
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else "*"
+    by_resource: dict[str, list[str]] = {}
+    for action in CALLER_ACTIONS:
+        by_resource.setdefault(caller_resource(action, role_arn, region, account), []).append(action)
+    found: list[str] = []
+    for resource, actions in by_resource.items():
+        got = denied(iam, caller_arn(identity_arn), tuple(actions), [resource])
+        if got is None:
+            return "caller permissions not checked (iam:SimulatePrincipalPolicy denied)"
+        found += got
     if found:
         raise ConfigError(f"the AWS caller {identity_arn} may not {', '.join(found)}: grant them (docs/aws.md)")
     return "caller may deploy, invoke, push to ECR and read logs"
@@ -278,7 +310,7 @@ def run(session: Any, settings: AwsSettings) -> list[str]:
         iam = session.client("iam")
         checked.append(role_trust(iam, settings.execution_role))
         checked.append(role_permissions(iam, settings.execution_role, settings.bucket))
-        checked.append(caller_permissions(iam, who["Arn"], settings.execution_role))
+        checked.append(caller_permissions(iam, who["Arn"], settings.execution_role, settings.lambda_region))
         lambda_client = session.client("lambda", region_name=settings.lambda_region)
         checked.append(concurrency(lambda_client, settings.max_workers))
         if not settings.image_built:

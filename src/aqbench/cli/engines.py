@@ -150,7 +150,6 @@ def _budget(args: argparse.Namespace) -> int:
                                  assume, args.architecture, args.study_objects)  # fmt: skip
     objects = math.ceil(data_bytes / object_bytes)
     off_aws = sum(budget.passes(json.loads(e), int(r)) for e, r in args.off_aws_experiments)
-    off_aws += args.bench_passes * min(args.bench_objects, objects) / objects
     besides = budget.Besides(
         staging_objects=objects if args.staging and not staged else 0,
         staging_memory_mb=args.staging_memory_mb,
@@ -187,8 +186,10 @@ def _lambda_runtime(args: argparse.Namespace) -> int:
             backend.get("aws_lambda", {}).get("architecture", "x86_64"),
             int(args.timeout),
             Path(args.out),
+            on_pushed=lambda image: bill.add(
+                "runtime image (ECR, a month)", image["size_bytes"] / 1e9 * bill.prices.ecr_gb_month
+            ),
         )
-        bill.add("runtime image (ECR, a month)", record["size_bytes"] / 1e9 * bill.prices.ecr_gb_month)
     print_json({k: record[k] for k in ("image", "digest", "architecture", "memory_mb", "size_bytes")})
     return 0
 
@@ -232,8 +233,19 @@ def _bench_engines(args: argparse.Namespace) -> int:
     if args.objects:
         expected = dict(list(expected.items())[: args.objects])
     reference = pq.read_table(args.reference) if args.reference else None
-    result = engines.run(store_spec(args), expected, args.repeats, json.loads(args.backend), reference)
+    with Charged(args) as bill:
+        if args.off_aws:  # every engine reads the objects from this machine, each repeat: S3 egress, planned
+            gb = sum(e.size for e in expected.values()) / 1e9
+            passes = BENCH_ENGINE_PASSES * args.repeats
+            bill.add("bench engines (S3 egress)", passes * (gb * bill.prices.s3_egress_gb + len(expected)
+                                                            * bill.prices.s3_get))  # fmt: skip
+        result = engines.run(store_spec(args), expected, args.repeats, json.loads(args.backend), reference)
     return _bench_report(engines, result, args.json)
+
+
+BENCH_ENGINE_PASSES = 8
+"""Passes over its objects ``aqbench bench engines`` makes per repeat, taken high (it runs seven
+engines and readers): what the budget charges and projects for it on AWS."""
 
 
 def _bench_report(module, result: dict, json_path: str | None) -> int:
@@ -396,8 +408,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar=("EXPERIMENTS", "REPS"),
         help="JSON experiments of an engine reading the bucket from this machine, and its repetitions",
     )
-    g.add_argument("--bench-objects", type=int, default=0, help="objects the engines benchmark reads per pass")
-    g.add_argument("--bench-passes", type=int, default=0, help="its passes (engines x repeats)")
     g.add_argument("--image-built", action="store_true", help="the runtime image is in ECR already")
 
     p = subcommand(
@@ -478,7 +488,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "engines",
         _bench_engines,
         "every engine on staged data under the same terms (emulation off), beside the bare parse, in one run",
-        parents=(store_options(), lithops_options()),
+        parents=(store_options(), lithops_options(), ledger_options()),
     )
     p.add_argument("--manifest", required=True, help="the staging manifest of the data to run on")
     p.add_argument("--reference", help="the staged objects' reference partials: count the differences of the "

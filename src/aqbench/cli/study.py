@@ -40,8 +40,9 @@ def _study_2023(args: argparse.Namespace) -> int:
     rows = activations.run(str(Path(env["venv"]) / "bin" / "python"), store_spec(args).open(), list(objects), plan)
     failed = [r for r in rows if r["status"] != "success"]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    names = list(dict.fromkeys(k for r in rows for k in r))  # every row's columns, not only the first's
     with atomic_path(Path(args.out)) as tmp:
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        pq.write_table(pa.Table.from_pylist([{n: r.get(n) for n in names} for r in rows]), tmp)
     print(activations.summary(rows), flush=True)
     print_json({"activations": len(rows), "failed": len(failed)})
     return 0

@@ -203,13 +203,14 @@ class ArchiveStaging:
 def _billed(future: Any, executor_config: dict[str, Any]) -> dict[str, Any]:
     """A staging call as the cost model reads it (no duration: it never reported, charged at its timeout)."""
     stats = getattr(future, "stats", {}) or {}
-    start, end = stats.get("worker_func_start_tstamp"), stats.get("worker_func_end_tstamp")
+    start, end = stats.get("worker_start_tstamp"), stats.get("worker_end_tstamp")  # the worker's, start-up included
     backend = executor_config.get(executor_config["lithops"]["backend"], {})
+    failed = bool(getattr(future, "error", False)) or not getattr(future, "done", False)
     return {
         "phase": "stage",
         "memory_mb": int(backend.get("runtime_memory") or 2048),
         "duration_s": end - start if start is not None and end is not None else None,
-        "status": "success" if getattr(future, "success", False) else "error",
+        "status": "error" if failed else "success",
         "objects": 0,  # the archive is public: its GETs are not the caller's
     }
 

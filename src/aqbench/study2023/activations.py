@@ -82,11 +82,21 @@ def _row(point: dict[str, Any], done: subprocess.CompletedProcess, run: str, cal
 
 
 def _launch(memory_mb: int, run_id: str, call: str, program: list[str], env: dict | None, timeout_s: float):
+    """The program in an emulated Lambda of ``memory_mb``; at its timeout its whole process group is killed
+    (Lithops 2.7.1's runner and workers included), so nothing outlives it into the next measurement."""
+    import os
+    import signal
+
     argv = [sys.executable, "-m", "aqbench.study2023.launch", str(memory_mb), run_id, call, "--", *program]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               start_new_session=True)  # fmt: skip
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False, env=env)
-    except subprocess.TimeoutExpired as exc:
-        return subprocess.CompletedProcess(argv, -9, exc.stdout or "", "timeout")
+        out, err = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, _ = process.communicate()
+        return subprocess.CompletedProcess(argv, -9, out or "", "timeout")
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
 def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool = True) -> list[dict[str, Any]]:
@@ -147,11 +157,16 @@ def lithops_jobs(
     points = [(r, m) for r in range(plan.repetitions) for m in plan.memory_mb]
     for index, (repetition, memory) in enumerate(tqdm(points, desc="Lithops 2.7.1 jobs", disable=not progress)):
         with tempfile.TemporaryDirectory(prefix="aqbench-lithops271-") as home:
-            env = {"HOME": home, "TMPDIR": home, "PATH": f"{Path(python).parent}{os.pathsep}{os.environ['PATH']}",
-                   "PYTHONPATH": str(WORKER_SITE)}  # fmt: skip
+            env = {
+                "HOME": home,
+                "TMPDIR": home,
+                "PATH": f"{Path(python).parent}{os.pathsep}{os.environ['PATH']}",
+                "PYTHONPATH": str(WORKER_SITE),
+                "AQBENCH_S3_ACCESS_KEY": access,
+                "AQBENCH_S3_SECRET_KEY": secret,
+            }  # fmt: skip  (credentials in the environment, not on argv)
             program = [python, job, "--folder", folder, "--keys", *keys, "--endpoint", store.endpoint,
-                       "--access-key", access, "--secret-key", secret, "--bucket", store.bucket,
-                       "--chunksize", str(plan.lithops_chunksize)]  # fmt: skip
+                       "--bucket", store.bucket, "--chunksize", str(plan.lithops_chunksize)]  # fmt: skip
             done = _launch(memory, run_id, f"l{index}", program, env, plan.timeout_s)
         base = {"phase": "lithops", "repetition": repetition, "memory_mb": memory, "software": "2023",
                 "preprocess": "str_accessors", "job": "average"}  # fmt: skip

@@ -378,9 +378,18 @@ def _run_phase(
     for attempt in range(retries + 1):
         pending = [t | {"attempt": attempt} for t in pending]
         futures = fexec.map(fn, [{"task": t} for t in pending], chunksize=chunksize)
-        if during is not None and attempt == 0:
-            during()
-        _wait(fexec, futures, seconds, poll)
+        try:
+            if during is not None and attempt == 0:
+                during()
+            _wait(fexec, futures, seconds, poll)
+        except BaseException:  # interrupted: the invoked calls still run, and are billed (the ledger's rows)
+            for index, task in enumerate(pending):
+                row = run.call_row(phase, task["call"], status="interrupted", worker=None, t_start=None, t_end=None)
+                worker = f"{phase}-a{attempt}-w{index // chunksize}"
+                row.update(architecture=architecture, attempt=attempt, retries=attempt, duration_s=None,
+                           invocation=worker, position=index % chunksize)  # fmt: skip
+                run.calls.append(row)
+            raise
         retry = []
         for index, (future, task) in enumerate(zip(futures, pending, strict=True)):
             result = _result(future)
