@@ -57,9 +57,19 @@ LOG_BYTES_PER_INVOCATION = 1024
 are about 300 bytes, and Lithops' worker logs at the profile's level (WARNING) add little."""
 
 
+def log_cost(prices: Prices) -> float:
+    """One invocation's log lines ingested by CloudWatch Logs."""
+    return LOG_BYTES_PER_INVOCATION / 1e9 * prices.logs_ingest_gb
+
+
 def invocation_fixed_cost(prices: Prices) -> float:
     """What every invocation costs besides its duration: the request and its log lines."""
-    return prices.lambda_request + LOG_BYTES_PER_INVOCATION / 1e9 * prices.logs_ingest_gb
+    return prices.lambda_request + log_cost(prices)
+
+
+def egress_cost(gb: float, objects: int, prices: Prices) -> float:
+    """Reading ``objects`` objects of ``gb`` in all from the bucket to outside AWS: transfer out and GETs."""
+    return gb * prices.s3_egress_gb + objects * prices.s3_get
 
 
 def lithops_run_cost(
@@ -106,9 +116,7 @@ def lithops_run_cost(
             died = any(d is None for d in durations) or any(c.get("status") == "oom" for c in rows)
             seconds = limit if any(d is None for d in durations) else sum(d for d in durations if d is not None)
         runs = 1 + (async_retries if died else 0)
-        per_gb_s = prices.lambda_gb_s_arm if arch == "arm64" else prices.lambda_gb_s_x86
-        billed = math.ceil(max(0.0, seconds) * 1000) / 1000
-        total += runs * (billed * int(first["memory_mb"]) / 1024 * per_gb_s + invocation_fixed_cost(prices))
+        total += runs * (lambda_call_cost(seconds, int(first["memory_mb"]), prices, arch) + log_cost(prices))
     return total
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aqbench.atomic import atomic_path
-from aqbench.cost import Prices, invocation_fixed_cost, lambda_call_cost
+from aqbench.cost import Prices, egress_cost, lambda_call_cost, log_cost
 from aqbench.errors import ConfigError
 from aqbench.lambda_facts import facts
 
@@ -120,21 +120,16 @@ def project(
                     seconds = call_seconds(reads, object_mb, memory, assumptions)
                     # a call that reaches the timeout failed: Lambda runs it again async_retries times
                     again = 1 + (assumptions.async_retries if seconds >= assumptions.timeout_s else 0)
-                    usd += n * again * (lambda_call_cost(seconds, memory, prices, architecture) + _logs(prices))
+                    usd += n * again * (lambda_call_cost(seconds, memory, prices, architecture) + log_cost(prices))
                     usd += n * (reads * prices.s3_get + reducers * prices.s3_put)
                     calls += n
                 reduce_s = call_seconds(0, 0, memory, assumptions) + objects * 0.01
-                usd += reducers * (lambda_call_cost(reduce_s, memory, prices, architecture) + _logs(prices))
+                usd += reducers * (lambda_call_cost(reduce_s, memory, prices, architecture) + log_cost(prices))
                 usd += reducers * prices.s3_put
                 usd += objects * prices.s3_get  # the reducers read every partial
                 calls += reducers
         out.append(Projection(name, runs, calls, usd))
     return out
-
-
-def _logs(prices: Prices) -> float:
-    """An invocation's log lines in CloudWatch Logs."""
-    return invocation_fixed_cost(prices) - prices.lambda_request
 
 
 def project_besides(
@@ -151,15 +146,15 @@ def project_besides(
     if besides.staging_objects:  # a call a written object, pessimistic; each object put, read back, listed
         n = besides.staging_objects
         seconds = call_seconds(1, object_bytes / 1e6, besides.staging_memory_mb, assumptions)
-        call = lambda_call_cost(seconds, besides.staging_memory_mb, prices, architecture) + _logs(prices)
+        call = lambda_call_cost(seconds, besides.staging_memory_mb, prices, architecture) + log_cost(prices)
         out.append(Projection("staging (Lambda)", 1, n, n * (call + prices.s3_put + 2 * prices.s3_get)))
     if besides.study_objects:
         n = besides.study_objects
-        usd = n * (object_gb * prices.s3_egress_gb + prices.s3_get + prices.s3_put)
+        usd = egress_cost(n * object_gb, n, prices) + n * prices.s3_put
         out.append(Projection("stage-study (egress)", 1, 0, usd))
     if besides.off_aws_runs:
         objects = besides.off_aws_runs * math.ceil(data_bytes / object_bytes)
-        usd = besides.off_aws_runs * data_bytes / 1e9 * prices.s3_egress_gb + objects * prices.s3_get
+        usd = egress_cost(besides.off_aws_runs * data_bytes / 1e9, objects, prices)
         out.append(Projection("off-AWS reads (egress)", 0, 0, usd))
     if besides.image_gb:
         out.append(Projection("runtime image (ECR, a month)", 0, 0, besides.image_gb * prices.ecr_gb_month))

@@ -166,10 +166,11 @@ def _stage_study(args: argparse.Namespace) -> int:
     manifest, reference = Manifest.read(args.manifest), pq.read_table(args.reference)
     with Charged(args) as bill:
         if args.off_aws:  # every object read to this machine, converted, and put back
+            from aqbench.cost import egress_cost
+
             first = manifest.objects[: args.objects]
             gb = sum(o.bytes for o in first) / 1e9
-            prices = bill.prices
-            bill.add("stage-study (egress)", gb * prices.s3_egress_gb + len(first) * (prices.s3_get + prices.s3_put))
+            bill.add("stage-study (egress)", egress_cost(gb, len(first), bill.prices) + len(first) * bill.prices.s3_put)
         study, partials = stage_study_layout(manifest, reference, store_from_args(args), args.objects)
     sources, source_partials = first_objects(manifest, reference, args.objects)
     write_reference(source_partials, args.out_sources_reference)

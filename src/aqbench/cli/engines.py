@@ -235,10 +235,11 @@ def _bench_engines(args: argparse.Namespace) -> int:
     reference = pq.read_table(args.reference) if args.reference else None
     with Charged(args) as bill:
         if args.off_aws:  # every engine reads the objects from this machine, each repeat: S3 egress, planned
+            from aqbench.cost import egress_cost
+
             gb = sum(e.size for e in expected.values()) / 1e9
             passes = BENCH_ENGINE_PASSES * args.repeats
-            bill.add("bench engines (S3 egress)", passes * (gb * bill.prices.s3_egress_gb + len(expected)
-                                                            * bill.prices.s3_get))  # fmt: skip
+            bill.add("bench engines (S3 egress)", passes * egress_cost(gb, len(expected), bill.prices))
         result = engines.run(store_spec(args), expected, args.repeats, json.loads(args.backend), reference)
     return _bench_report(engines, result, args.json)
 
