@@ -3,6 +3,7 @@
 TIMED_RULES = [
     *("generate", "import_legacy", "fetch_openaq", "stage_openaq", "reference_aggregate", "stage", "reference_staged"),
     "stage_study",
+    *("study_env", "study_2023", "study_explain"),
     *(
         "verify_stage",
         "lambda_runtime",
@@ -31,6 +32,7 @@ rule report:
         reducer=upstream(rules.bench_reducer.output.json),
         # the engines bench runs localhost Lithops: not on the AWS profile
         engines=upstream([] if AWS_LAMBDA else rules.bench_engines.output.json),
+        explained=upstream(study_explained()),
         # the other files the report reads, declared so that a change to any reruns it
         calls=upstream(rules.metrics.output.calls),
         runs=upstream(rules.metrics.output.runs),
@@ -55,6 +57,8 @@ rule report:
         facts_bibliography=f"{RESULTS}/generated/tables/facts_bibliography.tex",
         side_by_side=f"{RESULTS}/generated/tables/side_by_side.tex",
         study_code=f"{RESULTS}/generated/tables/study_code.tex",
+        study_decomposition=f"{RESULTS}/generated/tables/study_decomposition.tex",
+        study_variants=f"{RESULTS}/generated/tables/study_variants.tex",
         lambda_terms=f"{RESULTS}/generated/tables/lambda_terms.tex",
         summary_csv=report(f"{RESULTS}/generated/summary.csv", caption="../report/summary.rst", category="Summary"),
     log:
@@ -71,10 +75,11 @@ rule report:
         scale=lambda w, input: os.path.dirname(input.validation),
         drift=config["report"]["max_probe_drift"],
         engines=lambda w, input: (f"--engines-bench {input.engines}" if input.engines else ""),
+        explained=lambda w, input: (f"--explained {input.explained}" if input.explained else ""),
     shell:
         "aqbench report --metrics {params.metrics} --reference {input.reference}"
         " --reference-summary {input.reference_summary} --manifest {input.manifest} {params.generation}"
-        " --bench {input.bench} --reducer-bench {input.reducer} {params.engines} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
+        " --bench {input.bench} --reducer-bench {input.reducer} {params.engines} {params.explained} --scale {params.scale} --benchmarks {input.benchmarks} --prices {params.prices}"
         " --max-probe-drift {params.drift}"
         " --out {params.out} > {log} 2>&1"
 
@@ -87,7 +92,7 @@ rule paper:
             rules.report.output[t]
             for t in (
                 *("summary_table", "rejections", "projection", "study", "facts", "side_by_side"),
-                *("study_code", "lambda_terms", "facts_bibliography"),
+                *("study_code", "lambda_terms", "facts_bibliography", "study_decomposition", "study_variants"),
             )
         ],
         figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],

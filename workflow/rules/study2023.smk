@@ -48,3 +48,24 @@ if STUDY2023:
             " --objects {params.objects} --memory {params.memory} --repetitions {params.repetitions}"
             " --preprocess {params.preprocess} --jobs {params.jobs} --software {params.software}"
             " --out {output.activations} > {log} 2>&1"
+
+    rule study_explain:
+        input:
+            activations=rules.study_2023.output.activations,
+            calibration=rules.scale_validation.output.calibration,
+            facts="workflow/config/lambda_facts.yaml",
+            cpu_facts="workflow/config/cpu_facts.yaml",
+        output:
+            explained=STUDY_EXPLAINED,
+        log:
+            f"{LOGS}/study_explain/study_explain.log",
+        benchmark:
+            f"{BENCHMARKS}/study_explain/study_explain.tsv"
+        conda:
+            ENV
+        params:
+            prices=as_shell_json(config["prices"]),
+        shell:
+            "aqbench study-explain --activations {input.activations} --calibration {input.calibration}"
+            " --facts {input.facts} --cpu-facts {input.cpu_facts} --prices {params.prices}"
+            " --out {output.explained} > {log} 2>&1"

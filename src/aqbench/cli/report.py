@@ -51,6 +51,7 @@ def _report(args: argparse.Namespace) -> int:
         args.max_probe_drift,
         Path(args.reducer_bench) if args.reducer_bench else None,
         Path(args.engines_bench) if args.engines_bench else None,
+        Path(args.explained) if args.explained else None,
     )
     return 0
 
@@ -92,6 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bench", help="kernel benchmark JSON")
     p.add_argument("--reducer-bench", help="reducer benchmark JSON (aqbench bench reducer)")
     p.add_argument("--engines-bench", help="engines benchmark JSON (aqbench bench engines)")
+    p.add_argument("--explained", help="aqbench study-explain's record (absent: the paper says so)")
     p.add_argument(
         "--benchmarks",
         nargs="*",

@@ -48,6 +48,40 @@ def _study_2023(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_explain(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from aqbench.atomic import atomic_path
+    from aqbench.cost import Prices
+    from aqbench.scale.calibration import Calibration
+    from aqbench.study2023 import cpu, resimulate
+
+    record = resimulate.explain(
+        pd.read_parquet(args.activations),
+        Calibration.from_dict(json.loads(Path(args.calibration).read_text())),
+        Path(args.facts),
+        cpu.read(Path(args.cpu_facts)),
+        Prices.from_config(json.loads(args.prices)),
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(Path(args.out)) as tmp:
+        Path(tmp).write_text(json.dumps(record, indent=1, default=float))
+    dec = record["decomposition"]
+    for factor in dec["factors"]:
+        own, cum = factor["own"], factor["cumulative"]
+        print(
+            f"{factor['name'][:66]:66s} {own['value']:6.2f} [{own['low']:.2f}-{own['high']:.2f}]"
+            f"  -> [{cum['low']:.2f}-{cum['high']:.2f}] s"
+        )
+    for variant, span in dec["variants"].items():
+        print(
+            f"predicted at {dec['memory_mb']} MB, {variant:20s} {span['value']:6.2f} s"
+            f" [{span['low']:.2f}-{span['high']:.2f}]"
+        )
+    print(record["verdict"]["sentence"], flush=True)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(
         sub,
@@ -83,3 +117,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--software", nargs="+", default=["2023", "today"], choices=("2023", "today"),
                    help="the study's environment, and today's (this project's Python and pandas)")  # fmt: skip
     p.add_argument("--out", required=True, help="activations.parquet")
+
+    p = subcommand(
+        sub,
+        "study-explain",
+        _study_explain,
+        "what set the study's times: its cost per activation rebuilt factor by factor, and its runs re-simulated",
+        "From study-2023's activations: the study's software, each preprocess variant, Lithops 2.7.1 around an "
+        "activation, Lambda's CPU of 2023 against this host's (workflow/config/cpu_facts.yaml) and the object's "
+        "download; each variant's predicted activation against the study's two runs, both runs re-simulated, "
+        "and the study's job for a user. One JSON record.",
+    )
+    p.add_argument("--activations", required=True, help="study-2023's activations.parquet")
+    p.add_argument("--calibration", required=True, help="the scale model's calibration.json")
+    p.add_argument("--facts", required=True, help="Lambda's published facts (lambda_facts.yaml)")
+    p.add_argument("--cpu-facts", required=True, help="the CPU ratios (cpu_facts.yaml)")
+    p.add_argument("--prices", required=True, help="the profile's prices (JSON)")
+    p.add_argument("--out", required=True, help="explained.json")

@@ -388,6 +388,7 @@ def build(
     max_probe_drift: float | None = None,
     reducer_bench: Path | None = None,
     engines_bench: Path | None = None,
+    explained: Path | None = None,
 ) -> None:
     summary = pd.read_parquet(metrics_dir / "summary.parquet")
     env_file = Path(metrics_dir) / "environment.json"
@@ -426,6 +427,12 @@ def build(
             out_dir / "tables" / "side_by_side.tex",
             side_by_side.table(summary, calls, scale, unit_split, inputs["runs"]),
         )
+    from aqbench.report import study_explained
+
+    record = study_explained.read(explained)
+    inputs["latex_macros"] = dict(inputs.get("latex_macros") or {}) | study_explained.macros(record)
+    _write(out_dir / "tables" / "study_decomposition.tex", study_explained.decomposition_table(record))
+    _write(out_dir / "tables" / "study_variants.tex", study_explained.variants_table(record))
     _write(out_dir / "macros.tex", macros(inputs))
     _write(out_dir / "tables" / "summary.tex", summary_table(summary))
     from aqbench.report.engines_compare import lambda_terms_table

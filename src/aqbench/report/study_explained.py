@@ -1,0 +1,187 @@
+"""The paper's account of what set the study's times, from ``aqbench study-explain``'s record.
+
+Three tables (the decomposition, each preprocess variant's prediction and its re-simulated runs, the
+study's job for a user) and the macros the text quotes. Where the profile did not run the study's code
+in its own software (no Python 3.8 on the machine, or the profile turns it off), the record is absent
+and so are the tables; the macros say so in words, so the paper states which results are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from aqbench.report import study
+from aqbench.study2023.decomposition import NAMES
+
+ABSENT = (
+    "not measured in this build: it ran without the study's own software (no Python 3.8 found, "
+    "or the profile's study2023 turned off)"
+)
+
+
+def read(path: Path | None) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path is not None and path.exists() else None
+
+
+def _n(x: float, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "--"
+    return f"{x:,.{digits}f}".replace(",", "{,}")
+
+
+def _span(s: dict[str, float], digits: int = 2, unit: str = "") -> str:
+    value = "" if math.isnan(s["value"]) else f"{_n(s['value'], digits)}{unit} "
+    return f"{value}[{_n(s['low'], digits)}--{_n(s['high'], digits)}]"
+
+
+def _direction(ratio: dict[str, float], above: str, below: str) -> str:
+    """A direction only where the whole range lies on one side of 1."""
+    if ratio["low"] > 1:
+        return f"{above} (the range lies above 1)"
+    if ratio["high"] < 1:
+        return f"{below} (the range lies below 1)"
+    return "the range spans 1: no difference measured"
+
+
+def _absent_table(columns: int) -> str:
+    return (
+        f"\\begin{{tabular}}{{l}}\n\\toprule\nThe decomposition is {ABSENT}.\\\\\n\\bottomrule\n\\end{{tabular}}\n"
+        if columns
+        else ""
+    )
+
+
+def decomposition_table(record: dict[str, Any] | None) -> str:
+    """A row a factor: what, how measured, its own ratio or seconds with its range, and the predicted
+    seconds per activation once it is applied (the range of the configurations it spans)."""
+    if record is None:
+        return _absent_table(1)
+    dec = record["decomposition"]
+    lines = [
+        "\\begin{tabular}{p{0.3\\linewidth}p{0.2\\linewidth}p{0.19\\linewidth}l}",
+        "\\toprule",
+        "Factor & How measured & Its own (n) & Predicted s per activation \\\\",
+        "\\midrule",
+    ]
+    for f in dec["factors"]:
+        own = f["own"]
+        if f["kind"] == "ratio" and math.isnan(own["value"]):
+            own_text = f"$\\times$ {_n(own['low'])}--{_n(own['high'])}"
+        elif f["kind"] in ("ratio",):
+            own_text = f"$\\times$ {_span(own)}"
+        elif f["kind"] == "seconds":
+            own_text = f"+ {_span(own)}\\,s" if f["n"] or "download" in f["name"] else "not measured"
+        else:
+            own_text = f"{_span(own)}\\,s"
+        n = f" ({f['n']})" if f["n"] else ""
+        name = f["name"].replace("_", "\\_")
+        lines.append(f"{name} & {f['how']} & {own_text}{n} & {_span(f['cumulative'])} \\\\")
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def variants_table(record: dict[str, Any] | None) -> str:
+    """Per preprocess variant: the predicted activation on the study's Lambda and the study's two runs
+    re-simulated with it, beside what the study reported."""
+    if record is None:
+        return _absent_table(1)
+    dec = record["decomposition"]
+    runs = {r["preprocess"]: r for r in record["study_runs"]}
+    fits = record["verdict"]["fits"]
+    lines = [
+        "\\begin{tabular}{lllll}",
+        "\\toprule",
+        "Preprocess & Activation (s) & Fits & Warm-up (s) & Timeout run: done \\\\",
+        "\\midrule",
+    ]
+    order = sorted(dec["variants"], key=lambda v: dec["variants"][v]["value"])
+    for v in order:
+        span, run = dec["variants"][v], runs[v]
+        warm, timeout = fits[v]
+        fit = ", ".join(w for w, ok in (("warm-up", warm), ("timeout run", timeout)) if ok) or "neither"
+        lines.append(
+            f"{NAMES.get(v, v)} & {_span(span, 1)} & {fit} & "
+            f"{_n(run['warmup_s_value'], 0)} [{_n(run['warmup_s_low'], 0)}--{_n(run['warmup_s_high'], 0)}] & "
+            f"{run['timeout_done_value']} [{run['timeout_done_high']}--{run['timeout_done_low']}] \\\\"
+        )
+    low, high = study.activation_s_from_timeout()
+    lines += [
+        "\\midrule",
+        f"The study reported & $\\le$ {_n(study.activation_s_from_warmup(), 0)} (warm-up); "
+        f"{_n(low, 1)}--{_n(high, 1)} (timeout run) & & {study.WARMUP_WALL_S} & {study.TIMEOUT_DONE} \\\\",
+        "\\bottomrule",
+        "\\end{tabular}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def macros(record: dict[str, Any] | None) -> dict[str, str]:
+    """The numbers and the computed sentence the text quotes (LaTeX)."""
+    if record is None:
+        return {"StudyExplained": ABSENT, "StudyExplainedSentence": f"the decomposition is {ABSENT}"}
+    dec = record["decomposition"]
+    software = next(f for f in dec["factors"] if f["name"].startswith("The study's software"))
+    preprocess = next(f for f in dec["factors"] if f["name"].startswith("The unshown preprocess"))
+    around = next(f for f in dec["factors"] if f["name"].startswith("Lithops"))
+    download = next(f for f in dec["factors"] if "download" in f["name"])
+    variants = dec["variants"]
+    fastest = min(variants, key=lambda v: variants[v]["value"])
+    slowest = max(variants, key=lambda v: variants[v]["value"])
+    cpu = record.get("cpu_ratio")
+    reading = record["timeout_reading"]
+    runs = {r["preprocess"]: r for r in record["study_runs"]}
+    closest = record["verdict"]["closest"]
+    user = {r["choice"]: r for r in record["user"]}
+    out = {
+        "StudyExplained": "measured",
+        "StudyExplainedSentence": record["verdict"]["sentence"],
+        "StudyExplainedGap": _n(record["verdict"]["gap"], 1),
+        "StudyExplainedClosest": NAMES.get(closest, closest),
+        "StudySoftwareRatio": _span(software["own"]),
+        "StudySoftwarePairs": str(software["n"]),
+        "StudyPreprocessRatios": f"{_n(preprocess['own']['low'])}--{_n(preprocess['own']['high'])}",
+        "StudyPreprocessVariants": str(preprocess["n"]),
+        "StudyLithopsAroundS": (
+            f"{_span(around['own'])}\\,s" if around["n"] else "nothing measured (this run made no Lithops~2.7.1 job)"
+        ),
+        "StudySoftwareVerdict": _direction(
+            software["own"], "the study's software is slower", "the study's software is faster"
+        ),
+        "StudyDownloadS": _span(download["own"]),
+        "StudyFastestVariant": NAMES.get(fastest, fastest),
+        "StudySlowestVariant": NAMES.get(slowest, slowest),
+        "StudyFastestS": _span(variants[fastest], 1),
+        "StudySlowestS": _span(variants[slowest], 1),
+        "StudyPeakMB": _n(dec["peak_mb"], 0),
+        "StudyGcShare": _n(100 * dec["gc_share"], 0) + "\\,\\%",
+        "StudyKilled": str(dec["killed"]),
+        "StudyResultMB": _n(dec["result_mb"], 2),
+        "StudyWarmupResultsGB": _n(record["warmup_results_gb"], 1),
+        "StudyTimeoutErrorS": _n(reading["error_after_s"], 0),
+        "StudyMonitorTimeoutS": _n(reading["monitor_timeout_s"], 0),
+        "StudyTwentiethSeenS": _n(reading["twentieth_seen_s"], 0),
+        "StudyTimeoutReadS": _n(reading["per_activation_s"], 1),
+        "StudyResimWarmupS": f"{_n(runs[closest]['warmup_s_value'], 0)} [{_n(runs[closest]['warmup_s_low'], 0)}--"
+        f"{_n(runs[closest]['warmup_s_high'], 0)}]",
+        "StudyResimTimeoutDone": f"{runs[closest]['timeout_done_value']} [{runs[closest]['timeout_done_high']}--"
+        f"{runs[closest]['timeout_done_low']}]",
+        "StudyResimWarmupVsReported": _n(runs[closest]["warmup_s_value"] / study.WARMUP_WALL_S, 2),
+        "StudyResimTimeoutVsReported": _n(runs[closest]["timeout_done_value"] / study.TIMEOUT_DONE, 1),
+        "StudyCpuRatio": _span(cpu) if cpu else "not known for this host",
+        "StudyCpuHost": (cpu["host"] if cpu else record["host_cpu"]["cpu_name"]).replace("_", "\\_"),
+    }
+    for key, choice in (
+        ("Explained", "as explained"),
+        ("Vectorized", "vectorized preprocess"),
+        ("Arrow", "arrow kernel"),
+    ):
+        row = user[choice]
+        walls = sorted(row[f"wall_s_{e}"] for e in ("value", "low", "high"))
+        costs = sorted(row[f"cost_usd_{e}"] for e in ("value", "low", "high"))
+        out[f"StudyUser{key}S"] = f"{_n(row['wall_s_value'], 0)} [{_n(walls[0], 0)}--{_n(walls[-1], 0)}]"
+        out[f"StudyUser{key}Usd"] = f"{_n(row['cost_usd_value'], 2)} [{_n(costs[0], 2)}--{_n(costs[-1], 2)}]"
+    out["StudyUserReducers"] = str(user["as explained"]["reducers"])
+    return out

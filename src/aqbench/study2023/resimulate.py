@@ -1,0 +1,199 @@
+"""The study's two runs, and its job for a user, simulated from the measured factors.
+
+Each ``preprocess`` variant's predicted activation (:mod:`.decomposition`) becomes the call cost of
+the scale model (:mod:`aqbench.scale.model`): its seconds are what one activation takes, nothing is
+solved from the study's own times. The study ran in January 2023, under Lambda's older scaling rule
+(a regional burst, then 500 a minute), so its runs are simulated under that rule. The timeout run's
+19 of 1099 is read as Lithops 2.7.1 counts it (:func:`timeout_reading`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from aqbench.cost import Prices
+from aqbench.report import study
+from aqbench.scale.calibration import Calibration
+from aqbench.scale.model import JobSpec, simulate
+from aqbench.scale.project import cost_for_activation, job_cost, lambda_cost, lambda_platform
+from aqbench.study2023.decomposition import Span
+
+ENDS = ("value", "low", "high")
+
+MONITOR_SLACK_S = 5
+"""Lithops 2.7.1, ``lithops/monitor.py`` (``_future_timeout_checker``): a future it has marked running
+times out at the moment it first saw it running plus its ``execution_timeout`` plus 5 s."""
+
+EXECUTION_TIMEOUT_MARGIN_S = 5
+"""``lithops/job/job.py`` (``_create_job``): on a serverless backend ``execution_timeout`` (1800 s by
+default, ``lithops/constants.py``) is cut to the runtime's timeout less 5 s when not below it."""
+
+INVOKED = "21:00:19.016"
+"""The timeout run's log: "Starting function invocation: day_average_map() - Total: 1099 activations"."""
+
+TIMED_OUT = "21:30:15.902"
+"""...and Lithops' "Cleaning temporary data" with its TimeoutError, the job's end."""
+
+
+def _clock(text: str) -> float:
+    h, m, s = text.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def timeout_reading() -> dict[str, float]:
+    """What Lithops 2.7.1's TimeoutError at 21:30:15 says about the timeout run.
+
+    The monitor marks an activation running when it first sees its start in storage and raises the
+    TimeoutError ``execution_timeout + 5`` s later: 900 - 5 + 5 = 900 s with the study's 900 s
+    runtime timeout. The error came 1,797 s after the invocation, so the activation it waited for
+    (the 20th: 19 were done) was first seen running about 1,797 - 900 = 897 s after the invocation:
+    19 activations and the worker's start fitted in about 897 s, just inside Lambda's 900 s limit
+    that then killed the 20th. Lambda retries a failed asynchronous invocation (twice by default);
+    a retry reruns the chunk from its first activation, whose calls Lithops had already counted done,
+    so it cannot raise the count above 19 within the remaining 15 minutes (it would need more than
+    19 activations' time): the reading stays 19 in the first 900 s."""
+    elapsed = _clock(TIMED_OUT) - _clock(INVOKED)
+    timeout = study.TIMEOUT_S - EXECUTION_TIMEOUT_MARGIN_S + MONITOR_SLACK_S
+    twentieth = elapsed - timeout
+    return {
+        "error_after_s": elapsed,
+        "monitor_timeout_s": timeout,
+        "twentieth_seen_s": twentieth,
+        "per_activation_s": twentieth / study.TIMEOUT_DONE,
+    }
+
+
+def _platform(cal: Calibration, facts: dict[str, Any]):
+    return lambda_platform(facts, cal, legacy=True)
+
+
+def study_runs(predicted: dict[str, Span], cal: Calibration, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per variant: the warm-up's wall time and the timeout run's activations done in 900 s, each at
+    the prediction's value and at the ends of its range, beside what the study reported."""
+    platform = _platform(cal, facts)
+    base = lambda_cost(cal, facts)
+    rows = []
+    for variant, span in predicted.items():
+        row: dict[str, Any] = {"preprocess": variant}
+        for end in ENDS:
+            seconds = getattr(span, end)
+            warm_cost = cost_for_activation(platform, base, seconds, study.OBJECT_MB, study.WARMUP_MEMORY_MB, 0)
+            warmup = JobSpec(
+                study.WARMUP_ACTIVATIONS,
+                study.OBJECT_MB,
+                1,
+                study.WARMUP_MEMORY_MB,
+                0,
+                chunksize=study.WARMUP_CHUNKSIZE,
+            )
+            result = simulate(warmup, platform, warm_cost)
+            row[f"warmup_s_{end}"] = result.wall_s
+            start = platform.cold_init_s
+            row[f"timeout_done_{end}"] = min(
+                study.TIMEOUT_ACTIVATIONS, math.floor((study.TIMEOUT_S - start) / seconds + 1e-9)
+            )
+        rows.append(row)
+    return rows
+
+
+def user_job(
+    choices: dict[str, Span],
+    cal: Calibration,
+    facts: dict[str, Any],
+    prices: Prices,
+    memory_mb: int = 1024,
+    reducers: int = 8,
+) -> list[dict[str, Any]]:
+    """The study's job at its scale (50 GB in 25 MB objects, one an activation) on today's Lambda scaling
+    rule, per choice of code: wall time and cost of one pass at the ends of each span. The reduce is
+    hash-partitioned over ``reducers``: at 1024 MB one reducer of all partials runs out of memory in the
+    model."""
+    platform = lambda_platform(facts, cal, legacy=False)
+    base = lambda_cost(cal, facts)
+    objects = math.ceil(study.DATA_GB * 1000 / study.OBJECT_MB)
+    job = JobSpec(objects, study.OBJECT_MB, 1, memory_mb, reducers)
+    rows = []
+    for name, span in choices.items():
+        row: dict[str, Any] = {"choice": name, "objects": objects, "memory_mb": memory_mb, "reducers": reducers}
+        for end in ENDS:
+            cost = cost_for_activation(platform, base, getattr(span, end), study.OBJECT_MB, memory_mb, reducers)
+            result = simulate(job, platform, cost)
+            row |= {
+                f"wall_s_{end}": result.wall_s,
+                f"cost_usd_{end}": job_cost(result, job, "x86_64", prices),
+                f"status_{end}": result.status,
+            }
+        rows.append(row)
+    return rows
+
+
+def arrow_activation(cal: Calibration, cpu: Span, link: Span, request_s: float, memory_mb: int = 1024) -> Span:
+    """One activation of the arrow kernel on the study's Lambda through the same CPU ratio as the study's
+    code: this host's CPU seconds per MB (the calibration) at the memory size's share, times the ratio,
+    plus the same download."""
+    from aqbench.kernels import MULTI_THREADED
+    from aqbench.lambda_facts import call_share
+
+    share = call_share(memory_mb, max_cores=2 if "arrow" in MULTI_THREADED else 1)
+    host_s = cal.kernel_cpu_s_per_mb["arrow"] * study.OBJECT_MB / share + cal.cost.overhead_s
+    cpu_s = Span(host_s, host_s, host_s) * cpu
+    return replace(
+        cpu_s,
+        value=cpu_s.value + request_s + study.OBJECT_MB / link.value,
+        low=cpu_s.low + request_s + study.OBJECT_MB / link.high,
+        high=cpu_s.high + request_s + study.OBJECT_MB / link.low,
+    )
+
+
+def explain(
+    activations: Any, cal: Calibration, facts_path: Any, cpu_facts: dict[str, Any], prices: Prices
+) -> dict[str, Any]:
+    """Everything the paper says about what set the study's times, as one record: the CPU ratio for the
+    host that measured the activations, the decomposition at 1024 MB and the verdict on the study's two
+    runs, Lithops' timeout reading, the two runs re-simulated per variant, and the study's job for a user
+    (its code as explained, with a vectorized preprocess, with the arrow kernel)."""
+    from aqbench import lambda_facts
+    from aqbench.study2023 import cpu, decomposition
+
+    table = lambda_facts.read(facts_path)
+    values = table.values
+    low, high = table.ranges.get("network_mbit", (table.network_mbit, table.network_mbit))
+    link = Span(table.network_mbit / 8, low / 8, high / 8)
+    request_s = float(values["s3_first_byte_s"])
+    measured_on = activations[activations["phase"] == "map"].iloc[0]
+    host = cpu.HostCpu.from_row(measured_on) if "cpu_model" in activations else cpu.host()
+    ratio = cpu.ratio(host, cpu_facts)
+    dec = decomposition.decompose(activations, ratio.span if ratio else None, link, request_s, study.WARMUP_MEMORY_MB)
+    verdict = decomposition.verdict(dec.variants)
+    choices = {
+        "as explained": dec.variants[verdict.closest],
+        "vectorized preprocess": dec.variants[decomposition.BASE_PREPROCESS],
+        "arrow kernel": arrow_activation(cal, ratio.span if ratio else Span(1.0, 1.0, 1.0), link, request_s),
+    }
+    return {
+        "host_cpu": host.as_row(),
+        "cpu_ratio": None
+        if ratio is None
+        else {
+            "value": ratio.span.value,
+            "low": ratio.span.low,
+            "high": ratio.span.high,
+            "host": ratio.host_name,
+            "study": ratio.study_name,
+            "sources": ratio.sources,
+        },
+        "decomposition": dec.to_dict(),
+        "verdict": {
+            "fits": verdict.fits,
+            "gap": verdict.gap,
+            "closest": verdict.closest,
+            "sentence": verdict.sentence(decomposition.NAMES),
+        },
+        "timeout_reading": timeout_reading(),
+        "warmup_results_gb": dec.result_mb * study.WARMUP_ACTIVATIONS / 1000,
+        "study_runs": study_runs(dec.variants, cal, values),
+        "user": user_job(choices, cal, values, prices),
+        "user_closest": verdict.closest,
+    }
