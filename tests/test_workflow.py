@@ -181,6 +181,21 @@ def test_tiny_profile_end_to_end(workdir):
     engines_bench = json.loads((results / "bench" / "engines.json").read_text())
     assert engines_bench["duckdb_mb_s"] > 0 and "duckdb_idiomatic_differences" in engines_bench
     assert (results / "scale" / "validation.csv").exists() and (results / "scale" / "projection.csv").exists()
+    # the study's code in its own software, where this machine has a Python 3.8: measured with Lithops
+    # 2.7.1 around it, taken apart, and in the paper (where none is found the paper says it is absent)
+    from aqbench.study2023.environment import find_python38
+
+    explained = results / "study2023" / "explained.json"
+    if find_python38() is not None:
+        acts = pq.read_table(results / "study2023" / "activations.parquet").to_pylist()
+        assert {r["status"] for r in acts} == {"success"}
+        assert any(r["phase"] == "lithops" and r["t_lithops"] > 0 for r in acts)
+        record = json.loads(explained.read_text())
+        assert record["verdict"]["sentence"] and record["study_runs"] and record["user"]
+        tables = results / "generated" / "tables"
+        assert "Lithops 2.7.1" in (tables / "study_decomposition.tex").read_text()
+    else:
+        assert not explained.exists()
     # the Snakemake report: every figure with its caption, the summary and the paper
     report = _snakemake("--configfile", "workflow/config/tiny.yaml", "--report", "report.zip", cwd=workdir)
     assert report.returncode == 0, report.stderr[-3000:]
