@@ -44,6 +44,7 @@ def test_the_committed_macros_are_what_the_report_computes_from_the_committed_me
         RESULTS / "scale",
         reducer_bench=RESULTS / "bench" / "reducer.json",
         engines_bench=RESULTS / "bench" / "engines.json",
+        explained=RESULTS / "study2023" / "explained.json",
     )
 
     committed = (RESULTS / "generated" / "macros.tex").read_text(encoding="utf-8")
