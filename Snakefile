@@ -1,5 +1,6 @@
 # aqbench: serverless (Lithops) versus cluster (Dask) analysis of OpenAQ data.
 # Run: `snakemake -c2` (default profile) or `snakemake -c2 --configfile workflow/config/tiny.yaml`.
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -8,7 +9,19 @@ min_version("9.0")
 configfile: "workflow/config/default.yaml"
 
 
-validate(config, "workflow/config/schema.yaml")
+try:
+    validate(config, "workflow/config/schema.yaml")
+except WorkflowError:  # one line (the key, what is wrong, how to fix it), not the schema
+    import os
+    import sys
+
+    from aqbench.profile_errors import one_line
+
+    line = None if os.environ.get("AQBENCH_SCHEMA_DUMP") else one_line(config, "workflow/config/schema.yaml")
+    if line is None:
+        raise
+    print(f"aqbench: {line}", file=sys.stderr)
+    sys.exit(1)
 
 
 report: "workflow/report/workflow.rst"

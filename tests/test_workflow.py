@@ -73,7 +73,9 @@ def test_misspelt_config_key_is_refused(workdir):
     (workdir / "bad.yaml").write_text("profile: tiny\ndata: {sorce: synthetic}\n")
     run = _snakemake("-n", "--configfile", "bad.yaml", cwd=workdir)
     assert run.returncode != 0
-    assert "sorce" in run.stderr + run.stdout
+    out = (run.stderr + run.stdout).strip().splitlines()
+    assert len(out) <= 3, out  # the key, what is wrong, how to fix it: not the schema
+    assert "data.sorce" in out[-1] and "did you mean 'source'" in out[-1]
 
 
 @pytest.mark.parametrize(
