@@ -88,6 +88,8 @@ def study_explained():
     if config["report"]["from_results"] and os.path.exists(STUDY_EXPLAINED):
         return [STUDY_EXPLAINED]
     return []
+
+
 ENGINE_SECTIONS = {"lithops": LITHOPS, "dask": DASK, "duckdb": DUCKDB}
 EXPERIMENTS = {engine: design_experiments(engine, section) for engine, section in ENGINE_SECTIONS.items()}
 """Enabled experiments of each engine: the study's design (the schema's defaults) with the
