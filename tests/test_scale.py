@@ -331,6 +331,21 @@ def test_a_users_job_file_is_simulated_with_its_spread(tmp_path, capsys):
     assert r["cost_usd"]["median"] > 0 and r["gb_s"] > 0
 
 
+def test_the_readmes_example_runs_on_a_fresh_clone_with_the_committed_calibration(tmp_path, monkeypatch, capsys):
+    """No local run needed: without --calibration, the committed canonical run's (results/paper) is used,
+    whatever the current folder."""
+    from pathlib import Path
+
+    from aqbench.cli import main
+
+    example = (Path(__file__).parent.parent / "workflow" / "config" / "job.yaml").read_text()
+    (tmp_path / "job.yaml").write_text(example.replace("seeds: 20", "seeds: 2"))
+    monkeypatch.chdir(tmp_path)  # no results/ here
+    assert main(["simulate", "--job", "job.yaml", "--out", "job.json"]) == 0
+    assert "wall time" in capsys.readouterr().out
+    assert json.loads((tmp_path / "job.json").read_text())["runs"] == 2
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [("memroy_mb: 2048\n", "unknown field"), ("memory_mb: 20000\n", "128-10240"), ("kernel: fast\n", "not measured"),

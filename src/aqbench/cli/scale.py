@@ -32,6 +32,14 @@ inputs and where they come from:
 """
 
 
+def canonical_calibration() -> Path:
+    """The committed canonical run's calibration (the paper profile's), in this checkout."""
+    from aqbench.checkout import repository_root
+
+    marker = Path("results/paper/scale/calibration.json")
+    return repository_root(marker) / marker
+
+
 def _calibration(args: argparse.Namespace):
     from aqbench.emulated.platform import LOOPBACK_MONITORING_INTERVAL_S
     from aqbench.scale.calibration import calibrate
@@ -146,7 +154,7 @@ def _what_if(args: argparse.Namespace) -> int:
     if args.metrics:
         cal = _calibration(args)
     else:
-        path = Path(args.calibration)
+        path = Path(args.calibration) if args.calibration else canonical_calibration()
         if not path.exists():
             raise ConfigError(f"no calibration at {path}: give --calibration or --metrics (make reproduce writes one)")
         saved = json.loads(path.read_text())
@@ -199,8 +207,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--job", help="simulate one job described in this YAML file (fields below) and print it")
     p.add_argument(
         "--calibration",
-        default="results/default/scale/calibration.json",
-        help="--job: the calibration to use (the committed canonical run's; --metrics calibrates afresh)",
+        help="--job: the calibration to use (default: the committed canonical run's, results/paper/scale/"
+        "calibration.json in the checkout; --metrics calibrates afresh)",
     )
     p.add_argument("--out", help="folder for calibration.json and the tables (--job: a JSON file of the result)")
     p.add_argument("--facts", default=str(FACTS_FILE), help="the dated table of published facts (YAML)")
