@@ -233,7 +233,7 @@ def test_a_worker_runs_its_chunk_of_activations_in_sequence_each_paying_the_fixe
 def test_the_study_runs_as_they_ran_and_a_cost_solved_from_its_timeout_run():
     """The warm-up is 990 workers of two activations; the timeout run one worker that times out;
     the cost solved for the timeout run's 47.4 s an activation gives back its 19 activations."""
-    from aqbench.report import study
+    from aqbench import study_facts as study
     from aqbench.scale.project import activation_seconds, cost_for_activation
 
     p = platform(request_s=0.05)

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from aqbench.report import study, study_explained
+from aqbench import study_facts as study
+from aqbench.report import study_explained
 from aqbench.study2023 import cpu, decomposition, resimulate
 from aqbench.study2023.decomposition import Span
 

@@ -112,7 +112,7 @@ else:
     parts = sorted(Path(path).glob("*.ipc"))
     out = kernel.reduce(p.read_bytes() for p in parts)
 seconds = time.perf_counter() - started
-from aqbench.engines.procstat import peak_rss_mb  # VmHWM: ru_maxrss would report the parent's size
+from aqbench.procstat import peak_rss_mb  # VmHWM: ru_maxrss would report the parent's size
 print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
 """
 

@@ -20,8 +20,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from aqbench.engines.procstat import rss_bytes
 from aqbench.lambda_facts import facts
+from aqbench.procstat import rss_bytes
 
 log = logging.getLogger(__name__)
 

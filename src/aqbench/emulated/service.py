@@ -7,7 +7,7 @@ Lambda keeps an execution environment for minutes after a call and gives it the 
 of the same function. So Lithops stays the engine (``FunctionExecutor``, futures, its
 statistics, its invoker and its concurrency), and only its ``runtime`` changes: a tiny
 shell script that hands the task file to this service and waits for the call to end. The
-service keeps, per function (memory size), idle environments (:mod:`lambda_env`
+service keeps, per function (memory size), idle environments (:mod:`.environment`
 processes) for ``keep_alive_s``; a call takes an idle one (warm) or starts one (cold: a
 real process start, imports and first Arrow call, its ``init_s`` recorded). An environment
 serves one call at a time; one whose call was killed by its memory limit is discarded; at

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from aqbench.report import study
+from aqbench import study_facts as study
 
 
 def _pct(x: float) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from aqbench import experiments as ex
+from aqbench import study_facts as study
 from aqbench.lambda_facts import facts
-from aqbench.report import study
 
 
 def _tex(text: str) -> str:

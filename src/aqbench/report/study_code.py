@@ -10,8 +10,8 @@ import json
 import pandas as pd
 
 from aqbench import experiments as ex
+from aqbench import study_facts as study
 from aqbench.kernels.study import summary
-from aqbench.report import study
 
 OBJECT_MB = study.OBJECT_MB
 """Times are quoted per activation of a 25 MB document, the study's object size."""

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from aqbench.report import study
+from aqbench import study_facts as study
 from aqbench.study2023.decomposition import NAMES
 
 ABSENT = (

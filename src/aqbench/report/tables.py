@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from aqbench import experiments as ex
+from aqbench import study_facts as study
 from aqbench.aggregates import SUM_RTOL
 from aqbench.atomic import atomic_path
 from aqbench.lambda_facts import facts
 from aqbench.metrics import balanced_optimum, start_latency
-from aqbench.report import study
 
 
 def _fmt(value: Any, digits: int = 2) -> str:

@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 
+from aqbench import study_facts as study
 from aqbench.cost import Prices
 from aqbench.lambda_facts import facts as facts_table
-from aqbench.report import study
 from aqbench.scale.calibration import Calibration
 from aqbench.scale.model import (
     SEEDS,

@@ -1,7 +1,7 @@
 """What set the study's times: one activation of its code rebuilt factor by factor from measurements.
 
 The study's two runs bound one activation of its code (one ~25 MB object, 1024 MB Lambda): at
-most 35 s in its warm-up, 45-47.4 s in its timeout run (:mod:`aqbench.report.study`). This module
+most 35 s in its warm-up, 45-47.4 s in its timeout run (:mod:`aqbench.study_facts`). This module
 starts from what this host measures for the slides' code on today's software and multiplies or adds
 one factor at a time, each measured on its own in the same interleaved run (study-2023) or taken
 from a cited source: the study's software, its unshown ``preprocess`` (a family of variants, none
@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from aqbench.report import study
+from aqbench import study_facts as study
 
 BASE_PREPROCESS = "str_accessors"
 """The vectorized ``preprocess`` every other variant is divided by."""

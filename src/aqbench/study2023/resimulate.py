@@ -13,8 +13,8 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from aqbench import study_facts as study
 from aqbench.cost import Prices
-from aqbench.report import study
 from aqbench.scale.calibration import Calibration
 from aqbench.scale.model import JobSpec, simulate
 from aqbench.scale.project import cost_for_activation, job_cost, lambda_cost, lambda_platform

@@ -38,7 +38,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aqbench.engines import procstat
+from aqbench import procstat
 from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.inputs import FetchedObject

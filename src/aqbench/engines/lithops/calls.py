@@ -12,7 +12,7 @@ import signal
 import time
 from typing import Any
 
-from aqbench.engines import procstat
+from aqbench import procstat
 from aqbench.engines.work import map_objects
 from aqbench.kernels import get_kernel
 

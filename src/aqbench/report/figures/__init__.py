@@ -31,8 +31,9 @@ def draw(name: str, inp: Inputs, pdf: Path, png: Path) -> None:
     from aqbench.atomic import atomic_path
 
     fig = PLOTS[name](inp)
-    for path, fmt in ((pdf, "pdf"), (png, "png")):
+    # no creation date in either file: a figure redrawn from the same inputs is the same bytes
+    for path, fmt, metadata in ((pdf, "pdf", {"CreationDate": None}), (png, "png", {})):
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt)
+            fig.savefig(tmp, format=fmt, metadata=metadata)
     plt.close(fig)

@@ -243,7 +243,7 @@ def study_cost(inp: Inputs):
     """The study's cost, in its units: what its warm-up (1979 activations of one 25 MB object each)
     is billed at each memory size, from each kernel's measured billed cost per activation on the
     same records (experiments study_code and study_objects), beside the study's own bill."""
-    from aqbench.report import study
+    from aqbench import study_facts as study
     from aqbench.report.study_code import OBJECT_MB, _maps
 
     calls = inp.table("calls")
