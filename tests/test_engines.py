@@ -40,6 +40,16 @@ def test_lithops_runs_are_verified_and_recorded(staged, capsys):
     capsys.readouterr()
 
 
+def test_the_ndjson_kernel_is_selectable_and_verified_on_lithops_and_dask(staged, capsys):
+    for engine, grid in (("lithops", {"memory_mb": 1024, "kernel": "ndjson"}),
+                         ("dask", {"kernel": "ndjson", "workers": 2, "memory_mb": 2048})):  # fmt: skip
+        code, out = run_engine(staged, engine, f"ndjson_{engine}", grid)
+        runs = runs_of(out)
+        assert code == 0 and runs and {(r["status"], r["kernel"]) for r in runs} == {("ok", "ndjson")}, engine
+        assert all(r["records_read"] == STAGED_RECORDS for r in runs)
+    capsys.readouterr()
+
+
 def test_lithops_timeout_is_a_data_point_not_a_crash(staged):
     grid = {"memory_mb": 1024, "objects_per_call": 1000, "timeout_s": 0.01, "kernel": "seed"}
     code, out = run_engine(staged, "lithops", "timeout", grid)

@@ -75,7 +75,8 @@ def test_misspelt_config_key_is_refused(workdir):
     assert run.returncode != 0
     out = (run.stderr + run.stdout).strip().splitlines()
     assert len(out) <= 3, out  # the key, what is wrong, how to fix it: not the schema
-    assert "data.sorce" in out[-1] and "did you mean 'source'" in out[-1]
+    said = [ln for ln in out if "data.sorce" in ln]
+    assert len(said) == 1 and "did you mean 'source'" in said[0]
 
 
 @pytest.mark.parametrize(

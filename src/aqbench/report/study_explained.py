@@ -178,7 +178,10 @@ def macros(record: dict[str, Any] | None) -> dict[str, str]:
         ("Vectorized", "vectorized preprocess"),
         ("Arrow", "arrow kernel"),
     ):
-        row = user[choice]
+        row = user.get(choice)
+        if row is None:  # the calibration did not measure the arrow kernel beside the study's code
+            out[f"StudyUser{key}S"], out[f"StudyUser{key}Usd"] = "--", "--"
+            continue
         walls = sorted(row[f"wall_s_{e}"] for e in ("value", "low", "high"))
         costs = sorted(row[f"cost_usd_{e}"] for e in ("value", "low", "high"))
         out[f"StudyUser{key}S"] = f"{_n(row['wall_s_value'], 0)} [{_n(walls[0], 0)}--{_n(walls[-1], 0)}]"
