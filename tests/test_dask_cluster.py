@@ -227,6 +227,31 @@ def test_a_worker_host_lost_mid_run_is_recovered_by_dask_and_the_run_verified(cl
 
 @pytest.mark.slow
 @pytest.mark.timeout(CLUSTER_TEST_TIMEOUT_S)
+def test_every_worker_host_lost_fails_the_run_in_one_line_naming_them_and_keeps_nothing(
+    cluster, tiny, capsys, monkeypatch
+):
+    monkeypatch.setattr("aqbench.engines.dask.cluster.LOST_CLUSTER_GRACE_S", 3.0)
+
+    def lose_all() -> None:
+        for name in WORKERS:
+            cluster.lose(name)
+
+    watcher = when_a_map_runs(cluster, None, lose_all)
+    try:
+        code, out = run_on_cluster(cluster, tiny, "cluster-lost", ARROW)
+        watcher.join(timeout=30)
+    finally:
+        for name in WORKERS:
+            cluster.revive(name)
+        cluster.wait_for_workers(len(WORKERS))
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code != 0 and "every worker of the cluster was lost" in err
+    assert all(f"tcp://{cluster.network[name].address}:" in err for name in WORKERS)
+    assert not (out / "runs.parquet").exists() and not (out / "aggregates").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(CLUSTER_TEST_TIMEOUT_S)
 def test_an_unreachable_scheduler_is_the_preflights_one_line(cluster, capsys):
     cluster.network.cut("scheduler")
     try:

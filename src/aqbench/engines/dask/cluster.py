@@ -10,6 +10,7 @@ address they reach (``dask.store_endpoint``) and credentials from their own stan
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from aqbench.engines.runs import RunConfig
@@ -18,6 +19,9 @@ from aqbench.errors import ConfigError
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = "30s"
+
+LOST_CLUSTER_GRACE_S = 30.0
+"""How long a run waits, once its cluster has no worker left, for one to join before it fails."""
 
 CHECKED_PACKAGES = ("aqbench", "dask", "distributed", "pyarrow")
 """What must be the same version on the workers as here: the tasks' code (aqbench), the cluster's
@@ -88,4 +92,35 @@ def check_workers(client: Any) -> None:
             what = ", ".join(f"{k} {v} (here {here[k]})" for k, v in sorted(differ.items()))
             raise ConfigError(
                 f"dask worker {worker} runs {what}: install the same versions on every worker (docs/dask-cluster.md)"
+            )
+
+
+class ClusterLost(RuntimeError):
+    """Every worker of the cluster was lost mid-run and none joined in time."""
+
+
+def gather(client: Any, futures: list[Any], grace_s: float | None = None) -> list[Any]:
+    """The futures' results, as ``client.gather``; but where the cluster loses every worker (hosts
+    lost, nothing left to recompute on), :class:`ClusterLost` after ``grace_s`` without one, naming
+    the workers the run had, instead of waiting forever for tasks no worker will run."""
+    from distributed import wait
+
+    grace_s = LOST_CLUSTER_GRACE_S if grace_s is None else grace_s
+    had = set(client.nthreads())
+    empty_since = None
+    while True:
+        try:
+            wait(futures, timeout=1.0)
+            return client.gather(futures)
+        except TimeoutError:
+            pass
+        workers = set(client.nthreads())
+        had |= workers
+        if workers:
+            empty_since = None
+            continue
+        empty_since = empty_since or time.monotonic()
+        if time.monotonic() - empty_since > grace_s:
+            raise ClusterLost(
+                f"every worker of the cluster was lost ({', '.join(sorted(had))}) and none joined in {grace_s:.0f} s"
             )

@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from aqbench.emulated.cgroups import max_concurrency
 from aqbench.emulated.network import Network
-from aqbench.engines.dask.cluster import check_workers, connect, wait_for_workers
+from aqbench.engines.dask.cluster import ClusterLost, check_workers, connect, gather, wait_for_workers
 from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
 from aqbench.errors import ConfigError
@@ -166,8 +166,8 @@ def _kernel_run(
         reduces.append(
             client.submit(t.reduce_task, cfg.kernel, *parts, key=f"reduce-{uuid.uuid4().hex[:8]}-{r}", retries=retries)
         )
-    results = client.gather(reduces)
-    infos = {m.key: info for m, (_, info) in zip(maps, client.gather(maps), strict=True)}
+    results = gather(client, reduces)
+    infos = {m.key: info for m, (_, info) in zip(maps, gather(client, maps), strict=True)}
     return results, infos, sum(i["bytes_read"] for i in infos.values())
 
 
@@ -308,6 +308,9 @@ class DaskEngine:
                         parts, infos, run.bytes = _kernel_run(
                             client, cfg, chunks, self.task_spec.to_json(), self.expected, self.retries, marker
                         )
+                    except ClusterLost as exc:
+                        run.status, run.wall_s, run.note = "failed", time.perf_counter() - run.started, str(exc)
+                        return None
                     except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
                         run.status, run.wall_s = "failed", time.perf_counter() - run.started
                         run.note = f"a task failed after {self.retries} retries: {type(exc).__name__}: {exc}"[:500]
