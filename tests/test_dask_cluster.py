@@ -165,6 +165,7 @@ def test_tiny_dask_experiment_runs_verified_on_the_cluster_and_rows_name_the_hos
     with cluster.client() as client:  # the workers cannot open the store as the driver does: no state folder
         assert not any(client.run(os.path.exists, str(cluster.state / "server.json")).values())
     assert (cluster.state / "server.json").exists()
+    before = {name: cluster.network.received(name) for name in WORKERS}
     code, out = run_on_cluster(cluster, tiny, "baseline", BASELINE)
     assert code == 0
     runs = pq.read_table(out / "runs.parquet").to_pylist()
@@ -174,6 +175,9 @@ def test_tiny_dask_experiment_runs_verified_on_the_cluster_and_rows_name_the_hos
     assert {host_of(cluster, c["worker"]) for c in calls} == set(WORKERS)  # both hosts, and only they
     assert {host_of(cluster, c["worker"]) for c in maps} == set(WORKERS)
     assert sum(c["bytes_read"] for c in maps) == runs[0]["bytes"]
+    if cluster.network.shaped:  # the reads crossed the workers' shaped links (both kernels read everything)
+        received = sum(cluster.network.received(name) - before[name] for name in WORKERS)
+        assert received > runs[0]["bytes"] + runs[1]["bytes"]
     _, secret = cluster.credentials()
     files = [*out.rglob("*"), *cluster.logs.rglob("*")]
     assert not [f for f in files if f.is_file() and secret.encode() in f.read_bytes()], "a secret was written"

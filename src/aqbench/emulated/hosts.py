@@ -44,13 +44,12 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def available() -> tuple[bool, str]:
-    """Whether this machine lets us create hosts: root, ``ip`` and ``tc`` on PATH, and a namespace
-    can be added (then removed: asking leaves nothing)."""
+    """Whether this machine lets us create hosts: root, ``ip`` on PATH, and a namespace can be added
+    (then removed: asking leaves nothing). Without ``tc`` the links are only left unshaped."""
     if os.geteuid() != 0:
         return False, "network namespaces need root"
-    missing = [tool for tool in ("ip", "tc") if shutil.which(tool) is None]
-    if missing:
-        return False, f"{' and '.join(missing)} not on PATH (iproute2)"
+    if shutil.which("ip") is None:
+        return False, "ip not on PATH (iproute2)"
     probe = f"aqbprobe{os.getpid()}"
     added = _ip("netns", "add", probe, check=False)
     _ip("netns", "del", probe, check=False)
@@ -142,6 +141,15 @@ class HostNetwork:
         except (OSError, subprocess.CalledProcessError) as exc:
             self.shaped, self.shape_error = False, (getattr(exc, "stderr", "") or str(exc)).strip()
             log.warning("test hosts' links not shaped: %s", self.shape_error)
+
+    def received(self, name: str) -> int | None:
+        """Bytes host ``name`` has received through its shaped link so far (None: not shaped)."""
+        from aqbench.emulated.network import CLASS_BYTES, _tc
+
+        if not self.shaped:
+            return None
+        shown = _tc("-n", self.switch, "-s", "class", "show", "dev", self.hosts[name].port).stdout
+        return sum(int(m.group(2)) for m in CLASS_BYTES.finditer(shown))
 
     def cut(self, name: str) -> None:
         """Unplug host ``name``'s cable: nothing in or out, no reset sent, as a lost host."""
