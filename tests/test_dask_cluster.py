@@ -161,7 +161,7 @@ def when_a_map_runs(cluster: Cluster, on: str | None, action) -> threading.Threa
 
 @pytest.mark.slow
 @pytest.mark.timeout(CLUSTER_TEST_TIMEOUT_S)
-def test_tiny_dask_experiment_runs_verified_on_the_cluster_and_rows_name_the_hosts(cluster, tiny):
+def test_tiny_dask_experiment_runs_verified_on_the_cluster_and_rows_name_the_hosts(cluster, tiny, capsys):
     with cluster.client() as client:  # the workers cannot open the store as the driver does: no state folder
         assert not any(client.run(os.path.exists, str(cluster.state / "server.json")).values())
     assert (cluster.state / "server.json").exists()
@@ -181,6 +181,8 @@ def test_tiny_dask_experiment_runs_verified_on_the_cluster_and_rows_name_the_hos
     _, secret = cluster.credentials()
     files = [*out.rglob("*"), *cluster.logs.rglob("*")]
     assert not [f for f in files if f.is_file() and secret.encode() in f.read_bytes()], "a secret was written"
+    printed = capsys.readouterr()
+    assert secret not in printed.out + printed.err
 
 
 @pytest.mark.slow
