@@ -205,3 +205,21 @@ def test_bytes_that_differ_from_their_checksum_are_refused_by_the_server(server,
     with pytest.raises(ClientError, match="BadDigest"):
         store.put("bad", bad, {})
     assert store.head("bad") is None
+
+
+def test_a_clusters_workers_open_the_bucket_at_their_endpoint_with_their_own_credentials(server, data, monkeypatch):
+    """``StoreSpec.for_workers``: what a Dask task carries is the bucket, region and endpoint, never
+    a secret; opened where the credentials are in the environment, it reads what was staged."""
+    from aqbench.storage import StoreSpec
+
+    spec = StoreSpec("s3-local", "workers-view", {"state_dir": str(server.state_dir), "region": "us-east-1"})
+    manifest, _ = stage([data], spec.open(), prefix="w/", progress=False)
+    theirs = spec.for_workers(server.endpoint())
+    access, secret = server.credentials()
+    assert secret not in theirs.to_json() and access not in theirs.to_json()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    store = StoreSpec.from_json(theirs.to_json()).open()
+    obj = manifest.objects[0]
+    assert bytes(store.get(obj.key, obj.expected)) == (data / obj.key.removeprefix("w/")).read_bytes()
+    assert store.fsspec() == ("s3", {"client_kwargs": {"endpoint_url": server.endpoint()}})

@@ -24,6 +24,7 @@ rule dask_experiment:
         grid=lambda w: as_shell_json(EXPERIMENTS["dask"][w.experiment]["grid"]),
         repetitions=experiment_setting("dask", "repetitions"),
         scheduler=shlex.quote(DASK["scheduler_address"]),
+        store_endpoint=shlex.quote(DASK["store_endpoint"]),
         retries=DASK["retries"],
         faults=as_shell_json(config["faults"]),
         terms=lambda w: (
@@ -37,4 +38,5 @@ rule dask_experiment:
         "aqbench run-dask --experiment {wildcards.experiment} --grid {params.grid}"
         " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
         " --out {params.out} {params.store} --scheduler-address {params.scheduler}"
+        " --store-endpoint {params.store_endpoint}"
         " --retries {params.retries} --faults {params.faults} {params.terms} {params.ledger} > {log} 2>&1"

@@ -111,7 +111,7 @@ def _stage_openaq(args: argparse.Namespace) -> int:
 def _storage(args: argparse.Namespace) -> int:
     from aqbench.storage.server import LocalS3Server
 
-    server = LocalS3Server(args.state)
+    server = LocalS3Server(args.state, args.host)
     if args.action == "up":
         print(server.up(timeout=args.timeout).endpoint, flush=True)
         return 0
@@ -303,6 +303,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=("up", "down", "status"))
     p.add_argument("--state", default="results/default/s3", help="folder holding the server's data and state")
     p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the server to be healthy")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="up: the address to listen on; another than 127.0.0.1 lets a Dask cluster's workers on other hosts "
+        "reach the store (set dask.store_endpoint to the endpoint printed; docs/dask-cluster.md)",
+    )
 
     p = subcommand(
         sub,

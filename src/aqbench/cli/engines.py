@@ -113,7 +113,8 @@ def _run_dask(args: argparse.Namespace) -> int:
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
     engine = DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries,
-                        emulate=args.emulate_lambda, network=_network(args.network))  # fmt: skip
+                        emulate=args.emulate_lambda, network=_network(args.network),
+                        store_endpoint=args.store_endpoint)  # fmt: skip
     with Charged(args) as bill:
         _planned_egress(args, bill, "dask")
         _experiment(args, engine)
@@ -352,6 +353,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scheduler-address",
         help="an existing cluster (empty: a LocalCluster)",
         **option_default("dask.scheduler_address"),
+    )
+    p.add_argument(
+        "--store-endpoint",
+        help="the store's S3 endpoint as that cluster's workers reach it; they take credentials from their own "
+        "AWS chain (empty: they open the store as this machine does)",
+        **option_default("dask.store_endpoint"),
     )
     p.add_argument(
         "--emulate-lambda",

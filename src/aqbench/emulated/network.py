@@ -175,6 +175,17 @@ class Shaper:
         self._slot.close()
 
 
+def shape_device(dev: str, mbit: float, netns: str | None = None) -> None:
+    """Hold everything ``dev`` sends (in network namespace ``netns``) to ``mbit``: an HTB root whose
+    default class has that rate and ceiling. A test host's link (:mod:`aqbench.emulated.hosts`) is
+    shaped at both its ends, one per direction. Removed with the device; raises where ``tc`` is refused."""
+    where = ["-n", netns] if netns else []
+    rate = f"{mbit}mbit"
+    _tc(*where, "qdisc", "replace", "dev", dev, "root", "handle", ROOT, "htb", "default", "1")
+    _tc(*where, "class", "replace", "dev", dev, "parent", ROOT, "classid", "1:1",
+        "htb", "rate", rate, "ceil", rate, "quantum", "60000")  # fmt: skip
+
+
 def bind_connections(address: str) -> Callable[[], None]:
     """From now on, HTTP connections this process opens leave from ``address``, as an emulated
     environment's do (``sitecustomize``); returns the function that undoes it."""

@@ -140,10 +140,18 @@ def read_exactly(stream: Any, size: int | None = None, expect: Expected | None =
 class StoreSpec:
     """How to open a store, in a form that travels: Dask workers and benches reopen it from this.
 
-    ``settings``: ``state_dir`` (s3-local), ``lithops_tmp`` (localhost), ``region`` (aws);
-    absolute paths, since a worker may run in another folder. No credentials: those come
-    from the standard AWS chain wherever the store is opened.
+    ``settings``: ``state_dir`` (s3-local), ``lithops_tmp`` (localhost), ``region`` and
+    ``endpoint`` (aws: an S3-compatible server's endpoint instead of AWS's); absolute paths,
+    since a worker may run in another folder. No credentials: those come from the standard AWS
+    chain wherever the store is opened.
     """
+
+    def for_workers(self, endpoint: str) -> StoreSpec:
+        """The same bucket as workers on other hosts open it: at ``endpoint`` (their view of the
+        store, ``dask.store_endpoint``), with credentials from their own standard AWS chain, so no
+        secret travels with the tasks and none reaches a log."""
+        region = self.settings.get("region") or "us-east-1"
+        return StoreSpec("aws", self.bucket, {"region": region, "endpoint": endpoint})
 
     kind: str
     bucket: str
@@ -172,7 +180,8 @@ def open_store(kind: str, bucket: str, settings: dict[str, Any]) -> Store:
     if kind == "aws":
         from aqbench.storage.s3 import S3Store
 
-        return S3Store.for_aws(bucket, region=settings.get("region", "us-east-1"))
+        # ``endpoint``: an S3-compatible server (a Dask cluster's workers' view of the store)
+        return S3Store.for_aws(bucket, region=settings.get("region", "us-east-1"), endpoint=settings.get("endpoint"))
     if kind == "localhost":
         from aqbench.storage.localfs import LocalStore
 

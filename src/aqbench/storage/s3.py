@@ -91,7 +91,7 @@ class S3Store:
         exact client and requests then reach)."""
         config = _config(s3={"addressing_style": "path"}) if endpoint else _config()
         client = boto3.session.Session().client("s3", region_name=region, config=config, endpoint_url=endpoint)
-        return cls("aws", bucket, client, None, None, region)
+        return cls("aws", bucket, client, endpoint, None, region)
 
     def ensure_bucket(self) -> None:
         try:
@@ -152,8 +152,8 @@ class S3Store:
         }
 
     def fsspec(self) -> tuple[str, dict[str, Any]]:
-        if self.kind == "aws":
-            return "s3", {}
+        if self.kind == "aws":  # credentials from the chain of whichever process reads (a Dask worker's own)
+            return "s3", ({"client_kwargs": {"endpoint_url": self.endpoint}} if self.endpoint else {})
         access, secret = self._credentials or ("", "")
         return "s3", {
             "key": access,

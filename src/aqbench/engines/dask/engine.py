@@ -9,9 +9,11 @@
   malformed line, so lines are parsed with the rules' specification; the reasons of the
   rejected ones are counted in the same computation.
 
-The cluster comes from the profile: a ``LocalCluster`` of worker processes (count and
-memory per worker from the run's configuration) or any cluster by scheduler address.
-Per-task rows come from the scheduler's task stream.
+The cluster comes from the profile (:mod:`aqbench.engines.dask.cluster`): a ``LocalCluster`` of
+worker processes (count and memory per worker from the run's configuration) or any cluster by
+scheduler address, whose workers open the store at ``store_endpoint`` (their view of it) with
+their own credentials. Per-task rows come from the scheduler's task stream; a row's ``worker``
+is the worker's address, so it says which host ran the task.
 
 Under Lambda's terms (``emulate``, a LocalCluster only), each worker process is held to what an
 emulated Lambda of the run's memory size gets: its own cgroups (CPU quota of memory/``mb_per_vcpu`` of a
@@ -35,8 +37,10 @@ import pyarrow as pa
 
 from aqbench.emulated.cgroups import max_concurrency
 from aqbench.emulated.network import Network
+from aqbench.engines.dask.cluster import ClusterLost, check_workers, connect, gather, wait_for_workers
 from aqbench.engines.faults import Faults
 from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.errors import ConfigError
 from aqbench.kernels import warm_up
 from aqbench.kernels.partial import PARTIAL_SCHEMA, Partial
 from aqbench.lambda_facts import facts
@@ -95,24 +99,6 @@ class LambdaTerms:
                 self.shaper = None
         finally:
             cgroups.cleanup(self.group)
-
-
-def cluster_client(cfg: RunConfig, scheduler_address: str | None) -> tuple[Any, Any]:
-    """A client on the profile's cluster; (client, cluster-to-close-or-None)."""
-    from distributed import Client, LocalCluster
-
-    if scheduler_address:
-        return Client(scheduler_address, timeout="30s"), None
-    workers = cfg.workers or 2
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        memory_limit=f"{cfg.memory_mb}MiB",
-        dashboard_address=None,
-        host="127.0.0.1",
-    )
-    return Client(cluster), cluster
 
 
 def _stream_rows(records: list[dict[str, Any]], run: RunResult, infos: dict[str, dict]) -> list[dict]:
@@ -180,19 +166,21 @@ def _kernel_run(
         reduces.append(
             client.submit(t.reduce_task, cfg.kernel, *parts, key=f"reduce-{uuid.uuid4().hex[:8]}-{r}", retries=retries)
         )
-    results = client.gather(reduces)
-    infos = {m.key: info for m, (_, info) in zip(maps, client.gather(maps), strict=True)}
+    results = gather(client, reduces)
+    infos = {m.key: info for m, (_, info) in zip(maps, gather(client, maps), strict=True)}
     return results, infos, sum(i["bytes_read"] for i in infos.values())
 
 
-def _idiomatic_run(cfg: RunConfig, keys: list[str], store: Any) -> tuple[bytes, int]:
+def _idiomatic_run(cfg: RunConfig, keys: list[str], store: Any, readers_view: Any) -> tuple[bytes, int]:
+    """``store`` as this machine reads it (object sizes); ``readers_view`` as the workers do (s3fs's URLs
+    and options: no credentials in them, where the workers have their own)."""
     import dask
     import dask.bag as db
     import pandas as pd
 
     from aqbench.engines.dask.tasks import parse_for_bag
 
-    scheme, options = store.fsspec()
+    scheme, options = readers_view.fsspec()
     urls = [str(store.root / k) for k in keys] if scheme == "file" else [f"s3://{store.bucket}/{k}" for k in keys]
     with dask.config.set({"dataframe.convert-string": False}):
         lines = db.read_text(urls, storage_options=options or None, linedelimiter="\n")
@@ -243,13 +231,26 @@ class DaskEngine:
         retries: int = 0,
         emulate: bool = False,
         network: Network | None = None,
+        store_endpoint: str | None = None,
     ):
+        """``store_endpoint``: the store as the workers of the cluster at ``scheduler_address`` reach it
+        (they open it there with their own credentials); None: they open ``spec`` as this machine does."""
         self.spec, self.expected = spec, expected
         self.scheduler_address, self.retries = scheduler_address or None, retries
         if emulate and self.scheduler_address:
-            raise ValueError("Lambda's terms need a LocalCluster: unset dask.scheduler_address or emulate_lambda")
+            raise ConfigError(
+                "emulate_lambda (Lambda's terms) holds LocalCluster workers only: disable that experiment "
+                "(lambda_terms: {enabled: false}) or leave dask.scheduler_address empty"
+            )
+        if store_endpoint and not self.scheduler_address:
+            raise ConfigError(
+                "dask.store_endpoint is the store as a cluster's workers reach it: set dask.scheduler_address "
+                "too, or leave it empty (a LocalCluster's workers open the store as this machine does)"
+            )
         self.emulate, self.network = emulate, network or Network()
         self.store = spec.open()
+        self.task_spec = spec.for_workers(store_endpoint) if store_endpoint else spec
+        self.readers_view = self.task_spec.open() if store_endpoint else self.store
 
     def emulates(self, cfg: RunConfig) -> bool:
         return self.emulate
@@ -260,7 +261,10 @@ class DaskEngine:
             if self.emulate
             else {}
         )
-        return {"scheduler_address": "set" if self.scheduler_address else "LocalCluster", **terms}
+        cluster = {"scheduler_address": "set" if self.scheduler_address else "LocalCluster"}
+        if self.task_spec is not self.spec:
+            cluster["store_endpoint"] = "set"
+        return {**cluster, **terms}
 
     def close(self) -> None:
         """Nothing kept between runs: each run starts and closes its own cluster client."""
@@ -278,10 +282,14 @@ class DaskEngine:
         if self.emulate and not run.config.workers:  # as many workers as emulated Lambdas fit the cores
             run.config = replace(run.config, workers=max_concurrency(run.config.memory_mb))
         cfg = run.config
-        client, cluster = cluster_client(cfg, self.scheduler_address)
+        client, cluster = connect(cfg, self.scheduler_address)
         terms = None
         try:
-            client.wait_for_workers((cfg.workers or 2) if self.scheduler_address is None else 1, timeout=60)
+            if self.scheduler_address:  # the run's workers, if the grid names them (the rows say so)
+                wait_for_workers(client, self.scheduler_address, cfg.workers or 1)
+                check_workers(client)
+            else:
+                client.wait_for_workers(cfg.workers or 2, timeout=60)
             if self.emulate:
                 terms = LambdaTerms(client, cfg.memory_mb, self.network, run.run_id)
                 run.emulated = terms.emulated
@@ -292,14 +300,17 @@ class DaskEngine:
             with get_task_stream(client) as stream:
                 if cfg.kernel == "idiomatic":
                     keys = [k for chunk in chunks for k in chunk]
-                    merged, run.bytes = _idiomatic_run(cfg, keys, self.store)
+                    merged, run.bytes = _idiomatic_run(cfg, keys, self.store, self.readers_view)
                     parts, infos = [merged], {}
                 else:
                     marker = faults.dask_kill_marker(run.run_id)
                     try:
                         parts, infos, run.bytes = _kernel_run(
-                            client, cfg, chunks, self.spec.to_json(), self.expected, self.retries, marker
+                            client, cfg, chunks, self.task_spec.to_json(), self.expected, self.retries, marker
                         )
+                    except ClusterLost as exc:
+                        run.status, run.wall_s, run.note = "failed", time.perf_counter() - run.started, str(exc)
+                        return None
                     except Exception as exc:  # past Dask's retries: the error names the task (KilledWorker too)
                         run.status, run.wall_s = "failed", time.perf_counter() - run.started
                         run.note = f"a task failed after {self.retries} retries: {type(exc).__name__}: {exc}"[:500]
