@@ -78,8 +78,10 @@ def test_each_factor_is_a_paired_ratio_and_each_prediction_the_configurations_ow
     software = dec.factors[1]
     assert software.own.value == pytest.approx(1.0) and software.own.low == pytest.approx(0.9)  # 1.8/2.0, 2.2/2.2
     assert software.n == 3
-    preprocess = dec.factors[2]
-    assert (preprocess.own.low, preprocess.own.high) == pytest.approx((1.0, 2.0))
+    preprocess = dec.factors[2]  # the other variants' paired medians over the vectorized one's: not 1 by itself
+    assert (preprocess.own.low, preprocess.own.high) == pytest.approx((2.0, 2.0)) and preprocess.n == 1
+    assert dec.software_by_variant["str_accessors"].value == pytest.approx(1.0)
+    assert dec.objects == 1 and dec.object_mb == pytest.approx(23.1)
     around = dec.factors[3]
     assert around.own == Span(0.4, 0.3, 0.5) and around.n == 3
     row = dec.variants["row_apply"]
@@ -124,21 +126,28 @@ def test_the_cpu_is_read_from_cpuinfo_and_matched_by_vendor_family_and_model():
     assert cpu.ratio(cpu.HostCpu("GenuineIntel", 6, 1, "Pentium Pro")) is None
 
 
-def test_every_cpu_ratio_is_its_ranges_geometric_middle_with_a_dated_source():
+def test_every_cpu_ratio_is_computed_from_its_published_scores_with_a_dated_source():
     table = yaml.safe_load((REPO / "workflow/config/cpu_facts.yaml").read_text())
     for entry in table["hosts"]:
-        low, high = entry["ratio"]["range"]
-        assert low < entry["ratio"]["value"] < high
-        assert entry["ratio"]["value"] == pytest.approx(math.sqrt(low * high), abs=0.006), entry["name"]
+        span = cpu.computed_ratio(entry, table)
+        assert span.low < span.value < span.high and span.value == pytest.approx(math.sqrt(span.low * span.high))
         assert all(s["url"].startswith("https://") and s["read"] for s in entry["sources"])
+    emerald = next(e for e in table["hosts"] if 207 in e["models"])
+    span = cpu.computed_ratio(emerald, table)  # PassMark 2547.39 / 1985.09 ... gzip 36.6 / 20.3
+    assert (span.low, span.high) == pytest.approx((2547.39 / 1985.09, 36.6 / 20.3))
+    haswell = next(e for e in table["hosts"] if 63 in e["models"])
+    assert cpu.computed_ratio(haswell, table).value == pytest.approx(1.0)  # the bracket against itself
 
 
 def test_the_timeout_runs_reading_follows_from_its_log_and_lithops_271s_own_rule():
-    reading = resimulate.timeout_reading()
+    reading = resimulate.timeout_reading((0.0, 3.2))
     assert reading["error_after_s"] == pytest.approx(1796.886)
     assert reading["monitor_timeout_s"] == 900
     low, high = study.activation_s_from_timeout()
     assert low <= reading["per_activation_s"] <= high
+    # the 20th began up to one poll before it was seen, after the worker's start (0-3.2 s)
+    assert reading["per_activation_low_s"] == pytest.approx((1796.886 - 900 - 2 - 3.2) / 19)
+    assert reading["per_activation_high_s"] == pytest.approx((1796.886 - 900) / 19)
 
 
 def test_lithops_271s_code_has_the_rule_the_reading_uses():
@@ -150,6 +159,8 @@ def test_lithops_271s_code_has_the_rule_the_reading_uses():
     assert f"fut.execution_timeout + {resimulate.MONITOR_SLACK_S}" in monitor
     assert "'worker_start_tstamp': current_time" in monitor  # first seen running, not the worker's start
     assert f"job.runtime_timeout - {resimulate.EXECUTION_TIMEOUT_MARGIN_S}" in job
+    constants = (site / "constants.py").read_text()
+    assert f"MONITORING_INTERVAL = {resimulate.POLL_S}" in constants
 
 
 def test_the_record_reaches_the_papers_tables_and_macros_and_its_absence_is_said(tmp_path):
@@ -170,9 +181,9 @@ def test_the_record_reaches_the_papers_tables_and_macros_and_its_absence_is_said
     prices = Prices.from_config({k: v["default"] for k, v in schema.items()})
     record = resimulate.explain(acts, cal, REPO / "workflow/config/lambda_facts.yaml", cpu.read(), prices)
     json.dumps(record)  # the verb writes it as JSON
-    assert record["cpu_ratio"]["value"] == 1.61  # the rows' CPU, whatever this machine is
+    assert record["cpu_ratio"]["host"].startswith("Intel Xeon 5th gen")  # the rows' CPU, whatever this machine is
     assert record["verdict"]["closest"] == "to_datetime_element"
-    assert {r["choice"] for r in record["user"]} == {"as explained", "vectorized preprocess", "arrow kernel"}
+    assert {r["choice"] for r in record["user"]} == {"closest variant", "vectorized preprocess", "arrow kernel"}
     for row in record["user"]:
         assert row["status_value"] == "success" and row["cost_usd_value"] > 0
     arrow, vectorized = (

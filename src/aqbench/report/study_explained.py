@@ -46,6 +46,24 @@ def _direction(ratio: dict[str, float], above: str, below: str) -> str:
     return "the range spans 1: no difference measured"
 
 
+def _driver_rate(record: dict[str, Any], run: dict[str, Any]) -> str:
+    """The link the warm-up's driver would need to download its results in what the simulated warm-up
+    leaves of the study's 70 s, over the simulated warm-up's range (MB/s)."""
+    gb = record["warmup_results_gb"]
+    rates = [gb * 1000 / (study.WARMUP_WALL_S - run[f"warmup_s_{e}"]) for e in ("low", "high")
+             if run[f"warmup_s_{e}"] < study.WARMUP_WALL_S]  # fmt: skip
+    return f"{_n(min(rates), 0)}--{_n(max(rates), 0)}" if rates else "more than any"
+
+
+def _software_extreme(dec: dict[str, Any]) -> str:
+    """The variant whose time the study's software changes most, and by how much (2023 over today)."""
+    by = dec.get("software_by_variant") or {}
+    if not by:
+        return "--"
+    v = max(by, key=lambda k: abs(math.log(by[k]["value"])))
+    return f"{NAMES.get(v, v)}: {_span(by[v])}"
+
+
 def _absent_table(columns: int) -> str:
     return (
         f"\\begin{{tabular}}{{l}}\n\\toprule\nThe decomposition is {ABSENT}.\\\\\n\\bottomrule\n\\end{{tabular}}\n"
@@ -56,14 +74,16 @@ def _absent_table(columns: int) -> str:
 
 def decomposition_table(record: dict[str, Any] | None) -> str:
     """A row a factor: what, how measured, its own ratio or seconds with its range, and the predicted
-    seconds per activation once it is applied (the range of the configurations it spans)."""
+    seconds per activation once it is applied: rows 1-2 a configuration measured as such (median
+    [min-max]), row 3 the range over the variants measured, then bounds (lows with lows, highs with highs)."""
     if record is None:
         return _absent_table(1)
     dec = record["decomposition"]
+    col = "{\\raggedright\\arraybackslash}"
     lines = [
-        "\\begin{tabular}{p{0.3\\linewidth}p{0.2\\linewidth}p{0.19\\linewidth}l}",
+        f"\\begin{{tabular}}{{>{col}p{{0.29\\linewidth}}>{col}p{{0.22\\linewidth}}>{col}p{{0.2\\linewidth}}l}}",
         "\\toprule",
-        "Factor & How measured & Its own (n) & Predicted s per activation \\\\",
+        "Factor & How measured & Its own (n) & Predicted s \\\\",
         "\\midrule",
     ]
     for f in dec["factors"]:
@@ -73,7 +93,7 @@ def decomposition_table(record: dict[str, Any] | None) -> str:
         elif f["kind"] in ("ratio",):
             own_text = f"$\\times$ {_span(own)}"
         elif f["kind"] == "seconds":
-            own_text = f"+ {_span(own)}\\,s" if f["n"] or "download" in f["name"] else "not measured"
+            own_text = f"+{_span(own)}\\,s" if f["n"] or "download" in f["name"] else "not measured"
         else:
             own_text = f"{_span(own)}\\,s"
         n = f" ({f['n']})" if f["n"] else ""
@@ -83,35 +103,39 @@ def decomposition_table(record: dict[str, Any] | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _sorted(a: float, b: float, digits: int = 0) -> str:
+    return f"{_n(min(a, b), digits)}--{_n(max(a, b), digits)}"
+
+
 def variants_table(record: dict[str, Any] | None) -> str:
-    """Per preprocess variant: the predicted activation on the study's Lambda and the study's two runs
-    re-simulated with it, beside what the study reported."""
+    """Per preprocess variant: the study's software over today's for it, the predicted activation on the
+    study's Lambda, and the study's two runs re-simulated with it, beside what the study reported."""
     if record is None:
         return _absent_table(1)
     dec = record["decomposition"]
     runs = {r["preprocess"]: r for r in record["study_runs"]}
-    fits = record["verdict"]["fits"]
+    software = dec.get("software_by_variant", {})
     lines = [
         "\\begin{tabular}{lllll}",
         "\\toprule",
-        "Preprocess & Activation (s) & Fits & Warm-up (s) & Timeout run: done \\\\",
+        "Preprocess & 2023/today & Activation (s) & Warm-up (s) & Timeout run: done \\\\",
         "\\midrule",
     ]
     order = sorted(dec["variants"], key=lambda v: dec["variants"][v]["value"])
     for v in order:
         span, run = dec["variants"][v], runs[v]
-        warm, timeout = fits[v]
-        fit = ", ".join(w for w, ok in (("warm-up", warm), ("timeout run", timeout)) if ok) or "neither"
+        ratio = _span(software[v]) if v in software else "--"
         lines.append(
-            f"{NAMES.get(v, v)} & {_span(span, 1)} & {fit} & "
-            f"{_n(run['warmup_s_value'], 0)} [{_n(run['warmup_s_low'], 0)}--{_n(run['warmup_s_high'], 0)}] & "
-            f"{run['timeout_done_value']} [{run['timeout_done_high']}--{run['timeout_done_low']}] \\\\"
+            f"{NAMES.get(v, v)} & {ratio} & {_span(span, 1)} & "
+            f"{_n(run['warmup_s_value'], 0)} [{_sorted(run['warmup_s_low'], run['warmup_s_high'])}] & "
+            f"{run['timeout_done_value']} [{_sorted(run['timeout_done_low'], run['timeout_done_high'])}] \\\\"
         )
-    low, high = study.activation_s_from_timeout()
+    reading = record["timeout_reading"]
+    low, high = reading.get("per_activation_low_s"), reading.get("per_activation_high_s")
     lines += [
         "\\midrule",
-        f"The study reported & $\\le$ {_n(study.activation_s_from_warmup(), 0)} (warm-up); "
-        f"{_n(low, 1)}--{_n(high, 1)} (timeout run) & & {study.WARMUP_WALL_S} & {study.TIMEOUT_DONE} \\\\",
+        f"The study & & $\\le${_n(study.activation_s_from_warmup(), 0)}; {_n(low, 1)}--{_n(high, 1)} & "
+        f"{study.WARMUP_WALL_S} & {study.TIMEOUT_DONE} \\\\",
         "\\bottomrule",
         "\\end{tabular}",
     ]
@@ -166,15 +190,24 @@ def macros(record: dict[str, Any] | None) -> dict[str, str]:
         "StudyTimeoutReadS": _n(reading["per_activation_s"], 1),
         "StudyResimWarmupS": f"{_n(runs[closest]['warmup_s_value'], 0)} [{_n(runs[closest]['warmup_s_low'], 0)}--"
         f"{_n(runs[closest]['warmup_s_high'], 0)}]",
-        "StudyResimTimeoutDone": f"{runs[closest]['timeout_done_value']} [{runs[closest]['timeout_done_high']}--"
-        f"{runs[closest]['timeout_done_low']}]",
+        "StudyResimTimeoutDone": f"{runs[closest]['timeout_done_value']} "
+        f"[{_sorted(runs[closest]['timeout_done_low'], runs[closest]['timeout_done_high'])}]",
+        "StudyWarmupLeftS": _sorted(
+            study.WARMUP_WALL_S - runs[closest]["warmup_s_low"], study.WARMUP_WALL_S - runs[closest]["warmup_s_high"]
+        ),
+        "StudyDriverMBs": _driver_rate(record, runs[closest]),
+        "StudyTimeoutRangeS": _sorted(reading.get("per_activation_low_s"), reading.get("per_activation_high_s"), 1),
+        "StudyPollS": _n(reading.get("poll_s"), 0),
+        "StudyObjectMeasuredMB": _n(dec.get("object_mb"), 1),
+        "StudyObjectsMeasured": str(dec.get("objects", 0)),
+        "StudySoftwareExtreme": _software_extreme(dec),
         "StudyResimWarmupVsReported": _n(runs[closest]["warmup_s_value"] / study.WARMUP_WALL_S, 2),
         "StudyResimTimeoutVsReported": _n(runs[closest]["timeout_done_value"] / study.TIMEOUT_DONE, 1),
         "StudyCpuRatio": _span(cpu) if cpu else "not known for this host",
         "StudyCpuHost": (cpu["host"] if cpu else record["host_cpu"]["cpu_name"]).replace("_", "\\_"),
     }
     for key, choice in (
-        ("Explained", "as explained"),
+        ("Explained", "closest variant"),
         ("Vectorized", "vectorized preprocess"),
         ("Arrow", "arrow kernel"),
     ):
@@ -186,5 +219,5 @@ def macros(record: dict[str, Any] | None) -> dict[str, str]:
         costs = sorted(row[f"cost_usd_{e}"] for e in ("value", "low", "high"))
         out[f"StudyUser{key}S"] = f"{_n(row['wall_s_value'], 0)} [{_n(walls[0], 0)}--{_n(walls[-1], 0)}]"
         out[f"StudyUser{key}Usd"] = f"{_n(row['cost_usd_value'], 2)} [{_n(costs[0], 2)}--{_n(costs[-1], 2)}]"
-    out["StudyUserReducers"] = str(user["as explained"]["reducers"])
+    out["StudyUserReducers"] = str(user["closest variant"]["reducers"])
     return out

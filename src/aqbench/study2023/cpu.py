@@ -11,6 +11,7 @@ kind takes its own entry, or none: then the decomposition says the CPU factor is
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,15 +80,25 @@ def read(path: Path = FACTS_FILE) -> dict[str, Any]:
 
 
 def ratio(cpu: HostCpu, table: dict[str, Any] | None = None) -> CpuRatio | None:
-    """The table's entry for ``cpu`` (vendor, family and model), or None when it has none."""
+    """The table's ratio for ``cpu`` (vendor, family and model), computed from its published scores, or
+    None when the table has no entry for it."""
     table = read() if table is None else table
     for entry in table["hosts"]:
         if entry["vendor"] == cpu.vendor and entry["family"] == cpu.family and cpu.model in entry["models"]:
-            low, high = entry["ratio"]["range"]
-            return CpuRatio(
-                Span(float(entry["ratio"]["value"]), float(low), float(high)),
-                entry["name"],
-                table["study_cpu"]["name"],
-                entry["sources"],
-            )
+            span = computed_ratio(entry, table)
+            return CpuRatio(span, entry["name"], table["study_cpu"]["name"], entry["sources"])
     return None
+
+
+def computed_ratio(entry: dict[str, Any], table: dict[str, Any]) -> Span:
+    """Every instance's score over each Haswell end's, for each measure the table names: their least and
+    greatest as the range, the geometric middle of those as the value."""
+    ends = table["haswell"]
+    ratios = [
+        instance[measure] / ends[end][measure]
+        for instance in entry["instances"]
+        for measure in table["measures"]
+        for end in ("low", "high")
+    ]
+    low, high = min(ratios), max(ratios)
+    return Span(math.sqrt(low * high), low, high)

@@ -14,7 +14,7 @@ the ranges, named as such, never a confidence interval.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -107,6 +107,12 @@ class Decomposition:
     result_mb: float = math.nan
     """The map's result (``to_json()`` of its merged frame) per activation, scaled to a 25 MB object:
     what each activation uploads and the driver downloads."""
+    software_by_variant: dict[str, Span] = field(default_factory=dict)
+    """Per variant: the study's software over today's, paired (today's pandas is much slower at some)."""
+    object_mb: float = math.nan
+    """The measured object's own size (its times are scaled to the study's 25 MB)."""
+    objects: int = 0
+    """How many objects were measured (the ranges are repetitions' noise on them, not objects' variation)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,18 +123,30 @@ class Decomposition:
             "gc_share": self.gc_share,
             "killed": self.killed,
             "result_mb": self.result_mb,
+            "software_by_variant": {k: asdict(v) for k, v in self.software_by_variant.items()},
+            "object_mb": self.object_mb,
+            "objects": self.objects,
         }
 
 
 def decompose(
-    activations: pd.DataFrame, cpu_ratio: Span | None, link_mb_s: Span, request_s: float, memory_mb: int = 1024
+    activations: pd.DataFrame,
+    cpu_ratio: Span | None,
+    link_mb_s: Span,
+    request_s: float | Span,
+    memory_mb: int = 1024,
 ) -> Decomposition:
     """The factors at ``memory_mb`` (the study's runs were at 1024 MB).
 
     ``cpu_ratio``: this host's single-thread speed over the study's Lambda CPU (published
     benchmarks, :mod:`.cpu`); None where this host's CPU has no sourced figure: the chain then
     stops before the CPU and the prediction is this host's. ``link_mb_s``: one Lambda's link to S3
-    (published), over which the object is read once per activation, after ``request_s``."""
+    (a stated range, ``lambda_facts.yaml``), over which the object is read once per activation, after
+    ``request_s`` (the first byte's latency, a value or a range).
+
+    Rows 1-3's cumulative figures are configurations measured as such (median [min-max] of their
+    repetitions); from row 4 on they are bounds: lows added to or multiplied with lows, highs with highs."""
+    request = request_s if isinstance(request_s, Span) else Span(request_s, request_s, request_s)
     maps = _maps(activations, memory_mb)
     if maps.empty:
         raise ValueError(f"no successful activation at {memory_mb} MB in the study-2023 rows")
@@ -161,21 +179,25 @@ def decompose(
             n,
         )
     )
-    ratios = {}
+    ratios, software_by_variant = {}, {}
     for variant in measured:
         ratios[variant], _ = paired_ratio(
             maps, {"software": "2023", "preprocess": variant}, {"software": "2023", "preprocess": BASE_PREPROCESS}
         )
-    family = Span(math.nan, min(r.value for r in ratios.values()), max(r.value for r in ratios.values()))
+        software_by_variant[variant], _ = paired_ratio(
+            maps, {"software": "2023", "preprocess": variant}, {"software": "today", "preprocess": variant}
+        )
+    others = [r.value for v, r in ratios.items() if v != BASE_PREPROCESS] or [1.0]
+    family = Span(math.nan, min(others), max(others))
     spread = Span(math.nan, min(m.low for m in measured.values()), max(m.high for m in measured.values()))
     factors.append(
         Factor(
             f"The unshown preprocess ({len(ratios)} variants)",
-            "each variant over the vectorized one, paired",
+            "each other variant's median over the vectorized one's, paired",
             "ratio",
             family,
             spread,
-            len(ratios),
+            len(ratios) - 1,
         )
     )
     lithops_rows = activations[(activations["phase"] == "lithops") & (activations["status"] == "success")]
@@ -199,22 +221,22 @@ def decompose(
         factors.append(
             Factor(
                 "Lambda's CPU of 2023 (Haswell) against this host's",
-                "published single-thread benchmarks",
+                "published single-thread benchmarks (PassMark, gzip)",
                 "ratio",
                 cpu,
                 Span(math.nan, last.low * cpu.low, last.high * cpu.high),
             )
         )
     download = Span(
-        request_s + study.OBJECT_MB / link_mb_s.value,
-        request_s + study.OBJECT_MB / link_mb_s.high,
-        request_s + study.OBJECT_MB / link_mb_s.low,
+        request.value + study.OBJECT_MB / link_mb_s.value,
+        request.low + study.OBJECT_MB / link_mb_s.high,
+        request.high + study.OBJECT_MB / link_mb_s.low,
     )
     last = factors[-1].cumulative
     factors.append(
         Factor(
             f"The object's download ({study.OBJECT_MB} MB) at Lambda's link",
-            "published link rate",
+            "stated link rate and first byte",
             "seconds",
             download,
             Span(math.nan, last.low + download.low, last.high + download.high),
@@ -226,7 +248,16 @@ def decompose(
     killed = int(((activations["status"] == "oom") & (activations["memory_mb"] == memory_mb)).sum())
     result = (study_rows["result_bytes"] / study_rows["object_bytes"]).median() * study.OBJECT_MB
     return Decomposition(
-        memory_mb, factors, predicted, float(study_rows["peak_rss_mb"].max()), float(gc), killed, float(result)
+        memory_mb,
+        factors,
+        predicted,
+        float(study_rows["peak_rss_mb"].max()),
+        float(gc),
+        killed,
+        float(result),
+        software_by_variant,
+        float(maps["object_bytes"].median() / 1e6),
+        int(maps["object"].nunique()),
     )
 
 
@@ -274,11 +305,12 @@ class Verdict:
         return "; ".join(parts)
 
 
-def verdict(predicted: dict[str, Span]) -> Verdict:
+def verdict(predicted: dict[str, Span], timeout: tuple[float, float] | None = None) -> Verdict:
     """Each variant's predicted activation (its range) against the warm-up's bound (at most two
-    activations in its 70 s) and the timeout run's range (19 done, the 20th not, in 900 s)."""
+    activations in its 70 s) and the timeout run's range: ``timeout`` (Lithops' own reading of it,
+    :func:`.resimulate.timeout_reading`), else 19 done and the 20th not in 900 s."""
     warm = study.activation_s_from_warmup()
-    low, high = study.activation_s_from_timeout()
+    low, high = timeout or study.activation_s_from_timeout()
     fits = {v: (s.low <= warm, s.overlaps(low, high)) for v, s in predicted.items()}
 
     def miss(s: Span) -> float:

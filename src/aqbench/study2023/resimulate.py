@@ -41,26 +41,35 @@ def _clock(text: str) -> float:
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 
-def timeout_reading() -> dict[str, float]:
+POLL_S = 2
+"""Lithops 2.7.1's storage monitor polls every 2 s (``lithops/constants.py``, ``MONITORING_INTERVAL``, the
+default the study's config left): it first sees an activation running up to that long after it began."""
+
+
+def timeout_reading(start_s: tuple[float, float] = (0.0, 0.0)) -> dict[str, float]:
     """What Lithops 2.7.1's TimeoutError at 21:30:15 says about the timeout run.
 
     The monitor marks an activation running when it first sees its start in storage and raises the
     TimeoutError ``execution_timeout + 5`` s later: 900 - 5 + 5 = 900 s with the study's 900 s
     runtime timeout. The error came 1,797 s after the invocation, so the activation it waited for
-    (the 20th: 19 were done) was first seen running about 1,797 - 900 = 897 s after the invocation:
-    19 activations and the worker's start fitted in about 897 s, just inside Lambda's 900 s limit
-    that then killed the 20th. Lambda retries a failed asynchronous invocation (twice by default);
-    a retry reruns the chunk from its first activation, whose calls Lithops had already counted done,
-    so it cannot raise the count above 19 within the remaining 15 minutes (it would need more than
-    19 activations' time): the reading stays 19 in the first 900 s."""
+    (the 20th: 19 were done) was first seen about 1,797 - 900 = 897 s after the invocation, and began
+    up to one poll (2 s) before: 19 activations and the worker's start (``start_s``, a range) took that
+    long, just inside Lambda's 900 s limit that then killed the 20th. Lambda retries a failed
+    asynchronous invocation (twice by default); a retry reruns the chunk from its first activation,
+    whose calls Lithops had already counted done, so it cannot raise the count above 19 within the
+    remaining 15 minutes (it would need more than 19 activations' time): the reading stays 19 in the
+    first 900 s. Assumes the default storage monitor (the study's log shows no other)."""
     elapsed = _clock(TIMED_OUT) - _clock(INVOKED)
     timeout = study.TIMEOUT_S - EXECUTION_TIMEOUT_MARGIN_S + MONITOR_SLACK_S
-    twentieth = elapsed - timeout
+    seen = elapsed - timeout
     return {
         "error_after_s": elapsed,
         "monitor_timeout_s": timeout,
-        "twentieth_seen_s": twentieth,
-        "per_activation_s": twentieth / study.TIMEOUT_DONE,
+        "twentieth_seen_s": seen,
+        "poll_s": POLL_S,
+        "per_activation_s": seen / study.TIMEOUT_DONE,
+        "per_activation_low_s": (seen - POLL_S - start_s[1]) / study.TIMEOUT_DONE,
+        "per_activation_high_s": (seen - start_s[0]) / study.TIMEOUT_DONE,
     }
 
 
@@ -157,18 +166,21 @@ def explain(
     values = table.values
     low, high = table.ranges.get("network_mbit", (table.network_mbit, table.network_mbit))
     link = Span(table.network_mbit / 8, low / 8, high / 8)
-    request_s = float(values["s3_first_byte_s"])
+    first_byte = float(values["s3_first_byte_s"])
+    request_s = Span(first_byte, *table.ranges.get("s3_first_byte_s", (first_byte, first_byte)))
     measured_on = activations[activations["phase"] == "map"].iloc[0]
     host = cpu.HostCpu.from_row(measured_on) if "cpu_model" in activations else cpu.host()
     ratio = cpu.ratio(host, cpu_facts)
     dec = decomposition.decompose(activations, ratio.span if ratio else None, link, request_s, study.WARMUP_MEMORY_MB)
-    verdict = decomposition.verdict(dec.variants)
+    cold = float(values["cold_init_s"])
+    reading = timeout_reading((0.0, table.ranges.get("cold_init_s", (cold, cold))[1]))
+    verdict = decomposition.verdict(dec.variants, (reading["per_activation_low_s"], reading["per_activation_high_s"]))
     around = next(f.own for f in dec.factors if f.name.startswith("Lithops"))
     download = next(f.own for f in dec.factors if "download" in f.name)
     cpu_span = ratio.span if ratio else Span(1.0, 1.0, 1.0)
     arrow = arrow_activation(cal, dec.factors[0].own, around, cpu_span, download)
     choices = {
-        "as explained": dec.variants[verdict.closest],
+        "closest variant": dec.variants[verdict.closest],
         "vectorized preprocess": dec.variants[decomposition.BASE_PREPROCESS],
         **({"arrow kernel": arrow} if arrow else {}),
     }
@@ -191,7 +203,7 @@ def explain(
             "closest": verdict.closest,
             "sentence": verdict.sentence(decomposition.NAMES),
         },
-        "timeout_reading": timeout_reading(),
+        "timeout_reading": reading,
         "warmup_results_gb": dec.result_mb * study.WARMUP_ACTIVATIONS / 1000,
         "study_runs": study_runs(dec.variants, cal, values),
         "user": user_job(choices, cal, values, prices),

@@ -204,7 +204,12 @@ def _idiomatic_run(cfg: RunConfig, keys: list[str], store: Any, readers_view: An
             ["count", "sum", "max"], split_out=cfg.reducers
         )
         reasons = frame["reason"].value_counts(dropna=True)
-        result, reason_counts = dask.compute(grouped, reasons)
+        # as futures gathered like the shared kernel's: a cluster that loses every worker ends the run in
+        # one line (cluster.gather) instead of a compute that waits forever for workers that never return
+        from distributed import get_client
+
+        client = get_client()
+        result, reason_counts = gather(client, client.compute([grouped, reasons]))
     counts = RecordCounts(records_valid=int(result["count"].sum()))
     for reason, n in reason_counts.items():
         if reason != "blank":
