@@ -13,7 +13,7 @@ from aqbench.scale.model import (
     Call,
     CallCost,
     JobSpec,
-    Platform,
+    SimPlatform,
     Variation,
     call_seconds,
     percentiles,
@@ -25,11 +25,11 @@ COST = CallCost(overhead_s=0.2, map_cpu_s_per_mb=0.1, reduce_cpu_s_per_mb=0.1, p
                 job_setup_s=0.5, result_s=0.3, final_s=0.0)  # fmt: skip
 
 
-def platform(**changes) -> Platform:
+def platform(**changes) -> SimPlatform:
     base = dict(max_workers=10, release_on_notice=True, invokes_per_s=math.inf, poll_s=1.0, cold_init_s=2.0,
                 warm_start_s=0.1, net_mb_s=10.0, request_s=0.0, scale_per_10s=None,
                 account_concurrency=None)  # fmt: skip
-    return Platform(**(base | changes))
+    return SimPlatform(**(base | changes))
 
 
 def test_one_call():

@@ -36,8 +36,9 @@ from aqbench.lambda_facts import call_share, facts
 
 
 @dataclass(frozen=True)
-class Platform:
-    """Where the job runs: Lambda (published facts) or this host's emulation (as configured)."""
+class SimPlatform:
+    """Where the simulated job runs: Lambda (published facts) or this host's emulation (as configured).
+    Not :class:`aqbench.engines.lithops.platforms.Platform`, the backend real calls run on."""
 
     max_workers: int
     """Lithops' max_workers (AWS) or worker_processes (the host's concurrency)."""
@@ -165,7 +166,7 @@ class JobSpec:
     fetch_threads: int = 64
     """Partials a reducer fetches at once (Lithops' reducer: 64; 1: one after another)."""
     architecture: str = "x86_64"
-    """x86_64 or arm64 (priced at its rate; its calls' CPU part divided by Platform.arm64_speed)."""
+    """x86_64 or arm64 (priced at its rate; its calls' CPU part divided by SimPlatform.arm64_speed)."""
 
 
 @dataclass
@@ -219,7 +220,7 @@ class _Lambda:
     one when an environment frees up or the scaling step allows more. (Waking every waiting call
     at every change made a 2,000-call job a million wake-ups: 12 s a simulation instead of 0.1.)"""
 
-    def __init__(self, env: simpy.Environment, platform: Platform, draws: _Draws | None = None):
+    def __init__(self, env: simpy.Environment, platform: SimPlatform, draws: _Draws | None = None):
         self.env, self.p, self.draws = env, platform, draws or _Draws(None, None)
         self.idle = platform.warm_envs
         self.busy = 0
@@ -283,7 +284,7 @@ class _Lambda:
         self._admit()
 
 
-def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost, arm64: bool = False) -> float:
+def call_seconds(call: Call, memory_mb: int, platform: SimPlatform, cost: CallCost, arm64: bool = False) -> float:
     """A call's time in its environment: fixed part, requests, transfer, and parse at its CPU share
     (on arm64, at ``platform.arm64_speed`` of the x86 speed)."""
     speed = platform.arm64_speed if arm64 else 1.0
@@ -295,7 +296,7 @@ def call_seconds(call: Call, memory_mb: int, platform: Platform, cost: CallCost,
     )
 
 
-def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, calls: list[Call], job: JobSpec):
+def _phase(env: simpy.Environment, lam: _Lambda, p: SimPlatform, cost: CallCost, calls: list[Call], job: JobSpec):
     """One Lithops job: invoke within max_workers, notice finished calls at each poll (a listing
     that takes longer the more calls are in flight), fetch results."""
     yield env.timeout(cost.job_setup_s)
@@ -346,7 +347,7 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: Platform, cost: CallCost, ca
 
 
 def simulate(
-    job: JobSpec, platform: Platform, cost: CallCost, variation: Variation | None = None, seed: int | None = None
+    job: JobSpec, platform: SimPlatform, cost: CallCost, variation: Variation | None = None, seed: int | None = None
 ) -> SimResult:
     """Run the job: map calls, then one reduce call per partition, then the driver's final step.
 
@@ -393,7 +394,7 @@ SEEDS = 20
 
 
 def repeat(
-    job: JobSpec, platform: Platform, cost: CallCost, variation: Variation | None, seeds: int = SEEDS, seed: int = 0
+    job: JobSpec, platform: SimPlatform, cost: CallCost, variation: Variation | None, seeds: int = SEEDS, seed: int = 0
 ) -> list[SimResult]:
     """The job simulated ``seeds`` times, with seeds ``seed``, ``seed + 1``, ...: same seed, same
     answer; without a variation one run says it all."""

@@ -36,7 +36,7 @@ from aqbench.scale.model import (
     Call,
     CallCost,
     JobSpec,
-    Platform,
+    SimPlatform,
     SimResult,
     Variation,
     call_seconds,
@@ -75,10 +75,10 @@ def lambda_variation(cal: Calibration, facts: dict[str, Any], ranges: dict[str, 
     return Variation(cal.map_factors, cal.reduce_factors, ranges.get("cold_init_s"), ranges.get("warm_start_s"))
 
 
-def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = False) -> Platform:
+def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = False) -> SimPlatform:
     """Lambda as published; the environment's link at the rate measured through the emulated one (its
     nominal rate where the runs went unshaped)."""
-    return Platform(
+    return SimPlatform(
         max_workers=int(facts["lithops_max_workers"]),
         release_on_notice=True,
         invokes_per_s=float(facts["lithops_invokes_per_s"]),
@@ -207,13 +207,13 @@ STUDY_CASES = (
 )
 
 
-def activation_seconds(platform: Platform, cost: CallCost, object_mb: float, memory_mb: int, reducers: int) -> float:
+def activation_seconds(platform: SimPlatform, cost: CallCost, object_mb: float, memory_mb: int, reducers: int) -> float:
     """One activation of one object in its worker: the model's call time (no start, no queue)."""
     return call_seconds(Call("map", 0, object_mb, 1 + reducers, cost.map_cpu_s_per_mb), memory_mb, platform, cost)
 
 
 def cost_for_activation(
-    platform: Platform, cost: CallCost, seconds: float, object_mb: float, memory_mb: int, reducers: int
+    platform: SimPlatform, cost: CallCost, seconds: float, object_mb: float, memory_mb: int, reducers: int
 ) -> CallCost:
     """The cost whose one-object activation takes ``seconds``: its parse's CPU per MB solved for."""
     fixed = activation_seconds(platform, replace(cost, map_cpu_s_per_mb=0.0), object_mb, memory_mb, reducers)
@@ -394,7 +394,7 @@ def sensitivity(
 
 
 def floor_s(
-    job: JobSpec, platform: Platform, cost: CallCost, variation: Variation | None = None,
+    job: JobSpec, platform: SimPlatform, cost: CallCost, variation: Variation | None = None,
     ranges: dict[str, tuple[float, float]] | None = None,
 ) -> float:  # fmt: skip
     """The least time the inputs allow for ``job``: each phase's driver set-up and result fetch, the

@@ -20,7 +20,7 @@ import pandas as pd
 from aqbench.emulated.cgroups import max_concurrency
 from aqbench.emulated.platform import LOOPBACK_MONITORING_INTERVAL_S
 from aqbench.scale.calibration import CALIBRATION_EXPERIMENTS, Calibration, calibrate, measured_calls
-from aqbench.scale.model import JobSpec, Platform, simulate
+from aqbench.scale.model import JobSpec, SimPlatform, simulate
 
 CONFIG = ["experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction", "locality", "warmup"]
 """What makes two runs the same configuration."""
@@ -35,10 +35,12 @@ class Link:
     remote_latency_s: float
 
 
-def host_platform(cal: Calibration, memory_mb: int, locality: str, link: Link, timeout_s: float, warm: int) -> Platform:
+def host_platform(
+    cal: Calibration, memory_mb: int, locality: str, link: Link, timeout_s: float, warm: int
+) -> SimPlatform:
     """This host's emulation of Lambda, as the profile's runs had it."""
     remote = locality == "remote"
-    return Platform(
+    return SimPlatform(
         max_workers=max_concurrency(memory_mb, cal.host_cores),
         release_on_notice=False,
         invokes_per_s=float("inf"),
