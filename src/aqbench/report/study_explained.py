@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aqbench import study_facts as study
+from aqbench.report.tables import _fmt as _n
 from aqbench.study2023.decomposition import NAMES
 
 ABSENT = (
@@ -26,14 +27,8 @@ def read(path: Path | None) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path is not None and path.exists() else None
 
 
-def _n(x: float, digits: int = 2) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "--"
-    return f"{x:,.{digits}f}".replace(",", "{,}")
-
-
-def _span(s: dict[str, float], digits: int = 2, unit: str = "") -> str:
-    value = "" if math.isnan(s["value"]) else f"{_n(s['value'], digits)}{unit} "
+def _span(s: dict[str, float], digits: int = 2) -> str:
+    value = "" if math.isnan(s["value"]) else f"{_n(s['value'], digits)} "
     return f"{value}[{_n(s['low'], digits)}--{_n(s['high'], digits)}]"
 
 
@@ -64,12 +59,8 @@ def _software_extreme(dec: dict[str, Any]) -> str:
     return f"{NAMES.get(v, v)}: {_span(by[v])}"
 
 
-def _absent_table(columns: int) -> str:
-    return (
-        f"\\begin{{tabular}}{{l}}\n\\toprule\nThe decomposition is {ABSENT}.\\\\\n\\bottomrule\n\\end{{tabular}}\n"
-        if columns
-        else ""
-    )
+def _absent_table() -> str:
+    return f"\\begin{{tabular}}{{l}}\n\\toprule\nThe decomposition is {ABSENT}.\\\\\n\\bottomrule\n\\end{{tabular}}\n"
 
 
 def decomposition_table(record: dict[str, Any] | None) -> str:
@@ -77,7 +68,7 @@ def decomposition_table(record: dict[str, Any] | None) -> str:
     seconds per activation once it is applied: rows 1-2 a configuration measured as such (median
     [min-max]), row 3 the range over the variants measured, then bounds (lows with lows, highs with highs)."""
     if record is None:
-        return _absent_table(1)
+        return _absent_table()
     dec = record["decomposition"]
     col = "{\\raggedright\\arraybackslash}"
     lines = [
@@ -111,7 +102,7 @@ def variants_table(record: dict[str, Any] | None) -> str:
     """Per preprocess variant: the study's software over today's for it, the predicted activation on the
     study's Lambda, and the study's two runs re-simulated with it, beside what the study reported."""
     if record is None:
-        return _absent_table(1)
+        return _absent_table()
     dec = record["decomposition"]
     runs = {r["preprocess"]: r for r in record["study_runs"]}
     software = dec.get("software_by_variant", {})

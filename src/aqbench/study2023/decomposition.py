@@ -66,7 +66,7 @@ class Factor:
 
     name: str
     how: str
-    kind: str  # "base", "ratio", "seconds" or "check"
+    kind: str  # "base", "ratio" or "seconds"
     own: Span
     cumulative: Span
     n: int = 0
@@ -162,10 +162,15 @@ def decompose(
             len(base_rows),
         )
     ]
-    software, n = paired_ratio(
-        maps, {"software": "2023", "preprocess": BASE_PREPROCESS}, {"software": "today", "preprocess": BASE_PREPROCESS}
-    )
     measured = {v: Span.of(g["per_object_s"]) for v, g in maps[maps["software"] == "2023"].groupby("preprocess")}
+    ratios, software_by_variant, pairs = {}, {}, {}
+    for variant in measured:
+        ratios[variant], _ = paired_ratio(
+            maps, {"software": "2023", "preprocess": variant}, {"software": "2023", "preprocess": BASE_PREPROCESS}
+        )
+        software_by_variant[variant], pairs[variant] = paired_ratio(
+            maps, {"software": "2023", "preprocess": variant}, {"software": "today", "preprocess": variant}
+        )
     # each cumulative is the configuration's own measured seconds (median, range), not a product of
     # the ratios' ranges, which would count the machine's noise twice
     at = measured[BASE_PREPROCESS]
@@ -174,19 +179,11 @@ def decompose(
             "The study's software (Python 3.8, pandas 1.5.2, numpy 1.24.1)",
             "same code and object, 2023 over today, paired",
             "ratio",
-            software,
+            software_by_variant[BASE_PREPROCESS],
             at,
-            n,
+            pairs[BASE_PREPROCESS],
         )
     )
-    ratios, software_by_variant = {}, {}
-    for variant in measured:
-        ratios[variant], _ = paired_ratio(
-            maps, {"software": "2023", "preprocess": variant}, {"software": "2023", "preprocess": BASE_PREPROCESS}
-        )
-        software_by_variant[variant], _ = paired_ratio(
-            maps, {"software": "2023", "preprocess": variant}, {"software": "today", "preprocess": variant}
-        )
     others = [r.value for v, r in ratios.items() if v != BASE_PREPROCESS] or [1.0]
     family = Span(math.nan, min(others), max(others))
     spread = Span(math.nan, min(m.low for m in measured.values()), max(m.high for m in measured.values()))
@@ -287,13 +284,11 @@ class Verdict:
                 f"{label(names[v] for v in timeout)} fit{'s' if len(timeout) == 1 else ''} its timeout run"
                 f" ({self.timeout_s[0]:.1f}--{self.timeout_s[1]:.1f}\\,s) but not its warm-up"
             )
-        if warm and not both and not timeout:
+        if warm and len(warm) == len(self.fits):  # then none fits the timeout run
             parts.append(
                 f"every variant fits the warm-up's bound ({self.warmup_max_s:.0f}\\,s) and none the timeout "
                 f"run's {self.timeout_s[0]:.1f}--{self.timeout_s[1]:.1f}\\,s: the closest, "
                 f"{names[self.closest]}, falls short by a factor of {self.gap:.1f}"
-                if len(warm) == len(self.fits)
-                else f"{label(names[v] for v in warm)} fit the warm-up's bound only"
             )
         elif warm:
             parts.append(f"{label(names[v] for v in warm)} fit the warm-up's bound only")

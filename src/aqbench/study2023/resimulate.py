@@ -73,32 +73,22 @@ def timeout_reading(start_s: tuple[float, float] = (0.0, 0.0)) -> dict[str, floa
     }
 
 
-def _platform(cal: Calibration, facts: dict[str, Any]):
-    return lambda_platform(facts, cal, legacy=True)
-
-
 def study_runs(predicted: dict[str, Span], cal: Calibration, facts: dict[str, Any]) -> list[dict[str, Any]]:
     """Per variant: the warm-up's wall time and the timeout run's activations done in 900 s, each at
     the prediction's value and at the ends of its range, beside what the study reported."""
-    platform = _platform(cal, facts)
+    platform = lambda_platform(facts, cal, legacy=True)
     base = lambda_cost(cal, facts)
+    warmup = JobSpec(
+        study.WARMUP_ACTIVATIONS, study.OBJECT_MB, 1, study.WARMUP_MEMORY_MB, 0, chunksize=study.WARMUP_CHUNKSIZE
+    )
+    start = platform.cold_init_s
     rows = []
     for variant, span in predicted.items():
         row: dict[str, Any] = {"preprocess": variant}
         for end in ENDS:
             seconds = getattr(span, end)
             warm_cost = cost_for_activation(platform, base, seconds, study.OBJECT_MB, study.WARMUP_MEMORY_MB, 0)
-            warmup = JobSpec(
-                study.WARMUP_ACTIVATIONS,
-                study.OBJECT_MB,
-                1,
-                study.WARMUP_MEMORY_MB,
-                0,
-                chunksize=study.WARMUP_CHUNKSIZE,
-            )
-            result = simulate(warmup, platform, warm_cost)
-            row[f"warmup_s_{end}"] = result.wall_s
-            start = platform.cold_init_s
+            row[f"warmup_s_{end}"] = simulate(warmup, platform, warm_cost).wall_s
             row[f"timeout_done_{end}"] = min(
                 study.TIMEOUT_ACTIVATIONS, math.floor((study.TIMEOUT_S - start) / seconds + 1e-9)
             )
