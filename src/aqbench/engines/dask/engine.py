@@ -171,7 +171,7 @@ def _kernel_run(
     return results, infos, sum(i["bytes_read"] for i in infos.values())
 
 
-def _idiomatic_run(cfg: RunConfig, keys: list[str], store: Any, readers_view: Any) -> tuple[bytes, int]:
+def _idiomatic_run(client: Any, cfg: RunConfig, keys: list[str], store: Any, readers_view: Any) -> tuple[bytes, int]:
     """``store`` as this machine reads it (object sizes); ``readers_view`` as the workers do (s3fs's URLs
     and options: no credentials in them, where the workers have their own)."""
     import dask
@@ -206,9 +206,6 @@ def _idiomatic_run(cfg: RunConfig, keys: list[str], store: Any, readers_view: An
         reasons = frame["reason"].value_counts(dropna=True)
         # as futures gathered like the shared kernel's: a cluster that loses every worker ends the run in
         # one line (cluster.gather) instead of a compute that waits forever for workers that never return
-        from distributed import get_client
-
-        client = get_client()
         result, reason_counts = gather(client, client.compute([grouped, reasons]))
     counts = RecordCounts(records_valid=int(result["count"].sum()))
     for reason, n in reason_counts.items():
@@ -305,7 +302,7 @@ class DaskEngine:
             with get_task_stream(client) as stream:
                 if cfg.kernel == "idiomatic":
                     keys = [k for chunk in chunks for k in chunk]
-                    merged, run.bytes = _idiomatic_run(cfg, keys, self.store, self.readers_view)
+                    merged, run.bytes = _idiomatic_run(client, cfg, keys, self.store, self.readers_view)
                     parts, infos = [merged], {}
                 else:
                     marker = faults.dask_kill_marker(run.run_id)
