@@ -119,6 +119,9 @@ def scale_macros(scale: Path) -> dict[str, str]:
     floor_file = scale / "floor.json"
     floor = json.loads(floor_file.read_text()) if floor_file.exists() else {}
     values["ScaleCpuRatio"] = _tex(floor.get("cpu_ratio", "not recorded"))
+    from aqbench.lambda_facts import facts
+
+    values["FactReadTailMax"] = f"{max(facts().values['s3_read_time_factors'][1]):.1f}"
     values |= published_macros(scale)
     values["ScaleFloorS"] = _s(floor["floor_s"]) if floor else "--"
     values["ScaleFastestVsFloor"] = f"{floor['fastest_vs_floor']:.2f}" if floor else "--"
@@ -331,7 +334,7 @@ def published_macros(scale: Path) -> dict[str, str]:
         "PublishedJobs": str(len(t)),
         "PublishedWithin": str(int(t["within_target"].sum())),
         "PublishedSources": str(t["source_id"].nunique()),
-        "PublishedTarget": _pct(TARGET),
+        "PublishedTarget": f"{TARGET:.0%}".replace("%", r"\,\%"),
         "PublishedErrorRange": f"{t['error'].min():+.0%}--{t['error'].max():+.0%}".replace("%", r"\,\%"),
         "PublishedMedianError": _pct(float(t["error"].abs().median())),
     }
@@ -347,7 +350,7 @@ def published_table(scale: Path) -> str:
     lines = [
         r"\begin{tabular}{lrrrlrrr}",
         r"\toprule",
-        r"job (source) & functions & MB each & MB mem. & published & (s) & predicted (p10--p90) & error \\",
+        r"job (source) & functions & MB read & memory (MB) & what & published (s) & predicted (p10--p90) & error \\",
         r"\midrule",
     ]
     for r in t.itertuples():

@@ -72,8 +72,12 @@ def with_cpu_ratio(
 
     found = ratio(HostCpu.from_row(cal.host_cpu)) if cal.host_cpu else None
     if found is None:
-        name = (cal.host_cpu or {}).get("cpu_name") or "the calibrating host"
-        return facts | {CPU_RATIO: 1.0}, ranges, f"not known for {name} (taken as 1)"
+        said = (
+            f"not known for {cal.host_cpu['cpu_name']}, which the table of published scores does not list"
+            if cal.host_cpu
+            else "not known: the calibrating runs did not record their CPU's family and model"
+        )
+        return facts | {CPU_RATIO: 1.0}, ranges, f"{said} (taken as 1)"
     span = found.span
     said = f"{span.value:.2f} [{span.low:.2f}-{span.high:.2f}] ({found.host_name} against {found.study_name})"
     return facts | {CPU_RATIO: span.value}, ranges | {CPU_RATIO: (span.low, span.high)}, said
