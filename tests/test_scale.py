@@ -180,24 +180,29 @@ def test_cpu_seconds_travel_to_lambda_through_the_calibrating_hosts_published_cp
     assert lambda_cost(cal, known).overhead_s == facts["lithops_call_overhead_s"]  # Lambda's, not loopback's
 
 
-def test_a_large_instance_and_a_dask_cluster_priced_from_the_measured_rates():
+def test_the_alternatives_pay_boot_read_parse_and_ec2s_minimum(tmp_path):
+    """The single instance boots, then reads at its published S3 rate or parses on its vCPUs, whichever
+    is slower, billed from launch with EC2's 60 s minimum; a Dask cluster's workers share their
+    instance's S3 rate, and more instances finish sooner."""
     from aqbench.cost import Prices
     from aqbench.defaults import schema_default
-    from aqbench.scale.project import MachineRates, alternatives
+    from aqbench.lambda_facts import facts as facts_table
+    from aqbench.scale.alternatives import DaskTerms, alternatives, dask_cluster
+    from aqbench.scale.calibration import calibrate
 
+    cal = calibrate(_synthetic_metrics(tmp_path / "m", cpu_per_mb=0.01), 625, 0.2)  # no CPU recorded: ratio 1
     prices = Prices.from_config(schema_default("prices") | {"ec2_hourly": 0.1, "ec2_vcpus": 2})
-    facts = {"big_instance_vcpus": 64, "big_instance_network_gbit": 25, "big_instance_hourly_usd": 3.6,
-             "ec2_min_billed_s": 60}  # fmt: skip
-    table = alternatives(MachineRates(50.0, 0.02), facts, prices, lambda_wall_s=100, data_gb=50).set_index("vcpus")
-    # 50,000 MB: 15.6 s of CPU on 64 vCPUs, 16 s through 25 Gbit/s: network-bound, billed the 60 s minimum
-    assert table.loc[64, "wall_s"] == pytest.approx(16.0) and table.loc[64, "bound"] == "network"
-    assert table.loc[64, "cost_usd"] == pytest.approx(60 / 3600 * 3.6)
-    # 50 MB/s a worker, done in the Lambda job's 100 s: 10 workers on 5 two-vCPU instances for 100 s
-    assert table.loc[10, "wall_s"] == pytest.approx(100.0)
-    assert table.loc[10, "cost_usd"] == pytest.approx(100 / 3600 * 0.1 * 5)
-    # the instance runs the fastest exact engine per core: here Dask's shared kernel, 0.01 CPU s/MB
-    faster = alternatives(MachineRates(100.0, 0.05), facts, prices, lambda_wall_s=100, data_gb=50).set_index("vcpus")
-    assert "Dask" in faster.loc[64, "engine"] and "Dask" in faster.loc[64, "option"]
+    facts = facts_table().values | {"big_instance_vcpus": 64, "big_instance_s3_mb_s": 1000.0, "ec2_boot_s": 20.0,
+                                    "big_instance_hourly_usd": 3.6, "ec2_min_billed_s": 60}  # fmt: skip
+    table = alternatives(cal, facts, prices, None, 25.0, seeds=3, data_sizes=(50.0,))
+    single = table.iloc[0]
+    # 50,000 MB: 500 CPU s over 64 vCPUs = 7.8 s, 50 s through 1,000 MB/s: read-bound, after a 20 s boot
+    assert single["wall_s"] == pytest.approx(70.0) and single["bound"] == "S3 read"
+    assert single["cost_usd"] == pytest.approx(70 / 3600 * 3.6)
+    terms = DaskTerms(task_gap_s=0.005, driver_s=0.5, runs=5)
+    small, big = (dask_cluster(cal, facts, prices, terms, n, 5.0, 25.0, 3) for n in (1, 16))
+    assert big["wall_s"] < small["wall_s"] and small["wall_s"] > small["boot_s"] == facts["ec2_boot_s"]
+    assert small["cost_usd"] >= 60 / 3600 * 0.1  # at least the minimum
 
 
 def test_a_reducer_that_needs_more_than_its_memory_is_killed():

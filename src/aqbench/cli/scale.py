@@ -112,9 +112,7 @@ def _simulate(args: argparse.Namespace) -> int:
         from aqbench.lambda_facts import read
         from aqbench.scale.project import (
             Grid,
-            alternatives,
             headline,
-            machine_rates,
             optimum,
             project,
             sensitivity,
@@ -141,9 +139,16 @@ def _simulate(args: argparse.Namespace) -> int:
             f"(fastest/floor = {head['fastest_vs_floor']:.2f})",
             flush=True,
         )
-        fastest = head["fastest_wall_s"]  # the Dask cluster is sized to the fastest x86 job's time
-        _write_csv(alternatives(machine_rates(Path(args.metrics)), facts, prices, fastest, args.data_gb),
-                   out / "alternatives.csv")  # fmt: skip
+        from aqbench.scale.alternatives import alternatives, crossover, dask_terms
+        from aqbench.scale.project import lambda_at_sizes
+
+        sizes = tuple(sorted({args.data_gb / 10, args.data_gb, args.data_gb * 10}))
+        others = alternatives(cal, facts, prices, dask_terms(Path(args.metrics)), grid.object_mb, grid.seeds, sizes)
+        _write_csv(others, out / "alternatives.csv")
+        lam = lambda_at_sizes(cal, facts, prices, table, grid, ranges, sizes)
+        _write_csv(lam, out / "lambda_sizes.csv")
+        with atomic_path(out / "crossover.json") as tmp:
+            tmp.write_text(json.dumps(crossover(lam, others), indent=1) + "\n")
         summary["projection"] = {"configurations": len(table), "data_gb": args.data_gb}
     summary["seconds"] = round(time.perf_counter() - started, 2)
     print_json(summary)

@@ -170,22 +170,62 @@ def scale_macros(scale: Path) -> dict[str, str]:
     saving = (1 - both["arm64"] / both["x86_64"]) if {"arm64", "x86_64"} <= set(both.columns) else pd.Series()
     values["ArmSaving"] = f"{_pct(saving.min())[:-4]}--{_pct(saving.max())}" if len(saving) else "--"
 
-    alt_file = scale / "alternatives.csv"
-    alts = pd.read_csv(alt_file) if alt_file.exists() and alt_file.stat().st_size > 1 else pd.DataFrame()
-    big = alts[alts["option"].str.contains("instance")] if len(alts) else alts
-    dask = alts[alts["option"].str.startswith("Dask")] if len(alts) else alts
-    values |= {
-        "BigInstanceVCPUs": str(int(big["vcpus"].iloc[0])) if len(big) else "--",
-        "BigInstanceS": _s(big["wall_s"].iloc[0]) if len(big) else "--",
-        "BigInstanceUSD": _usd(big["cost_usd"].iloc[0]) if len(big) else "--",
-        "BigInstanceBound": str(big["bound"].iloc[0]) if len(big) else "--",
-        "BigInstanceEngine": str(big["engine"].iloc[0]) if len(big) and "engine" in big else "--",
-        "DaskScaleWorkers": str(int(dask["vcpus"].iloc[0])) if len(dask) else "--",
-        "DaskScaleS": _s(dask["wall_s"].iloc[0]) if len(dask) else "--",
-        "DaskScaleUSD": _usd(dask["cost_usd"].iloc[0]) if len(dask) else "--",
-    }
-
+    values |= alternatives_macros(scale)
     return values | study_macros(scale) | {"ProjectionMarks": projection_marks(scale)}
+
+
+def alternatives_macros(scale: Path) -> dict[str, str]:
+    """The EC2 alternatives at the study's size and where each platform wins (alternatives.csv,
+    crossover.json of simulate --project)."""
+    alt_file, cross_file = scale / "alternatives.csv", scale / "crossover.json"
+    keys = (
+        "BigInstanceVCPUs",
+        "BigInstanceS",
+        "BigInstanceUSD",
+        "BigInstanceBound",
+        "BigInstanceBootS",
+        "DaskClusters",
+        "WinnersBySize",
+        "KeptUpPasses",
+        "KeptUpMaxPasses",
+        "StudyFastest",
+        "StudyCheapest",
+    )
+    if not alt_file.exists() or alt_file.stat().st_size <= 1 or not cross_file.exists():
+        return dict.fromkeys(keys, "--")
+    alts = pd.read_csv(alt_file)
+    cross = json.loads(cross_file.read_text())["by_size"]
+    study_gb = study.DATA_GB if study.DATA_GB in set(alts["data_gb"]) else float(alts["data_gb"].median())
+    at = alts[alts["data_gb"] == study_gb]
+    big = at[at["kind"] == "single"].iloc[0]
+    dask = at[at["kind"] == "dask"]
+    here = next(c for c in cross if c["data_gb"] == study_gb)
+
+    def name(option: str) -> str:
+        return _tex(option).replace(" x ", r" $\times$ ")
+
+    clusters = "; ".join(
+        f"{int(r.instances)} instance{'s' if r.instances > 1 else ''}: {_s(r.wall_s)}\\,s for \\${_usd(r.cost_usd)}"
+        for r in dask.itertuples()
+    )
+
+    def winners(c: dict[str, Any]) -> str:
+        return (f"at {c['data_gb']:g}\\,GB the fastest is {name(c['fastest'])} ({_s(c['fastest_s'])}\\,s) and the "
+                f"cheapest {name(c['cheapest'])} (\\${_usd(c['cheapest_usd'])})")  # fmt: skip
+
+    return {
+        "BigInstanceVCPUs": str(int(big["vcpus"])),
+        "BigInstanceS": _s(big["wall_s"]),
+        "BigInstanceUSD": _usd(big["cost_usd"]),
+        "BigInstanceBound": str(big["bound"]),
+        "BigInstanceBootS": _s(big["boot_s"]),
+        "DaskClusters": clusters or "--",
+        "WinnersBySize": "; ".join(winners(c) for c in cross),
+        "KeptUpPasses": f"{here.get('kept_up_passes_per_hour', math.nan):.0f}",
+        "KeptUpMaxPasses": f"{here.get('kept_up_max_passes_per_hour', math.nan):.0f}",
+        "StudyFastest": name(here["fastest"]),
+        "StudyCheapest": name(here["cheapest"]),
+    }
 
 
 def explanation(log_s: float, simulated: dict[str, float]) -> str:

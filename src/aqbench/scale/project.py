@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -324,66 +323,35 @@ def study_configurations(
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class MachineRates:
-    """What one core of this machine did with each engine that is not Lambda (from the metrics)."""
-
-    dask_mb_s_per_worker: float | None
-    """Median throughput per worker of the Dask runs with the shared kernel over all the data
-    (workers without Lambda's quotas: a worker is one process on one core)."""
-    duckdb_cpu_s_per_mb: float | None
-    """Median CPU seconds per MB of the single-node DuckDB runs of the exact query."""
-
-    def single_node(self) -> tuple[str, float] | None:
-        """The fastest exact engine on one machine, per core: its name and CPU seconds per MB."""
-        options = []
-        if self.duckdb_cpu_s_per_mb:
-            options.append(("DuckDB (the reference's query)", self.duckdb_cpu_s_per_mb))
-        if self.dask_mb_s_per_worker:
-            # a worker is one single-threaded process: its wall seconds per MB bound its CPU seconds
-            options.append(("the shared kernel, one Dask worker a vCPU", 1 / self.dask_mb_s_per_worker))
-        return min(options, key=lambda o: o[1]) if options else None
-
-
-def machine_rates(metrics: Path) -> MachineRates:
-    runs = pd.read_parquet(metrics / "runs.parquet")
-    calls = pd.read_parquet(metrics / "calls.parquet")
-    dask = runs[(runs["engine"] == "dask") & (runs["kernel"] == "arrow") & (runs["status"] == "ok")]
-    dask = dask[(dask["fraction"] == 1.0) & ~dask["emulated"].astype(bool) & (dask["experiment"] != "lambda_terms")]
-    per_worker = (dask["bytes"] / 1e6 / dask["wall_s"] / dask["workers"].clip(lower=1)).median() if len(dask) else None
-    duck = calls[(calls["engine"] == "duckdb") & (calls["kernel"] == "duckdb") & (calls["status"] == "success")]
-    cpu = ((duck["cpu_user_s"] + duck["cpu_system_s"]) / (duck["bytes_read"] / 1e6)).median() if len(duck) else None
-    return MachineRates(float(per_worker) if per_worker is not None else None, float(cpu) if cpu is not None else None)
-
-
-def alternatives(
-    rates: MachineRates, facts: dict[str, Any], prices: Prices, lambda_wall_s: float, data_gb: float = study.DATA_GB
-) -> pd.DataFrame:
-    """A single large instance running DuckDB, and a Dask cluster sized to finish in the Lambda job's time.
-
-    Both are priced per second with EC2's minimum, their start-up not counted (the Lambda job's
-    cold starts are): a lower bound for them, against the simulated Lambda job."""
-    mb = data_gb * 1000
+def lambda_at_sizes(
+    cal: Calibration, facts: dict[str, Any], prices: Prices, table: pd.DataFrame, grid: Grid = Grid(),
+    ranges: dict[str, tuple[float, float]] | None = None, sizes: tuple[float, ...] = (5.0, 50.0, 500.0),
+) -> pd.DataFrame:  # fmt: skip
+    """The configurations on the projection's cost/speed frontier over other data sizes, each marked
+    the fastest or the cheapest at its size among those that complete (the crossover with the
+    alternatives is looked for along them; a configuration that completes at 50 GB may not at 500)."""
+    ranges = facts_table().ranges if ranges is None else ranges
     rows = []
-    if (single := rates.single_node()) is not None:
-        engine, cpu_s_per_mb = single
-        vcpus = int(facts["big_instance_vcpus"])
-        compute_s = mb * cpu_s_per_mb / vcpus
-        network_s = mb / (facts["big_instance_network_gbit"] * 1000 / 8)
-        wall = max(compute_s, network_s)
-        billed = max(wall, facts["ec2_min_billed_s"])
-        rows.append({"option": f"one {vcpus}-vCPU instance, {engine}", "vcpus": vcpus, "wall_s": wall, "engine": engine,
-                     "cost_usd": billed / 3600 * facts["big_instance_hourly_usd"],
-                     "bound": "CPU" if compute_s >= network_s else "network"})  # fmt: skip
-    if rates.dask_mb_s_per_worker:
-        workers = math.ceil(mb / (rates.dask_mb_s_per_worker * lambda_wall_s))
-        wall = mb / (rates.dask_mb_s_per_worker * workers)
-        instances = math.ceil(workers / prices.ec2_vcpus)
-        billed = max(wall, facts["ec2_min_billed_s"])
-        rows.append({"option": f"Dask, {workers} workers ({instances} x {prices.ec2_instance})", "vcpus": workers,
-                     "wall_s": wall, "cost_usd": billed / 3600 * prices.ec2_hourly * instances,
-                     "bound": "sized to the Lambda job's time"})  # fmt: skip
-    return pd.DataFrame(rows)
+    candidates = pd.concat([optimum(table), picks(table)["fastest"].to_frame().T]).drop_duplicates(
+        ["memory_mb", "objects_per_call", "reducers", "architecture"]
+    )
+    for _, row in candidates.iterrows():
+        for data_gb in sizes:
+            job = job_for(row, data_gb, grid.object_mb)
+            results = repeat(job, lambda_platform(facts, cal), lambda_cost(cal, facts),
+                             lambda_variation(cal, facts, ranges), grid.seeds)  # fmt: skip
+            wall = percentiles([r.completed_s for r in results])
+            usd = percentiles([job_cost(r, job, job.architecture, prices) for r in results])[1]
+            rows.append({"data_gb": data_gb, "memory_mb": job.memory_mb,
+                         "objects_per_call": job.objects_per_call, "reducers": job.reducers,
+                         "architecture": job.architecture, "wall_s": wall[1], "wall_s_p10": wall[0],
+                         "wall_s_p90": wall[2], "cost_usd": usd})  # fmt: skip
+    out = pd.DataFrame(rows)
+    out["pick"] = "other"
+    for _, at in out[out["wall_s"].notna()].groupby("data_gb"):
+        out.loc[at["cost_usd"].idxmin(), "pick"] = "cheapest"
+        out.loc[at["wall_s"].idxmin(), "pick"] = "fastest"  # both where one configuration is
+    return out
 
 
 SENSITIVE = {

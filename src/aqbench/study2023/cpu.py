@@ -62,3 +62,22 @@ def computed_ratio(entry: dict[str, Any], table: dict[str, Any]) -> Span:
     ]
     low, high = min(ratios), max(ratios)
     return Span(math.sqrt(low * high), low, high)
+
+
+def between(host_cpu: HostCpu, target: HostCpu, table: dict[str, Any] | None = None) -> Span | None:
+    """The target's CPU seconds per host CPU second (the host's single-thread score over the target's)
+    from the table's entries for both, computed as :func:`computed_ratio` does against Haswell: every
+    pair of instances and measures, their least and greatest as the range, the geometric middle as
+    the value. None where the table lacks either."""
+    table = read() if table is None else table
+
+    def entry(cpu: HostCpu) -> dict[str, Any] | None:
+        return next((e for e in table["hosts"] if e["vendor"] == cpu.vendor and e["family"] == cpu.family
+                     and cpu.model in e["models"]), None)  # fmt: skip
+
+    ours, theirs = entry(host_cpu), entry(target)
+    if ours is None or theirs is None:
+        return None
+    ratios = [a[m] / b[m] for a in ours["instances"] for b in theirs["instances"] for m in table["measures"]]
+    low, high = min(ratios), max(ratios)
+    return Span(math.sqrt(low * high), low, high)

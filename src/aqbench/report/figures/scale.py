@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from aqbench.report.figures.common import MEMORY_COLOURS, Inputs
+from aqbench.study_facts import DATA_GB
 
 
 def scale_validation(inp: Inputs):
@@ -58,10 +59,14 @@ def scale_cost_speed(inp: Inputs):
     ax.scatter([], [], color="0.4", facecolors="none", s=22, label="hollow: hash reduce")
     others = inp.scale / "alternatives.csv"
     if others.exists() and others.stat().st_size > 1:
-        for _, alt in pd.read_csv(others).iterrows():
-            ax.scatter(alt["wall_s"], alt["cost_usd"], marker="*", s=70, color="black")
-            ax.annotate(alt["option"], (alt["wall_s"], alt["cost_usd"]), fontsize=6, xytext=(4, -3),
-                        textcoords="offset points")  # fmt: skip
+        alts = pd.read_csv(others)
+        if "data_gb" in alts:  # the study's data size only: the others are the crossover's
+            alts = alts[alts["data_gb"] == alts["data_gb"].iloc[(alts["data_gb"] - DATA_GB).abs().argmin()]]
+        # each alternative its own black marker, named in the legend: labels beside the points overprinted
+        shapes = iter(("*", "X", "P", "h", "8", "p", "v"))
+        for _, alt in alts.iterrows():
+            ax.scatter(alt["wall_s"], alt["cost_usd"], marker=next(shapes, "*"), s=60, color="black",
+                       label=str(alt["option"]))  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="simulated wall time of one job (s)", ylabel="cost of one job, x86 (USD)")
     ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
