@@ -119,7 +119,7 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     names = ["SameTermsMB", "SameTermsObjects", "SameTermsCores", "SameTermsLimitMBs", "SameTermsReadParseMBs",
              "SameTermsOrder", "SameTermsFastest", "SameTermsIdiomaticDiff", "SameTermsExactVsIdiomatic",
              "SameTermsPolarsNote", "SameTermsRuns", "SameTermsIdiomaticVsFastest", "SameTermsDaskIdiomaticDiff",
-             "SameTermsSplit", "SameTermsDaskWord", "SameTermsLithopsWord"]  # fmt: skip
+             "SameTermsSplit", "SameTermsDaskWord", "SameTermsLithopsWord", "SameTermsVerified"]  # fmt: skip
     names += [f"SameTerms{m}MBs" for m in MACRO_OF.values()]
     values = dict.fromkeys(names, "--")
     if not bench:
@@ -164,6 +164,14 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     # the users' way beside this build's: the shared-kernel Dask against idiomatic Dask, cold Lithops against warm
     values["SameTermsDaskWord"] = direction(rates["dask_idiomatic"], rates["dask_kernel"], "slower than", "faster than")
     values["SameTermsLithopsWord"] = direction(rates["lithops"], rates["lithops_warm"], "slower than", "faster than")
+    rounds = int(values["SameTermsRuns"])
+    short = {n: n for n in [*SAME_TERMS, "duckdb"] if rates[n] and bench.get(f"{n}_verified", 0) < rounds}
+    values["SameTermsVerified"] = (
+        "Every exact engine's answer (and the reference query's) equalled the reference in every round"
+        if not short
+        else "Not every exact answer equalled the reference: "
+        + ", ".join(f"{SAME_TERMS.get(n, n)} in {bench.get(f'{n}_verified', 0)} of {rounds} rounds" for n in short)
+    )
     labels = {**SAME_TERMS, **IDIOMATIC, "duckdb": "the reference's query"}
     values["SameTermsSplit"] = "; ".join(
         f"{labels[n]}: {_split(bench.get(f'{n}_split_s'))}" for n in labels if bench.get(f"{n}_split_s")

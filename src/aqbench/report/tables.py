@@ -250,6 +250,7 @@ def macros(inputs: dict[str, Any]) -> str:
         )
     else:
         values["BestLithopsConfig"] = "--"
+    values["BestLithopsWhy"] = _best_why(inputs.get("runs"), best)
     bench = inputs.get("bench") or {}
     # each throughput against the limit probed right before and after its own runs, over the runs
     # whose probe held steady (a run whose machine changed under it says nothing of the ratio)
@@ -328,7 +329,15 @@ def macros(inputs: dict[str, Any]) -> str:
     from aqbench.report import study_code
 
     values |= study_code.macros(inputs.get("calls"), inputs.get("runs"), inputs.get("bench"))
-    values["StragglerMax"] = _fmt(summary["straggler_ratio"].max(), 1)
+    # completed configurations only: a timed-out run's calls are cut short, and its "median call" is that
+    completed = summary[(summary["status"] == "ok") & summary["straggler_ratio"].notna()]
+    if len(completed):
+        worst = completed.loc[completed["straggler_ratio"].idxmax()]
+        values["StragglerMax"] = _fmt(worst["straggler_ratio"], 1)
+        values["StragglerConfig"] = (f"{worst['engine'].capitalize()}'s {worst['experiment'].replace('_', ' ')} "
+                                     f"experiment, median call {_fmt(worst['call_median_s'], 2)}\\,s")  # fmt: skip
+    else:
+        values["StragglerMax"] = values["StragglerConfig"] = "--"
     values["Runs"] = str(int(summary["runs"].sum()))
     values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
     values["Cores"] = str(env.get("cores", "--"))
@@ -443,3 +452,33 @@ def build(
     from aqbench.report import study_code
 
     _write(out_dir / "tables" / "study_code.tex", study_code.table(calls))
+
+
+def _best_why(runs: pd.DataFrame | None, best: pd.Series | None) -> str:
+    """Why a row of Table~summary with a lower median wall than the best Lithops configuration's is
+    not it: a warm-up experiment's jobs follow a warm-up job (excluded by the rule), and one
+    experiment's row is part of a configuration whose runs pool over experiments."""
+    if runs is None or best is None:
+        return "--"
+    from aqbench.report.engines_compare import interval
+
+    ok = runs[(runs["status"] == "ok") & (runs["engine"] == "lithops") & (runs["kernel"] == "arrow")]
+    ok = ok[ok["objects"] == ok["objects"].max()]
+    config = ["memory_mb", "objects_per_call", "reducers"]
+    notes = []
+    for (experiment, *key), group in ok.groupby(["experiment", *config]):
+        median = float(group["wall_s"].median())
+        if median >= best["wall_s"]:
+            continue
+        if group["warmup"].astype(bool).any():
+            notes.append(f"the {experiment.replace('_', ' ')} experiment's {_fmt(median, 1)}\\,s is of jobs that "
+                         "follow a warm-up job, which the rule leaves out")  # fmt: skip
+            continue
+        same = ok[~ok["warmup"].astype(bool)]
+        same = same[(same[config] == pd.Series(key, index=config)).all(axis=1)]
+        others = sorted(set(same["experiment"]) - {experiment})
+        notes.append(f"the {experiment.replace('_', ' ')} experiment's {_fmt(median, 1)}\\,s is one of the "
+                     f"{len(same)} runs of its configuration, with the "
+                     + ", ".join(o.replace("_", " ") for o in others)
+                     + f" experiment's, whose median is {interval(same['wall_s'], 1)}\\,s")  # fmt: skip
+    return "; ".join(notes) if notes else "no row of Table~\\ref{tab:summary} has a lower median wall"
