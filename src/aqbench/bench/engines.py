@@ -128,13 +128,13 @@ def split(run: RunResult, cores: int) -> dict[str, float | None]:
 
     - read, parse, partials: what the calls' own clocks measured (:data:`aqbench.engines.work.PHASES`:
       the GETs, the kernel's map, the merge and writes of partials; a reducer's whole call is
-      partials). A task with no such clock (idiomatic Dask's, DuckDB's one query) counts as parse
-      and its read is given as None (read inside it); a reduce or aggregation task as partials;
-      DuckDB's GETs, timed by its fetch threads, as read, and its query's CPU as parse.
+      partials). A task with no such clock (idiomatic Dask's) counts as parse and its read is given
+      as None (read inside it); a reduce or aggregation task as partials; a DuckDB or Polars query,
+      on every core, as the CPU time it used (its reads inside it).
     - scheduling: from a call's submission to its start, and the part of a call spent outside its
       read, parse and partials (a process start, imports, the engine's own wrapper).
     - waiting: the rest, cores no call or task used (idle while others finish, the driver polling
-      and merging); 0 where the parts overlap (DuckDB's GETs run beside its query).
+      and merging, a query's threads waiting for its reads); 0 where the parts overlap.
     """
     spent = dict.fromkeys(PARTS, 0.0)
     fused = False
@@ -148,6 +148,10 @@ def split(run: RunResult, cores: int) -> dict[str, float | None]:
                 spent[part] += seconds or 0.0
             if c.get("phase") != "query":  # DuckDB's GETs overlap its query: nothing left over is overhead
                 spent["scheduling"] += max(0.0, duration - sum(t or 0.0 for t in timed))
+        elif c.get("phase") == "query":  # one query on every core: the CPU it used is its read and parse
+            cpu = (c.get("cpu_user_s") or 0.0) + (c.get("cpu_system_s") or 0.0)
+            spent["parse"] += min(cpu, cores * duration) if cpu else duration
+            fused = True
         elif c.get("phase") == "reduce" or any(w in str(c.get("dask_task", "")) for w in _AGGREGATION):
             spent["partials"] += duration
         else:

@@ -137,19 +137,29 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     for name, macro in MACRO_OF.items():
         values[f"SameTerms{macro}MBs"] = interval(rates[name])
     ranked = sorted((n for n in SAME_TERMS if rates[n]), key=lambda n: -float(np.median(rates[n])))
-    # ranked by median; an engine joins the tier above while its range overlaps a range in it ("and", not "then")
+    # ranked by median; an engine joins the tier above only if its range overlaps every range in it
+    # (none of them told apart from it); an engine of a later tier is named with those it is measurably slower than
     tiers: list[list[str]] = []
     for n in ranked:
-        if tiers and any(direction(rates[n], rates[m], "", "") == NO_DIFFERENCE for m in tiers[-1]):
+        if tiers and all(direction(rates[n], rates[m], "", "") == NO_DIFFERENCE for m in tiers[-1]):
             tiers[-1].append(n)
         else:
             tiers.append([n])
 
-    def tier(names: list[str]) -> str:
+    def tier(names: list[str], before: list[str]) -> str:
         text = " and ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in names)
-        return text + (" (ranges overlap: no difference measured)" if len(names) > 1 else "")
+        text += " (ranges overlap: no difference measured)" if len(names) > 1 else ""
+        if before:
+            slower = [m for m in before if all(direction(rates[n], rates[m], "slower", "") == "slower" for n in names)]
+            text += f", slower than {' and '.join(SAME_TERMS[m] for m in slower)}" if slower else ""
+        return text
 
-    values["SameTermsOrder"] = ", then ".join(tier(t) for t in tiers)
+    done: list[str] = []
+    parts = []
+    for t in tiers:
+        parts.append(tier(t, done))
+        done += t
+    values["SameTermsOrder"] = "; then ".join(parts)
     values["SameTermsFastest"] = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose ranges overlap"
                                   if len(tiers[0]) > 1 else "")) if tiers else "--"  # fmt: skip
     values["SameTermsIdiomaticDiff"] = _differing(bench.get("duckdb_idiomatic_differences"))
@@ -304,7 +314,7 @@ def lambda_terms_macros(summary: pd.DataFrame) -> dict[str, str]:
             [r["lithops"]["wall_s_lo"], r["lithops"]["wall_s_hi"]],
             "faster than",
             "slower than",
-            "no faster or slower than (ranges overlap)",
+            "neither faster nor slower than",
         ),
     }
 

@@ -68,7 +68,8 @@ def engines(inp: Inputs):
         right.set_xticks(x, [f"{m} MB\n({int(d['workers'])} at once)" for m, d in zip(rows["memory_mb"], rows["dask"],
                                                                                  strict=True)])  # fmt: skip
         right.set_ylabel("job wall time (s)")
-        right.legend(fontsize=6.5, frameon=False)
+        right.set_ylim(0, right.get_ylim()[1] * 1.25)  # room for the legend above the bars
+        right.legend(fontsize=6.5, frameon=False, ncol=2, loc="upper left")
     else:
         no_data(right, "no lambda_terms experiment")
     right.set_title("(b) Lambda's terms: memory/1769 of a core, one link each", fontsize=7.5, loc="left")
