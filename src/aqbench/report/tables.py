@@ -279,6 +279,15 @@ def macros(inputs: dict[str, Any]) -> str:
     # one core against one core: the seed kernel is single-threaded (pandas)
     one_core = bench.get("arrow_1core_mb_s", np.nan) / bench.get("seed_mb_s", np.nan) if bench else np.nan
     values["ArrowVsSeed"] = _fmt(float(one_core), 1)
+    # the ratio's extremes over the repeats (slowest arrow over fastest seed, and the other way round)
+    arrow_range, seed_range = bench.get("arrow_1core_mb_s_range"), bench.get("seed_mb_s_range")
+    values["ArrowVsSeedRange"] = (
+        f"{_fmt(arrow_range[0] / seed_range[1], 1)}--{_fmt(arrow_range[1] / seed_range[0], 1)}"
+        if arrow_range and seed_range
+        else "--"
+    )
+    merge = bench.get("merge_r1_peak_rss_mb_range")
+    values["MergeOneRSSRange"] = f"{_fmt(merge[0], 0)}--{_fmt(merge[1], 0)}" if merge else "--"
     values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
     values["NdjsonMapRSS"] = _fmt(bench.get("ndjson_map_peak_rss_mb"), 0) if bench else "--"
     # one core against the fastest reader's one core (idiomatic DuckDB, not exact), the same run

@@ -92,8 +92,14 @@ def kernel_throughput(inp: Inputs):
         (("_mb_s", "all cores", "0.3"), ("_1core_mb_s", "one core", "0.7"))  # greys: engines own the colours
     ):
         # the seed kernel is pandas, single-threaded: all cores give what one core does
-        values = [bench.get(k + suffix, np.nan) for _, k in names] + [bench.get("seed_mb_s", np.nan)]
-        ax.barh(y + 0.2 - 0.4 * offset, values, height=0.38, color=colour, label=label)
+        keys = [k + suffix for _, k in names] + ["seed_mb_s"]
+        values = np.array([bench.get(k, np.nan) for k in keys], dtype=float)
+        # the range over the bench's repeats, where the bench kept it
+        ranges = [bench.get(f"{k}_range") or [v, v] for k, v in zip(keys, values, strict=True)]
+        err = np.array([[v - r[0] for v, r in zip(values, ranges, strict=True)],
+                        [r[1] - v for v, r in zip(values, ranges, strict=True)]])  # fmt: skip
+        ax.barh(y + 0.2 - 0.4 * offset, values, height=0.38, color=colour, label=label, xerr=err,
+                error_kw={"lw": 0.8, "ecolor": "black"})  # fmt: skip
     seed = bench.get("seed_mb_s", np.nan)
     if seed == seed:
         ax.text(seed, len(names), f"  {seed:.1f} MB/s (single-threaded)", va="center", fontsize=6)
@@ -106,6 +112,7 @@ def kernel_throughput(inp: Inputs):
     ax.invert_yaxis()
     ax.legend(fontsize=7, loc="lower right")
     size = f"{bench['object_mb']:.1f} MB" if "object_mb" in bench else "benchmark"
-    ax.set(xlabel=f"MB/s on one {size} object (labels: one core, share of the fastest)",
+    ax.set(xlabel=f"MB/s on one {size} object, median (bars: range of the repeats;\n"
+                  "labels: one core, share of the fastest)",
            title="Kernels against the fastest reader")  # fmt: skip
     return fig
