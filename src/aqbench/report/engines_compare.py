@@ -184,7 +184,7 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     )
     labels = {**SAME_TERMS, **IDIOMATIC, "duckdb": "the reference's query"}
     values["SameTermsSplit"] = "; ".join(
-        f"{labels[n]}: {_split(bench.get(f'{n}_split_s'))}" for n in labels if bench.get(f"{n}_split_s")
+        f"{labels[n]}: {_split(bench.get(f'{n}_split_s'))}" for n in labels if bench.get(f"{n}_split_s") and rates[n]
     )
     error = bench.get("polars_error")
     values["SameTermsPolarsNote"] = (

@@ -479,15 +479,15 @@ def _best_why(runs: pd.DataFrame | None, best: pd.Series | None) -> str:
         median = float(group["wall_s"].median())
         if median >= best["wall_s"]:
             continue
+        name = {"warmup": "warm-up"}.get(experiment, experiment.replace("_", " "))
         if group["warmup"].astype(bool).any():
-            notes.append(f"the {experiment.replace('_', ' ')} experiment's {_fmt(median, 1)}\\,s is of jobs that "
-                         "follow a warm-up job, which the rule leaves out")  # fmt: skip
+            notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is of jobs that follow a warm-up job, "
+                         "which the rule leaves out")  # fmt: skip
             continue
         same = ok[~ok["warmup"].astype(bool)]
         same = same[(same[config] == pd.Series(key, index=config)).all(axis=1)]
-        others = sorted(set(same["experiment"]) - {experiment})
-        notes.append(f"the {experiment.replace('_', ' ')} experiment's {_fmt(median, 1)}\\,s is one of the "
-                     f"{len(same)} runs of its configuration, with the "
-                     + ", ".join(o.replace("_", " ") for o in others)
-                     + f" experiment's, whose median is {interval(same['wall_s'], 1)}\\,s")  # fmt: skip
+        others = " and ".join(o.replace("_", " ") for o in sorted(set(same["experiment"]) - {experiment}))
+        notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is the median of {len(group)} of the "
+                     f"{len(same)} runs of its configuration, which the {others} experiments ran too: pooled, "
+                     f"{interval(same['wall_s'], 1)}\\,s")  # fmt: skip
     return "; ".join(notes) if notes else "no row of Table~\\ref{tab:summary} has a lower median wall"
