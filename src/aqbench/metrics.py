@@ -56,19 +56,6 @@ def direction(a: np.ndarray | list[float], b: np.ndarray | list[float], smaller:
     return same
 
 
-def median_ci(values: np.ndarray, rng: np.random.Generator, draws: int = 2000) -> tuple[float, float, float]:
-    """Median and its 95 % percentile-bootstrap interval."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return (np.nan, np.nan, np.nan)
-    if len(values) == 1:
-        return (values[0], values[0], values[0])
-    samples = rng.choice(values, size=(draws, len(values)), replace=True)
-    medians = np.median(samples, axis=1)
-    return float(np.median(values)), float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
-
-
 def load(folders: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     calls = [pq.read_table(f / "calls.parquet").to_pandas() for f in folders]
     runs = [pq.read_table(f / "runs.parquet").to_pandas() for f in folders]

@@ -46,7 +46,7 @@ def _sig(value: Any) -> str:
 
 
 def _ci(row: pd.Series, col: str, digits: int = 1) -> str:
-    """``median [lo, hi]``; the median alone where fewer than three runs stand behind it."""
+    """``median [lo--hi]`` (the runs' range); the median alone where fewer than three runs stand behind it."""
     from aqbench.report.engines_compare import row_interval
 
     return row_interval(row, col, digits)
@@ -59,7 +59,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def summary_table(summary: pd.DataFrame) -> str:
-    """Every configuration: median wall time and throughput with 95 % intervals, calls, cost."""
+    """Every configuration: median wall time and throughput with their runs' range, calls, cost."""
     s = summary.sort_values(["engine", "experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction"])
     lines = [
         r"\begin{tabular}{llllrrrlll}",
