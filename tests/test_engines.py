@@ -395,3 +395,26 @@ def _with_average(table):
     import pyarrow.compute as pc
 
     return table.append_column("average", pc.divide(table.column("sum"), pc.cast(table.column("count"), "double")))
+
+
+def test_an_engines_wall_splits_into_its_calls_parts_and_the_idle_rest():
+    """Read, parse and partials from the calls' own clocks, submission-to-start and the rest of a call as
+    scheduling, idle cores as waiting: together the wall; a task with no clock of its read says so."""
+    from aqbench.bench.engines import split
+    from aqbench.engines.runs import RunConfig, RunResult
+
+    run = RunResult.new("lithops", RunConfig("bench"), ["a", "b"])
+    run.wall_s = 10.0
+    for call in range(2):  # each: submitted at 0, started at 1, ran 8 s of which 7 measured
+        run.calls.append(run.call_row("map", call, t_submit=0.0, t_start=1.0, t_end=9.0, duration_s=8.0,
+                                      time_read_s=2.0, time_parse_s=4.0, time_partials_s=1.0))  # fmt: skip
+    parts = split(run, cores=2)
+    assert parts == {"read": 2.0, "parse": 4.0, "partials": 1.0, "scheduling": 2.0, "waiting": 1.0}
+    assert sum(parts.values()) == run.wall_s
+
+    fused = RunResult.new("dask", RunConfig("bench", kernel="idiomatic"), ["a"])
+    fused.wall_s = 4.0
+    fused.calls += [fused.call_row("map", 0, duration_s=3.0, dask_task="to_dataframe"),
+                    fused.call_row("map", 1, duration_s=1.0, dask_task="aggregate-agg")]  # fmt: skip
+    parts = split(fused, cores=1)
+    assert parts["read"] is None and parts["parse"] == 3.0 and parts["partials"] == 1.0 and parts["waiting"] == 0.0

@@ -1,4 +1,4 @@
-"""Summaries from tidy rows: medians with intervals, utilisation as the study defined it, stragglers."""
+"""Summaries from tidy rows: medians with their ranges, utilisation as the study defined it, stragglers."""
 
 from __future__ import annotations
 
@@ -6,13 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aqbench.metrics import balanced_optimum, enrich_calls, median_ci, summarise
-
-
-def test_median_ci_brackets_the_median():
-    med, lo, hi = median_ci(np.array([1.0, 2.0, 3.0, 4.0, 100.0]), np.random.default_rng(0))
-    assert med == 3.0 and lo <= med <= hi
-    assert median_ci(np.array([5.0]), np.random.default_rng(0)) == (5.0, 5.0, 5.0)
+from aqbench.metrics import balanced_optimum, enrich_calls, summarise
 
 
 def test_scaled_utilisation_is_cpu_over_vcpus():
@@ -77,3 +71,14 @@ def test_summary_of_a_configuration():
 
 def test_balanced_optimum_trades_cost_against_time():
     assert balanced_optimum(np.array([10.0, 6.0, 5.5]), np.array([1.0, 1.2, 3.0])) == 1
+
+
+def test_a_range_is_the_minimum_and_maximum_and_a_direction_needs_ranges_apart():
+    from aqbench.metrics import NO_DIFFERENCE, direction, median_range
+
+    assert median_range(np.array([3.0, 1.0, np.nan, 2.0])) == (2.0, 1.0, 3.0)
+    assert direction([1.0, 2.0], [3.0, 4.0], "faster", "slower") == "faster"
+    assert direction([5.0, 6.0], [3.0, 4.0], "faster", "slower") == "slower"
+    # "a hash reduce was slower": 16.4 [16.0-17.9] against 13.6 [12.8-18.4] overlap, so no direction
+    assert direction([16.0, 16.4, 17.9], [12.8, 13.6, 18.4], "faster", "slower") == NO_DIFFERENCE
+    assert direction([], [1.0], "faster", "slower") == NO_DIFFERENCE

@@ -184,3 +184,30 @@ def test_the_study_code_is_timed_against_our_kernels_per_record_of_the_same_obje
     table = study_code.table(pd.DataFrame(rows))
     assert "1024 & 2.50 (2.50--2.50, 1) & 0.62" in table and "& 4.0; 8.0" in table
     assert study_code.macros(pd.DataFrame(rows), None)["StudyCodeVsSeedEngine"] == "4.0 times as slow as"
+
+
+def test_the_objects_finding_names_each_setting_once_and_claims_nothing_beyond_the_most_tried():
+    """Best and most objects a call the same setting: one clause, and no "still pays beyond" it."""
+    from aqbench.report.findings import _objects_sentence
+
+    wall = {1: [17.3, 17.9, 20.3], 8: [15.0, 15.6, 16.6]}
+    text = _objects_sentence(1, 8, 8, wall, "shorter than")
+    assert text.count("with 8") == 1 and "not measured" in text and "beyond" not in text
+    wall[4] = [14.0, 14.5, 15.0]
+    assert "the most this profile tried" in _objects_sentence(1, 4, 8, wall, "shorter than")
+
+
+def test_the_engines_ranking_tells_apart_only_engines_whose_ranges_do_not_overlap():
+    from aqbench.report.engines_compare import same_terms_macros
+
+    mb = 300.0
+    walls = {"local": [1.7, 1.8, 2.1], "dask_kernel": [2.2, 2.5, 2.9], "lithops_warm": [2.5, 3.1, 3.7],
+             "lithops": [4.1, 4.5, 4.7]}  # fmt: skip
+    bench = {"mb": mb, "limit_mb_s": 330.0, "read_parse_mb_s": 200.0, "cores": 2, "objects": 12}
+    bench |= {f"{n}_walls_s": w for n, w in walls.items()} | {f"{n}_verified": 3 for n in walls}
+    order = same_terms_macros(bench)["SameTermsOrder"]
+    first, second, third = order.split("; then ")
+    assert first.startswith("one machine") and "no difference measured" not in first
+    assert "Dask (shared kernel)" in second and "Lithops on warm" in second and "no difference measured" in second
+    assert third.startswith("Lithops as users run it") and "slower than one machine" in third
+    assert same_terms_macros(bench)["SameTermsVerified"].startswith("Every exact engine")

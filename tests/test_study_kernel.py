@@ -63,3 +63,22 @@ def test_each_station_day_is_counted_by_what_the_study_code_made_of_it(tmp_path)
     assert by_cause["maximum split across objects"] == 1
     assert by_cause["rejected values averaged in"] == 1
     assert by_cause["value differs, other"] == 0 and by_cause["missing, other"] == 0
+
+
+def test_a_station_day_within_the_engines_tolerance_is_exact_and_beyond_it_digits_lost():
+    """The study's code is judged as every engine is (aggregates.SUM_RTOL): a value a JSON round trip
+    moved by less than that is exact, one moved by more (within a millionth) is digits lost."""
+    import pyarrow as pa
+
+    from aqbench.aggregates import SUM_RTOL
+
+    key = {"country": "PL", "city": "Kraków", "day": "2018-01-01", "parameter": "pm25", "latitude": 50.06,
+           "longitude": 19.93}  # fmt: skip
+    reference = pa.Table.from_pylist([key | {"unit": "µg/m³", "count": 3, "sum": 30.0, "max": 12.0}])
+
+    def study(shift: float) -> pa.Table:
+        return pa.Table.from_pylist([key | {"unit": "µg/m³", "count": 3, "average": 10.0 * (1 + shift),
+                                            "max": 12.0 * (1 + shift)}])  # fmt: skip
+
+    assert differences(reference, study(SUM_RTOL / 10))["exact"] == 1
+    assert differences(reference, study(SUM_RTOL * 100))["digits lost in JSON"] == 1

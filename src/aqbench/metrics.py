@@ -1,7 +1,9 @@
 """Per-call rows of every engine → one tidy table and per-configuration summaries.
 
-Medians over repetitions with a 95 % bootstrap interval (few repetitions: the interval is
-wide, and says so); CPU utilisation and the study's "scaled" utilisation; cold starts;
+Medians over repetitions with their range (minimum to maximum: with five runs a 95 % bootstrap
+interval of the median is that range, so it is given and named as what it is), and the one rule
+that may call one configuration faster or slower than another (:func:`direction`); CPU
+utilisation and the study's "scaled" utilisation; cold starts;
 stragglers (slowest call ÷ median call); bytes read; and the cost model's price.
 """
 
@@ -25,17 +27,33 @@ log = logging.getLogger(__name__)
 CONFIG_COLUMNS = ["engine", "experiment", *SETTINGS]
 
 
-def median_ci(values: np.ndarray, rng: np.random.Generator, draws: int = 2000) -> tuple[float, float, float]:
-    """Median and its 95 % percentile-bootstrap interval."""
+def median_range(values: np.ndarray) -> tuple[float, float, float]:
+    """Median and range (minimum, maximum) of the values, NaNs left out."""
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     if len(values) == 0:
         return (np.nan, np.nan, np.nan)
-    if len(values) == 1:
-        return (values[0], values[0], values[0])
-    samples = rng.choice(values, size=(draws, len(values)), replace=True)
-    medians = np.median(samples, axis=1)
-    return float(np.median(values)), float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
+    return float(np.median(values)), float(values.min()), float(values.max())
+
+
+NO_DIFFERENCE = "no difference measured"
+"""What the paper says where two ranges overlap."""
+
+
+def direction(a: np.ndarray | list[float], b: np.ndarray | list[float], smaller: str, larger: str,
+              same: str = NO_DIFFERENCE) -> str:  # fmt: skip
+    """``a`` against ``b`` in words: ``smaller`` only if every run of ``a`` is below every run of
+    ``b`` (their ranges do not overlap), ``larger`` the other way round, else ``same``. The one
+    place a direction word is chosen, so no sentence claims a difference its runs do not show."""
+    _, a_lo, a_hi = median_range(np.asarray(a, dtype=float))
+    _, b_lo, b_hi = median_range(np.asarray(b, dtype=float))
+    if np.isnan([a_lo, a_hi, b_lo, b_hi]).any():
+        return same
+    if a_hi < b_lo:
+        return smaller
+    if a_lo > b_hi:
+        return larger
+    return same
 
 
 def load(folders: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -104,7 +122,6 @@ def _probe_columns(ok: pd.DataFrame) -> dict[str, float]:
 
 
 def summarise(runs: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
     runs = runs.assign(**{c: v for c, v in NEWER_COLUMNS.items() if c not in runs})
     rows = []
     for key, group in runs.groupby(CONFIG_COLUMNS, dropna=False):
@@ -116,7 +133,7 @@ def summarise(runs: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
         row["runs_ok"] = len(ok)
         row["status"] = "ok" if len(ok) == len(group) else ",".join(sorted(set(group["status"])))
         for name in ("wall_s", "throughput_mb_s", "cost_usd"):
-            med, lo, hi = median_ci(ok[name].to_numpy(dtype=float), rng) if len(ok) else (np.nan,) * 3
+            med, lo, hi = median_range(ok[name].to_numpy(dtype=float)) if len(ok) else (np.nan,) * 3
             row |= {name: med, f"{name}_lo": lo, f"{name}_hi": hi}
         durations = maps["duration_s"].dropna()
         row["calls_per_run"] = len(maps) / max(1, len(group))

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -73,8 +74,9 @@ def _exact_query(path: Path) -> int:
     return _duckdb(False).sql(FAST, params=[str(path)]).to_arrow_table().num_rows
 
 
-def _interleaved_rates(runs: dict[str, tuple], size: int, repeats: int) -> dict[str, float]:
-    """MB/s of each (fn, make_input), run in turn (A B C A B C ...) so machine drift hits all alike.
+def _interleaved_rates(runs: dict[str, tuple], size: int, repeats: int) -> dict[str, float | list[float]]:
+    """MB/s of each (fn, make_input), run in turn (A B C A B C ...) so machine drift hits all alike:
+    ``name`` the median, ``name_range`` the range over the repeats (slowest, fastest).
 
     ``make_input()`` is called outside the timing (a fresh writable copy for the arrow map).
     """
@@ -85,7 +87,25 @@ def _interleaved_rates(runs: dict[str, tuple], size: int, repeats: int) -> dict[
             started = time.perf_counter()
             fn(data)
             times[name].append(time.perf_counter() - started)
-    return {name: size / 1e6 / statistics.median(t) for name, t in times.items()}
+    rates: dict[str, float | list[float]] = {name: size / 1e6 / statistics.median(t) for name, t in times.items()}
+    rates |= {f"{name}_range": [size / 1e6 / max(t), size / 1e6 / min(t)] for name, t in times.items()}
+    return rates
+
+
+MEMORY_REPEATS = 5
+"""Runs of each peak-RSS and merge measurement (a fresh process each): the median is quoted, the
+range kept beside it, so no figure rests on one run."""
+
+
+def _children(what: str, path: Path, kernel: str = "arrow", repeats: int = MEMORY_REPEATS) -> dict[str, Any]:
+    """:func:`_child` ``repeats`` times: the median of each figure, and its range (``*_range``)."""
+    runs = [_child(what, path, kernel) for _ in range(repeats)]
+    out: dict[str, Any] = {}
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        out[key] = statistics.median(values)
+        out[f"{key}_range"] = [min(values), max(values)]
+    return out
 
 
 CHILD = """
@@ -158,8 +178,8 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
             len(body),
             repeats * 5,
         )
-    for name, rate in rates.items():
-        result[f"{name}_mb_s"] = rate
+    for name, rate in rates.items():  # a rate's range keeps its name: arrow_mb_s_range
+        result[f"{name.removesuffix('_range')}_mb_s" + ("_range" if name.endswith("_range") else "")] = rate
     for cores in ("", "_1core"):  # the fastest reader of this run, exact or not, and the exact kernels against it
         fastest = max(result[f"bare{cores}_mb_s"], result[f"duckdb_idiomatic{cores}_mb_s"])
         result[f"fastest{cores}_mb_s"] = fastest
@@ -180,6 +200,7 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
         repeats,
     )
     result["seed_mb_s"], result["study_mb_s"] = slow["seed"], slow["study"]
+    result["seed_mb_s_range"], result["study_mb_s_range"] = slow["seed_range"], slow["study_range"]
     result["seed_vs_study"] = result["seed_mb_s"] / result["study_mb_s"]
     result["study_document_mb"] = len(document) / 1e6
     result["arrow_vs_bare"] = result["arrow_mb_s"] / result["bare_mb_s"]
@@ -191,13 +212,16 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
     with tempfile.TemporaryDirectory(prefix="aqbench-bench-") as tmp:
         obj = Path(tmp, "object.ndjson")
         obj.write_bytes(body)
-        result["arrow_map_peak_rss_mb"] = _child("map", obj)["peak_rss_mb"]
-        result["seed_map_peak_rss_mb"] = _child("map", obj, "seed")["peak_rss_mb"]
-        result["ndjson_map_peak_rss_mb"] = _child("map", obj, "ndjson")["peak_rss_mb"]
-        result["duckdb_idiomatic_peak_rss_mb"] = _child("idiomatic", obj)["peak_rss_mb"]
+        peaks = (("arrow_map", "map", "arrow"), ("seed_map", "map", "seed"), ("ndjson_map", "map", "ndjson"),
+                 ("duckdb_idiomatic", "idiomatic", "arrow"))  # fmt: skip
+        for name, what, kernel in peaks:
+            peak = _children(what, obj, kernel)
+            result[f"{name}_peak_rss_mb"] = peak["peak_rss_mb"]
+            result[f"{name}_peak_rss_mb_range"] = peak["peak_rss_mb_range"]
         clean_obj = Path(tmp, "clean.ndjson")
         clean_obj.write_bytes(clean)
-        result["bare_peak_rss_mb"] = _child("bare", clean_obj)["peak_rss_mb"]
+        peak = _children("bare", clean_obj)
+        result["bare_peak_rss_mb"], result["bare_peak_rss_mb_range"] = peak["peak_rss_mb"], peak["peak_rss_mb_range"]
         base = Partial.from_ipc(arrow.map(body, "o.ndjson", 1)[0])
         hours = plan.hours_per_object
         for reducers in (REDUCERS, 1):
@@ -206,10 +230,17 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
             for i in range(fan_in):
                 part = split(_shifted(base, i * hours // 24), reducers)[0]
                 Path(folder, f"{i:05d}.ipc").write_bytes(part.to_ipc())
-            merged = _child("reduce", folder)
-            result[f"merge_r{reducers}_seconds"] = merged["seconds"]
-            result[f"merge_r{reducers}_peak_rss_mb"] = merged["peak_rss_mb"]
+            merged = _children("reduce", folder)
+            for key in ("seconds", "peak_rss_mb"):
+                result[f"merge_r{reducers}_{key}"] = merged[key]
+                result[f"merge_r{reducers}_{key}_range"] = merged[f"{key}_range"]
     return result
+
+
+def _range(r: dict[str, Any], key: str, digits: int = 1) -> str:
+    """A figure's range over its repeats, ``[lo-hi]``; empty for a result from before ranges were kept."""
+    lo_hi = r.get(f"{key}_range")
+    return f"[{lo_hi[0]:.{digits}f}-{lo_hi[1]:.{digits}f}]" if lo_hi else ""
 
 
 def _memory_folder() -> str | None:
@@ -219,7 +250,8 @@ def _memory_folder() -> str | None:
 def report(r: dict[str, float]) -> str:
     return "\n".join(
         [
-            f"kernels on one {r['object_mb']:.1f} MB object (median of runs)",
+            f"kernels on one {r['object_mb']:.1f} MB object (median of runs; peaks and merges: median of "
+            f"{MEMORY_REPEATS} processes)",
             f"  (a) bare Arrow parse + group-by (limit) {r['bare_mb_s']:8.1f} MB/s all cores, "
             f"{r['bare_1core_mb_s']:6.1f} MB/s one core",
             f"  (b) arrow map                           {r['arrow_mb_s']:8.1f} MB/s all cores, "
@@ -240,8 +272,8 @@ def report(r: dict[str, float]) -> str:
             f"  (d) checksum of every read: CRC32C {r['crc32c_mb_s']:6.0f} MB/s = {100 * r['crc32c_vs_map']:.1f} % "
             f"of a one-core arrow map (target <= 5 %); SHA-256 {r['sha256_mb_s']:.0f} MB/s = "
             f"{100 * r['sha256_vs_map']:.1f} %",
-            f"  (c) seed map (the study's pandas code)  {r['seed_mb_s']:8.1f} MB/s   arrow/seed = "
-            f"{r['arrow_vs_seed']:.1f} (target >= 5)",
+            f"  (c) seed map (the study's pandas code)  {r['seed_mb_s']:8.1f} MB/s {_range(r, 'seed_mb_s')}  "
+            f"arrow/seed = {r['arrow_vs_seed']:.1f} (target >= 5)",
             f"      the study's own code (its layout)   {r['study_mb_s']:8.1f} MB/s   seed/study = "
             f"{r['seed_vs_study']:.1f} (same records, a {r['study_document_mb']:.1f} MB document)",
             f"  peak RSS of one map call: arrow {r['arrow_map_peak_rss_mb']:.0f} MB (target <= 200), "
@@ -251,6 +283,7 @@ def report(r: dict[str, float]) -> str:
             f"  merging {int(r['fan_in'])} partials: one of R={REDUCERS} reducers "
             f"{r[f'merge_r{REDUCERS}_seconds']:.1f} s, "
             f"peak RSS {r[f'merge_r{REDUCERS}_peak_rss_mb']:.0f} MB (target <= 1024); "
-            f"single reducer {r['merge_r1_seconds']:.1f} s, {r['merge_r1_peak_rss_mb']:.0f} MB",
+            f"single reducer {r['merge_r1_seconds']:.1f} s, {r['merge_r1_peak_rss_mb']:.0f} MB "
+            f"{_range(r, 'merge_r1_peak_rss_mb', 0)}",
         ]
     )

@@ -245,8 +245,8 @@ def _bench_engines(args: argparse.Namespace) -> int:
     return _bench_report(engines, result, args.json)
 
 
-BENCH_ENGINE_PASSES = 8
-"""Passes over its objects ``aqbench bench engines`` makes per repeat, taken high (it runs seven
+BENCH_ENGINE_PASSES = 10
+"""Passes over its objects ``aqbench bench engines`` makes per repeat, taken high (it runs eight
 engines and readers): what the budget charges and projects for it on AWS."""
 
 
@@ -495,12 +495,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         kinds,
         "engines",
         _bench_engines,
-        "every engine on staged data under the same terms (emulation off), beside the bare parse, in one run",
+        "every engine as its users run it on staged data, same terms (emulation off), beside the bare parse",
         parents=(store_options(), lithops_options(), ledger_options()),
     )
     p.add_argument("--manifest", required=True, help="the staging manifest of the data to run on")
     p.add_argument("--reference", help="the staged objects' reference partials: count the differences of the "
                    "engines that are not exact")  # fmt: skip
     p.add_argument("--objects", type=int, default=0, help="the first N staged objects only (0: all)")
-    p.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
+    p.add_argument("--repeats", type=int, default=5, help="rounds; medians and ranges are reported")
     p.add_argument("--json", help="also write the figures to this JSON file")

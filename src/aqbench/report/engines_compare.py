@@ -13,8 +13,10 @@ Two sets of terms, and nothing ranked across them:
 configurations that read the whole dataset (every staged object) with the arrow kernel (warm-up
 jobs excluded, whose wall includes the warm-up), the one with the lowest median wall time, its runs pooled over the
 experiments that ran the same configuration (so nominally identical rows are one
-configuration, never a best of N). Every figure comes with its 95 % bootstrap interval over
-repetitions, printed only where at least :data:`MIN_RUNS` runs stand behind it.
+configuration, never a best of N). Every figure comes with its range over the repetitions
+(minimum to maximum, named so: with five runs a 95 % bootstrap interval of the median is that
+range), printed only where at least :data:`MIN_RUNS` runs stand behind it; two figures are
+called different only where their ranges do not overlap (:func:`aqbench.metrics.direction`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pandas as pd
 
 from aqbench import experiments as ex
 from aqbench.engines.probe import drift
-from aqbench.metrics import median_ci
+from aqbench.metrics import NO_DIFFERENCE, direction, median_range
 
 MIN_RUNS = 3
 """Runs below which a median is printed without an interval (two points give no interval)."""
@@ -37,17 +39,27 @@ POOLED = ["engine", "kernel", "memory_mb", "objects_per_call", "reducers", "work
 """What makes two runs the same configuration, whatever experiment ran them."""
 
 SAME_TERMS = {
-    "lithops": "Lithops (a process a call)",
-    "lithops_warm": "Lithops (warm environments)",
+    "local": "one machine (the arrow kernel, a process a core)",
+    "lithops": "Lithops as users run it (a process a call)",
+    "lithops_warm": "Lithops on warm emulated environments",
     "dask_kernel": "Dask (shared kernel)",
-    "dask_idiomatic": "Dask (idiomatic)",
-    "duckdb": "DuckDB (the reference's query)",
 }
-"""The exact engines of the engines bench, as the paper names them (its ranking)."""
+"""The exact engines of the engines bench, as the paper names them (its ranking). The reference's
+own query is the reference, not an engine; the idiomatic ones are not exact."""
 
-MACRO_OF = {"lithops": "Lithops", "lithops_warm": "LithopsWarm", "dask_kernel": "DaskKernel",
+IDIOMATIC = {
+    "dask_idiomatic": "Dask as users write it",
+    "duckdb_idiomatic": "DuckDB as users write it",
+    "polars": "Polars as users write it",
+}
+"""The engines as their users write them, whose answers are counted against the reference."""
+
+MACRO_OF = {"local": "Local", "lithops": "Lithops", "lithops_warm": "LithopsWarm", "dask_kernel": "DaskKernel",
             "dask_idiomatic": "DaskIdiomatic", "duckdb": "DuckDB", "duckdb_idiomatic": "DuckDBIdiomatic",
             "polars": "Polars"}  # fmt: skip
+
+PARTS = ("read", "parse", "partials", "scheduling", "waiting")
+"""Where an engine's wall goes in the engines bench (:func:`aqbench.bench.engines.split`)."""
 
 
 def _num(value: float, digits: int | None = None) -> str:
@@ -59,15 +71,16 @@ def _num(value: float, digits: int | None = None) -> str:
 
 
 def interval(values: Any, digits: int | None = None) -> str:
-    """``median [lo, hi]`` (95 % bootstrap over the values), or the median alone below MIN_RUNS."""
+    """``median [lo--hi]``: the median and the range (minimum to maximum) of the values, or the
+    median alone below MIN_RUNS. The text around it names the range as such."""
     values = np.asarray(list(values), dtype=float)
     values = values[~np.isnan(values)]
     if not len(values):
         return "--"
-    med, lo, hi = median_ci(values, np.random.default_rng(0))
+    med, lo, hi = median_range(values)
     if len(values) < MIN_RUNS:
         return _num(med, digits)
-    return f"{_num(med, digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
+    return f"{_num(med, digits)} [{_num(lo, digits)}--{_num(hi, digits)}]"
 
 
 def _tex(text: str) -> str:
@@ -82,12 +95,31 @@ def _tex(text: str) -> str:
 # -- the same machine -------------------------------------------------------------------------
 
 
+def _differing(diff: dict[str, int] | None) -> str:
+    """An idiomatic engine's answer in words: groups of the reference that differ, groups it made
+    that the reference has not."""
+    if not diff:
+        return "--"
+    total = sum(v for k, v in diff.items() if k.startswith("groups_") and k != "groups_unexpected")
+    wrong = total - diff.get("groups_exact", 0)
+    return (f"{wrong:,} of {total:,} reference groups".replace(",", "{,}")
+            + f" differ, {diff.get('groups_unexpected', 0)} groups it made are not the reference's")  # fmt: skip
+
+
+def _split(parts: dict[str, float | None] | None) -> str:
+    if not parts:
+        return "--"
+    return ", ".join(f"{p} " + ("(in the parse)" if parts.get(p) is None else _num(parts[p], 2)) for p in PARTS)
+
+
 def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
-    """The engines bench's figures: every rate with its interval, the ranking of the exact engines,
-    the idiomatic readers' rates and answers."""
+    """The engines bench's figures: every rate with its range, the ranking of the exact engines
+    (tiers where ranges overlap), the idiomatic engines' rates and answers, where each one's
+    time went."""
     names = ["SameTermsMB", "SameTermsObjects", "SameTermsCores", "SameTermsLimitMBs", "SameTermsReadParseMBs",
              "SameTermsOrder", "SameTermsFastest", "SameTermsIdiomaticDiff", "SameTermsExactVsIdiomatic",
-             "SameTermsPolarsNote", "SameTermsRuns", "SameTermsIdiomaticVsFastest"]  # fmt: skip
+             "SameTermsPolarsNote", "SameTermsRuns", "SameTermsIdiomaticVsFastest", "SameTermsDaskIdiomaticDiff",
+             "SameTermsSplit", "SameTermsDaskWord", "SameTermsLithopsWord", "SameTermsVerified"]  # fmt: skip
     names += [f"SameTerms{m}MBs" for m in MACRO_OF.values()]
     values = dict.fromkeys(names, "--")
     if not bench:
@@ -105,31 +137,33 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     for name, macro in MACRO_OF.items():
         values[f"SameTerms{macro}MBs"] = interval(rates[name])
     ranked = sorted((n for n in SAME_TERMS if rates[n]), key=lambda n: -float(np.median(rates[n])))
-    # ranked by median; engines whose intervals overlap are not told apart ("and", not "then")
-    rng = np.random.default_rng(0)
-    bounds = {n: median_ci(np.array(rates[n]), rng)[1:] for n in ranked}
+    # ranked by median; an engine joins the tier above only if its range overlaps every range in it
+    # (none of them told apart from it); an engine of a later tier is named with those it is measurably slower than
     tiers: list[list[str]] = []
     for n in ranked:
-        if tiers and len(rates[n]) >= MIN_RUNS and bounds[n][1] >= min(bounds[m][0] for m in tiers[-1]):
+        if tiers and all(direction(rates[n], rates[m], "", "") == NO_DIFFERENCE for m in tiers[-1]):
             tiers[-1].append(n)
         else:
             tiers.append([n])
 
-    def tier(names: list[str]) -> str:
+    def tier(names: list[str], before: list[str]) -> str:
         text = " and ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in names)
-        return text + (" (intervals overlap)" if len(names) > 1 else "")
+        text += " (ranges overlap: no difference measured)" if len(names) > 1 else ""
+        if before:
+            slower = [m for m in before if all(direction(rates[n], rates[m], "slower", "") == "slower" for n in names)]
+            text += f", slower than {' and '.join(SAME_TERMS[m] for m in slower)}" if slower else ""
+        return text
 
-    values["SameTermsOrder"] = ", then ".join(tier(t) for t in tiers)
-    values["SameTermsFastest"] = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose intervals overlap"
+    done: list[str] = []
+    parts = []
+    for t in tiers:
+        parts.append(tier(t, done))
+        done += t
+    values["SameTermsOrder"] = "; then ".join(parts)
+    values["SameTermsFastest"] = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose ranges overlap"
                                   if len(tiers[0]) > 1 else "")) if tiers else "--"  # fmt: skip
-    diff = bench.get("duckdb_idiomatic_differences")
-    if diff:
-        total = sum(v for k, v in diff.items() if k.startswith("groups_") and k != "groups_unexpected")
-        wrong = total - diff.get("groups_exact", 0)
-        values["SameTermsIdiomaticDiff"] = (
-            f"{wrong:,} of {total:,} reference groups".replace(",", "{,}")
-            + f" differ, {diff.get('groups_unexpected', 0)} groups it made are not the reference's"
-        )
+    values["SameTermsIdiomaticDiff"] = _differing(bench.get("duckdb_idiomatic_differences"))
+    values["SameTermsDaskIdiomaticDiff"] = _differing(bench.get("dask_idiomatic_differences"))
     if ranked and rates["duckdb_idiomatic"]:
         fastest = float(np.median(rates[ranked[0]]))
         values["SameTermsIdiomaticVsFastest"] = _num(float(np.median(rates["duckdb_idiomatic"])) / fastest, 2)
@@ -137,6 +171,21 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
         values["SameTermsExactVsIdiomatic"] = _num(
             float(np.median(rates["duckdb"]) / np.median(rates["duckdb_idiomatic"])), 2
         )
+    # the users' way beside this build's: the shared-kernel Dask against idiomatic Dask, cold Lithops against warm
+    values["SameTermsDaskWord"] = direction(rates["dask_idiomatic"], rates["dask_kernel"], "slower than", "faster than")
+    values["SameTermsLithopsWord"] = direction(rates["lithops"], rates["lithops_warm"], "slower than", "faster than")
+    rounds = int(values["SameTermsRuns"])
+    short = {n: n for n in [*SAME_TERMS, "duckdb"] if rates[n] and bench.get(f"{n}_verified", 0) < rounds}
+    values["SameTermsVerified"] = (
+        "Every exact engine's answer (and the reference query's) equalled the reference in every round"
+        if not short
+        else "Not every exact answer equalled the reference: "
+        + ", ".join(f"{SAME_TERMS.get(n, n)} in {bench.get(f'{n}_verified', 0)} of {rounds} rounds" for n in short)
+    )
+    labels = {**SAME_TERMS, **IDIOMATIC, "duckdb": "the reference's query"}
+    values["SameTermsSplit"] = "; ".join(
+        f"{labels[n]}: {_split(bench.get(f'{n}_split_s'))}" for n in labels if bench.get(f"{n}_split_s") and rates[n]
+    )
     error = bench.get("polars_error")
     values["SameTermsPolarsNote"] = (
         f"could not read the data: its reader stopped with ``{_tex(error)}'' (malformed lines stop it even "
@@ -212,10 +261,10 @@ def lambda_terms(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_interval(row: pd.Series, col: str, digits: int = 1) -> str:
-    """A summary row's ``median [lo, hi]`` of ``col``; the median alone below MIN_RUNS runs."""
+    """A summary row's ``median [lo--hi]`` of ``col`` (its runs' range); the median alone below MIN_RUNS runs."""
     if row.get("runs_ok", row.get("runs", MIN_RUNS)) < MIN_RUNS:
         return _num(row[col], digits)
-    return f"{_num(row[col], digits)} [{_num(row[col + '_lo'], digits)}, {_num(row[col + '_hi'], digits)}]"
+    return f"{_num(row[col], digits)} [{_num(row[col + '_lo'], digits)}--{_num(row[col + '_hi'], digits)}]"
 
 
 def lambda_terms_table(summary: pd.DataFrame) -> str:
@@ -259,7 +308,14 @@ def lambda_terms_macros(summary: pd.DataFrame) -> dict[str, str]:
         "TermsLithopsS": row_interval(r["lithops"], "wall_s"),
         "TermsDaskS": row_interval(r["dask"], "wall_s"),
         "TermsRatio": f"{ratio:.2f}",
-        "TermsWord": "faster than" if ratio < 0.95 else ("slower than" if ratio > 1.05 else "as fast as"),
+        # from the two configurations' ranges of wall time: a word only where they do not overlap
+        "TermsWord": direction(
+            [r["dask"]["wall_s_lo"], r["dask"]["wall_s_hi"]],
+            [r["lithops"]["wall_s_lo"], r["lithops"]["wall_s_hi"]],
+            "faster than",
+            "slower than",
+            "neither faster nor slower than",
+        ),
     }
 
 

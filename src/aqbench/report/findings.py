@@ -1,10 +1,12 @@
 """The findings paragraph's numbers and direction words, computed from the metrics.
 
-Each finding is a comparison of two medians; its words ("shorter", "longer", "pays", "does not
-pay") are chosen here from the numbers, so a rerun that turns a result round turns the sentence
-round with it. Each median comes with its 95 % bootstrap interval over the repetitions
-(``median [lo, hi]``; a median of fewer than three runs is printed alone): a job's wall time
-over its runs, a call's duration over its runs' median calls. The ranking of the engines is
+Each finding is a comparison of two medians; its words ("shortens", "lengthens", "faster",
+"slower") are chosen here by one rule (:func:`aqbench.metrics.direction`): a direction only where
+the two ranges over the repetitions do not overlap, else "no difference measured", so a rerun
+that turns a result round turns the sentence round with it. Each median comes with its range
+over the repetitions (``median [lo--hi]``, minimum to maximum; a median of fewer than three runs
+is printed alone): a job's wall time over its runs, a call's duration over its runs' median
+calls. A ratio is of the medians printed beside it. The ranking of the engines is
 not here: it comes from the engines bench, under the same terms (:mod:`.engines_compare`).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from aqbench import experiments as ex
+from aqbench.metrics import NO_DIFFERENCE, direction
 from aqbench.report.engines_compare import interval
 
 
@@ -35,17 +38,14 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}"
 
 
-def _dir(a: float, b: float, smaller: str, larger: str, same: str = "about the same as") -> str:
-    """``a`` against ``b`` in words (within 5 %: the same)."""
-    if abs(a - b) <= 0.05 * abs(b):
-        return same
-    return smaller if a < b else larger
+def _median(values: list[float]) -> float:
+    return float(pd.Series(values, dtype=float).median())
 
 
 KEYS = (
     *("FindMemSmallMB", "FindMemLargeMB", "FindCallAtSmall", "FindCallAtLarge", "FindMemoryRatio"),
     *("FindMemoryCPURatio", "FindMemoryWord", "FindBestObjectsPerCall", "FindBestObjectsWall"),
-    *("FindOneObjectWall", "FindMostObjects", "FindMostObjectsWall", "FindObjectsWord"),
+    *("FindOneObjectWall", "FindMostObjects", "FindMostObjectsWall", "FindObjectsWord", "FindObjectsSentence"),
     *("FindReducersMany", "FindSingleWall", "FindHashWall", "FindReduceWord", "FindSinglePeak", "FindHashPeak"),
     *("FindSeedWall", "FindArrowWall", "FindKernelRatio", "FindKernelShare"),
     *("FindLocalCall", "FindRemoteCall", "FindLocalityRatio"),
@@ -66,27 +66,32 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
         from aqbench.lambda_facts import call_share as share
 
         per_run = _call_medians(calls, ex.MEMORY, "memory_mb")
+        at_small, at_large = per_run.get(small, [a]), per_run.get(large, [b])
         values |= {
             "FindMemSmallMB": str(small),
             "FindMemLargeMB": str(large),
-            "FindCallAtSmall": interval(per_run.get(small, [a]), 2),
-            "FindCallAtLarge": interval(per_run.get(large, [b]), 2),
-            "FindMemoryRatio": _ratio(b, a),
+            "FindCallAtSmall": interval(at_small, 2),
+            "FindCallAtLarge": interval(at_large, 2),
+            "FindMemoryRatio": _ratio(_median(at_large), _median(at_small)),  # of the two medians printed
             # all CPU, a call's time would go as 1 / its share
             "FindMemoryCPURatio": _ratio(share(small), share(large)),
-            "FindMemoryWord": _dir(b, a, "shortens", "lengthens", "hardly changes"),
+            "FindMemoryWord": direction(at_large, at_small, "shortens", "lengthens", "does not measurably change"),
         }
     opc = lith[lith["experiment"] == ex.OBJECTS_PER_CALL].set_index("objects_per_call")
     if len(opc) >= 2:
         best = int(opc["wall_s"].idxmin())
         walls = _walls(runs, "lithops", ex.OBJECTS_PER_CALL, "objects_per_call")
+        one, most = int(opc.index.min()), int(opc.index.max())
+        wall = {n: walls.get(n, [opc.loc[n, "wall_s"]]) for n in (one, best, most)}
+        word = direction(wall[best], wall[one], "shorter than", "longer than", NO_DIFFERENCE)
         values |= {
             "FindBestObjectsPerCall": str(best),
-            "FindBestObjectsWall": interval(walls.get(best, [opc.loc[best, "wall_s"]]), 1),
-            "FindOneObjectWall": interval(walls.get(opc.index.min(), [opc.loc[opc.index.min(), "wall_s"]]), 1),
-            "FindMostObjects": str(int(opc.index.max())),
-            "FindMostObjectsWall": interval(walls.get(opc.index.max(), [opc.loc[opc.index.max(), "wall_s"]]), 1),
-            "FindObjectsWord": "stops paying" if best < opc.index.max() else "still pays",
+            "FindBestObjectsWall": interval(wall[best], 1),
+            "FindOneObjectWall": interval(wall[one], 1),
+            "FindMostObjects": str(most),
+            "FindMostObjectsWall": interval(wall[most], 1),
+            "FindObjectsWord": word,
+            "FindObjectsSentence": _objects_sentence(one, best, most, wall, word),
         }
     red = lith[lith["experiment"] == ex.REDUCERS].set_index("reducers")
     if len(red) >= 2:
@@ -94,11 +99,12 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
         rc = calls[(calls["engine"] == "lithops") & (calls["experiment"] == ex.REDUCERS) & (calls["phase"] == "reduce")]
         peak = rc.groupby("reducers")["peak_rss_mb"].median()
         walls = _walls(runs, "lithops", ex.REDUCERS, "reducers")
+        single, hashed = walls.get(one, [red.loc[one, "wall_s"]]), walls.get(many, [red.loc[many, "wall_s"]])
         values |= {
             "FindReducersMany": str(int(many)),
-            "FindSingleWall": interval(walls.get(one, [red.loc[one, "wall_s"]]), 1),
-            "FindHashWall": interval(walls.get(many, [red.loc[many, "wall_s"]]), 1),
-            "FindReduceWord": _dir(red.loc[many, "wall_s"], red.loc[one, "wall_s"], "faster than", "slower than"),
+            "FindSingleWall": interval(single, 1),
+            "FindHashWall": interval(hashed, 1),
+            "FindReduceWord": direction(hashed, single, "faster than", "slower than", "no faster or slower than"),
             "FindSinglePeak": f"{peak.get(one, float('nan')):.0f}",
             "FindHashPeak": f"{peak.get(many, float('nan')):.0f}",
         }
@@ -108,15 +114,29 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
         values |= {
             "FindSeedWall": interval(walls.get("seed", [ker.loc["seed", "wall_s"]]), 1),
             "FindArrowWall": interval(walls.get("arrow", [ker.loc["arrow", "wall_s"]]), 1),
-            "FindKernelRatio": f"{ker.loc['seed', 'wall_s'] / ker.loc['arrow', 'wall_s']:.1f}",
+            "FindKernelRatio": f"{_median(walls.get('seed', [ker.loc['seed', 'wall_s']])) / _median(walls.get('arrow', [ker.loc['arrow', 'wall_s']])):.1f}",  # noqa: E501
             "FindKernelShare": f"{100 * ker['fraction'].iloc[0]:.0f}\\,\\%",
         }
     loc = lith[lith["experiment"] == ex.DATA_LOCALITY].set_index("locality")
     if {"local", "remote"} <= set(loc.index):
         per_run = _call_medians(calls, ex.DATA_LOCALITY, "locality")
+        local = per_run.get("local", [loc.loc["local", "call_median_s"]])
+        remote = per_run.get("remote", [loc.loc["remote", "call_median_s"]])
         values |= {
-            "FindLocalCall": interval(per_run.get("local", [loc.loc["local", "call_median_s"]]), 2),
-            "FindRemoteCall": interval(per_run.get("remote", [loc.loc["remote", "call_median_s"]]), 2),
-            "FindLocalityRatio": f"{loc.loc['remote', 'call_median_s'] / loc.loc['local', 'call_median_s']:.1f}",
+            "FindLocalCall": interval(local, 2),
+            "FindRemoteCall": interval(remote, 2),
+            "FindLocalityRatio": f"{_median(remote) / _median(local):.1f}",
         }
     return values
+
+
+def _objects_sentence(one: int, best: int, most: int, wall: dict[int, list[float]], word: str) -> str:
+    """The objects-per-call finding in words: each setting named once, and nothing said of
+    settings the profile did not run."""
+    runs = f"{interval(wall[one], 1)}\\,s with {one} object a call"
+    if best == one:
+        return f"the job took {runs}, and no larger grouping was faster"
+    text = f"the job took {runs} and {interval(wall[best], 1)}\\,s with {best} ({word} one object a call)"
+    if best == most:
+        return text + f"; {most} is the most this profile tried, so whether more would pay was not measured"
+    return text + f" and {interval(wall[most], 1)}\\,s with {most}, the most this profile tried"

@@ -46,7 +46,7 @@ def _sig(value: Any) -> str:
 
 
 def _ci(row: pd.Series, col: str, digits: int = 1) -> str:
-    """``median [lo, hi]``; the median alone where fewer than three runs stand behind it."""
+    """``median [lo--hi]`` (the runs' range); the median alone where fewer than three runs stand behind it."""
     from aqbench.report.engines_compare import row_interval
 
     return row_interval(row, col, digits)
@@ -59,7 +59,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def summary_table(summary: pd.DataFrame) -> str:
-    """Every configuration: median wall time and throughput with 95 % intervals, calls, cost."""
+    """Every configuration: median wall time and throughput with their runs' range, calls, cost."""
     s = summary.sort_values(["engine", "experiment", "kernel", "memory_mb", "objects_per_call", "reducers", "fraction"])
     lines = [
         r"\begin{tabular}{llllrrrlll}",
@@ -250,6 +250,7 @@ def macros(inputs: dict[str, Any]) -> str:
         )
     else:
         values["BestLithopsConfig"] = "--"
+    values["BestLithopsWhy"] = _best_why(inputs.get("runs"), best)
     bench = inputs.get("bench") or {}
     # each throughput against the limit probed right before and after its own runs, over the runs
     # whose probe held steady (a run whose machine changed under it says nothing of the ratio)
@@ -278,6 +279,15 @@ def macros(inputs: dict[str, Any]) -> str:
     # one core against one core: the seed kernel is single-threaded (pandas)
     one_core = bench.get("arrow_1core_mb_s", np.nan) / bench.get("seed_mb_s", np.nan) if bench else np.nan
     values["ArrowVsSeed"] = _fmt(float(one_core), 1)
+    # the ratio's extremes over the repeats (slowest arrow over fastest seed, and the other way round)
+    arrow_range, seed_range = bench.get("arrow_1core_mb_s_range"), bench.get("seed_mb_s_range")
+    values["ArrowVsSeedRange"] = (
+        f"{_fmt(arrow_range[0] / seed_range[1], 1)}--{_fmt(arrow_range[1] / seed_range[0], 1)}"
+        if arrow_range and seed_range
+        else "--"
+    )
+    merge = bench.get("merge_r1_peak_rss_mb_range")
+    values["MergeOneRSSRange"] = f"{_fmt(merge[0], 0)}--{_fmt(merge[1], 0)}" if merge else "--"
     values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
     values["NdjsonMapRSS"] = _fmt(bench.get("ndjson_map_peak_rss_mb"), 0) if bench else "--"
     # one core against the fastest reader's one core (idiomatic DuckDB, not exact), the same run
@@ -328,7 +338,15 @@ def macros(inputs: dict[str, Any]) -> str:
     from aqbench.report import study_code
 
     values |= study_code.macros(inputs.get("calls"), inputs.get("runs"), inputs.get("bench"))
-    values["StragglerMax"] = _fmt(summary["straggler_ratio"].max(), 1)
+    # completed configurations only: a timed-out run's calls are cut short, and its "median call" is that
+    completed = summary[(summary["status"] == "ok") & summary["straggler_ratio"].notna()]
+    if len(completed):
+        worst = completed.loc[completed["straggler_ratio"].idxmax()]
+        values["StragglerMax"] = _fmt(worst["straggler_ratio"], 1)
+        values["StragglerConfig"] = (f"{worst['engine'].capitalize()}'s {worst['experiment'].replace('_', ' ')} "
+                                     f"experiment, median call {_fmt(worst['call_median_s'], 2)}\\,s")  # fmt: skip
+    else:
+        values["StragglerMax"] = values["StragglerConfig"] = "--"
     values["Runs"] = str(int(summary["runs"].sum()))
     values["CPU"] = env.get("cpu", "--").replace("(R)", "").replace("(TM)", "")
     values["Cores"] = str(env.get("cores", "--"))
@@ -443,3 +461,33 @@ def build(
     from aqbench.report import study_code
 
     _write(out_dir / "tables" / "study_code.tex", study_code.table(calls))
+
+
+def _best_why(runs: pd.DataFrame | None, best: pd.Series | None) -> str:
+    """Why a row of Table~summary with a lower median wall than the best Lithops configuration's is
+    not it: a warm-up experiment's jobs follow a warm-up job (excluded by the rule), and one
+    experiment's row is part of a configuration whose runs pool over experiments."""
+    if runs is None or best is None:
+        return "--"
+    from aqbench.report.engines_compare import interval
+
+    ok = runs[(runs["status"] == "ok") & (runs["engine"] == "lithops") & (runs["kernel"] == "arrow")]
+    ok = ok[ok["objects"] == ok["objects"].max()]
+    config = ["memory_mb", "objects_per_call", "reducers"]
+    notes = []
+    for (experiment, *key), group in ok.groupby(["experiment", *config]):
+        median = float(group["wall_s"].median())
+        if median >= best["wall_s"]:
+            continue
+        name = {"warmup": "warm-up"}.get(experiment, experiment.replace("_", " "))
+        if group["warmup"].astype(bool).any():
+            notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is of jobs that follow a warm-up job, "
+                         "which the rule leaves out")  # fmt: skip
+            continue
+        same = ok[~ok["warmup"].astype(bool)]
+        same = same[(same[config] == pd.Series(key, index=config)).all(axis=1)]
+        others = " and ".join(o.replace("_", " ") for o in sorted(set(same["experiment"]) - {experiment}))
+        notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is the median of {len(group)} of the "
+                     f"{len(same)} runs of its configuration, which the {others} experiments ran too: pooled, "
+                     f"{interval(same['wall_s'], 1)}\\,s")  # fmt: skip
+    return "; ".join(notes) if notes else "no row of Table~\\ref{tab:summary} has a lower median wall"

@@ -167,6 +167,7 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
     _inject(task, "start")
     try:
         _arm(info)
+        timings: dict[str, float] = {}
         parts, bytes_read = map_objects(
             lambda key: _get_body(storage, task["bucket"], key, task["expect"][key]),
             task["keys"],
@@ -174,12 +175,15 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
             task["reducers"],
             task.get("threads", True),
             lambda: _inject(task, "mid-way"),
+            timings,
         )
         written = []
+        t0 = time.perf_counter()
         for r, data in enumerate(parts):
             key = f"{task['prefix']}map/{task['call']:05d}/r{r:03d}"
             storage.put_object(task["bucket"], key, data)
             written.append((key, len(data)))
+        timings["partials_s"] = timings.get("partials_s", 0.0) + time.perf_counter() - t0
     except ChecksumMismatch as exc:  # never a wrong answer: the call ends, naming the object
         info.update(_finish(info, started), status="checksum", error=str(exc), objects=len(task["keys"]), outputs=[])
         info["bytes_read"] = 0
@@ -191,7 +195,11 @@ def map_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
         return info
     info = _finish(info, started)
     info.update(
-        objects=len(task["keys"]), bytes_read=bytes_read, outputs=written, bytes_written=sum(n for _, n in written)
+        objects=len(task["keys"]),
+        bytes_read=bytes_read,
+        outputs=written,
+        bytes_written=sum(n for _, n in written),
+        **{f"time_{phase}": seconds for phase, seconds in timings.items()},
     )
     return info
 
@@ -222,5 +230,7 @@ def reduce_call(task: dict[str, Any], storage: Any) -> dict[str, Any]:
         info.update(_finish(info, started), status="timeout", objects=0, bytes_read=sum(sizes), outputs=[])
         return info
     info = _finish(info, started)
-    info.update(objects=len(task["keys"]), bytes_read=sum(sizes), outputs=[(key, len(data))], bytes_written=len(data))
+    # a reducer's time is all partials
+    info.update(objects=len(task["keys"]), bytes_read=sum(sizes), outputs=[(key, len(data))], bytes_written=len(data),
+                time_partials_s=info["seconds"])  # fmt: skip
     return info

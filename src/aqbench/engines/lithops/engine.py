@@ -30,6 +30,7 @@ from aqbench.emulated.platform import LOOPBACK_MONITORING_INTERVAL_S
 from aqbench.engines.faults import Faults
 from aqbench.engines.lithops.platforms import platform_for
 from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.engines.work import PHASES
 from aqbench.errors import ConfigError
 from aqbench.storage import Expected
 
@@ -155,6 +156,7 @@ def _call_row(phase: str, future: Any, result: Any, task: dict[str, Any], run: R
             cpu_user_s=result.get("cpu_user_s"),
             cpu_system_s=result.get("cpu_system_s"),
         )
+        row.update({f"time_{p}": result[f"time_{p}"] for p in PHASES if f"time_{p}" in result})
         if row.get("duration_s") is None:
             row["duration_s"] = result.get("seconds")
         if result.get("seconds"):

@@ -88,7 +88,8 @@ def network_transmission(inp: Inputs):
 def memory_use(inp: Inputs):
     """Peak resident memory per call against the Lambda memory size; beside it, the study's
     "occupied memory" with local and with non-local data (the data_locality experiment's maps).
-    The axis is the calls' own range: each memory size's limit is written above its box."""
+    The axis is the calls' own range: every memory size's limit (the size itself) lies far above it,
+    so no limit line is drawn and the title says where they are."""
     calls = inp.table("calls")
     calls = calls[(calls["engine"] == "lithops") & calls["peak_rss_mb"].notna()]
     fig, (ax, side) = plt.subplots(1, 2, figsize=(6.5, 3), gridspec_kw={"width_ratios": [3, 1.3]})
@@ -104,12 +105,12 @@ def memory_use(inp: Inputs):
             ax.plot([], [], color=colour, lw=6, alpha=0.5, label=f"{phase} calls")
     if len(calls):
         top = float(calls["peak_rss_mb"].max())
-        ax.set_ylim(0, top * 1.3)
-        for x, m in enumerate(sizes):
-            ax.text(x, top * 1.2, f"limit {m} MB", ha="center", fontsize=6.5, color="0.3")
+        ax.set_ylim(0, top * 1.15)
         ax.set_xticks(range(len(sizes)), [f"{m} MB" for m in sizes], fontsize=7)
         ax.legend(fontsize=7, loc="lower right")
-    ax.set(xlabel="Lambda memory", ylabel="peak RSS of the call (MB)", title="Occupied memory per call")
+        above = f"(each limit, its memory size, lies above this axis's {top * 1.15:.0f} MB)"
+        ax.set_title(f"Occupied memory per call\n{above}", fontsize=8)
+    ax.set(xlabel="Lambda memory (= the call's memory limit)", ylabel="peak RSS of the call (MB)")
     maps = lithops_rows(calls, ex.DATA_LOCALITY)
     maps = maps[maps["phase"] == "map"]
     where = maps["locality"].fillna("local") if "locality" in maps else pd.Series("local", index=maps.index)
@@ -124,6 +125,10 @@ def memory_use(inp: Inputs):
         no_data(side, "no data_locality runs")
     fig.tight_layout()
     return fig
+
+
+MIN_QUARTILE_CALLS = 4
+"""Calls below which a bar shows its median alone: fewer have no quartiles worth drawing."""
 
 
 def cold_warm(inp: Inputs):
@@ -151,16 +156,23 @@ def cold_warm(inp: Inputs):
             med = np.array([d.median() if len(d) else np.nan for d in data])
             q1 = np.array([d.quantile(0.25) if len(d) else np.nan for d in data])
             q3 = np.array([d.quantile(0.75) if len(d) else np.nan for d in data])
-            ax.bar(x, med, width, yerr=[med - q1, q3 - med], color=colour, label=label, capsize=2)
-            for xi, d, top in zip(x, data, q3, strict=True):
+            ax.bar(x, med, width, color=colour, label=label)
+            # quartiles only where there are enough calls to have them (a lone call has none)
+            some = np.array([len(d) >= MIN_QUARTILE_CALLS for d in data])
+            if some.any():
+                ax.errorbar(x[some], med[some], yerr=[(med - q1)[some], (q3 - med)[some]], fmt="none",
+                            ecolor="black", capsize=2, lw=0.8)  # fmt: skip
+            for xi, d, top, m in zip(x, data, q3, med, strict=True):
                 if len(d):
-                    ax.text(xi, top, f"n={len(d)}", ha="center", va="bottom", fontsize=5.5, color="0.3")
+                    y = top if len(d) >= MIN_QUARTILE_CALLS else m
+                    ax.text(xi, y, f"n={len(d)}", ha="center", va="bottom", fontsize=5.5, color="0.3")
     labels = ("start latency: dispatch to function (s)", "call duration per object read (s)")
     for ax, ylabel in zip(axes, labels, strict=True):
         ax.set_xticks(range(len(sizes)), [f"{int(m)} MB" for m in sizes])
         ax.set(xlabel="Lambda memory", ylabel=ylabel)
     axes[0].legend(fontsize=7)
-    fig.suptitle("Warm-up job (cold calls) then measured job (warm): median, bars: quartiles", fontsize=8)
+    fig.suptitle(f"Warm-up job (cold calls) then measured job (warm): median, bars: quartiles "
+                 f"(where {MIN_QUARTILE_CALLS} calls or more)", fontsize=8)  # fmt: skip
     return fig
 
 
@@ -199,11 +211,12 @@ def call_timeline(inp: Inputs):
         t0 = group["t_submit"].min()
         for i, c in enumerate(group.itertuples()):
             ax.plot([c.t_start - t0, c.t_end - t0], [i, i], color="#d95f02" if c.phase == "map" else "#7570b3", lw=2)
-        ax.set_ylabel(f"{int(opc)} obj/call\ncall", fontsize=7)
+        ax.set_ylabel(f"{int(opc)} obj/call", fontsize=7)
         ax.set_yticks(sorted({0, len(group) - 1}), [str(t + 1) for t in sorted({0, len(group) - 1})], fontsize=6)
         ax.set_ylim(-1, len(group))
     axes[-1, 0].set_xlabel("seconds since the job's submission (orange: map, purple: reduce; one run per setting)")
     axes[0, 0].set_title("Call lifetimes, calls in order of their start (queueing on this host not drawn)")
+    fig.supylabel("call (first and last numbered)", fontsize=7)
     return fig
 
 
