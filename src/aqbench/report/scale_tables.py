@@ -223,8 +223,15 @@ def alternatives_macros(scale: Path) -> dict[str, str]:
         "WinnersBySize": "; ".join(winners(c) for c in cross),
         "KeptUpPasses": f"{here.get('kept_up_passes_per_hour', math.nan):.0f}",
         "KeptUpMaxPasses": f"{here.get('kept_up_max_passes_per_hour', math.nan):.0f}",
-        "StudyFastest": name(here["fastest"]),
-        "StudyCheapest": name(here["cheapest"]),
+        "StudyFastest": (
+            f"{name(here['fastest'])} ({_s(here['fastest_s'])}\\,s, {here['fastest_by']:.1f} times "
+            f"faster than the best of another platform, {name(here['fastest_other'])})"
+        ),
+        "StudyCheapest": (
+            f"{name(here['cheapest'])} (\\${_usd(here['cheapest_usd'])} in "
+            f"{_s(here['cheapest_s'])}\\,s, {here['cheapest_by']:.1f} times cheaper than the best "
+            f"of another platform, {name(here['cheapest_other'])})"
+        ),
     }
 
 

@@ -168,20 +168,28 @@ def alternatives(
 
 
 def crossover(lambda_rows: pd.DataFrame, alternatives_table: pd.DataFrame) -> dict[str, Any]:
-    """Where each platform wins. ``lambda_rows``: the Lambda projection's fastest and cheapest job per
-    data size (columns data_gb, pick, wall_s, cost_usd). For each data size: the fastest and the
-    cheapest option overall. For an instance kept up between passes: the passes per hour from which it
-    costs less a pass than Lambda's cheapest job, and the most passes an hour it can do (one pass's
-    work, no boot)."""
+    """Where each platform wins. ``lambda_rows``: the Lambda projection's frontier configurations at
+    each data size (columns data_gb, memory_mb, architecture, objects_per_call, wall_s, cost_usd;
+    those that do not complete are left out). For each data size: the fastest option (x86 on Lambda:
+    arm64's speed is an input, not a measurement) and the cheapest, each with the best option of
+    another platform and by how much it wins. For an instance kept up between passes: the passes an
+    hour from which it costs less a pass than Lambda's cheapest job, and the most it can do (one
+    pass's work, no boot)."""
     out: dict[str, Any] = {"by_size": []}
     for data_gb, alts in alternatives_table.groupby("data_gb"):
-        lam = lambda_rows[(lambda_rows["data_gb"] == data_gb) & (lambda_rows["pick"] != "other")]
-        options = [(f"Lambda, {r.pick}", r.wall_s, r.cost_usd) for r in lam.itertuples()]
-        options += [(r.option, r.wall_s, r.cost_usd) for r in alts.itertuples()]
-        fastest = min(options, key=lambda o: o[1])
-        cheapest = min(options, key=lambda o: o[2])
-        entry = {"data_gb": float(data_gb), "fastest": fastest[0], "fastest_s": fastest[1],
-                 "cheapest": cheapest[0], "cheapest_usd": cheapest[2]}  # fmt: skip
+        lam = lambda_rows[(lambda_rows["data_gb"] == data_gb) & lambda_rows["wall_s"].notna()]
+        options = [("Lambda", f"Lambda, {r.memory_mb} MB {r.architecture}, {r.objects_per_call} objects a call",
+                    r.wall_s, r.cost_usd, r.architecture == "x86_64") for r in lam.itertuples()]  # fmt: skip
+        options += [("Dask" if r.kind == "dask" else "one instance", r.option, r.wall_s, r.cost_usd, True)
+                    for r in alts.itertuples() if r.wall_s == r.wall_s]  # fmt: skip
+        entry: dict[str, Any] = {"data_gb": float(data_gb)}
+        for what, key, pool in (("fastest", 2, [o for o in options if o[4]]), ("cheapest", 3, options)):
+            ranked = sorted(pool, key=lambda o: o[key])
+            best = ranked[0]
+            other = next((o for o in ranked if o[0] != best[0]), None)
+            entry |= {what: best[1], f"{what}_platform": best[0], f"{what}_s": best[2], f"{what}_usd": best[3],
+                      f"{what}_other": other[1] if other else "", f"{what}_by": other[key] / best[key] if other
+                      else math.nan}  # fmt: skip
         cheap_lambda = lam.sort_values("cost_usd").iloc[0] if len(lam) else None
         single = alts[alts["kind"] == "single"]
         if cheap_lambda is not None and len(single):

@@ -68,6 +68,9 @@ def scale_cost_speed(inp: Inputs):
             ax.scatter(alt["wall_s"], alt["cost_usd"], marker=next(shapes, "*"), s=60, color="black",
                        label=str(alt["option"]))  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="simulated wall time of one job (s)", ylabel="cost of one job, x86 (USD)")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())  # the log axis' minor labels ran into one another
     ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
