@@ -206,7 +206,7 @@ def engine_spec(root: Path, store_args: list[str], engine: str, experiment: str,
     import argparse
     from dataclasses import replace
 
-    from aqbench import spec, settings
+    from aqbench import settings, spec
 
     flags = argparse.ArgumentParser()
     for name in ("--storage", "--bucket", "--state", "--lithops-tmp", "--ledger", "--scheduler-address"):
@@ -230,7 +230,7 @@ def engine_spec(root: Path, store_args: list[str], engine: str, experiment: str,
         store=settings.Store(kind=args.storage, bucket=args.bucket),
         places=spec.Places(
             args.state or str(root / "s3"), args.lithops_tmp or str(root / "lithops-tmp"), str(root / "lithops-home")
-        ),  # fmt: skip
+        ),
         faults=json.loads(args.faults),
         budget=spec.Budget(args.ledger, args.budget_usd) if args.ledger else None,
         network=settings.Network() if args.emulate_lambda else None,

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from aqbench.defaults import experiments, schema_default
-from aqbench.settings import Dask
 from aqbench.errors import ConfigError
+from aqbench.settings import Dask
 from netns_cluster import PAGE, WORKERS, Cluster, steps
 
 from conftest import REPO, cli, engine_spec

@@ -33,7 +33,7 @@ def test_the_settings_defaults_are_the_schemas():
     empty: dict = {}
     validate(empty, str(SCHEMA))
     assert settings.Settings.from_config(empty) == settings.DEFAULTS
-    assert settings.PRICES == defaults.schema_default("prices")
+    assert defaults.schema_default("prices") == settings.PRICES
 
 
 @pytest.mark.parametrize("names", [("default",), ("tiny",), ("paper",), ("aws",), ("tiny", "faults")])
