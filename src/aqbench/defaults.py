@@ -46,14 +46,6 @@ def schema_default(dotted: str) -> Any:
     return _filled(node)
 
 
-def option_default(dotted: str) -> dict[str, Any]:
-    """``add_argument`` keywords: the schema's default, or required where no schema is at hand."""
-    try:
-        return {"default": schema_default(dotted)}
-    except KeyError:
-        return {"required": True}
-
-
 DESIGN = SCHEMA.with_name("design.yaml")
 """The study's design: every experiment of every engine and its grid (validated against the schema
 by the Snakefile, like a profile)."""

@@ -1,14 +1,45 @@
-# Paths and target lists derived from the validated config; every rule file uses these.
+# The profile and the study's design, validated; paths and target lists derived from them; every rule
+# file uses these.
+import copy
 import json
 import os
 import shlex
 import sys
+
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
 from aqbench.defaults import experiments as design_experiments
 from aqbench.aws.image import image_inputs, repository_root
 from aqbench.settings import Settings
 from aqbench.spec import experiment_spec as spec_of
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
+
+CONFIG_DIR = f"{workflow.basedir}/workflow/config"
+SCHEMA = f"{CONFIG_DIR}/schema.yaml"
+
+
+def validated(what, values):
+    """``values`` validated against the schema (its defaults filled in); else one line (the key, what is
+    wrong, how to fix it), not the schema, and exit 1."""
+    try:
+        validate(values, SCHEMA)
+    except WorkflowError:
+        from aqbench.profile_errors import one_line
+
+        line = None if os.environ.get("AQBENCH_SCHEMA_DUMP") else one_line(values, SCHEMA)
+        if line is None:
+            raise
+        print(f"aqbench: {what}{line}", file=sys.stderr)
+        sys.exit(1)
+
+
+validated("", config)  # the profile
+with open(f"{CONFIG_DIR}/design.yaml", encoding="utf-8") as design_file:
+    DESIGN = yaml.safe_load(design_file)
+    """The study's design: every experiment of every engine and its grid (common.smk's EXPERIMENTS)."""
+validated("workflow/config/design.yaml: ", copy.deepcopy(DESIGN))  # like a profile; a copy keeps it as written
 
 
 envvars:

@@ -8,12 +8,15 @@
 rule experiment_spec:
     output:
         spec=f"{RESULTS}/specs/{{engine}}/{{experiment}}.json",
+    log:
+        f"{LOGS}/experiment_spec/{{engine}}/{{experiment}}.log",
     wildcard_constraints:
         engine="|".join(EXPERIMENTS),
         experiment="|".join(sorted({name for names in EXPERIMENTS.values() for name in names})) or "none",
     localrule: True
+    conda:
+        ENV
     params:
         spec=lambda w: experiment_spec(w.engine)(w),
-    run:
-        with open(output.spec, "w", encoding="utf-8") as out:
-            out.write(params.spec)
+    shell:
+        "printf '%s' {params.spec:q} > {output.spec} 2> {log}"
