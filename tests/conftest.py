@@ -217,7 +217,7 @@ def engine_spec(root: Path, store_args: list[str], engine: str, experiment: str,
     flags.add_argument("--emulate", action=argparse.BooleanOptionalAction, default=True)
     flags.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True)
     flags.add_argument("--emulate-lambda", action="store_true")
-    args = flags.parse_args([*store_args, *extra])
+    args = flags.parse_args([str(arg) for arg in (*store_args, *extra)])
     section = {"lithops": settings.Lithops(emulate_lambda=args.emulate, warm_environments=args.warm),
                "dask": settings.Dask(scheduler_address=args.scheduler_address or ""),
                "duckdb": settings.DuckDB()}[engine]  # fmt: skip
