@@ -156,24 +156,28 @@ def test_calibration_recovers_the_constants_of_its_calls(tmp_path):
     assert cal.map_factors[0] == pytest.approx(1.0) and cal.map_factors[-1] == pytest.approx(1.0)  # exact calls
 
 
-def test_the_projection_does_not_move_with_the_host_that_calibrated_it(tmp_path):
-    """The same runs on a host half as fast (every CPU time twice, the probe half) project the same
-    50 GB jobs: per-MB costs travel as work relative to the probe, and Lambda's core speed is an input."""
-    from aqbench.cost import Prices
-    from aqbench.defaults import schema_default
+def test_cpu_seconds_travel_to_lambda_through_the_calibrating_hosts_published_cpu_ratio(tmp_path):
+    """One CPU story: Lambda's CPU seconds are the calibrating host's times the ratio of published
+    single-thread scores (cpu_facts.yaml) for that host's family and model; a host the table does not
+    know gets 1 and the sentence says so."""
+    from dataclasses import replace
+
     from aqbench.lambda_facts import facts as facts_table
     from aqbench.scale.calibration import calibrate
-    from aqbench.scale.project import Grid, project
+    from aqbench.scale.project import CPU_RATIO, lambda_cost, with_cpu_ratio
+    from aqbench.study2023 import cpu
 
-    facts, prices = facts_table().values, Prices.from_config(schema_default("prices"))
-    grid = Grid(data_gb=2, memory_mb=(1024, 3538), objects_per_call=(1, 4), reducers=(1,), seeds=3)
-    tables = []
-    for name, cpu, probe in (("fast", 0.01, 400.0), ("slow", 0.02, 200.0)):
-        cal = calibrate(_synthetic_metrics(tmp_path / name, cpu_per_mb=cpu, probe=probe), 625, 0.2)
-        tables.append(project(cal, facts, prices, grid))
-    fast, slow = tables
-    assert fast["wall_s"].to_numpy() == pytest.approx(slow["wall_s"].to_numpy())
-    assert fast["cost_usd"].to_numpy() == pytest.approx(slow["cost_usd"].to_numpy())
+    cal = calibrate(_synthetic_metrics(tmp_path / "m", cpu_per_mb=0.01, probe=400.0), 625, 0.2)
+    facts, ranges = facts_table().values, facts_table().ranges
+    unknown, _, said = with_cpu_ratio(cal, facts, ranges)
+    assert unknown[CPU_RATIO] == 1.0 and "not known" in said
+    emerald = {"cpu_vendor": "GenuineIntel", "cpu_family": 6, "cpu_model": 207, "cpu_name": "Intel(R) Xeon(R)"}
+    known, known_ranges, said = with_cpu_ratio(replace(cal, host_cpu=emerald), facts, ranges)
+    expected = cpu.ratio(cpu.HostCpu.from_row(emerald)).span
+    assert known[CPU_RATIO] == pytest.approx(expected.value)
+    assert known_ranges[CPU_RATIO] == (expected.low, expected.high)
+    assert lambda_cost(cal, known).map_cpu_s_per_mb == pytest.approx(cal.cost.map_cpu_s_per_mb * expected.value)
+    assert lambda_cost(cal, known).overhead_s == facts["lithops_call_overhead_s"]  # Lambda's, not loopback's
 
 
 def test_a_large_instance_and_a_dask_cluster_priced_from_the_measured_rates():

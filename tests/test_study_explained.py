@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from aqbench import host_cpu
 from aqbench import study_facts as study
 from aqbench.report import study_explained
 from aqbench.study2023 import cpu, decomposition, resimulate
@@ -120,7 +121,7 @@ def test_the_cpu_is_read_from_cpuinfo_and_matched_by_vendor_family_and_model():
         "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n"
         "model name\t: AMD EPYC 7R13\n\nprocessor: 1\n"
     )
-    host = cpu.parse_cpuinfo(text)
+    host = host_cpu.parse_cpuinfo(text)
     assert host == cpu.HostCpu("AuthenticAMD", 25, 1, "AMD EPYC 7R13")
     assert "Milan" in cpu.ratio(host).host_name
     assert cpu.ratio(cpu.HostCpu("GenuineIntel", 6, 1, "Pentium Pro")) is None

@@ -32,6 +32,11 @@ class LambdaFacts:
 
     values: dict[str, Any]
     ranges: dict[str, tuple[float, float]]
+    quantiles: dict[str, tuple[tuple[float, ...], tuple[float, ...]]]
+    """Entries published as a distribution: (probabilities, values)."""
+    source_ids: dict[str, str]
+    """Each entry's source: a source that sets an input here never validates the simulation
+    (:mod:`aqbench.scale.published`)."""
     mb_per_vcpu: float
     max_visible_cores: int
     timeout_s: float
@@ -61,10 +66,16 @@ def read(path: Path) -> LambdaFacts:
 
     table = yaml.safe_load(path.read_text(encoding="utf-8"))["facts"]
     values = {name: entry["value"] for name, entry in table.items()}
+    for name, entry in table.items():  # a distribution: its probabilities with its values
+        if "quantiles" in entry:
+            values[name] = (tuple(float(p) for p in entry["quantiles"]), tuple(float(v) for v in entry["value"]))
     ranges = {n: (float(e["range"][0]), float(e["range"][1])) for n, e in table.items() if "range" in e}
+    quantiles = {n: values[n] for n, e in table.items() if "quantiles" in e}
     return LambdaFacts(
         values=values,
         ranges=ranges,
+        quantiles=quantiles,
+        source_ids={n: str(e.get("source_id", "")) for n, e in table.items()},
         mb_per_vcpu=float(values["mb_per_vcpu"]),
         max_visible_cores=int(values["max_visible_cores"]),
         timeout_s=float(values["timeout_s"]),

@@ -1,6 +1,7 @@
 # At the study's scale: the simulation of Lithops on Lambda (aqbench simulate), calibrated on
 # this profile's own Lithops calls. scale_validation simulates every configuration the profile
-# measured and sets predicted beside measured wall times; scale_projection simulates one 50 GB
+# measured and sets predicted beside measured wall times, and the held-out published jobs
+# (workflow/config/published_jobs.yaml) beside their published times; scale_projection simulates one 50 GB
 # job per configuration of the study's grid and the study's own runs, and prices a single large
 # instance (DuckDB) and a Dask cluster from this machine's measured rates.
 
@@ -10,8 +11,11 @@ rule scale_validation:
         calls=rules.metrics.output.calls,
         runs=rules.metrics.output.runs,
         bench=rules.bench_kernels.output.json,
+        facts="workflow/config/lambda_facts.yaml",
+        published="workflow/config/published_jobs.yaml",
     output:
         table=f"{RESULTS}/scale/validation.csv",
+        published=f"{RESULTS}/scale/published.csv",
         calibration=f"{RESULTS}/scale/calibration.json",
     log:
         f"{LOGS}/scale/validation.log",
@@ -25,7 +29,7 @@ rule scale_validation:
         network=NETWORK_ARGS,
     shell:
         "aqbench simulate --validate --metrics {params.metrics} --bench {input.bench} {params.network}"
-        " --out {params.out} > {log} 2>&1"
+        " --facts {input.facts} --published {input.published} --out {params.out} > {log} 2>&1"
 
 
 rule scale_projection:

@@ -69,12 +69,16 @@ def _simulate(args: argparse.Namespace) -> int:
         raise ConfigError(
             "say what to simulate: --validate (our own runs), --project (the study's scale) or --job JOB.yaml"
         )
-    if not args.metrics or not args.out:
-        raise ConfigError("--validate and --project need --metrics (the profile's metrics folder) and --out")
+    if not args.out:
+        raise ConfigError("--validate and --project need --out (the folder for their tables)")
+    if args.project and not args.metrics:
+        raise ConfigError("--project needs --metrics (the profile's metrics folder) to calibrate on")
     out = Path(args.out)
     started = time.perf_counter()
     summary: dict = {}
     if args.validate:
+        summary["published"] = _validate_published(args, out)
+    if args.validate and args.metrics:
         from aqbench.scale.validate import Link, validate, verdict
 
         link = Link(args.link_mbit, args.remote_mbit, args.remote_latency_ms / 1000)
@@ -93,8 +97,12 @@ def _simulate(args: argparse.Namespace) -> int:
             f" worst {v.worst_abs_error:.1%} (target <= 30%), timeouts predicted as measured: {v.statuses_agree}",
             flush=True,
         )
-    else:
+    elif args.metrics:
         cal = _calibration(args)
+    if not args.metrics:
+        summary["seconds"] = round(time.perf_counter() - started, 2)
+        print_json(summary)
+        return 0
     from aqbench.atomic import atomic_path
 
     out.mkdir(parents=True, exist_ok=True)
@@ -104,17 +112,17 @@ def _simulate(args: argparse.Namespace) -> int:
         from aqbench.lambda_facts import read
         from aqbench.scale.project import (
             Grid,
-            alternatives,
             headline,
-            machine_rates,
             optimum,
             project,
             sensitivity,
             study_configurations,
+            with_cpu_ratio,
         )
 
         table = read(Path(args.facts))
-        facts, ranges = table.values, table.ranges
+        facts, ranges, cpu_said = with_cpu_ratio(cal, table.values, table.ranges)
+        print(f"Lambda's CPU seconds per calibrating-host CPU second: {cpu_said}", flush=True)
         prices = Prices.from_config(json.loads(args.prices))
         grid = Grid(data_gb=args.data_gb, seeds=args.seeds)
         table = project(cal, facts, prices, grid, ranges)
@@ -122,7 +130,7 @@ def _simulate(args: argparse.Namespace) -> int:
         _write_csv(optimum(table), out / "optimum.csv")
         _write_csv(study_configurations(cal, facts, prices, ranges), out / "study.csv")
         _write_csv(sensitivity(cal, facts, prices, table, grid, ranges), out / "sensitivity.csv")
-        head = headline(cal, facts, table, grid, ranges)
+        head = headline(cal, facts, table, grid, ranges) | {"cpu_ratio": cpu_said}
         with atomic_path(out / "floor.json") as tmp:
             tmp.write_text(json.dumps(head, indent=1) + "\n")
         print(
@@ -131,13 +139,42 @@ def _simulate(args: argparse.Namespace) -> int:
             f"(fastest/floor = {head['fastest_vs_floor']:.2f})",
             flush=True,
         )
-        fastest = head["fastest_wall_s"]  # the Dask cluster is sized to the fastest x86 job's time
-        _write_csv(alternatives(machine_rates(Path(args.metrics)), facts, prices, fastest, args.data_gb),
-                   out / "alternatives.csv")  # fmt: skip
+        from aqbench.scale.alternatives import alternatives, crossover, dask_terms
+        from aqbench.scale.project import lambda_at_sizes
+
+        sizes = tuple(sorted({args.data_gb / 10, args.data_gb, args.data_gb * 10}))
+        others = alternatives(cal, facts, prices, dask_terms(Path(args.metrics)), grid.object_mb, grid.seeds, sizes)
+        _write_csv(others, out / "alternatives.csv")
+        lam = lambda_at_sizes(cal, facts, prices, table, grid, ranges, sizes)
+        _write_csv(lam, out / "lambda_sizes.csv")
+        with atomic_path(out / "crossover.json") as tmp:
+            tmp.write_text(json.dumps(crossover(lam, others), indent=1) + "\n")
         summary["projection"] = {"configurations": len(table), "data_gb": args.data_gb}
     summary["seconds"] = round(time.perf_counter() - started, 2)
     print_json(summary)
     return 0
+
+
+def _validate_published(args: argparse.Namespace, out: Path) -> dict:
+    """The held-out published jobs predicted from Lambda's published facts; published.csv."""
+    from aqbench.lambda_facts import read
+    from aqbench.scale.published import TARGET, read_jobs, validate
+
+    held_out = read_jobs(Path(args.published))
+    table = validate(read(Path(args.facts)), held_out, args.seeds)
+    _write_csv(table, out / "published.csv")
+    setting = sorted(set(read(Path(args.facts)).source_ids.values()))
+    print(f"held-out published jobs (sources that set no input; inputs set by: {', '.join(setting)}):", flush=True)
+    print(
+        f"  {'job':44s} {'functions':>9s} {'MB each':>8s} {'published':>10s} {'predicted (p10-p90)':>22s} {'error':>7s}"
+    )
+    for r in table.itertuples():
+        band = f"{r.predicted_s:.1f} ({r.predicted_s_p10:.1f}-{r.predicted_s_p90:.1f})"
+        print(f"  {r.job[:44]:44s} {r.functions:9d} {r.mb_per_function:8.0f} {r.published_s:9.1f}s {band:>22s} "
+              f"{r.error:+7.0%}")  # fmt: skip
+    met = int(table["within_target"].sum()) if len(table) else 0
+    print(f"  within {TARGET:.0%}: {met} of {len(table)}", flush=True)
+    return {"jobs": len(table), "within_target": met, "sources": sorted(held_out.sources)}
 
 
 def _what_if(args: argparse.Namespace) -> int:
@@ -182,6 +219,7 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
 
 def register(sub: argparse._SubParsersAction) -> None:
     from aqbench.lambda_facts import FACTS_FILE
+    from aqbench.scale.published import JOBS_FILE
 
     p = subcommand(
         sub,
@@ -212,6 +250,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", help="folder for calibration.json and the tables (--job: a JSON file of the result)")
     p.add_argument("--facts", default=str(FACTS_FILE), help="the dated table of published facts (YAML)")
+    p.add_argument(
+        "--published",
+        default=str(JOBS_FILE),
+        help="--validate: the held-out published jobs (YAML), from sources that set no input of --facts",
+    )
     p.add_argument("--prices", default=json.dumps(PRICES), help="JSON: dated prices")
     p.add_argument("--data-gb", type=float, default=50.0, help="projected data size (the study's 50 GB)")
     p.add_argument("--seeds", type=int, help="seeded runs of every projected job", default=DEFAULTS.scale.seeds)

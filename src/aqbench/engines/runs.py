@@ -285,8 +285,11 @@ def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         except md.PackageNotFoundError:
             packages[name] = None
     lock = Path(__file__).resolve().parents[3] / "requirements.lock"
+    from aqbench.host_cpu import host
+
     env = {
         "cpu": cpu,
+        **host().as_row(),  # vendor, family, model: what a CPU ratio to another machine is looked up by
         "cores": os.cpu_count(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "kernel": platform.release(),

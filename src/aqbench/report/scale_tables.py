@@ -118,6 +118,11 @@ def scale_macros(scale: Path) -> dict[str, str]:
     }
     floor_file = scale / "floor.json"
     floor = json.loads(floor_file.read_text()) if floor_file.exists() else {}
+    values["ScaleCpuRatio"] = _tex(floor.get("cpu_ratio", "not recorded"))
+    from aqbench.lambda_facts import facts
+
+    values["FactReadTailMax"] = f"{max(facts().values['s3_read_time_factors'][1]):.1f}"
+    values |= published_macros(scale)
     values["ScaleFloorS"] = _s(floor["floor_s"]) if floor else "--"
     values["ScaleFastestVsFloor"] = f"{floor['fastest_vs_floor']:.2f}" if floor else "--"
     sens_file = scale / "sensitivity.csv"
@@ -211,7 +216,6 @@ def set_by(implied_s: float, code_s: float) -> str:
 
 def study_macros(scale: Path) -> dict[str, str]:
     """The study's two runs as they ran, reported beside simulated (scale/study.csv)."""
-    from aqbench.lambda_facts import facts
     from aqbench.report.study_code import times
     from aqbench.scale.project import IMPLIED, STUDY_KERNEL
 
@@ -227,7 +231,6 @@ def study_macros(scale: Path) -> dict[str, str]:
     low, high = study.activation_s_from_timeout()
     log_s = study.WARMUP_WALL_S
     code, code_t = warm[STUDY_KERNEL], timeout[STUDY_KERNEL]
-    core = facts().ranges.get("lambda_core_probe_mb_s", (math.nan, math.nan))
 
     def span(row: pd.Series | None, col: str, fmt=_s) -> str:  # slow core .. fast core
         if row is None or f"{col}_slow" not in row or pd.isna(row[f"{col}_slow"]):
@@ -254,8 +257,6 @@ def study_macros(scale: Path) -> dict[str, str]:
         "StudyWarmupActivationMaxS": f"{study.activation_s_from_warmup():.0f}",
         "StudyBillUSD": f"{study.BILL_USD:.2f}",
         "StudyCreditUSD": str(study.CREDIT_USD),
-        "LambdaCoreLowMBs": f"{core[0]:.0f}",
-        "LambdaCoreHighMBs": f"{core[1]:.0f}",
         "SimSeedActivationS": _s(warm["seed"]["activation_s"]),
         "SimArrowActivationS": _s(warm["arrow"]["activation_s"]),
         "StudyVsSeedActivation": times(high, warm["seed"]["activation_s"]),
@@ -298,6 +299,67 @@ def study_macros(scale: Path) -> dict[str, str]:
             "StudyTimesSetBy": set_by(high, code["activation_s"]),
         }
     return values
+
+
+def _tex(text: str) -> str:
+    return str(text).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
+
+
+def published_macros(scale: Path) -> dict[str, str]:
+    """The held-out published jobs' verdict (scale/published.csv, written by simulate --validate)."""
+    from aqbench.scale.published import TARGET
+
+    path = scale / "published.csv"
+    if not path.exists():
+        return {"PublishedJobs": "0", "PublishedWithin": "0", "PublishedSources": "0", "PublishedTarget": _pct(TARGET),
+                "PublishedErrorRange": "--", "PublishedMedianError": "--", "PublishedCallErrors": "--",
+                "PublishedBatchDirection": "--"}  # fmt: skip
+    t = pd.read_csv(path)
+    calls = t[t["measure"] != "wall"]
+    walls = t[t["measure"] == "wall"]
+
+    def direction(errors: pd.Series) -> str:  # computed: a direction only where every job agrees
+        if not len(errors):
+            return "--"
+        span = f"({errors.min():+.0%} to {errors.max():+.0%})".replace("%", r"\,\%")
+        if (errors < 0).all():
+            return f"too fast in every one {span}"
+        if (errors > 0).all():
+            return f"too slow in every one {span}"
+        return f"in both directions {span}"
+
+    return {
+        "PublishedCallErrors": ", ".join(f"{e:+.0%}" for e in calls["error"]).replace("%", r"\,\%") or "--",
+        "PublishedBatchDirection": direction(walls["error"]),
+        "PublishedJobs": str(len(t)),
+        "PublishedWithin": str(int(t["within_target"].sum())),
+        "PublishedSources": str(t["source_id"].nunique()),
+        "PublishedTarget": f"{TARGET:.0%}".replace("%", r"\,\%"),
+        "PublishedErrorRange": f"{t['error'].min():+.0%}--{t['error'].max():+.0%}".replace("%", r"\,\%"),
+        "PublishedMedianError": _pct(float(t["error"].abs().median())),
+    }
+
+
+def published_table(scale: Path) -> str:
+    """Each held-out published job: its size, the published figure and the prediction."""
+    path = scale / "published.csv"
+    if not path.exists():
+        return "no held-out published jobs were simulated\n"
+    t = pd.read_csv(path)
+    what = {"wall": "job wall", "call_mean": "call mean", "call_p90": "call p90", "call_p99": "call p99"}
+    lines = [
+        r"\begin{tabular}{lrrrlrrr}",
+        r"\toprule",
+        r"job (source) & functions & MB read & memory (MB) & what & published (s) & predicted (p10--p90) & error \\",
+        r"\midrule",
+    ]
+    for r in t.itertuples():
+        band = f"{_s(r.predicted_s)} ({_s(r.predicted_s_p10)}--{_s(r.predicted_s_p90)})"
+        lines.append(f"{_tex(r.job)} & {r.functions} & {r.mb_per_function:.0f} & {r.memory_mb} & "
+                     f"{what.get(r.measure, r.measure)} & {_s(r.published_s)} & {band} & "
+                     f"{r.error:+.0%} \\\\".replace("%", r"\,\%"))  # fmt: skip
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
 
 
 def projection_table(scale: Path) -> str:
@@ -413,7 +475,10 @@ def facts_table(path: Path) -> str:
     for name, fact in data["facts"].items():
         url = fact.get("url") or ""
         cite = f"~\\cite{{{keys[url]}}}" if url else " (no public page)"
-        lines.append(f"{tex(name)} & {tex(fact['value'])} & {tex(fact['unit'])} & {tex(fact['source'])}{cite} \\\\")
+        value = fact["value"]
+        if isinstance(value, list):  # a distribution: its ends and how many quantiles
+            value = f"{min(value):g}--{max(value):g} ({len(value)} quantiles)"
+        lines.append(f"{tex(name)} & {tex(value)} & {tex(fact['unit'])} & {tex(fact['source'])}{cite} \\\\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
@@ -433,6 +498,11 @@ def facts_bibliography(path: Path) -> str:
     for url, key in _fact_sources(data).items():
         items.append(f"\\bibitem{{{key}}} \\url{{{url}}} (read {', '.join(sorted(read[url]))}; for "
                      f"{', '.join(names[url])}).")  # fmt: skip
+    from aqbench.scale.published import JOBS_FILE, read_jobs
+
+    for sid, src in read_jobs(JOBS_FILE).sources.items():  # the held-out jobs' sources: validate, set nothing
+        items.append(f"\\bibitem{{held-{sid}}} {_tex(src['title'])}, measured {_tex(src['measured'])}: "
+                     f"\\url{{{src['url']}}} (read {src['read']}; held out: validates the simulation).")  # fmt: skip
     return "\n".join(items) + "\n"
 
 
@@ -444,4 +514,5 @@ def build_scale(scale: Path, out_dir: Path, write: Any) -> dict[str, str]:
     write(out_dir / "tables" / "facts_bibliography.tex", facts_bibliography(FACTS))
     write(out_dir / "tables" / "projection.tex", projection_table(scale))
     write(out_dir / "tables" / "study_scale.tex", study_table(scale))
+    write(out_dir / "tables" / "published_validation.tex", published_table(scale))
     return scale_macros(scale)

@@ -46,6 +46,10 @@ class Calibration:
     """The study's own code, CPU seconds per MB of its documents (experiment study_code), if run."""
     experiments: tuple[str, ...] = ()
     """The experiments calibrated on (empty: every one)."""
+    host_cpu: dict | None = None
+    """The calibrating host's CPU (vendor, family, model, name; metrics/environment.json): what its CPU
+    seconds are carried to Lambda's from (:func:`aqbench.scale.project.with_cpu_ratio`). None where the
+    runs did not record it."""
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibration:
@@ -66,7 +70,7 @@ class Calibration:
             cost, dict(per_kernel), d["net_mb_s"], d.get("link_mbit"), d["dispatch_s"], d["cold_init_s"],
             d["query_s"], int(d["host_cores"]), dict(d.get("sources", {})), d.get("probe_core_mb_s"),
             tuple(d.get("map_factors", (1.0,))), tuple(d.get("reduce_factors", (1.0,))),
-            d.get("study_cpu_s_per_mb"), tuple(d.get("experiments", ())),
+            d.get("study_cpu_s_per_mb"), tuple(d.get("experiments", ())), d.get("host_cpu"),
         )  # fmt: skip
 
     def cpu_factor(self, target_core_probe_mb_s: float | None) -> float:
@@ -98,6 +102,7 @@ class Calibration:
             "reduce_factors": list(self.reduce_factors),
             "study_cpu_s_per_mb": self.study_cpu_s_per_mb,
             "experiments": list(self.experiments),
+            "host_cpu": self.host_cpu,
             "sources": self.sources,
         }
 
@@ -274,6 +279,7 @@ def calibrate(
         "result_s": "median result fetched - status noticed, plus query_s",
         "final_s": f"median run wall time - its jobs' spans, {n_runs} runs",
         "host_cores": "metrics/environment.json",
+        "host_cpu": "metrics/environment.json (/proc/cpuinfo's vendor, family, model and name where recorded)",
         "reduce_memory": mem_source,
         "probe_core_mb_s": "median of the calibrating runs' probes (before and after), per core",
         "map_factors": "every 5th percentile of the map calls' worker time over the fitted model's",
@@ -298,4 +304,11 @@ def calibrate(
         tuple(float(x) for x in reduce_factors),
         _study_cpu(metrics),
         tuple(experiments or ()),
+        _host_cpu(env),
     )
+
+
+def _host_cpu(env: dict) -> dict | None:
+    """The CPU the runs recorded (runs.environment), None where only a name was (older records)."""
+    keys = ("cpu_vendor", "cpu_family", "cpu_model", "cpu_name")
+    return {k: env[k] for k in keys} if all(k in env for k in keys) else None

@@ -34,7 +34,8 @@ JOB_FIELDS: dict[str, tuple[Any, str]] = {
     "seeds": (SEEDS, "seeded repetitions; the answer is their median and 10th-90th percentiles"),
     "seed": (0, "the first seed: same seed, same answer"),
     "platform": ({}, "overrides of the published facts (workflow/config/lambda_facts.yaml) by name, e.g. "
-                     "network_mbit, account_concurrency, lithops_poll_s, lambda_core_probe_mb_s, cold_init_s; "
+                     "s3_read_mb_s, account_concurrency, lithops_poll_s, cold_init_s, cpu_ratio (Lambda CPU s per "
+                     "calibrating-host CPU s); "
                      "and warm_envs (environments warm at the start, default 0)"),
 }  # fmt: skip
 """Every field of a job file: its default and what it means (``aqbench simulate --help`` prints it)."""
@@ -87,8 +88,9 @@ def simulate_job(
     job: JobFile, cal: Calibration, facts: dict[str, Any], ranges: dict[str, tuple[float, float]], prices: Prices
 ) -> dict[str, Any]:
     """The job's wall time, cold starts, peak concurrency, billed GB-s and cost over its seeds."""
-    from aqbench.scale.project import job_cost, lambda_cost, lambda_platform, lambda_variation
+    from aqbench.scale.project import job_cost, lambda_cost, lambda_platform, lambda_variation, with_cpu_ratio
 
+    facts, ranges, _ = with_cpu_ratio(cal, facts, ranges)
     overrides = dict(job.platform or {})
     warm = int(overrides.pop("warm_envs", 0))
     unknown = sorted(set(overrides) - set(facts))

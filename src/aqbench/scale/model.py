@@ -126,6 +126,25 @@ class Variation:
     reduce_factors: tuple[float, ...] = (1.0,)
     cold_init_s: tuple[float, float] | None = None
     warm_start_s: tuple[float, float] | None = None
+    warm_start_quantiles: Quantiles | None = None
+    """Invoke to start of a warm call as published for a job of many invocations (its tail, not a
+    range): drawn from these instead of ``warm_start_s`` where given."""
+    read_factors: Quantiles | None = None
+    """A call's S3 transfer time over the median call's, as published for a job of many functions
+    reading at once: the stragglers. The slowest of N draws sets a phase's end, so the tail grows
+    with the job's size without a rule of its own."""
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """A published distribution by its quantiles: ``values[i]`` at probability ``probabilities[i]``
+    (0 to 1, increasing); a draw interpolates between them (the inverse of its distribution)."""
+
+    probabilities: tuple[float, ...]
+    values: tuple[float, ...]
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(np.interp(rng.random(), self.probabilities, self.values))
 
 
 class _Draws:
@@ -148,8 +167,16 @@ class _Draws:
         return poll_s if self.v is None else float(self.rng.uniform(0, poll_s))
 
     def start(self, cold: bool, default: float) -> float:
+        if self.v is not None and not cold and self.v.warm_start_quantiles is not None:
+            return self.v.warm_start_quantiles.draw(self.rng)
         span = None if self.v is None else (self.v.cold_init_s if cold else self.v.warm_start_s)
         return float(self.rng.uniform(*span)) if span else default
+
+    def read(self) -> float:
+        """A call's transfer time over the median call's (1 without published stragglers)."""
+        if self.v is None or self.v.read_factors is None:
+            return 1.0
+        return self.v.read_factors.draw(self.rng)
 
 
 @dataclass(frozen=True)
@@ -167,6 +194,8 @@ class JobSpec:
     """Partials a reducer fetches at once (Lithops' reducer: 64; 1: one after another)."""
     architecture: str = "x86_64"
     """x86_64 or arm64 (priced at its rate; its calls' CPU part divided by SimPlatform.arm64_speed)."""
+    fixed_s: float = 0.0
+    """Seconds each map call works besides reading and parsing (a published job's stated work)."""
 
 
 @dataclass
@@ -182,6 +211,8 @@ class Call:
     """Requests the call has in flight at once: each wave of them pays one first-byte latency."""
     serial_requests: int = 0
     """Requests made one after another besides (a reducer's one PUT of its result)."""
+    fixed_s: float = 0.0
+    """Work of a known duration besides (a published job whose functions compute for a stated time)."""
     invoked: float = math.nan
     start: float = math.nan
     end: float = math.nan
@@ -284,14 +315,17 @@ class _Lambda:
         self._admit()
 
 
-def call_seconds(call: Call, memory_mb: int, platform: SimPlatform, cost: CallCost, arm64: bool = False) -> float:
-    """A call's time in its environment: fixed part, requests, transfer, and parse at its CPU share
-    (on arm64, at ``platform.arm64_speed`` of the x86 speed)."""
+def call_seconds(
+    call: Call, memory_mb: int, platform: SimPlatform, cost: CallCost, arm64: bool = False, read_factor: float = 1.0
+) -> float:
+    """A call's time in its environment: fixed part, requests, transfer (``read_factor`` times the
+    median call's), and parse at its CPU share (on arm64, at ``platform.arm64_speed`` of the x86 speed)."""
     speed = platform.arm64_speed if arm64 else 1.0
     return (
         cost.overhead_s * call.activations
+        + call.fixed_s
         + (math.ceil(call.requests / max(1, call.parallel)) + call.serial_requests) * platform.request_s
-        + call.mb / platform.net_mb_s
+        + call.mb / platform.net_mb_s * read_factor
         + call.mb * call.cpu_s_per_mb / platform.share(memory_mb, cost.threaded or call.phase == "reduce") / speed
     )
 
@@ -306,7 +340,8 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: SimPlatform, cost: CallCost,
     arm64 = job.architecture == "arm64"
 
     def one(call: Call):
-        seconds = call_seconds(call, job.memory_mb, p, cost, arm64) * lam.draws.factor(call.phase)
+        read = lam.draws.read()
+        seconds = call_seconds(call, job.memory_mb, p, cost, arm64, read) * lam.draws.factor(call.phase)
         yield env.process(lam.run(call, seconds, job.memory_mb))
         ended.append(call)
         if not p.release_on_notice:
@@ -363,7 +398,8 @@ def simulate(
         objs = min(acts * job.objects_per_call, job.objects - first * job.objects_per_call)
         # an object GET each, a partial PUT per reducer and activation
         requests = objs + acts * job.reducers
-        maps.append(Call("map", i, objs * job.object_mb, requests, cost.map_cpu_s_per_mb, activations=acts))
+        maps.append(Call("map", i, objs * job.object_mb, requests, cost.map_cpu_s_per_mb, activations=acts,
+                         fixed_s=job.fixed_s * acts))  # fmt: skip
     partial_mb = job.objects_per_call * job.object_mb * cost.partial_mb_per_input_mb / max(1, job.reducers)
     reds = [Call("reduce", r, n_maps * partial_mb, n_maps, cost.reduce_cpu_s_per_mb, parallel=job.fetch_threads,
                  serial_requests=1) for r in range(job.reducers)]  # fmt: skip

@@ -57,27 +57,76 @@ class Grid:
     seeds: int = SEEDS
 
 
+CPU_RATIO = "cpu_ratio"
+"""The facts' key for Lambda's CPU seconds over the calibrating host's (set by :func:`with_cpu_ratio`)."""
+
+
+def with_cpu_ratio(
+    cal: Calibration, facts: dict[str, Any], ranges: dict[str, tuple[float, float]]
+) -> tuple[dict[str, Any], dict[str, tuple[float, float]], str]:
+    """The facts and ranges with the one CPU ratio the whole model uses: Lambda's x86 core (the
+    Haswell-EP the study's Lambda reported) against the host that calibrated, computed from published
+    single-thread scores (``workflow/config/cpu_facts.yaml``, as the study's decomposition). A host the
+    table has no entry for gets 1 with no range, and the returned sentence says so."""
+    from aqbench.study2023.cpu import HostCpu, ratio
+
+    found = ratio(HostCpu.from_row(cal.host_cpu)) if cal.host_cpu else None
+    if found is None:
+        said = (
+            f"not known for {cal.host_cpu['cpu_name']}, which the table of published scores does not list"
+            if cal.host_cpu
+            else "not known: the calibrating runs did not record their CPU's family and model"
+        )
+        return facts | {CPU_RATIO: 1.0}, ranges, f"{said} (taken as 1)"
+    span = found.span
+    said = f"{span.value:.2f} [{span.low:.2f}-{span.high:.2f}] ({found.host_name} against {found.study_name})"
+    return facts | {CPU_RATIO: span.value}, ranges | {CPU_RATIO: (span.low, span.high)}, said
+
+
 def lambda_cost(cal: Calibration, facts: dict[str, Any], kernel: str | None = None) -> CallCost:
-    """The calibrated call costs on Lambda's core: CPU per MB times this host's probe per core over
-    Lambda's (``lambda_core_probe_mb_s``), for ``kernel`` (None: the calibrated default)."""
-    factor = cal.cpu_factor(facts.get("lambda_core_probe_mb_s"))
+    """The calibrated call costs on Lambda: CPU seconds per MB times the CPU ratio (``facts["cpu_ratio"]``,
+    :func:`with_cpu_ratio`), for ``kernel`` (None: the calibrated default); a call's fixed part and
+    the driver's costs as published for Lithops on Lambda, not this host's loopback."""
+    factor = float(facts.get(CPU_RATIO, 1.0))
     cpu = cal.cost.map_cpu_s_per_mb if kernel is None else cal.kernel_cpu_s_per_mb.get(kernel, math.nan)
     if kernel == STUDY_KERNEL and cal.study_cpu_s_per_mb:
         cpu = cal.study_cpu_s_per_mb
     from aqbench.kernels import MULTI_THREADED
 
-    return replace(cal.cost, map_cpu_s_per_mb=cpu * factor, reduce_cpu_s_per_mb=cal.cost.reduce_cpu_s_per_mb * factor,
-                   threaded=(kernel or "arrow") in MULTI_THREADED)  # fmt: skip
+    return replace(
+        cal.cost,
+        map_cpu_s_per_mb=cpu * factor,
+        reduce_cpu_s_per_mb=cal.cost.reduce_cpu_s_per_mb * factor,
+        threaded=(kernel or "arrow") in MULTI_THREADED,
+        overhead_s=float(facts["lithops_call_overhead_s"]),
+        job_setup_s=float(facts["lithops_job_setup_s"]),
+        result_s=float(facts["lithops_result_s"]),
+        final_s=float(facts["lithops_final_s"]),
+    )
+
+
+def published_variation(facts: dict[str, Any], ranges: dict[str, tuple[float, float]]) -> Variation:
+    """What varies between calls on Lambda as published: start latencies (a job's warm starts from
+    their published quantiles, cold ones within their range) and the stragglers' read times."""
+    from aqbench.scale.model import Quantiles
+
+    return Variation(
+        cold_init_s=ranges.get("cold_init_s"),
+        warm_start_s=ranges.get("warm_start_s"),
+        warm_start_quantiles=Quantiles(*facts["warm_start_quantiles_s"]),
+        read_factors=Quantiles(*facts["s3_read_time_factors"]),
+    )
 
 
 def lambda_variation(cal: Calibration, facts: dict[str, Any], ranges: dict[str, tuple[float, float]]) -> Variation:
-    """The measured calls' spread, and start latencies within their published ranges."""
-    return Variation(cal.map_factors, cal.reduce_factors, ranges.get("cold_init_s"), ranges.get("warm_start_s"))
+    """The measured calls' spread around the model (this host's residuals), with Lambda's published
+    start latencies and stragglers."""
+    return replace(published_variation(facts, ranges), map_factors=cal.map_factors, reduce_factors=cal.reduce_factors)
 
 
-def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = False) -> SimPlatform:
-    """Lambda as published; the environment's link at the rate measured through the emulated one (its
-    nominal rate where the runs went unshaped)."""
+def lambda_platform(facts: dict[str, Any], cal: Calibration | None = None, legacy: bool = False) -> SimPlatform:
+    """Lambda as published, one environment reading S3 at the published per-function rate of a job of
+    a thousand functions (``cal`` is not used: nothing of this host's enters Lambda's platform)."""
     return SimPlatform(
         max_workers=int(facts["lithops_max_workers"]),
         release_on_notice=True,
@@ -85,7 +134,7 @@ def lambda_platform(facts: dict[str, Any], cal: Calibration, legacy: bool = Fals
         poll_s=float(facts["lithops_poll_s"]),
         cold_init_s=float(facts["cold_init_s"]),
         warm_start_s=float(facts["warm_start_s"]),
-        net_mb_s=(cal.net_mb_s * facts["network_mbit"] / cal.link_mbit) if cal.link_mbit else facts["network_mbit"] / 8,
+        net_mb_s=float(facts["s3_read_mb_s"]),
         request_s=float(facts["s3_first_byte_s"]),
         mb_per_vcpu=float(facts["mb_per_vcpu"]),
         max_cores=float(facts["max_visible_cores"]),
@@ -231,10 +280,11 @@ def study_configurations(
     build's kernels', and with the per-activation cost the study's timeout run implies (its upper
     bound, 900 s / 19: a cost taken from one of its runs that predicts the other). Lambda's core
     speed on the probe is an input with a range: each measured cost is simulated at its low, its
-    value and its high end (``*_slow``: the slow core, ``*_fast``: the fast one)."""
+    value and its high end (``*_slow``: the high CPU ratio, Lambda's core slowest against the host;
+    ``*_fast``: the low one)."""
     ranges = facts_table().ranges if ranges is None else ranges
-    core = facts.get("lambda_core_probe_mb_s")
-    low, high = ranges.get("lambda_core_probe_mb_s", (core, core))
+    core = float(facts.get(CPU_RATIO, 1.0))
+    low, high = ranges.get(CPU_RATIO, (core, core))
     rows = []
     for legacy in (False, True):
         platform = lambda_platform(facts, cal, legacy=legacy)
@@ -247,7 +297,7 @@ def study_configurations(
             for kernel in ("arrow", "seed", STUDY_KERNEL, IMPLIED):
                 if kernel == STUDY_KERNEL and not cal.study_cpu_s_per_mb:
                     continue  # the profile did not run the study's code
-                at = {"": core, "_slow": low, "_fast": high} if kernel != IMPLIED else {"": core}
+                at = {"": core, "_slow": high, "_fast": low} if kernel != IMPLIED else {"": core}
                 row: dict[str, Any] = {
                     "case": label,
                     "scaling": "regional burst (before 2023-11)" if legacy else "1000 per 10 s (since 2023-11)",
@@ -258,7 +308,7 @@ def study_configurations(
                     "reported_s": reported,
                 }
                 for suffix, speed in at.items():
-                    cost = implied if kernel == IMPLIED else lambda_cost(cal, facts | {"lambda_core_probe_mb_s": speed},
+                    cost = implied if kernel == IMPLIED else lambda_cost(cal, facts | {CPU_RATIO: speed},
                                                                           kernel)  # fmt: skip
                     result = simulate(job, platform, cost)
                     per_activation = activation_seconds(platform, cost, job.object_mb, job.memory_mb, reducers)
@@ -339,8 +389,9 @@ def alternatives(
 SENSITIVE = {
     "s3_first_byte_s": "S3 first-byte latency (s)",
     "cold_init_s": "cold start (s)",
-    "network_mbit": "network per environment (Mbit/s)",
-    "lambda_core_probe_mb_s": "Lambda core, probe MB/s",
+    "s3_read_mb_s": "S3 read per function (MB/s)",
+    "cpu_ratio": "Lambda CPU s per host CPU s",
+    "lithops_result_s": "result fetch after notice (s)",
     "arm64_speed": "arm64 speed (x86 = 1)",
     "account_concurrency": "account concurrency (and max_workers)",
 }

@@ -23,8 +23,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from aqbench import host_cpu
 from aqbench.emulated import cgroups
-from aqbench.study2023 import cpu
 
 HARNESS = Path("runtime/study2023/activation.py")
 LITHOPS_JOB = Path("runtime/study2023/lithops_job.py")
@@ -126,7 +126,7 @@ def run(python: str, store: Any, objects: list[Any], plan: Plan, progress: bool 
                 done = _launch(point["memory_mb"], run_id, call, program, None, plan.timeout_s)
                 row = _row(point, done, run_id, call)
                 row["object_bytes"] = sizes[point["object"]]
-                row |= cpu.host().as_row()  # the CPU that measured it: the decomposition's CPU factor is its own
+                row |= host_cpu.host().as_row()  # the CPU that measured it: the decomposition's CPU factor is its own
                 if done.stderr == "timeout":
                     row["status"] = "timeout"
                 rows.append(row)

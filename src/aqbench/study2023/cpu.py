@@ -10,56 +10,16 @@ kind takes its own entry, or none: then the decomposition says the CPU factor is
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aqbench.defaults import SCHEMA
+from aqbench.host_cpu import HostCpu
 from aqbench.study2023.decomposition import Span
 
 FACTS_FILE = SCHEMA.with_name("cpu_facts.yaml")
-
-
-@dataclass(frozen=True)
-class HostCpu:
-    vendor: str
-    family: int
-    model: int
-    name: str
-
-    def as_row(self) -> dict[str, Any]:
-        return {"cpu_vendor": self.vendor, "cpu_family": self.family, "cpu_model": self.model, "cpu_name": self.name}
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> HostCpu:
-        return cls(str(row["cpu_vendor"]), int(row["cpu_family"]), int(row["cpu_model"]), str(row["cpu_name"]))
-
-
-def parse_cpuinfo(text: str) -> HostCpu:
-    """The first processor's vendor, family, model and name from /proc/cpuinfo's text."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            if fields:
-                break
-            continue
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    return HostCpu(
-        fields.get("vendor_id", "?"),
-        int(fields.get("cpu family", -1)),
-        int(fields.get("model", -1)),
-        fields.get("model name", "?"),
-    )
-
-
-@functools.cache
-def host() -> HostCpu:
-    """This machine's CPU (unknown fields where /proc/cpuinfo is absent)."""
-    path = Path("/proc/cpuinfo")
-    return parse_cpuinfo(path.read_text()) if path.exists() else HostCpu("?", -1, -1, "?")
 
 
 @dataclass(frozen=True)

@@ -149,17 +149,18 @@ def explain(
     host that measured the activations, the decomposition at 1024 MB and the verdict on the study's two
     runs, Lithops' timeout reading, the two runs re-simulated per variant, and the study's job for a user
     (its code as explained, with a vectorized preprocess, with the arrow kernel)."""
-    from aqbench import lambda_facts
+    from aqbench import host_cpu, lambda_facts
+    from aqbench.host_cpu import HostCpu
     from aqbench.study2023 import cpu, decomposition
 
     table = lambda_facts.read(facts_path)
     values = table.values
-    low, high = table.ranges.get("network_mbit", (table.network_mbit, table.network_mbit))
-    link = Span(table.network_mbit / 8, low / 8, high / 8)
+    read_mb_s = float(values["s3_read_mb_s"])  # the published per-function S3 rate, as the scale model's
+    link = Span(read_mb_s, *table.ranges.get("s3_read_mb_s", (read_mb_s, read_mb_s)))
     first_byte = float(values["s3_first_byte_s"])
     request_s = Span(first_byte, *table.ranges.get("s3_first_byte_s", (first_byte, first_byte)))
     measured_on = activations[activations["phase"] == "map"].iloc[0]
-    host = cpu.HostCpu.from_row(measured_on) if "cpu_model" in activations else cpu.host()
+    host = HostCpu.from_row(measured_on) if "cpu_model" in activations else host_cpu.host()
     ratio = cpu.ratio(host, cpu_facts)
     dec = decomposition.decompose(activations, ratio.span if ratio else None, link, request_s, study.WARMUP_MEMORY_MB)
     cold = float(values["cold_init_s"])
