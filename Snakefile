@@ -1,27 +1,16 @@
 # aqbench: serverless (Lithops) versus cluster (Dask) analysis of OpenAQ data.
 # Run: `snakemake -c2` (default profile) or `snakemake -c2 --configfile workflow/config/tiny.yaml`.
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "workflow/config/default.yaml"
+# A profile changes the schema's defaults and the study's design (workflow/config/design.yaml); the
+# default profile is the one used when no --configfile names another (overlays such as faults.yaml
+# and rebuild.yaml go after a profile), so no profile inherits, or has to undo, another's changes.
+if not workflow.overwrite_configfiles:
 
-
-try:
-    validate(config, "workflow/config/schema.yaml")
-except WorkflowError:  # one line (the key, what is wrong, how to fix it), not the schema
-    import os
-    import sys
-
-    from aqbench.profile_errors import one_line
-
-    line = None if os.environ.get("AQBENCH_SCHEMA_DUMP") else one_line(config, "workflow/config/schema.yaml")
-    if line is None:
-        raise
-    print(f"aqbench: {line}", file=sys.stderr)
-    sys.exit(1)
+    configfile: "workflow/config/default.yaml"
 
 
 report: "workflow/report/workflow.rst"
@@ -32,6 +21,7 @@ include: "workflow/rules/run.smk"
 include: "workflow/rules/storage.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/aws.smk"
+include: "workflow/rules/specs.smk"
 include: "workflow/rules/lithops.smk"
 include: "workflow/rules/dask.smk"
 include: "workflow/rules/duckdb.smk"

@@ -199,17 +199,57 @@ def archive_bucket(s3_server):
     return client
 
 
+def engine_spec(root: Path, store_args: list[str], engine: str, experiment: str, grid: dict, *extra: str) -> Path:
+    """The spec of one experiment of ``engine`` on the staged objects (one repetition), written as the
+    workflow writes it; ``store_args`` and ``extra``: the few settings the engine tests change, as
+    flags (``--warm``, ``--faults JSON``, ``--ledger FILE`` ...)."""
+    import argparse
+    from dataclasses import replace
+
+    from aqbench import settings, spec
+
+    flags = argparse.ArgumentParser()
+    for name in ("--storage", "--bucket", "--state", "--lithops-tmp", "--ledger", "--scheduler-address"):
+        flags.add_argument(name)
+    flags.add_argument("--budget-usd", type=float, default=5.0)
+    flags.add_argument("--retries", type=int)
+    flags.add_argument("--faults", default="{}")
+    flags.add_argument("--emulate", action=argparse.BooleanOptionalAction, default=True)
+    flags.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True)
+    flags.add_argument("--emulate-lambda", action="store_true")
+    args = flags.parse_args([str(arg) for arg in (*store_args, *extra)])
+    section = {"lithops": settings.Lithops(emulate_lambda=args.emulate, warm_environments=args.warm),
+               "dask": settings.Dask(scheduler_address=args.scheduler_address or ""),
+               "duckdb": settings.DuckDB()}[engine]  # fmt: skip
+    section = replace(section, repetitions=1)
+    if args.retries is not None:
+        section = replace(section, retries=args.retries)
+    one = spec.ExperimentSpec(
+        engine=engine,
+        experiment=spec.Experiment(experiment, grid, 1, emulate_lambda=args.emulate_lambda),
+        store=settings.Store(kind=args.storage, bucket=args.bucket),
+        places=spec.Places(
+            args.state or str(root / "s3"), args.lithops_tmp or str(root / "lithops-tmp"), str(root / "lithops-home")
+        ),
+        faults=json.loads(args.faults),
+        budget=spec.Budget(args.ledger, args.budget_usd) if args.ledger else None,
+        network=settings.Network() if args.emulate_lambda else None,
+        **{engine: section},
+    )
+    path = root / f"{engine}-{experiment}.spec.json"
+    path.write_text(one.to_json())
+    return path
+
+
 def run_engine(staged, engine: str, experiment: str, grid: dict, *extra: str) -> tuple[int, Path]:
     """``aqbench run-<engine>`` on the staged objects, one repetition; (exit code, output folder)."""
     from aqbench.cli import main
 
     root, store_args = staged
     out = root / f"{engine}-{experiment}"
-    argv = [f"run-{engine}", "--experiment", experiment, "--grid", json.dumps(grid), "--repetitions", "1"]
+    argv = [f"run-{engine}", "--spec", str(engine_spec(root, store_args, engine, experiment, grid, *extra))]
     argv += ["--manifest", str(root / "manifest.json"), "--reference", str(root / "reference.parquet")]
-    argv += ["--out", str(out), *store_args, *extra]
-    if engine == "lithops":
-        argv += ["--lithops-home", str(root / "lithops-home")]
+    argv += ["--out", str(out)]
     return main(argv), out
 
 

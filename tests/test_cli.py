@@ -10,7 +10,7 @@ from aqbench.aggregates import read_csv
 from aqbench.cli import main
 from aqbench.openaq import OUTPUT_COLUMNS
 
-from conftest import line
+from conftest import REPO, line
 
 
 def test_aggregate_writes_csv_and_prints_the_account(tmp_path, write_lines, capsys):
@@ -89,7 +89,7 @@ def test_help_lists_defaults(capsys):
 
 
 def test_stand_alone_defaults_are_the_default_profiles():
-    """No CLI default repeats a schema default: both come from the schema."""
+    """A verb run by hand takes the settings' defaults, which are the schema's (tests/test_settings.py)."""
     from aqbench.cli import build_parser
     from aqbench.defaults import schema_default
 
@@ -97,13 +97,14 @@ def test_stand_alone_defaults_are_the_default_profiles():
     generate = parser.parse_args(["generate", "--out", "x"])
     assert generate.seed == schema_default("data.synthetic.seed") == 42
     assert generate.size == schema_default("data.synthetic.size")
-    required = ["--experiment", "e", "--grid", "{}", "--manifest", "m", "--reference", "r", "--out", "o"]
-    run = parser.parse_args(["run-dask", *required])
-    assert (run.repetitions, run.retries, run.bucket) == (
-        schema_default("dask.repetitions"),
-        schema_default("dask.retries"),
-        schema_default("storage.bucket"),
-    )
+    stage = parser.parse_args(["stage", "d", "--manifest", "m", "--reference", "r"])
+    assert (stage.bucket, stage.prefix) == (schema_default("storage.bucket"), schema_default("storage.prefix"))
+
+
+def test_no_verb_reads_the_schema_from_the_checkout():
+    """The verbs' defaults are aqbench.settings' fields: an installed aqbench needs no schema file."""
+    for module in (REPO / "src" / "aqbench" / "cli").glob("*.py"):
+        assert "aqbench.defaults" not in module.read_text(), module.name
 
 
 def test_a_dataset_smaller_than_one_object_is_refused(tmp_path, capsys):

@@ -23,9 +23,10 @@ import yaml
 
 from aqbench.defaults import experiments, schema_default
 from aqbench.errors import ConfigError
+from aqbench.settings import Dask
 from netns_cluster import PAGE, WORKERS, Cluster, steps
 
-from conftest import REPO, cli
+from conftest import REPO, cli, engine_spec
 
 TINY = yaml.safe_load((REPO / "workflow" / "config" / "tiny.yaml").read_text())
 BASELINE = experiments("dask", TINY["dask"])["baseline"]["grid"]
@@ -130,10 +131,12 @@ def run_on_cluster(cluster: Cluster, tiny, name: str, grid: dict) -> tuple[int, 
     """``aqbench run-dask`` as the workflow's rule runs it for a profile naming the cluster."""
     root, store = tiny
     out = root / name
-    code = cli("run-dask", "--experiment", "baseline", "--grid", json.dumps(grid), "--repetitions", "1",
-               "--manifest", root / "manifest.json", "--reference", root / "reference.parquet", "--out", out,
-               *store, "--scheduler-address", cluster.scheduler_address, "--store-endpoint", cluster.store_endpoint,
-               "--retries", schema_default("dask.retries"))  # fmt: skip
+    spec = engine_spec(root, store, "dask", "baseline", grid, "--scheduler-address", cluster.scheduler_address)
+    cluster_spec = json.loads(spec.read_text())
+    cluster_spec["dask"] |= {"store_endpoint": cluster.store_endpoint, "retries": Dask().retries}
+    spec.write_text(json.dumps(cluster_spec))
+    code = cli("run-dask", "--spec", spec, "--manifest", root / "manifest.json", "--reference",
+               root / "reference.parquet", "--out", out)  # fmt: skip
     return code, out
 
 

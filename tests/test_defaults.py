@@ -1,4 +1,5 @@
-"""aqbench.defaults: the study's design defined once, every profile's plan derived from it."""
+"""aqbench.defaults: the study's design defined once (workflow/config/design.yaml), every profile's
+plan derived from it."""
 
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ ENGINES = ("lithops", "dask", "duckdb")
 
 
 def profile(name: str) -> dict:
-    """A profile as the workflow sees it: default.yaml, the profile's file merged over it, then
-    validated against the schema, which fills in its defaults (as the Snakefile's validate does)."""
-    from snakemake.utils import update_config, validate
+    """A profile as the workflow sees it: the profile's file alone (default.yaml is the profile used
+    when none is named, not a base of the others), validated against the schema, which fills in its
+    defaults (as the Snakefile's validate does)."""
+    from snakemake.utils import validate
 
-    config = yaml.safe_load((CONFIG / "default.yaml").read_text())
-    if name != "default":
-        update_config(config, yaml.safe_load((CONFIG / f"{name}.yaml").read_text()))
+    config = yaml.safe_load((CONFIG / f"{name}.yaml").read_text())
     validate(config, str(CONFIG / "schema.yaml"))
     return config
 
@@ -32,7 +32,7 @@ def test_a_profile_that_changes_one_field_keeps_the_designs_others(name):
     overwrite what the design says (the study's layouts, Lambda's terms)."""
     config = profile(name)
     for engine in ENGINES:
-        design = defaults.schema_default(f"{engine}.experiments")
+        design = defaults.design(engine)
         plan = defaults.experiments(engine, config.get(engine, {}))
         for experiment, entry in plan.items():
             for key in ("layout", "emulate_lambda"):
@@ -44,7 +44,7 @@ def test_a_profile_that_changes_one_field_keeps_the_designs_others(name):
 def test_every_experiment_of_the_design_reaches_every_profile_unless_it_turns_it_off(name):
     config = profile(name)
     for engine in ENGINES:
-        design = defaults.schema_default(f"{engine}.experiments")
+        design = defaults.design(engine)
         changes = config.get(engine, {}).get("experiments", {})
         off = {n for n, e in changes.items() if e.get("enabled") is False}
         plan = defaults.experiments(engine, config.get(engine, {}))
@@ -53,12 +53,30 @@ def test_every_experiment_of_the_design_reaches_every_profile_unless_it_turns_it
 
 
 def test_an_experiment_added_to_the_design_reaches_a_profile_that_changes_others(monkeypatch):
-    design = copy.deepcopy(defaults.schema_default("dask.experiments"))
+    document = {"dask": {"experiments": copy.deepcopy(defaults.design("dask"))}}
+    design = document["dask"]["experiments"]
     design["new_one"] = {"grid": {"kernel": "arrow", "workers": 2}}
-    monkeypatch.setattr(defaults, "schema_default", lambda dotted: design)
-    plan = defaults.experiments("dask", {"experiments": {"baseline": {"repetitions": 7}}})
+    plan = defaults.experiments("dask", {"experiments": {"baseline": {"repetitions": 7}}}, document)
     assert "new_one" in plan and plan["baseline"]["repetitions"] == 7
     assert plan["baseline"]["grid"] == design["baseline"]["grid"]  # a change of one field keeps the rest
+
+
+def test_the_design_is_a_valid_profile_and_the_schema_holds_no_second_copy():
+    from snakemake.utils import validate
+
+    document = yaml.safe_load(defaults.DESIGN.read_text())
+    validate(copy.deepcopy(document), str(CONFIG / "schema.yaml"))
+    for engine in ENGINES:
+        assert defaults.design(engine) and defaults.schema_default(f"{engine}.experiments") == {}
+
+
+def test_no_profile_undoes_another():
+    """The paper profile names no experiment just to restore the design's repetitions: the default
+    profile's changes (warm-up once) are not under it."""
+    paper = yaml.safe_load((CONFIG / "paper.yaml").read_text())
+    assert "experiments" not in paper["lithops"]
+    plan = defaults.experiments("lithops", profile("paper")["lithops"])
+    assert all(entry.get("repetitions", 5) == 5 for entry in plan.values())
 
 
 def test_a_new_experiment_without_a_grid_is_refused_by_name():
@@ -79,4 +97,4 @@ def test_the_experiment_names_the_report_selects_by_are_the_designs():
     from aqbench import experiments
 
     for engine, names in experiments.BY_ENGINE.items():
-        assert set(names) <= set(defaults.schema_default(f"{engine}.experiments")), engine
+        assert set(names) <= set(defaults.design(engine)), engine

@@ -14,7 +14,7 @@ import pytest
 from aqbench.emulated import cgroups
 from aqbench.emulated import network as lambda_network
 
-from conftest import STAGED_RECORDS, calls_of, line, run_engine, runs_of
+from conftest import STAGED_RECORDS, calls_of, engine_spec, line, run_engine, runs_of
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -273,10 +273,12 @@ def test_no_environment_or_group_outlives_a_killed_run(staged):
 
     root, store_args = staged
     service_dir = root / "lithops-tmp" / "lambda-service"
-    grid = json.dumps({"memory_mb": 1024, "objects_per_call": 1, "kernel": "seed"})
-    argv = [str(BIN / "aqbench"), "run-lithops", "--experiment", "killed", "--grid", grid, "--repetitions", "3"]
+    grid = {"memory_mb": 1024, "objects_per_call": 1, "kernel": "seed"}
+    spec = engine_spec(root, store_args, "lithops", "killed", grid, "--warm")
+    spec.write_text(spec.read_text().replace('"repetitions": 1', '"repetitions": 3'))
+    argv = [str(BIN / "aqbench"), "run-lithops", "--spec", str(spec)]
     argv += ["--manifest", str(root / "manifest.json"), "--reference", str(root / "reference.parquet")]
-    argv += ["--out", str(root / "killed"), *store_args, "--lithops-home", str(root / "lithops-home"), "--warm"]
+    argv += ["--out", str(root / "killed")]
     driver = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (service_dir / "pids").exists():
@@ -317,7 +319,7 @@ def test_data_locality_runs_read_through_their_own_links(staged):
     assert all(c["network_emulated"] is shaped for c in maps)
     if shaped:  # the link saw the objects' bytes (plus headers and Lithops' own requests)
         assert all(c["bytes_read"] <= c["net_recv_bytes"] <= c["bytes_read"] + 200_000 for c in maps)
-    delay_s = 0.08  # lithops.network.remote_latency_ms, the default of run-lithops' --network
+    delay_s = 0.08  # lithops.network.remote_latency_ms, the default of the spec's network
     remote = [c for c in maps if c["locality"] == "remote"]
     assert remote and all(c["duration_s"] >= delay_s * c["objects"] for c in remote)
 

@@ -112,10 +112,10 @@ def test_bad_values_are_kept_for_the_readers_to_reject():
 
 
 def test_without_network_the_cli_fails_with_one_line(tmp_path, monkeypatch, capsys):
-    from aqbench.storage import s3
+    from aqbench.sources import public_s3
 
-    unreachable = s3.anonymous_client(endpoint="http://127.0.0.1:9")  # the real client's retries, refused at once
-    monkeypatch.setattr(s3, "anonymous_client", lambda *args, **kwargs: unreachable)
+    unreachable = public_s3.anonymous_client(endpoint="http://127.0.0.1:9")  # the real client, refused at once
+    monkeypatch.setattr(public_s3, "anonymous_client", lambda *args, **kwargs: unreachable)
     rc = main(
         [
             "fetch-openaq",

@@ -1,8 +1,8 @@
-"""Stand-alone defaults of the CLI, read from the profile schema: one place for every default.
+"""The schema's defaults and the study's design, read from the checkout's workflow/config.
 
-The workflow always passes what the profile says; a user calling ``aqbench generate`` by
-hand gets the same defaults as the default profile, because both come from the schema's
-``default`` entries (``workflow/config/schema.yaml``), never from a second copy here.
+For the workflow and the report: the verbs (:mod:`aqbench.cli`) never read the schema; their
+stand-alone defaults are :mod:`aqbench.settings`' fields, which a test holds equal to the schema's
+``default`` entries.
 """
 
 from __future__ import annotations
@@ -46,27 +46,39 @@ def schema_default(dotted: str) -> Any:
     return _filled(node)
 
 
-def option_default(dotted: str) -> dict[str, Any]:
-    """``add_argument`` keywords: the schema's default, or required where no schema is at hand."""
-    try:
-        return {"default": schema_default(dotted)}
-    except KeyError:
-        return {"required": True}
+DESIGN = SCHEMA.with_name("design.yaml")
+"""The study's design: every experiment of every engine and its grid (validated against the schema
+by the Snakefile, like a profile)."""
 
 
-def experiments(engine: str, section: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The study's design for ``engine`` (the schema's ``<engine>.experiments`` default: every
-    experiment and its grid, defined once) with a profile's changes applied: a profile names an
-    experiment to change its fields (``repetitions``, ``enabled``, a smaller ``grid``) or to add
-    one, never to restate the list, so an experiment added to the design reaches every profile.
-    Only the enabled ones are returned; each must have a grid."""
-    design = schema_default(f"{engine}.experiments")
+@functools.cache
+def _design() -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(DESIGN.read_text(encoding="utf-8")) or {}
+
+
+def design(engine: str, document: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The design's experiments of ``engine`` (name -> its entry, with its grid): of ``document`` (the
+    design file as the workflow read it), else of this checkout's."""
+    document = _design() if document is None else document
+    return (document.get(engine) or {}).get("experiments") or {}
+
+
+def experiments(
+    engine: str, section: dict[str, Any], document: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The study's design for ``engine`` (workflow/config/design.yaml: every experiment and its grid,
+    defined once) with a profile's changes applied: a profile names an experiment to change its
+    fields (``repetitions``, ``enabled``, a smaller ``grid``, which replaces the design's whole) or
+    to add one, never to restate the list, so an experiment added to the design reaches every
+    profile. Only the enabled ones are returned; each must have a grid. ``document``: the design
+    file as the workflow read it (default: this checkout's)."""
+    planned = design(engine, document)
     changes = section.get("experiments") or {}
-    if changes == design:  # validation filled the default in: the profile changed nothing
-        changes = {}
     merged: dict[str, dict[str, Any]] = {}
-    for name in [*design, *(n for n in changes if n not in design)]:
-        entry = {**design.get(name, {}), **changes.get(name, {})}
+    for name in [*planned, *(n for n in changes if n not in planned)]:
+        entry = {**planned.get(name, {}), **changes.get(name, {})}
         if "grid" not in entry:
             raise ValueError(f"{engine}.experiments.{name}: a new experiment needs a grid (the design has none)")
         if entry.get("enabled", True):

@@ -1,12 +1,45 @@
-# Paths and target lists derived from the validated config; every rule file uses these.
+# The profile and the study's design, validated; paths and target lists derived from them; every rule
+# file uses these.
+import copy
 import json
 import os
 import shlex
 import sys
 
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
 from aqbench.defaults import experiments as design_experiments
-from aqbench.aws.image import default_name as default_runtime_name, image_inputs, repository_root
+from aqbench.aws.image import image_inputs, repository_root
+from aqbench.settings import Settings
+from aqbench.spec import experiment_spec as spec_of
 from aqbench.report.figure_names import FIGURES, SCALE_FIGURES
+
+CONFIG_DIR = f"{workflow.basedir}/workflow/config"
+SCHEMA = f"{CONFIG_DIR}/schema.yaml"
+
+
+def validated(what, values):
+    """``values`` validated against the schema (its defaults filled in); else one line (the key, what is
+    wrong, how to fix it), not the schema, and exit 1."""
+    try:
+        validate(values, SCHEMA)
+    except WorkflowError:
+        from aqbench.profile_errors import one_line
+
+        line = None if os.environ.get("AQBENCH_SCHEMA_DUMP") else one_line(values, SCHEMA)
+        if line is None:
+            raise
+        print(f"aqbench: {what}{line}", file=sys.stderr)
+        sys.exit(1)
+
+
+validated("", config)  # the profile
+with open(f"{CONFIG_DIR}/design.yaml", encoding="utf-8") as design_file:
+    DESIGN = yaml.safe_load(design_file)
+    """The study's design: every experiment of every engine and its grid (common.smk's EXPERIMENTS)."""
+validated("workflow/config/design.yaml: ", copy.deepcopy(DESIGN))  # like a profile; a copy keeps it as written
 
 
 envvars:
@@ -31,6 +64,8 @@ RUN_RECORD = f"{RESULTS}/run.json"
 # The software every rule runs with (used with --use-conda; `make` installs it into .venv).
 ENV = "../../environment.yml"
 
+SETTINGS = Settings.from_config(config)
+"""The profile's settings, typed (aqbench.settings); the experiment specs are made from them."""
 STORAGE = config["storage"]
 # The options every verb that reads the object store takes (see `aqbench stage --help`).
 STORE_ARGS = (
@@ -91,9 +126,9 @@ def study_explained():
 
 
 ENGINE_SECTIONS = {"lithops": LITHOPS, "dask": DASK, "duckdb": DUCKDB}
-EXPERIMENTS = {engine: design_experiments(engine, section) for engine, section in ENGINE_SECTIONS.items()}
-"""Enabled experiments of each engine: the study's design (the schema's defaults) with the
-profile's changes; turning one off in the profile removes its targets."""
+EXPERIMENTS = {engine: design_experiments(engine, section, DESIGN) for engine, section in ENGINE_SECTIONS.items()}
+"""Enabled experiments of each engine: the study's design (workflow/config/design.yaml, read by the
+Snakefile) with the profile's changes; turning one off in the profile removes its targets."""
 
 
 def as_shell_json(value):
@@ -105,11 +140,14 @@ def lithops_backend():
     """The Lithops compute backend settings of the profile (no credentials: those come from AWS's chain).
 
     On Lambda the runtime is the profile's, else the one the rule lambda_runtime builds."""
-    backend = {"name": LITHOPS["backend"]}
-    if LITHOPS["backend"] == "aws_lambda":
-        backend["aws_lambda"] = {k: v for k, v in LITHOPS["aws_lambda"].items() if v}
-        backend["aws_lambda"].setdefault("runtime", default_runtime_name(LITHOPS["aws_lambda"]["architecture"]))
-    return backend
+    return SETTINGS.lithops.backend_config()
+
+
+def experiment_spec(engine):
+    """A function of the wildcards: the spec of the experiment rule's job, as JSON (the rule
+    experiment_spec writes it; as its ``params`` value, a change of it, and only of it, reruns the
+    experiment)."""
+    return lambda w: spec_of(config, engine, EXPERIMENTS[engine][w.experiment], w.experiment, RESULTS).to_json()
 
 
 def lambda_memory_sizes():
@@ -140,12 +178,6 @@ def staged(name):
         return getattr(STAGE.output, name)
 
     return pick
-
-
-def experiment_setting(engine, key):
-    """A per-experiment setting for a rule's params: the experiment's own, else the engine's default."""
-    section = ENGINE_SECTIONS[engine]
-    return lambda w: EXPERIMENTS[engine][w.experiment].get(key, section[key])
 
 
 def upstream(path):

@@ -5,6 +5,7 @@
 
 rule duckdb_experiment:
     input:
+        spec=f"{RESULTS}/specs/duckdb/{{experiment}}.json",
         manifest=STAGE.output.manifest,
         reference=STAGE.output.reference,
         verified=rules.verify_stage.output.report,
@@ -21,12 +22,7 @@ rule duckdb_experiment:
         ENV
     threads: workflow.cores  # an experiment runs alone: nothing else competes while it is timed
     params:
-        ledger=ledger_args(off_aws=True),
-        store=STORE_ARGS,
-        grid=lambda w: as_shell_json(EXPERIMENTS["duckdb"][w.experiment]["grid"]),
-        repetitions=experiment_setting("duckdb", "repetitions"),
         out=lambda w, output: os.path.dirname(output.runs),
     shell:
-        "aqbench run-duckdb --experiment {wildcards.experiment} --grid {params.grid}"
-        " --repetitions {params.repetitions} --manifest {input.manifest} --reference {input.reference}"
-        " --out {params.out} {params.store} {params.ledger} > {log} 2>&1"
+        "aqbench run-duckdb --spec {input.spec} --manifest {input.manifest} --reference {input.reference}"
+        " --out {params.out} > {log} 2>&1"

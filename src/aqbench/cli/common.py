@@ -1,7 +1,8 @@
 """What the subcommands share: the parser shape, option groups, the store they name, output lines.
 
-Defaults that the profile also sets come from the schema (:mod:`aqbench.defaults`), so a
-hand-run verb and the default profile agree; the workflow always passes the profile's value.
+Defaults that the profile also sets are :mod:`aqbench.settings`' (equal to the schema's, which a
+test checks), so a hand-run verb and the default profile agree without reading the schema; the
+workflow always passes the profile's value, or the experiment's spec (:mod:`aqbench.spec`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aqbench.atomic import atomic_path
-from aqbench.defaults import option_default
+from aqbench.settings import DEFAULTS, PRICES
 
 KERNELS = ("reference", "arrow", "ndjson", "seed")
 
@@ -48,16 +49,16 @@ def store_options() -> argparse.ArgumentParser:
         "--storage",
         choices=("s3-local", "localhost", "aws"),
         help="which object store holds the staged data",
-        **option_default("storage.kind"),
+        default=DEFAULTS.storage.kind,
     )
-    g.add_argument("--bucket", help="bucket name", **option_default("storage.bucket"))
+    g.add_argument("--bucket", help="bucket name", default=DEFAULTS.storage.bucket)
     g.add_argument("--state", default="results/default/s3", help="s3-local: the server's state folder")
     g.add_argument(
         "--lithops-tmp",
         default="results/default/lithops-tmp",
         help="localhost: Lithops' temporary folder (its storage lives there)",
     )
-    g.add_argument("--region", help="aws: the bucket's region", **option_default("storage.region"))
+    g.add_argument("--region", help="aws: the bucket's region", default=DEFAULTS.storage.region)
     return p
 
 
@@ -76,6 +77,21 @@ def store_spec(args: argparse.Namespace):
     )
 
 
+def store_of(spec: Any):
+    """The store an experiment's spec names, as a spec that worker processes can reopen (absolute paths)."""
+    from aqbench.storage import StoreSpec
+
+    return StoreSpec(
+        spec.store.kind,
+        spec.store.bucket,
+        {
+            "state_dir": str(Path(spec.places.state).resolve()),
+            "lithops_tmp": str(Path(spec.places.lithops_tmp).resolve()),
+            "region": spec.store.region,
+        },
+    )
+
+
 def store_from_args(args: argparse.Namespace):
     """The object store named by the store options."""
     return store_spec(args).open()
@@ -90,17 +106,15 @@ def lithops_options() -> argparse.ArgumentParser:
     return p
 
 
-def experiment_options(engine: str) -> argparse.ArgumentParser:
-    """The options every engine's experiment verb takes; defaults from the engine's profile section."""
+def experiment_options() -> argparse.ArgumentParser:
+    """What every engine's experiment verb takes: the experiment's spec and the paths it reads and writes."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("experiment")
-    g.add_argument("--experiment", required=True, help="name of the experiment")
-    g.add_argument("--grid", required=True, help='JSON: settings of the runs, e.g. {"memory_mb": [1024, 2048]}')
     g.add_argument(
-        "--repetitions",
-        type=int,
-        help="runs of each configuration (interleaved)",
-        **option_default(f"{engine}.repetitions"),
+        "--spec",
+        required=True,
+        help="the experiment's spec: its grid and every setting it runs under (JSON, aqbench.spec; the "
+        "workflow writes it to results/<profile>/specs/<engine>/<experiment>.json)",
     )
     g.add_argument("--manifest", required=True, help="the staging manifest")
     g.add_argument(
@@ -109,26 +123,16 @@ def experiment_options(engine: str) -> argparse.ArgumentParser:
         help="the reference partials of the staged objects (computed from the source files by aqbench stage)",
     )
     g.add_argument("--out", required=True, help="folder for calls.parquet, runs.parquet, aggregates/")
-    if engine != "duckdb":  # one query on one machine: nothing to resubmit
-        g.add_argument(
-            "--retries",
-            type=int,
-            help="times a failed call or task is resubmitted",
-            **option_default(f"{engine}.retries"),
-        )
-    g.add_argument("--faults", default="", help='JSON: faults to inject, e.g. {"map_error_fraction": 0.2}')
     return p
 
 
 def ledger_options() -> argparse.ArgumentParser:
     """The budget ledger of an AWS run (``--ledger --budget-usd --prices``): what a verb spends is added to it."""
-    from aqbench.defaults import schema_default
-
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("aws budget")
     g.add_argument("--ledger", help="aws: the budget ledger; refuse to start once it reaches --budget-usd")
-    g.add_argument("--budget-usd", type=float, help="aws: the budget", **option_default("aws.budget_usd"))
-    g.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
+    g.add_argument("--budget-usd", type=float, help="aws: the budget", default=DEFAULTS.aws.budget_usd)
+    g.add_argument("--prices", default=json.dumps(PRICES), help="JSON: the profile's prices")
     g.add_argument("--off-aws", action="store_true", help="aws: this verb reads the bucket from outside AWS "
                    "(this machine, a LocalCluster): charge S3's egress to the ledger")  # fmt: skip
     return p
@@ -140,17 +144,26 @@ class Charged:
     Nothing happens without ``--ledger``. On entry the ledger refuses to start once the budget is
     spent; on exit (completed, failed or interrupted) every ``bill.add(name, usd)`` is recorded."""
 
-    def __init__(self, args: argparse.Namespace):
+    def __init__(self, args: Any):
+        """``args``: the ledger options (``prices`` as JSON), or an experiment spec's budget."""
         from aqbench.cost import Prices
 
         self.ledger = None
-        self.prices = Prices.from_config(json.loads(args.prices))
+        prices = json.loads(args.prices) if isinstance(args.prices, str) else args.prices
+        self.prices = Prices.from_config(prices)
         self.budget_usd = args.budget_usd
         self.items: dict[str, float] = {}
         if args.ledger:
             from aqbench.aws.budget import Ledger
 
             self.ledger = Ledger(Path(args.ledger))
+
+    @classmethod
+    def of(cls, budget: Any) -> Charged:
+        """An experiment spec's budget (None off AWS: nothing is recorded)."""
+        from aqbench.spec import Budget
+
+        return cls(budget or Budget())
 
     def __enter__(self) -> Charged:
         if self.ledger is not None:

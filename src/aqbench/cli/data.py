@@ -21,7 +21,7 @@ from aqbench.cli.common import (
     store_spec,
     subcommand,
 )
-from aqbench.defaults import option_default
+from aqbench.settings import DEFAULTS
 
 log = logging.getLogger(__name__)
 
@@ -195,16 +195,16 @@ def archive_options() -> argparse.ArgumentParser:
     """What both archive sources fetch: a country's locations over a period, cut into objects."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("the archive")
-    g.add_argument("--country", help="ISO-2 country code", **option_default("data.openaq_archive.country"))
-    g.add_argument("--start", help="first day, YYYY-MM-DD", **option_default("data.openaq_archive.start"))
-    g.add_argument("--end", help="last day, YYYY-MM-DD", **option_default("data.openaq_archive.end"))
+    g.add_argument("--country", help="ISO-2 country code", default=DEFAULTS.data.openaq_archive.country)
+    g.add_argument("--start", help="first day, YYYY-MM-DD", default=DEFAULTS.data.openaq_archive.start)
+    g.add_argument("--end", help="last day, YYYY-MM-DD", default=DEFAULTS.data.openaq_archive.end)
     g.add_argument(
         "--max-locations",
         type=int,
         help="at most this many locations (lowest ids)",
-        **option_default("data.openaq_archive.max_locations"),
+        default=DEFAULTS.data.openaq_archive.max_locations,
     )
-    g.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+    g.add_argument("--object-size", help="approximate size of one object", default=DEFAULTS.data.object_size)
     return p
 
 
@@ -245,25 +245,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Write deterministic synthetic OpenAQ realtime data as time-ordered fetch batches "
         "(df00000.ndjson, ...). The same seed and size give byte-identical objects.",
     )
-    p.add_argument("--size", help="total size, e.g. 20MB, 1GB, 50GB", **option_default("data.synthetic.size"))
-    p.add_argument("--seed", type=int, help="random seed", **option_default("data.synthetic.seed"))
+    p.add_argument("--size", help="total size, e.g. 20MB, 1GB, 50GB", default=DEFAULTS.data.synthetic.size)
+    p.add_argument("--seed", type=int, help="random seed", default=DEFAULTS.data.synthetic.seed)
     p.add_argument("--out", required=True, help="folder to create (must not exist or be empty)")
-    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+    p.add_argument("--object-size", help="approximate size of one object", default=DEFAULTS.data.object_size)
     p.add_argument(
-        "--days", type=int, help="period covered (sets the number of stations)", **option_default("data.synthetic.days")
+        "--days", type=int, help="period covered (sets the number of stations)", default=DEFAULTS.data.synthetic.days
     )
     p.add_argument("--stations", type=int, default=None, help="number of stations (overrides --days)")
     p.add_argument(
         "--bad-fraction",
         type=float,
         help="share of malformed lines",
-        **option_default("data.synthetic.bad_fraction"),
+        default=DEFAULTS.data.synthetic.bad_fraction,
     )
     p.add_argument(
         "--sentinel-fraction",
         type=float,
         help="share of -999 sentinel values",
-        **option_default("data.synthetic.sentinel_fraction"),
+        default=DEFAULTS.data.synthetic.sentinel_fraction,
     )
     p.add_argument("--jobs", type=int, default=1, help="parallel processes (output is the same)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -278,7 +278,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("sources", nargs="+", help="legacy files or folders")
     p.add_argument("--out", required=True, help="folder to create")
-    p.add_argument("--object-size", help="approximate size of one object", **option_default("data.object_size"))
+    p.add_argument("--object-size", help="approximate size of one object", default=DEFAULTS.data.object_size)
 
     p = subcommand(
         sub,
@@ -321,7 +321,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         parents=(store_options(),),
     )
     p.add_argument(
-        "--scheduler-address", help="the profile's dask.scheduler_address", **option_default("dask.scheduler_address")
+        "--scheduler-address", help="the profile's dask.scheduler_address", default=DEFAULTS.dask.scheduler_address
     )
     p.add_argument("--backend", default='{"name": "localhost"}', help="JSON: the Lithops compute backend")
     p.add_argument("--memory", type=int, nargs="*", default=[], help="aws_lambda: every memory size the grids use")
@@ -341,7 +341,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("data", nargs="+", help="data files or folders")
     p.add_argument("--manifest", required=True, help="manifest JSON to write")
     p.add_argument("--reference", required=True, help="reference partials (Parquet) to write beside it")
-    p.add_argument("--prefix", help="key prefix of the objects in the bucket", **option_default("storage.prefix"))
+    p.add_argument("--prefix", help="key prefix of the objects in the bucket", default=DEFAULTS.storage.prefix)
     p.add_argument("--jobs", type=int, default=4, help="parallel uploads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -359,7 +359,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--manifest", required=True, help="the staging manifest")
     p.add_argument("--reference", required=True, help="its reference partials (Parquet)")
-    p.add_argument("--objects", type=int, help="how many objects", **option_default("data.study_layout_objects"))
+    p.add_argument("--objects", type=int, help="how many objects", default=DEFAULTS.data.study_layout_objects)
     p.add_argument("--out-manifest", required=True, help="manifest of the study-layout objects to write")
     p.add_argument("--out-reference", required=True, help="their reference partials to write")
     p.add_argument("--out-sources-manifest", required=True, help="manifest of their source objects to write")
@@ -382,16 +382,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--files-per-call",
         type=int,
         help="archive files one call fetches",
-        **option_default("data.openaq_archive.files_per_call"),
+        default=DEFAULTS.data.openaq_archive.files_per_call,
     )
     p.add_argument(
-        "--memory-mb", type=int, help="memory of a staging call", **option_default("data.openaq_archive.call_memory_mb")
+        "--memory-mb", type=int, help="memory of a staging call", default=DEFAULTS.data.openaq_archive.call_memory_mb
     )
     p.add_argument(
-        "--timeout-s", type=int, help="time limit of a call", **option_default("data.openaq_archive.call_timeout_s")
+        "--timeout-s", type=int, help="time limit of a call", default=DEFAULTS.data.openaq_archive.call_timeout_s
     )
-    p.add_argument("--prefix", help="key prefix of the objects in the bucket", **option_default("storage.prefix"))
-    p.add_argument("--archive-bucket", help="the archive's bucket", **option_default("data.openaq_archive.bucket"))
+    p.add_argument("--prefix", help="key prefix of the objects in the bucket", default=DEFAULTS.storage.prefix)
+    p.add_argument("--archive-bucket", help="the archive's bucket", default=DEFAULTS.data.openaq_archive.bucket)
     p.add_argument(
         "--archive-local",
         action="store_true",

@@ -18,11 +18,12 @@ from aqbench.cli.common import (
     ledger_options,
     lithops_options,
     print_json,
+    store_of,
     store_options,
     store_spec,
     subcommand,
 )
-from aqbench.defaults import option_default, schema_default
+from aqbench.settings import DEFAULTS, PRICES
 
 
 def _expected(args: argparse.Namespace) -> dict:
@@ -32,101 +33,116 @@ def _expected(args: argparse.Namespace) -> dict:
     return {o.key: o.expected for o in Manifest.read(args.manifest).objects}
 
 
-def _experiment(args: argparse.Namespace, engine) -> list:
+def _spec(args: argparse.Namespace, engine: str):
+    """The experiment's spec (``--spec``), refused in one line if it is another engine's."""
+    from aqbench.errors import ConfigError
+    from aqbench.spec import ExperimentSpec
+
+    spec = ExperimentSpec.read(args.spec)
+    if spec.engine != engine:
+        raise ConfigError(f"--spec {args.spec}: a {spec.engine} experiment's spec, not {engine}'s")
+    return spec
+
+
+def _configs(spec) -> list:
+    """Every run of the experiment: its grid's configurations, repetition-major."""
+    from aqbench.engines.experiment import expand
+
+    return expand(spec.experiment.name, spec.experiment.grid, spec.experiment.repetitions)
+
+
+def _experiment(args: argparse.Namespace, spec, engine) -> list:
     """Grid, faults, verified runs, summary line: the same for every engine; the runs."""
-    from aqbench.engines.experiment import References, expand, run_experiment
+    from aqbench.engines.experiment import References, run_experiment
     from aqbench.engines.faults import Faults
     from aqbench.storage.stage import Manifest
 
     manifest = Manifest.read(args.manifest)
-    faults = Faults.from_json(args.faults)
+    faults = Faults.from_json(json.dumps(spec.faults))
+    section = getattr(spec, spec.engine)
     results = run_experiment(
         engine,
-        args.experiment,
-        expand(args.experiment, json.loads(args.grid), args.repetitions),
+        spec.experiment.name,
+        _configs(spec),
         faults,
         manifest,
         References(Path(args.reference), manifest),
         Path(args.out),
-        {"storage": args.storage, "retries": getattr(args, "retries", 0), "faults_injected": faults.active()},
-        store_spec(args).open(),
+        {"storage": spec.store.kind, "retries": getattr(section, "retries", 0), "faults_injected": faults.active()},
+        store_of(spec).open(),
     )
     print_json({"runs": len(results)} | {s: sum(r.status == s for r in results) for s in ("ok", "timeout", "failed")})
     return results
 
 
-def _network(spec: str):
-    """The emulated network from the profile's ``lithops.network`` (JSON)."""
-    from aqbench.emulated.network import Network
-
-    net = json.loads(spec)
-    return Network(net["shape"], net["local_mbit"], net["remote_mbit"], net["remote_latency_ms"] / 1000)
-
-
 def _run_lithops(args: argparse.Namespace) -> int:
     from aqbench.engines.lithops.engine import prepare_environment
 
-    prepare_environment(Path(args.lithops_home), Path(args.lithops_tmp))  # before Lithops is imported
+    spec = _spec(args, "lithops")
+    prepare_environment(Path(spec.places.lithops_home), Path(spec.places.lithops_tmp))  # before Lithops is imported
     from aqbench.cost import lithops_run_cost
     from aqbench.engines.lithops.engine import LithopsEngine
 
-    network = _network(args.network)
+    lithops = spec.lithops
     engine = LithopsEngine(
-        store_spec(args).open(),
-        json.loads(args.backend),
+        store_of(spec).open(),
+        lithops.backend_config(),
         _expected(args),
-        emulate=args.emulate,
-        concurrency=args.concurrency,
+        emulate=lithops.emulate_lambda,
+        concurrency=lithops.concurrency,
         scratch_prefix=args.scratch_prefix,
-        retries=args.retries,
-        warm=args.warm,
-        keep_alive_s=args.keep_alive,
-        service_dir=Path(args.lithops_tmp) / "lambda-service",
-        network=network,
-        fetch_threads=args.reduce_fetch_threads,
+        retries=lithops.retries,
+        warm=lithops.warm_environments,
+        keep_alive_s=lithops.keep_alive_s,
+        service_dir=Path(spec.places.lithops_tmp) / "lambda-service",
+        network=lithops.network.emulated(),
+        fetch_threads=lithops.reduce_fetch_threads,
     )
-    with Charged(args) as bill:  # on AWS: no experiment starts once the budget is spent
+    with Charged.of(spec.budget) as bill:  # on AWS: no experiment starts once the budget is spent
         try:
-            _experiment(args, engine)
+            _experiment(args, spec, engine)
         finally:  # what was spent is recorded whether the experiment completed, failed or was interrupted
             for run in engine.runs:
-                bill.add(args.experiment, lithops_run_cost(run.calls, bill.prices, run.config.timeout_s,
-                                                           args.async_retries))  # fmt: skip
+                bill.add(spec.experiment.name, lithops_run_cost(run.calls, bill.prices, run.config.timeout_s,
+                                                                args.async_retries))  # fmt: skip
     return 0
 
 
-def _planned_egress(args: argparse.Namespace, bill: Charged, name: str) -> None:
+def _planned_egress(args: argparse.Namespace, spec, bill: Charged, name: str) -> None:
     """An engine that reads the bucket from this machine on AWS: S3 egress of every planned run's
     objects (an upper bound where a run stops early), charged whatever happens."""
-    from aqbench.engines.experiment import expand
     from aqbench.storage.stage import Manifest
 
-    if not args.off_aws:
+    if spec.budget is None or not spec.budget.off_aws:
         return
     data_gb = Manifest.read(args.manifest).bytes / 1e9
-    passes = sum(cfg.fraction for cfg in expand(args.experiment, json.loads(args.grid), args.repetitions))
-    bill.add(f"{name}:{args.experiment} (S3 egress)", passes * data_gb * bill.prices.s3_egress_gb)
+    passes = sum(cfg.fraction for cfg in _configs(spec))
+    bill.add(f"{name}:{spec.experiment.name} (S3 egress)", passes * data_gb * bill.prices.s3_egress_gb)
 
 
 def _run_dask(args: argparse.Namespace) -> int:
     from aqbench.engines.dask.engine import DaskEngine
+    from aqbench.settings import Network
 
+    spec = _spec(args, "dask")
     logging.getLogger("distributed").setLevel(logging.ERROR)  # closing a LocalCluster is noisy, not wrong
-    engine = DaskEngine(store_spec(args), _expected(args), args.scheduler_address, args.retries,
-                        emulate=args.emulate_lambda, network=_network(args.network),
-                        store_endpoint=args.store_endpoint)  # fmt: skip
-    with Charged(args) as bill:
-        _planned_egress(args, bill, "dask")
-        _experiment(args, engine)
+    network = (spec.network or Network()).emulated()
+    engine = DaskEngine(store_of(spec), _expected(args), spec.dask.scheduler_address, spec.dask.retries,
+                        emulate=spec.experiment.emulate_lambda, network=network,
+                        store_endpoint=spec.dask.store_endpoint)  # fmt: skip
+    with Charged.of(spec.budget) as bill:
+        _planned_egress(args, spec, bill, "dask")
+        _experiment(args, spec, engine)
     return 0
 
 
 def _run_duckdb(args: argparse.Namespace) -> int:
     from aqbench.engines.duckdb.engine import DuckDBEngine
 
-    with Charged(args) as bill:
-        _planned_egress(args, bill, "duckdb")
-        _experiment(args, DuckDBEngine(store_spec(args).open(), _expected(args)))
+    spec = _spec(args, "duckdb")
+    with Charged.of(spec.budget) as bill:
+        _planned_egress(args, spec, bill, "duckdb")
+        _experiment(args, spec, DuckDBEngine(store_of(spec).open(), _expected(args)))
     return 0
 
 
@@ -293,28 +309,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run one experiment (a grid of configurations, N repetitions) as Lithops map/reduce jobs",
         "Every run is verified against the reference of the objects it read and its line "
         "count reconciled with the manifest; one tidy row per call goes to calls.parquet, one per run "
-        "to runs.parquet.",
-        parents=(store_options(), experiment_options("lithops"), lithops_options(), ledger_options()),
-    )
-    p.add_argument(
-        "--emulate",
-        action=argparse.BooleanOptionalAction,
-        help="localhost: run each call in a cgroup sized like a Lambda of its memory",
-        **option_default("lithops.emulate_lambda"),
-    )
-    p.add_argument(
-        "--concurrency",
-        type=int,
-        help="parallel calls (0: as many as fit the cores)",
-        **option_default("lithops.concurrency"),
+        "to runs.parquet. Its settings are its spec (the workflow writes it: snakemake -c1 "
+        "results/<profile>/specs/lithops/<experiment>.json).",
+        parents=(experiment_options(),),
     )
     p.add_argument("--scratch-prefix", default="runs/", help="key prefix for intermediate partials")
-    p.add_argument(
-        "--warm",
-        action=argparse.BooleanOptionalAction,
-        help="localhost: keep execution environments warm between calls (else one process per call)",
-        **option_default("lithops.warm_environments"),
-    )
     p.add_argument(
         "--async-retries",
         type=int,
@@ -322,54 +321,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="aws: times Lambda itself reruns a failed asynchronous invocation (lambda-runtime sets 0 on its "
         "functions; Lambda's default is 2)",
     )
-    p.add_argument(
-        "--network",
-        default=json.dumps(schema_default("lithops.network")),
-        help="JSON: each environment's emulated network (the profile's lithops.network)",
-    )
-    p.add_argument(
-        "--keep-alive",
-        type=float,
-        help="seconds an idle environment stays warm",
-        **option_default("lithops.keep_alive_s"),
-    )
-    p.add_argument(
-        "--reduce-fetch-threads",
-        type=int,
-        help="partials a reducer fetches at once (1: one after another)",
-        **option_default("lithops.reduce_fetch_threads"),
-    )
 
-    p = subcommand(
+    subcommand(
         sub,
         "run-dask",
         _run_dask,
         "run one experiment on a Dask cluster: the shared kernel as tasks, or idiomatic Dask",
         "kernel 'arrow'/'seed' runs the shared kernel as Dask tasks; kernel 'idiomatic' is "
-        "dask.bag + dataframe groupby. Every run is verified like the Lithops runs.",
-        parents=(store_options(), experiment_options("dask"), ledger_options()),
-    )
-    p.add_argument(
-        "--scheduler-address",
-        help="an existing cluster (empty: a LocalCluster)",
-        **option_default("dask.scheduler_address"),
-    )
-    p.add_argument(
-        "--store-endpoint",
-        help="the store's S3 endpoint as that cluster's workers reach it; they take credentials from their own "
-        "AWS chain (empty: they open the store as this machine does)",
-        **option_default("dask.store_endpoint"),
-    )
-    p.add_argument(
-        "--emulate-lambda",
-        action="store_true",
-        help="hold each LocalCluster worker to an emulated Lambda of the run's memory size (CPU quota, memory "
-        "limit, shaped link; workers 0: as many as fit the cores), the terms the Lithops runs had",
-    )
-    p.add_argument(
-        "--network",
-        default=json.dumps(schema_default("lithops")["network"]),
-        help="JSON: the emulated network (the profile's lithops.network), with --emulate-lambda",
+        "dask.bag + dataframe groupby. Every run is verified like the Lithops runs. Its settings are its "
+        "spec (results/<profile>/specs/dask/<experiment>.json).",
+        parents=(experiment_options(),),
     )
 
     subcommand(
@@ -379,8 +340,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run one experiment on this machine alone: one DuckDB query over every staged object, every core",
         "The single machine many users would pick instead of a cluster or functions: the objects "
         "stream in from the store (each checked against the manifest), one DuckDB query aggregates "
-        "them over every core. Verified against the reference like every run.",
-        parents=(store_options(), experiment_options("duckdb"), ledger_options()),
+        "them over every core. Verified against the reference like every run. Its settings are its "
+        "spec (results/<profile>/specs/duckdb/<experiment>.json).",
+        parents=(experiment_options(),),
     )
 
     p = subcommand(
@@ -392,14 +354,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "data size and pessimistic per-call times) and exits 2 with one line when it exceeds the budget.",
     )
     p.add_argument("--experiments", required=True, help="JSON: the profile's lithops.experiments")
-    p.add_argument("--repetitions", type=int, **option_default("lithops.repetitions"), help="default repetitions")
+    p.add_argument("--repetitions", type=int, default=DEFAULTS.lithops.repetitions, help="default repetitions")
     p.add_argument("--manifest", help="the staging manifest, for the data size once it exists")
-    p.add_argument("--data-gb", type=float, **option_default("aws.expected_data_gb"), help="data size without one")
-    p.add_argument("--object-size", **option_default("data.object_size"), help="size of one staged object")
-    p.add_argument("--prices", default=json.dumps(schema_default("prices")), help="JSON: the profile's prices")
-    p.add_argument("--budget-usd", type=float, **option_default("aws.budget_usd"), help="the budget")
-    p.add_argument("--call-overhead-s", type=float, **option_default("aws.call_overhead_s"), help="per call")
-    p.add_argument("--mb-s-per-vcpu", type=float, **option_default("aws.mb_s_per_vcpu"), help="per vCPU")
+    p.add_argument("--data-gb", type=float, default=DEFAULTS.aws.expected_data_gb, help="data size without one")
+    p.add_argument("--object-size", default=DEFAULTS.data.object_size, help="size of one staged object")
+    p.add_argument("--prices", default=json.dumps(PRICES), help="JSON: the profile's prices")
+    p.add_argument("--budget-usd", type=float, default=DEFAULTS.aws.budget_usd, help="the budget")
+    p.add_argument("--call-overhead-s", type=float, default=DEFAULTS.aws.call_overhead_s, help="per call")
+    p.add_argument("--mb-s-per-vcpu", type=float, default=DEFAULTS.aws.mb_s_per_vcpu, help="per vCPU")
     p.add_argument("--architecture", default="x86_64", choices=("x86_64", "arm64"), help="Lambda architecture")
     p.add_argument("--ledger", help="what earlier experiments were billed (budget.json)")
     p.add_argument("--async-retries", type=int, default=0, help="Lambda's own reruns of a failed call")
@@ -464,9 +426,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         _bench_kernels,
         "each kernel's map MB/s beside a bare parse + group-by of the same object; peak RSS; the reduce's fan-in",
     )
-    p.add_argument("--size", help="size of the benchmarked object", **option_default("bench.object_size"))
-    p.add_argument("--fan-in", type=int, help="partials merged by a reducer", **option_default("bench.fan_in"))
-    p.add_argument("--repeats", type=int, help="runs; medians are reported", **option_default("bench.repeats"))
+    p.add_argument("--size", help="size of the benchmarked object", default=DEFAULTS.bench.object_size)
+    p.add_argument("--fan-in", type=int, help="partials merged by a reducer", default=DEFAULTS.bench.fan_in)
+    p.add_argument("--repeats", type=int, help="runs; medians are reported", default=DEFAULTS.bench.repeats)
     p.add_argument("--json", help="also write the figures to this JSON file")
     p = subcommand(
         kinds,

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from aqbench.cli.common import print_json, subcommand
-from aqbench.defaults import option_default
+from aqbench.settings import DEFAULTS
 
 
 def _metrics(args: argparse.Namespace) -> int:
@@ -106,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-probe-drift",
         type=float,
         help="the most a quoted run's probe may move",
-        **option_default("report.max_probe_drift"),
+        default=DEFAULTS.report.max_probe_drift,
     )
     p.add_argument("--out", required=True, help="folder for macros.tex and tables/")
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from aqbench.cli.common import print_json, subcommand
-from aqbench.defaults import option_default
+from aqbench.settings import DEFAULTS, PRICES
 
 SOURCES = """\
 inputs and where they come from:
@@ -255,19 +255,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=str(JOBS_FILE),
         help="--validate: the held-out published jobs (YAML), from sources that set no input of --facts",
     )
-    p.add_argument("--prices", default=json.dumps(option_default("prices")["default"]), help="JSON: dated prices")
+    p.add_argument("--prices", default=json.dumps(PRICES), help="JSON: dated prices")
     p.add_argument("--data-gb", type=float, default=50.0, help="projected data size (the study's 50 GB)")
-    p.add_argument("--seeds", type=int, help="seeded runs of every projected job", **option_default("scale.seeds"))
+    p.add_argument("--seeds", type=int, help="seeded runs of every projected job", default=DEFAULTS.scale.seeds)
     p.add_argument("--bench", help="the kernel bench's JSON: a reducer's memory from its merges (else not modelled)")
     p.add_argument(
-        "--link-mbit", type=float, help="the runs' emulated link", **option_default("lithops.network.local_mbit")
+        "--link-mbit", type=float, help="the runs' emulated link", default=DEFAULTS.lithops.network.local_mbit
     )
     p.add_argument(
-        "--remote-mbit", type=float, help="their non-local link", **option_default("lithops.network.remote_mbit")
+        "--remote-mbit", type=float, help="their non-local link", default=DEFAULTS.lithops.network.remote_mbit
     )
     p.add_argument(
         "--remote-latency-ms",
         type=float,
         help="their non-local request latency",
-        **option_default("lithops.network.remote_latency_ms"),
+        default=DEFAULTS.lithops.network.remote_latency_ms,
     )

@@ -105,7 +105,7 @@ def fetch(
     if end < start:
         raise ConfigError(f"end {end} is before start {start}: give start <= end")
     if client is None:
-        from aqbench.storage.s3 import anonymous_client
+        from aqbench.sources.public_s3 import anonymous_client
 
         client = anonymous_client()
     try:

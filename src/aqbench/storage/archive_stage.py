@@ -63,7 +63,7 @@ def archive_client(spec: StoreSpec) -> Any:
     """A boto3 client of the archive: the public bucket with unsigned requests, or (offline) a bucket of
     the local S3 server playing it."""
     if spec.kind == "public":
-        from aqbench.storage.s3 import anonymous_client
+        from aqbench.sources.public_s3 import anonymous_client
 
         return anonymous_client(spec.settings.get("region", "us-east-1"))
     return spec.open().client

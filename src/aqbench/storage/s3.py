@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -45,14 +44,6 @@ def local_client(endpoint: str, access_key: str, secret_key: str) -> Any:
     )
     client.meta.events.register("before-send.s3", close_connections)
     return client
-
-
-def anonymous_client(region: str = "us-east-1", endpoint: str | None = None) -> Any:
-    """Unsigned requests, for public buckets such as openaq-data-archive; fails fast offline.
-
-    ``endpoint``: another server than AWS's (the tests' unreachable one)."""
-    config = _config(signature_version=UNSIGNED, connect_timeout=5).merge(Config(retries={"max_attempts": 2}))
-    return boto3.session.Session().client("s3", region_name=region, config=config, endpoint_url=endpoint)
 
 
 class S3Store:
