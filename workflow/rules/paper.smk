@@ -45,7 +45,10 @@ rule report:
         alternatives=upstream(rules.scale_projection.output.alternatives),
         sensitivity=upstream(rules.scale_projection.output.sensitivity),
         floor=upstream(rules.scale_projection.output.floor),
+        crossover=upstream(rules.scale_projection.output.crossover),
+        published=upstream(rules.scale_validation.output.published),
         facts=upstream(rules.scale_projection.input.facts),
+        held_out=upstream(rules.scale_validation.input.published),
         benchmarks=rule_benchmarks(*TIMED_RULES),
     output:
         macros=f"{RESULTS}/generated/macros.tex",
@@ -53,6 +56,7 @@ rule report:
         rejections=f"{RESULTS}/generated/tables/rejections.tex",
         projection=f"{RESULTS}/generated/tables/projection.tex",
         study=f"{RESULTS}/generated/tables/study_scale.tex",
+        published=f"{RESULTS}/generated/tables/published_validation.tex",
         facts=f"{RESULTS}/generated/tables/lambda_facts.tex",
         facts_bibliography=f"{RESULTS}/generated/tables/facts_bibliography.tex",
         side_by_side=f"{RESULTS}/generated/tables/side_by_side.tex",

@@ -43,6 +43,8 @@ rule scale_projection:
         optimum=f"{RESULTS}/scale/optimum.csv",
         study=f"{RESULTS}/scale/study.csv",
         alternatives=f"{RESULTS}/scale/alternatives.csv",
+        lambda_sizes=f"{RESULTS}/scale/lambda_sizes.csv",
+        crossover=f"{RESULTS}/scale/crossover.json",
         sensitivity=f"{RESULTS}/scale/sensitivity.csv",
         floor=f"{RESULTS}/scale/floor.json",
     log:
