@@ -223,6 +223,11 @@ def too_deep(line: str) -> bool:
     return deepest > MAX_DEPTH
 
 
+def _all_pairs(pairs: list[tuple[str, Any]]) -> list[Any]:
+    """Every key and value of an object, duplicates included (first_wins keeps only the first)."""
+    return [item for pair in pairs for item in pair]
+
+
 def _has_lone_surrogate(value: Any) -> bool:
     """True if a decoded JSON value holds a surrogate code point (a pair decodes to one character)."""
     if isinstance(value, str):
@@ -254,7 +259,8 @@ def parse_line(line: str | bytes | bytearray) -> Measurement | str | None:
         return "invalid_json"
     if not isinstance(record, dict):
         return "invalid_json"
-    if SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(record):
+    # a lone surrogate anywhere in the line, a dropped duplicate's too: the line is not valid Unicode text
+    if SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(json.loads(line, object_pairs_hook=_all_pairs)):
         return "invalid_json"
     date = record.get("date")
     utc = date.get("utc") if isinstance(date, dict) else None

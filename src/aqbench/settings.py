@@ -217,7 +217,7 @@ class Bench(Section):
     object_size: str = "25MB"
     fan_in: int = 2000
     repeats: int = 3
-    engine_objects: int = 8
+    engine_objects: int = 12
 
 
 @dataclass(frozen=True)

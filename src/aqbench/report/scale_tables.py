@@ -406,6 +406,8 @@ def published_table(scale: Path) -> str:
                      f"{what.get(r.measure, r.measure)} & {_s(r.published_s)} & {band} & "
                      f"{r.error:+.0%} \\\\".replace("%", r"\,\%"))  # fmt: skip
     lines += [r"\bottomrule", r"\end{tabular}"]
+    cites = ", ".join(f"\\cite{{held-{sid}}}" for sid in sorted(t["source_id"].unique()))
+    lines.append(f"\\par\\smallskip Sources (held out: they set no input): {cites}.")
     return "\n".join(lines) + "\n"
 
 

@@ -62,7 +62,10 @@ def dask_terms(metrics: Path) -> DaskTerms | None:
         spans[run] = float(tasks["t_end"].max() - tasks["t_submit"].min())
     walls = runs.set_index("run_id")["wall_s"]
     driver = [float(walls[r]) - s for r, s in spans.items() if r in walls.index]
-    return DaskTerms(float(np.median(gaps)), float(np.median(driver)), len(spans))
+    # clocks of the driver and the workers are one host's, but a worker's tasks may overlap (threads): a
+    # negative gap or driver time is no time
+    gap = max(0.0, float(np.median(gaps))) if gaps else 0.0
+    return DaskTerms(gap, max(0.0, float(np.median(driver))) if driver else 0.0, len(spans))
 
 
 def ec2_cpu_factor(cal: Calibration, model: int) -> float:
