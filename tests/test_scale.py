@@ -55,6 +55,14 @@ def test_calls_beyond_max_workers_wait_until_finished_ones_are_noticed():
     assert local.calls[2].invoked == pytest.approx(4.7) and local.wall_s == pytest.approx(7.8)
 
 
+def test_a_scheduler_told_of_each_finished_call_notices_it_at_its_end():
+    """poll_s = 0 (a Dask scheduler, to which workers report): three calls on two slots, each ends
+    and is noticed at the same instant; the third, warm, runs 4.7 + 0.1 to 7.0; done at 7.0 + 0.3."""
+    told = simulate(JobSpec(3, 10.0, 1, 1769, reducers=0), platform(max_workers=2, poll_s=0.0), COST)
+    assert all(c.noticed == pytest.approx(c.end) for c in told.calls)
+    assert told.calls[2].invoked == pytest.approx(4.7) and told.wall_s == pytest.approx(7.3)
+
+
 def test_the_concurrency_ramp_admits_environments_every_10_s():
     """Two new environments per 10 s, five 30 s calls: they start (after a 1 s init) at 1, 1, 11, 11, 21."""
     slow = CallCost(0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0)

@@ -29,8 +29,6 @@ from aqbench.scale.model import JobSpec, SimPlatform, Variation, percentiles, re
 
 DASK_INSTANCES = (1, 4, 16, 64)
 """Dask cluster sizes simulated (instances of ``prices.ec2_instance``)."""
-MIN_POLL_S = 0.001
-"""The scheduler's notice of a finished task, at least: a zero interval would poll forever at one instant."""
 HASH_REDUCERS = 8
 """Reducers of a Dask cluster's job, as the Lambda projection's hash-partitioned reduce (fewer on fewer workers)."""
 DATA_GB = (5.0, 50.0, 500.0)
@@ -119,7 +117,7 @@ def dask_cluster(
     workers = instances * prices.ec2_vcpus
     one_vcpu = float(facts["mb_per_vcpu"])
     platform = SimPlatform(
-        max_workers=workers, release_on_notice=False, invokes_per_s=math.inf, poll_s=max(terms.task_gap_s, MIN_POLL_S),
+        max_workers=workers, release_on_notice=False, invokes_per_s=math.inf, poll_s=0.0,
         cold_init_s=0.0, warm_start_s=terms.task_gap_s, net_mb_s=float(facts["cluster_instance_s3_mb_s"]) /
         prices.ec2_vcpus, request_s=float(facts["s3_first_byte_s"]), mb_per_vcpu=one_vcpu, max_cores=1,
         timeout_s=math.inf, scale_per_10s=None, account_concurrency=None, warm_envs=workers, init_billed=False,

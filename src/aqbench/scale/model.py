@@ -47,7 +47,8 @@ class SimPlatform:
     invokes_per_s: float
     """Lithops' invoker throughput (math.inf: every call handed over at once, as on localhost)."""
     poll_s: float
-    """The job monitor's polling interval."""
+    """The job monitor's polling interval; 0: told of each finished call at once (a Dask scheduler,
+    to which workers report), no polling."""
     cold_init_s: float
     warm_start_s: float
     """Invoke to function start on an idle (warm) environment."""
@@ -336,6 +337,7 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: SimPlatform, cost: CallCost,
     yield env.timeout(cost.job_setup_s)
     slots = simpy.Container(env, capacity=p.max_workers, init=p.max_workers)
     ended: list[Call] = []
+    reported = simpy.Store(env)  # poll_s == 0: each finished call reported at once
     waiting = {"left": len(calls), "invoked": 0}
     arm64 = job.architecture == "arm64"
 
@@ -343,7 +345,10 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: SimPlatform, cost: CallCost,
         read = lam.draws.read()
         seconds = call_seconds(call, job.memory_mb, p, cost, arm64, read) * lam.draws.factor(call.phase)
         yield env.process(lam.run(call, seconds, job.memory_mb))
-        ended.append(call)
+        if p.poll_s <= 0:
+            yield reported.put(call)
+        else:
+            ended.append(call)
         if not p.release_on_notice:
             yield slots.put(1)
 
@@ -356,6 +361,15 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: SimPlatform, cost: CallCost,
             call.invoked = env.now
             waiting["invoked"] += 1
             env.process(one(call))
+
+    def told():
+        # an event per finished call (a polling loop at a tiny interval would cost an event per interval)
+        while waiting["left"]:
+            call = yield reported.get()
+            call.noticed = env.now
+            waiting["left"] -= 1
+            if p.release_on_notice:
+                yield slots.put(1)
 
     def monitor():
         # each poll lists the job's prefix, 1,000 keys a page (an init key per started call, a status
@@ -377,7 +391,7 @@ def _phase(env: simpy.Environment, lam: _Lambda, p: SimPlatform, cost: CallCost,
                     yield slots.put(1)
 
     env.process(invoker())
-    yield env.process(monitor())
+    yield env.process(told() if p.poll_s <= 0 else monitor())
     yield env.timeout(cost.result_s)
 
 
