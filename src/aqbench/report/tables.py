@@ -249,7 +249,6 @@ def macros(inputs: dict[str, Any]) -> str:
         )
     else:
         values["BestLithopsConfig"] = "--"
-    values["BestLithopsWhy"] = _best_why(inputs.get("runs"), best)
     bench = inputs.get("bench") or {}
     # each throughput against the limit probed right before and after its own runs, over the runs
     # whose probe held steady (a run whose machine changed under it says nothing of the ratio)
@@ -459,33 +458,3 @@ def build(
     from aqbench.report import study_code
 
     _write(out_dir / "tables" / "study_code.tex", study_code.table(calls))
-
-
-def _best_why(runs: pd.DataFrame | None, best: pd.Series | None) -> str:
-    """Why a row of Table~summary with a lower median wall than the best Lithops configuration's is
-    not it: a warm-up experiment's jobs follow a warm-up job (excluded by the rule), and one
-    experiment's row is part of a configuration whose runs pool over experiments."""
-    if runs is None or best is None:
-        return "--"
-    from aqbench.report.engines_compare import interval
-
-    ok = runs[(runs["status"] == "ok") & (runs["engine"] == "lithops") & (runs["kernel"] == "arrow")]
-    ok = ok[ok["objects"] == ok["objects"].max()]
-    config = ["memory_mb", "objects_per_call", "reducers"]
-    notes = []
-    for (experiment, *key), group in ok.groupby(["experiment", *config]):
-        median = float(group["wall_s"].median())
-        if median >= best["wall_s"]:
-            continue
-        name = {"warmup": "warm-up"}.get(experiment, experiment.replace("_", " "))
-        if group["warmup"].astype(bool).any():
-            notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is of jobs that follow a warm-up job, "
-                         "which the rule leaves out")  # fmt: skip
-            continue
-        same = ok[~ok["warmup"].astype(bool)]
-        same = same[(same[config] == pd.Series(key, index=config)).all(axis=1)]
-        others = " and ".join(o.replace("_", " ") for o in sorted(set(same["experiment"]) - {experiment}))
-        notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is the median of {len(group)} of the "
-                     f"{len(same)} runs of its configuration, which the {others} experiments ran too: pooled, "
-                     f"{interval(same['wall_s'], 1)}\\,s")  # fmt: skip
-    return "; ".join(notes) if notes else "no row of Table~\\ref{tab:summary} has a lower median wall"
