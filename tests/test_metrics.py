@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aqbench.metrics import balanced_optimum, enrich_calls, summarise
+from aqbench.metrics import enrich_calls, summarise
 
 
 def test_scaled_utilisation_is_cpu_over_vcpus():
@@ -67,10 +67,6 @@ def test_summary_of_a_configuration():
     assert row["runs"] == 3 and row["status"] == "ok" and row["wall_s"] == 11.0
     assert row["wall_s_lo"] <= 11.0 <= row["wall_s_hi"]
     assert row["straggler_ratio"] == 4.0 and row["cold_starts"] == 3 and row["calls_per_run"] == 3
-
-
-def test_balanced_optimum_trades_cost_against_time():
-    assert balanced_optimum(np.array([10.0, 6.0, 5.5]), np.array([1.0, 1.2, 3.0])) == 1
 
 
 def test_a_range_is_the_minimum_and_maximum_and_a_direction_needs_ranges_apart():

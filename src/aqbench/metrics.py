@@ -186,13 +186,3 @@ def start_latency(calls: pd.DataFrame) -> pd.Series:
     """
     dispatched = calls["t_dispatch"] if "t_dispatch" in calls else pd.Series(np.nan, index=calls.index)
     return calls["t_start"] - dispatched.fillna(calls["t_submit"])
-
-
-def balanced_optimum(duration: np.ndarray, cost: np.ndarray) -> int:
-    """Index minimising the sum of duration and cost, each normalised to [0, 1] (the power-tuning 'balanced')."""
-
-    def norm(x: np.ndarray) -> np.ndarray:
-        span = x.max() - x.min()
-        return (x - x.min()) / span if span > 0 else np.zeros_like(x)
-
-    return int(np.argmin(norm(duration) + norm(cost)))

@@ -62,7 +62,11 @@ BILL_USD = 65.70
 """Its bill: $65.70 over two days of testing..."""
 
 CREDIT_USD = 100
-"""...and an AWS credit of $100, exhausted."""
+"""...and an AWS Academy (Vocareum) notice of a $100 credit exhausted ("-$24.42 out of $100")."""
+
+CREDIT_NOTICE_EXPIRES = "11-03-2022"
+"""The notice's own "Expires:" date: the lab account's, earlier than the study's runs of January 2023,
+so the notice does not date the runs and may be of another lab account; it is quoted, not used."""
 
 
 def activation_s_from_timeout() -> tuple[float, float]:

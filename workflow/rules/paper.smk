@@ -64,6 +64,7 @@ rule report:
         study_decomposition=f"{RESULTS}/generated/tables/study_decomposition.tex",
         study_variants=f"{RESULTS}/generated/tables/study_variants.tex",
         lambda_terms=f"{RESULTS}/generated/tables/lambda_terms.tex",
+        cost_per_pass=f"{RESULTS}/generated/tables/cost_per_pass.tex",
         summary_csv=report(f"{RESULTS}/generated/summary.csv", caption="../report/summary.rst", category="Summary"),
     log:
         f"{LOGS}/report/report.log",
@@ -96,7 +97,14 @@ rule paper:
             rules.report.output[t]
             for t in (
                 *("summary_table", "rejections", "projection", "study", "facts", "side_by_side"),
-                *("study_code", "lambda_terms", "facts_bibliography", "study_decomposition", "study_variants"),
+                *(
+                    "study_code",
+                    "lambda_terms",
+                    "facts_bibliography",
+                    "study_decomposition",
+                    "study_variants",
+                    "cost_per_pass",
+                ),
             )
         ],
         figures=[getattr(rules, f"figure_{name}").output.pdf for name in FIGURES + SCALE_FIGURES],

@@ -21,7 +21,7 @@ from aqbench import study_facts as study
 from aqbench.aggregates import SUM_RTOL
 from aqbench.atomic import atomic_path
 from aqbench.lambda_facts import facts
-from aqbench.metrics import balanced_optimum, start_latency
+from aqbench.metrics import start_latency
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -227,7 +227,6 @@ def macros(inputs: dict[str, Any]) -> str:
     values["MapNote"] = ("synthetic data: the episodes are the generator's, not Poland's air" if gen
                          else "OpenAQ measurements")  # fmt: skip
     values["UnitSplitGroups"] = _count(_unit_split_groups(inputs["reference_csv"]))
-    ok = summary[summary["status"] == "ok"]
     # one configuration per engine, by the rule of engines_compare (lowest median wall, runs of
     # the same configuration pooled over experiments), quoted with its interval everywhere
     from aqbench.report import engines_compare as ec
@@ -250,7 +249,6 @@ def macros(inputs: dict[str, Any]) -> str:
         )
     else:
         values["BestLithopsConfig"] = "--"
-    values["BestLithopsWhy"] = _best_why(inputs.get("runs"), best)
     bench = inputs.get("bench") or {}
     # each throughput against the limit probed right before and after its own runs, over the runs
     # whose probe held steady (a run whose machine changed under it says nothing of the ratio)
@@ -303,13 +301,6 @@ def macros(inputs: dict[str, Any]) -> str:
     values["StudyObjectMB"] = str(study.OBJECT_MB)
     values["MBPerVCPU"] = f"{facts().mb_per_vcpu:g}"
     values["SumTolerance"] = f"$10^{{{round(math.log10(SUM_RTOL))}}}$"
-    mem = ok[(ok["engine"] == "lithops") & (ok["experiment"] == ex.MEMORY)].sort_values("memory_mb")
-    if len(mem) and "call_cost_usd" in mem and mem["call_cost_usd"].notna().all():
-        # per call: this host's job wall times are capped by how many quotas fit its cores
-        opt = mem.iloc[balanced_optimum(mem["call_median_s"].to_numpy(), mem["call_cost_usd"].to_numpy())]
-        values["BalancedMemoryMB"] = str(int(opt["memory_mb"]))
-    else:
-        values["BalancedMemoryMB"] = "--"
     timeout = summary[(summary["engine"] == "lithops") & (summary["experiment"] == ex.TIMEOUT)]
     values["TimeoutOutcome"] = ",".join(timeout["status"]) if len(timeout) else "--"
     from aqbench.report.study_code import timeout_outcome
@@ -451,6 +442,12 @@ def build(
     inputs["latex_macros"] = dict(inputs.get("latex_macros") or {}) | study_explained.macros(record)
     _write(out_dir / "tables" / "study_decomposition.tex", study_explained.decomposition_table(record))
     _write(out_dir / "tables" / "study_variants.tex", study_explained.variants_table(record))
+    if scale is not None:
+        from aqbench.report import cost_per_pass
+
+        raw = cost_per_pass.read_explained(explained)
+        _write(out_dir / "tables" / "cost_per_pass.tex", cost_per_pass.table(scale, raw))
+        inputs["latex_macros"] |= cost_per_pass.macros(scale)
     _write(out_dir / "macros.tex", macros(inputs))
     _write(out_dir / "tables" / "summary.tex", summary_table(summary))
     from aqbench.report.engines_compare import lambda_terms_table
@@ -461,33 +458,3 @@ def build(
     from aqbench.report import study_code
 
     _write(out_dir / "tables" / "study_code.tex", study_code.table(calls))
-
-
-def _best_why(runs: pd.DataFrame | None, best: pd.Series | None) -> str:
-    """Why a row of Table~summary with a lower median wall than the best Lithops configuration's is
-    not it: a warm-up experiment's jobs follow a warm-up job (excluded by the rule), and one
-    experiment's row is part of a configuration whose runs pool over experiments."""
-    if runs is None or best is None:
-        return "--"
-    from aqbench.report.engines_compare import interval
-
-    ok = runs[(runs["status"] == "ok") & (runs["engine"] == "lithops") & (runs["kernel"] == "arrow")]
-    ok = ok[ok["objects"] == ok["objects"].max()]
-    config = ["memory_mb", "objects_per_call", "reducers"]
-    notes = []
-    for (experiment, *key), group in ok.groupby(["experiment", *config]):
-        median = float(group["wall_s"].median())
-        if median >= best["wall_s"]:
-            continue
-        name = {"warmup": "warm-up"}.get(experiment, experiment.replace("_", " "))
-        if group["warmup"].astype(bool).any():
-            notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is of jobs that follow a warm-up job, "
-                         "which the rule leaves out")  # fmt: skip
-            continue
-        same = ok[~ok["warmup"].astype(bool)]
-        same = same[(same[config] == pd.Series(key, index=config)).all(axis=1)]
-        others = " and ".join(o.replace("_", " ") for o in sorted(set(same["experiment"]) - {experiment}))
-        notes.append(f"the {name} experiment's {_fmt(median, 1)}\\,s is the median of {len(group)} of the "
-                     f"{len(same)} runs of its configuration, which the {others} experiments ran too: pooled, "
-                     f"{interval(same['wall_s'], 1)}\\,s")  # fmt: skip
-    return "; ".join(notes) if notes else "no row of Table~\\ref{tab:summary} has a lower median wall"

@@ -11,7 +11,7 @@ import pandas as pd
 
 from aqbench import experiments as ex
 from aqbench.lambda_facts import facts
-from aqbench.metrics import balanced_optimum, start_latency
+from aqbench.metrics import start_latency
 from aqbench.report.figures.common import ENGINE_COLOURS, MEMORY_COLOURS, Inputs, lithops_rows, no_data
 
 
@@ -346,8 +346,9 @@ def scaled_utilisation(inp: Inputs):
 
 
 def cost_vs_duration(inp: Inputs):
-    """A map call's billed cost against its duration across memory sizes, the balanced optimum marked (as
-    power-tuning tools do). Per call: this host's job wall times are capped by how many quotas fit its cores."""
+    """A map call's billed cost against its duration across memory sizes. Per call: this host's job wall
+    times are capped by how many quotas fit its cores. No optimum is marked: on three sizes, a trade-off
+    normalised over them picks whichever the normalisation favours; the job at scale decides (Section 6)."""
     s = inp.table("summary")
     s = s[(s["engine"] == "lithops") & (s["experiment"] == ex.MEMORY) & (s["status"] == "ok")].sort_values("memory_mb")
     fig, ax = plt.subplots(figsize=(4.5, 3))
@@ -360,9 +361,5 @@ def cost_vs_duration(inp: Inputs):
         ax.scatter([r.call_median_s], [cost], color=MEMORY_COLOURS.get(int(r.memory_mb), "0.4"), s=30, zorder=3)
         ax.annotate(f"{int(r.memory_mb)} MB", (r.call_median_s, cost), fontsize=7, xytext=(4, 4),
                     textcoords="offset points")  # fmt: skip
-    best = s.iloc[balanced_optimum(s["call_median_s"].to_numpy(), s["call_cost_usd"].to_numpy())]
-    ax.scatter([best["call_median_s"]], [best["call_cost_usd"] * 1e6], s=160, facecolors="none", edgecolors="k",
-               label="balanced optimum")  # fmt: skip
-    ax.legend(fontsize=7)
     ax.set(xlabel="median duration of a map call (s)", ylabel="billed cost of a map call (millionths of a USD)")
     return fig
