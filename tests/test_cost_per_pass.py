@@ -19,11 +19,11 @@ def _projection(path) -> None:
 
 
 def _study(path, implied_usd: float) -> None:
-    runs = (("implied", 99.9, implied_usd), ("study", 13.9, 0.178))
+    runs = (("implied", 99.9, implied_usd, 47.0), ("study", 13.9, 0.178, 3.6))
     rows = [dict(case="warm-up: 1979 activations, chunksize 2", scaling="1000 per 10 s", kernel=k,
-                 simulated_s=s, cost_usd=c) for k, s, c in runs]  # fmt: skip
+                 simulated_s=s, cost_usd=c, activation_s=a) for k, s, c, a in runs]  # fmt: skip
     rows.append(dict(case="warm-up: 1979 activations, chunksize 2", scaling="regional burst", kernel="implied",
-                     simulated_s=99.0, cost_usd=9.99))  # fmt: skip
+                     simulated_s=99.0, cost_usd=9.99, activation_s=47.0))  # fmt: skip
     pd.DataFrame(rows).to_csv(path / "study.csv", index=False)
 
 
@@ -31,16 +31,23 @@ def test_every_priced_pass_is_one_row_and_the_bill_is_said_to_be_no_pass(tmp_pat
     _projection(tmp_path)
     _study(tmp_path, implied_usd=1.5)
     text = cost_per_pass.table(tmp_path, None)
-    assert "the fastest: 10240" in text and "the cheapest: 1024" in text
+    assert "lowest median wall on x86: 10240" in text and "lowest median cost: 1024" in text
     assert "at the cost per activation its timeout run implies & 99.9 & 1.500" in text
     assert "9.99" not in text  # only today's scaling rule's runs
-    assert f"not one pass, {study.BILL_USD / 1.5:.0f} passes at the implied cost" in text
-    assert cost_per_pass.macros(tmp_path) == {"StudyImpliedPassUSD": "1.50", "StudyBillPasses": f"{65.70 / 1.5:.0f}"}
+    bound = 1.5 * study.activation_s_from_warmup() / 47.0  # the warm-up's log allows at most this a pass
+    assert f"about {study.BILL_USD / 1.5:.0f} passes at the timeout run's implied cost" in text
+    assert f"at least {study.BILL_USD / bound:.0f} at the warm-up's" in text and f"$\\le$ {bound:.3f}" in text
+    assert cost_per_pass.macros(tmp_path) == {
+        "StudyImpliedPassUSD": "1.50",
+        "StudyBillPasses": f"{65.70 / 1.5:.0f}",
+        "StudyWarmupPassMaxUSD": f"{bound:.2f}",
+        "StudyBillPassesMin": f"{65.70 / bound:.0f}",
+    }
 
 
 def test_without_the_studys_runs_the_macros_say_so(tmp_path):
     _projection(tmp_path)
-    assert cost_per_pass.macros(tmp_path) == {"StudyImpliedPassUSD": "--", "StudyBillPasses": "--"}
+    assert set(cost_per_pass.macros(tmp_path).values()) == {"--"}
     assert "the study's bill: two days of testing, not one pass &" in cost_per_pass.table(tmp_path, None)
 
 

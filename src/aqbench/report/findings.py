@@ -136,7 +136,8 @@ def _objects_sentence(one: int, best: int, most: int, wall: dict[int, list[float
     runs = f"{interval(wall[one], 1)}\\,s with {one} object a call"
     if best == one:
         return f"the job took {runs}, and no larger grouping was faster"
-    text = f"the job took {runs} and {interval(wall[best], 1)}\\,s with {best} ({word} one object a call)"
+    against = f"{word} from" if word == NO_DIFFERENCE else word
+    text = f"the job took {runs} and {interval(wall[best], 1)}\\,s with {best} ({against} one object a call)"
     if best == most:
         return text + f"; {most} is the most this profile tried, so whether more would pay was not measured"
     return text + f" and {interval(wall[most], 1)}\\,s with {most}, the most this profile tried"

@@ -132,7 +132,16 @@ def _unit_split_groups(reference_csv: Path) -> int:
 def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     """Cold starts of the warm-up job and of the measured job, and their start latencies."""
     out = dict.fromkeys(
-        ("WarmupColdStarts", "MeasuredColdStarts", "WarmupCalls", "ColdLatency", "WarmLatency", "InitSeconds"),
+        (
+            "WarmupColdStarts",
+            "MeasuredColdStarts",
+            "WarmupCalls",
+            "ColdLatency",
+            "WarmLatency",
+            "InitSeconds",
+            "ColdLatencyN",
+            "WarmLatencyN",
+        ),
         "--",
     ) | {"WarmupShape": "--"}
     if calls is None or ex.WARMUP not in set(calls["experiment"]):
@@ -154,6 +163,8 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     out["MeasuredColdStarts"] = _count(int(cold[measured.index].sum()))
     out["ColdLatency"] = _fmt(latency[cold].median(), 2) if cold.any() else "--"
     out["WarmLatency"] = _fmt(latency[~cold].median(), 2) if (~cold).any() else "--"
+    out["ColdLatencyN"] = _count(int(latency[cold].notna().sum()))  # the medians' sample sizes, said beside them
+    out["WarmLatencyN"] = _count(int(latency[~cold].notna().sum()))
     out["InitSeconds"] = _fmt(runs.loc[cold, "init_s"].median(), 2) if cold.any() and "init_s" in runs else "--"
     return out
 

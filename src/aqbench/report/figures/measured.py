@@ -255,7 +255,7 @@ def worker_lifetimes(inp: Inputs):
 def study_cost(inp: Inputs):
     """The study's cost, in its units: what its warm-up (1979 activations of one 25 MB object each)
     is billed at each memory size, from each kernel's measured billed cost per activation on the
-    same records (experiments study_code and study_objects), beside the study's own bill."""
+    same records (experiments study_code and study_objects); not the study's bill, which is no pass."""
     from aqbench import study_facts as study
     from aqbench.report.study_code import OBJECT_MB, _maps
 
@@ -278,9 +278,7 @@ def study_cost(inp: Inputs):
         label = "the study's code" if kernel == "study" else f"{kernel} kernel (same records)"
         ax.errorbar(mid.index, mid, yerr=[mid - lo, hi - mid], marker="o", capsize=3, color=colours[kernel],
                     label=label)  # fmt: skip
-    ax.axhline(study.BILL_USD, color="0.4", ls=":", lw=1)
-    ax.annotate(f"the study's bill: ${study.BILL_USD:.2f} (two days of testing)", (0.01, study.BILL_USD),
-                xycoords=("axes fraction", "data"), fontsize=7, va="bottom", color="0.3")  # fmt: skip
+    # the study's bill is two days of testing, not a pass: it has no place on a per-pass axis
     ax.set(
         yscale="log",
         xlabel="Lambda memory (MB)",

@@ -99,7 +99,7 @@ def scale_sensitivity(inp: Inputs):
                     if v == v:
                         ax.barh(y, v - base, left=base, color=colour, height=0.6)
             ax.axvline(base, color="0.3", lw=0.8)
-            ax.set_yticks(range(len(spans)), [f"{lab} {v['low']:g}-{v['high']:g}" for lab, _, _, v in spans],
+            ax.set_yticks(range(len(spans)), [f"{lab} {v['low']:.3g}-{v['high']:.3g}" for lab, _, _, v in spans],
                           fontsize=6)  # fmt: skip
             ax.set_xlabel(label, fontsize=7)
             ax.tick_params(axis="x", labelsize=6)
