@@ -9,6 +9,7 @@ one unit, each row saying how it is known, so that no figure is compared with on
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,7 @@ def table(scale: Path, explained: dict[str, Any] | None) -> str:
     lines.append(r"\midrule")
     bound = warmup_bound_usd(scale)
     passes = (f" (about {study.BILL_USD / implied:.0f} passes at the timeout run's implied cost, at least "
-              f"{study.BILL_USD / bound:.0f} at the warm-up's)") if implied and bound else ""  # fmt: skip
+              f"{math.floor(study.BILL_USD / bound)} at the warm-up's)") if implied and bound else ""  # fmt: skip
     lines.append(rf"the study's bill: two days of testing, not one pass{passes} & -- & {study.BILL_USD:.2f} \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
@@ -159,8 +160,12 @@ def macros(scale: Path) -> dict[str, str]:
         return dict.fromkeys(
             ("StudyImpliedPassUSD", "StudyBillPasses", "StudyWarmupPassMaxUSD", "StudyBillPassesMin"), "--"
         )
-    return {"StudyImpliedPassUSD": f"{implied:.2f}", "StudyBillPasses": f"{study.BILL_USD / implied:.0f}",
-            "StudyWarmupPassMaxUSD": f"{bound:.2f}", "StudyBillPassesMin": f"{study.BILL_USD / bound:.0f}"}  # fmt: skip
+    return {
+        "StudyImpliedPassUSD": f"{implied:.2f}",
+        "StudyBillPasses": f"{study.BILL_USD / implied:.0f}",
+        "StudyWarmupPassMaxUSD": f"{bound:.2f}",
+        "StudyBillPassesMin": str(math.floor(study.BILL_USD / bound)),  # "at least": rounded down
+    }
 
 
 def read_explained(path: Path | None) -> dict[str, Any] | None:

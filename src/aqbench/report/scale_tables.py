@@ -37,6 +37,10 @@ def _config(row: pd.Series) -> str:
             f"$R={int(row['reducers'])}$, {arch}")  # fmt: skip
 
 
+def _ceil(x: float) -> str:
+    return f"{math.ceil(x):.0f}" if x == x else "nan"
+
+
 def _times(a: float, b: float) -> str:
     """``a`` against ``b`` as words a sentence can take whichever is larger: "2.1 times as long as"."""
     return f"{a / b:.2g} times as long as"
@@ -257,7 +261,8 @@ def alternatives_macros(scale: Path) -> dict[str, str]:
         "BigInstanceBootS": _s(big["boot_s"]),
         "DaskClusters": clusters or "--",
         "WinnersBySize": "; ".join(winners(c) for c in cross),
-        "KeptUpPasses": f"{here.get('kept_up_passes_per_hour', math.nan):.0f}",
+        # "from N passes an hour": the break-even rounded up, so N is past it
+        "KeptUpPasses": _ceil(here.get("kept_up_passes_per_hour", math.nan)),
         "KeptUpMaxPasses": f"{here.get('kept_up_max_passes_per_hour', math.nan):.0f}",
         "StudyFastest": (
             f"{name(here['fastest'])} ({_s(here['fastest_s'])}\\,s, {here['fastest_by']:.1f} times "

@@ -159,7 +159,7 @@ def rows(
         row = x86.loc[r]
         return f"{row['wall_s']:.0f} s" if row["status"] == "success" else str(row["status"])
 
-    sim_r = f"R=1 {sim_wall(1)}, R=8 {sim_wall(8)} (1769 MB)" if {1, 8} <= set(x86.index) else "--"
+    sim_r = f"R=1 {sim_wall(1)}, R=8 {sim_wall(8)} (1769 MB, 8 objects a call)" if {1, 8} <= set(x86.index) else "--"
     out.append(("reduce", "one reducer", built_r, sim_r, "both measured"))
 
     # the bill

@@ -68,9 +68,14 @@ def scale_cost_speed(inp: Inputs):
             ax.scatter(alt["wall_s"], alt["cost_usd"], marker=next(shapes, "*"), s=60, color="black",
                        label=str(alt["option"]))  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="simulated wall time of one job (s)", ylabel="cost of one job, x86 (USD)")
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
-    ax.xaxis.set_minor_formatter(NullFormatter())  # the log axis' minor labels ran into one another
+    # a few round labels (the default minor labels ran into one another; the major ones are too few)
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
