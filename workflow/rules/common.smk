@@ -5,7 +5,6 @@ import json
 import os
 import shlex
 import sys
-from pathlib import Path
 
 import yaml
 from snakemake.exceptions import WorkflowError
@@ -197,9 +196,10 @@ def rule_benchmarks(*names):
     defined = {rule.name for rule in workflow.rules}
     for name in names:
         if name not in defined:  # a data rule the profile's source does not use, or, in a rebuild from the
-            # results, a rule the rebuild does not define (the study's 2023 software): its recorded times
-            if config["report"]["from_results"]:
-                files += sorted(str(p) for p in Path(BENCHMARKS, name).glob("*.tsv"))
+            # results, one the rebuild does not define (the study's 2023 software), its recorded times
+            folder = os.path.join(BENCHMARKS, name)
+            if config["report"]["from_results"] and os.path.isdir(folder):
+                files += sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".tsv"))
             continue
         engine = name.removesuffix("_experiment")
         values = {"experiment": list(EXPERIMENTS[engine])} if engine in EXPERIMENTS else {}
