@@ -95,8 +95,8 @@ def rows(scale: Path, explained: dict[str, Any] | None) -> list[tuple[str, str, 
     return out
 
 
-def implied_pass_usd(scale: Path) -> float | None:
-    """What one pass costs at the per-activation cost the study's own timeout run implies."""
+def _implied_warmup(scale: Path) -> pd.Series | None:
+    """The study's warm-up simulated at the per-activation cost its own timeout run implies (study.csv)."""
     from aqbench.scale.project import IMPLIED
 
     study_file = scale / "study.csv"
@@ -105,24 +105,22 @@ def implied_pass_usd(scale: Path) -> float | None:
     runs = pd.read_csv(study_file)
     found = runs[runs["scaling"].str.startswith("1000") & runs["case"].str.startswith("warm-up")
                  & (runs["kernel"] == IMPLIED)]  # fmt: skip
-    return float(found["cost_usd"].iloc[0]) if len(found) else None
+    return found.iloc[0] if len(found) else None
+
+
+def implied_pass_usd(scale: Path) -> float | None:
+    """What one pass costs at the per-activation cost the study's own timeout run implies."""
+    row = _implied_warmup(scale)
+    return None if row is None else float(row["cost_usd"])
 
 
 def warmup_bound_usd(scale: Path) -> float | None:
     """The most one pass can have cost by the warm-up's own log: the timeout run's implied pass scaled
     to the longest activation the warm-up's 70 s allow. Billed time is the cost (requests add
     well under a cent for 1,979 calls), so scaling by the activation's seconds is the bound."""
-    from aqbench.scale.project import IMPLIED
-
-    study_file = scale / "study.csv"
-    if not study_file.exists():
+    row = _implied_warmup(scale)
+    if row is None:
         return None
-    runs = pd.read_csv(study_file)
-    found = runs[runs["scaling"].str.startswith("1000") & runs["case"].str.startswith("warm-up")
-                 & (runs["kernel"] == IMPLIED)]  # fmt: skip
-    if not len(found):
-        return None
-    row = found.iloc[0]
     return float(row["cost_usd"]) * study.activation_s_from_warmup() / float(row["activation_s"])
 
 
