@@ -78,3 +78,6 @@ def test_a_range_is_the_minimum_and_maximum_and_a_direction_needs_ranges_apart()
     # "a hash reduce was slower": 16.4 [16.0-17.9] against 13.6 [12.8-18.4] overlap, so no direction
     assert direction([16.0, 16.4, 17.9], [12.8, 13.6, 18.4], "faster", "slower") == NO_DIFFERENCE
     assert direction([], [1.0], "faster", "slower") == NO_DIFFERENCE
+    # one run on a side is a value, not a range: however far apart, two single runs are not ordered
+    assert direction([1.0], [9.0], "faster", "slower") == NO_DIFFERENCE
+    assert direction([1.0, np.nan], [8.0, 9.0], "faster", "slower") == NO_DIFFERENCE

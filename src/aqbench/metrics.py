@@ -39,16 +39,22 @@ def median_range(values: np.ndarray) -> tuple[float, float, float]:
 NO_DIFFERENCE = "no difference measured"
 """What the paper says where two ranges overlap."""
 
+MIN_RUNS = 2
+"""Runs a side needs before :func:`direction` may order it: one run is a value, not a range."""
+
 
 def direction(a: np.ndarray | list[float], b: np.ndarray | list[float], smaller: str, larger: str,
               same: str = NO_DIFFERENCE) -> str:  # fmt: skip
     """``a`` against ``b`` in words: ``smaller`` only if every run of ``a`` is below every run of
     ``b`` (their ranges do not overlap), ``larger`` the other way round, else ``same``. The one
-    place a direction word is chosen, so no sentence claims a difference its runs do not show."""
-    _, a_lo, a_hi = median_range(np.asarray(a, dtype=float))
-    _, b_lo, b_hi = median_range(np.asarray(b, dtype=float))
-    if np.isnan([a_lo, a_hi, b_lo, b_hi]).any():
+    place a direction word is chosen, so no sentence claims a difference its runs do not show.
+    A side of fewer than :data:`MIN_RUNS` runs has no range, so two single runs are never ordered
+    (a profile that runs a configuration once shows its value, not a direction)."""
+    a, b = (np.asarray(x, dtype=float) for x in (a, b))
+    if min(np.count_nonzero(~np.isnan(a)), np.count_nonzero(~np.isnan(b))) < MIN_RUNS:
         return same
+    _, a_lo, a_hi = median_range(a)
+    _, b_lo, b_hi = median_range(b)
     if a_hi < b_lo:
         return smaller
     if a_lo > b_hi:
