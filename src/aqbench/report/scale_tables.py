@@ -340,7 +340,7 @@ def study_macros(scale: Path) -> dict[str, str]:
         "StudyTimeoutActivations": f"{study.TIMEOUT_ACTIVATIONS:,}".replace(",", "{,}"),
         "StudyTimeoutDone": str(study.TIMEOUT_DONE),
         "StudyTimeoutS": str(study.TIMEOUT_S),
-        "StudyActivationLowS": f"{low:.0f}",
+        "StudyActivationLowS": f"{low:.1f}",
         "StudyActivationHighS": f"{high:.1f}",
         "StudyWarmupActivationMaxS": f"{study.activation_s_from_warmup():.0f}",
         "StudyBillUSD": f"{study.BILL_USD:.2f}",

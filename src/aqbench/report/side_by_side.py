@@ -103,7 +103,7 @@ def rows(
     per_obj = (seed_cpu["duration_s"] / seed_cpu["objects"]).median() if len(seed_cpu) else math.nan
     out.append((
         f"one activation (a {study.OBJECT_MB} MB object, {study.WARMUP_MEMORY_MB} MB)",
-        f"{low:.0f}--{high:.1f} s (timeout run; its low end less any start-up); at most "
+        f"{low:.1f}--{high:.1f} s (timeout run, read from Lithops' error); at most "
         f"{study.activation_s_from_warmup():.0f} s (warm-up)",
         f"seed kernel {per_obj:.1f} s per object at {mem} MB" if per_obj == per_obj else "--",
         f"seed {w_seed['activation_s']:.1f} s at {study.WARMUP_MEMORY_MB} MB" if w_seed is not None else "--",

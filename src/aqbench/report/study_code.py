@@ -135,7 +135,7 @@ def macros(calls: pd.DataFrame | None, runs: pd.DataFrame | None, bench: dict | 
     at_study = per.median().get(study.WARMUP_MEMORY_MB)
     if at_study is not None:
         out["StudyCodeAtStudyMemoryS"] = f"{at_study:.1f}"
-        implied = study.activation_s_from_timeout()[1]  # its bound: at most 900 s / 19 an activation
+        implied = study.activation_s_from_timeout()[1]  # the upper end of Lithops' reading of it
         out["StudyCodeLambdaSlower"] = times(implied, at_study)
     if runs is not None and "mismatch_by_cause" in runs:
         found = runs[(runs["experiment"] == ex.STUDY_CODE) & runs["mismatch_by_cause"].notna()]

@@ -149,7 +149,10 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == ex.WARMUP)]
     cold = runs["cold_start"].fillna(False).astype(bool)
     warmup, measured = runs[runs["phase"] == "warmup"], runs[runs["phase"] == "map"]
-    latency = start_latency(runs)
+    # the calls Fig. cold_warm draws (the warm-up's activations and the measured map calls), so the
+    # medians and their n in the text are the figure's
+    drawn = runs["phase"].isin(["warmup", "map"]) & runs["duration_s"].notna()
+    latency = start_latency(runs).where(drawn)
     out["WarmupCalls"] = _count(len(warmup))
     # how the warm-up's calls ran: as the study's (activations, two to a worker) or, in runs made
     # before chunksize was a setting, one invocation of two objects each

@@ -234,7 +234,8 @@ STUDY_KERNEL = "study"
 """The study's own code, at its measured CPU per MB (experiment study_code)."""
 
 IMPLIED = "implied"
-"""The per-activation cost the study's own timeout run implies (19 of 1099 in 900 s at 1024 MB)."""
+"""The per-activation cost the study's own timeout run implies (19 of 1099 in 900 s at 1024 MB, read as
+Lithops counts it: :func:`aqbench.study_facts.activation_s_from_timeout`, its upper end)."""
 
 STUDY_CASES = (
     # (case, activations, chunksize, reducers, what the study reported)
@@ -276,8 +277,9 @@ def study_configurations(
     Both ran at 1024 MB over ~25 MB objects, one object an activation: the warm-up (a map-only
     job) 1979 activations two to a worker, the timeout run 1099 activations in one worker. Each
     is simulated with the study's own code's measured CPU per MB (experiment study_code), with this
-    build's kernels', and with the per-activation cost the study's timeout run implies (its upper
-    bound, 900 s / 19: a cost taken from one of its runs that predicts the other). Lambda's core
+    build's kernels', and with the per-activation cost the study's timeout run implies (the upper end
+    of Lithops' reading of it, solved for each case so that its activation takes exactly that: a cost
+    taken from one of its runs that predicts the other). Lambda's core
     speed on the probe is an input with a range: each measured cost is simulated at its low, its
     value and its high end (``*_slow``: the high CPU ratio, Lambda's core slowest against the host;
     ``*_fast``: the low one)."""
@@ -287,12 +289,12 @@ def study_configurations(
     rows = []
     for legacy in (False, True):
         platform = lambda_platform(facts, cal, legacy=legacy)
-        implied = cost_for_activation(
-            platform, lambda_cost(cal, facts), study.activation_s_from_timeout()[1], study.OBJECT_MB,
-            study.WARMUP_MEMORY_MB, 1,
-        )  # fmt: skip
         for label, n, chunksize, reducers, reported in STUDY_CASES:
             job = JobSpec(n, study.OBJECT_MB, 1, study.WARMUP_MEMORY_MB, reducers, chunksize=chunksize)
+            implied = cost_for_activation(
+                platform, lambda_cost(cal, facts), study.activation_s_from_timeout()[1], study.OBJECT_MB,
+                study.WARMUP_MEMORY_MB, reducers,
+            )  # fmt: skip
             for kernel in ("arrow", "seed", STUDY_KERNEL, IMPLIED):
                 if kernel == STUDY_KERNEL and not cal.study_cpu_s_per_mb:
                     continue  # the profile did not run the study's code

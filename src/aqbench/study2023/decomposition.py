@@ -1,7 +1,7 @@
 """What set the study's times: one activation of its code rebuilt factor by factor from measurements.
 
 The study's two runs bound one activation of its code (one ~25 MB object, 1024 MB Lambda): at
-most 35 s in its warm-up, 45-47.4 s in its timeout run (:mod:`aqbench.study_facts`). This module
+most 35 s in its warm-up, 46.9-47.2 s in its timeout run as Lithops reads it (:mod:`aqbench.study_facts`). This module
 starts from what this host measures for the slides' code on today's software and multiplies or adds
 one factor at a time, each measured on its own in the same interleaved run (study-2023) or taken
 from a cited source: the study's software, its unshown ``preprocess`` (a family of variants, none
@@ -303,7 +303,8 @@ class Verdict:
 def verdict(predicted: dict[str, Span], timeout: tuple[float, float] | None = None) -> Verdict:
     """Each variant's predicted activation (its range) against the warm-up's bound (at most two
     activations in its 70 s) and the timeout run's range: ``timeout`` (Lithops' own reading of it,
-    :func:`.resimulate.timeout_reading`), else 19 done and the 20th not in 900 s."""
+    :func:`aqbench.study_facts.timeout_reading` with the facts table's cold start), else that reading
+    with the repository's table (:func:`aqbench.study_facts.activation_s_from_timeout`)."""
     warm = study.activation_s_from_warmup()
     low, high = timeout or study.activation_s_from_timeout()
     fits = {v: (s.low <= warm, s.overlaps(low, high)) for v, s in predicted.items()}

@@ -4,7 +4,7 @@ Each ``preprocess`` variant's predicted activation (:mod:`.decomposition`) becom
 the scale model (:mod:`aqbench.scale.model`): its seconds are what one activation takes, nothing is
 solved from the study's own times. The study ran in January 2023, under Lambda's older scaling rule
 (a regional burst, then 500 a minute), so its runs are simulated under that rule. The timeout run's
-19 of 1099 is read as Lithops 2.7.1 counts it (:func:`timeout_reading`).
+19 of 1099 is read as Lithops 2.7.1 counts it (:func:`aqbench.study_facts.timeout_reading`).
 """
 
 from __future__ import annotations
@@ -20,57 +20,6 @@ from aqbench.scale.project import cost_for_activation, job_cost, lambda_cost, la
 from aqbench.study2023.decomposition import Span
 
 ENDS = ("value", "low", "high")
-
-MONITOR_SLACK_S = 5
-"""Lithops 2.7.1, ``lithops/monitor.py`` (``_future_timeout_checker``): a future it has marked running
-times out at the moment it first saw it running plus its ``execution_timeout`` plus 5 s."""
-
-EXECUTION_TIMEOUT_MARGIN_S = 5
-"""``lithops/job/job.py`` (``_create_job``): on a serverless backend ``execution_timeout`` (1800 s by
-default, ``lithops/constants.py``) is cut to the runtime's timeout less 5 s when not below it."""
-
-INVOKED = "21:00:19.016"
-"""The timeout run's log: "Starting function invocation: day_average_map() - Total: 1099 activations"."""
-
-TIMED_OUT = "21:30:15.902"
-"""...and Lithops' "Cleaning temporary data" with its TimeoutError, the job's end."""
-
-
-def _clock(text: str) -> float:
-    h, m, s = text.split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
-
-
-POLL_S = 2
-"""Lithops 2.7.1's storage monitor polls every 2 s (``lithops/constants.py``, ``MONITORING_INTERVAL``, the
-default the study's config left): it first sees an activation running up to that long after it began."""
-
-
-def timeout_reading(start_s: tuple[float, float] = (0.0, 0.0)) -> dict[str, float]:
-    """What Lithops 2.7.1's TimeoutError at 21:30:15 says about the timeout run.
-
-    The monitor marks an activation running when it first sees its start in storage and raises the
-    TimeoutError ``execution_timeout + 5`` s later: 900 - 5 + 5 = 900 s with the study's 900 s
-    runtime timeout. The error came 1,797 s after the invocation, so the activation it waited for
-    (the 20th: 19 were done) was first seen about 1,797 - 900 = 897 s after the invocation, and began
-    up to one poll (2 s) before: 19 activations and the worker's start (``start_s``, a range) took that
-    long, just inside Lambda's 900 s limit that then killed the 20th. Lambda retries a failed
-    asynchronous invocation (twice by default); a retry reruns the chunk from its first activation,
-    whose calls Lithops had already counted done, so it cannot raise the count above 19 within the
-    remaining 15 minutes (it would need more than 19 activations' time): the reading stays 19 in the
-    first 900 s. Assumes the default storage monitor (the study's log shows no other)."""
-    elapsed = _clock(TIMED_OUT) - _clock(INVOKED)
-    timeout = study.TIMEOUT_S - EXECUTION_TIMEOUT_MARGIN_S + MONITOR_SLACK_S
-    seen = elapsed - timeout
-    return {
-        "error_after_s": elapsed,
-        "monitor_timeout_s": timeout,
-        "twentieth_seen_s": seen,
-        "poll_s": POLL_S,
-        "per_activation_s": seen / study.TIMEOUT_DONE,
-        "per_activation_low_s": (seen - POLL_S - start_s[1]) / study.TIMEOUT_DONE,
-        "per_activation_high_s": (seen - start_s[0]) / study.TIMEOUT_DONE,
-    }
 
 
 def study_runs(predicted: dict[str, Span], cal: Calibration, facts: dict[str, Any]) -> list[dict[str, Any]]:
@@ -164,7 +113,7 @@ def explain(
     ratio = cpu.ratio(host, cpu_facts)
     dec = decomposition.decompose(activations, ratio.span if ratio else None, link, request_s, study.WARMUP_MEMORY_MB)
     cold = float(values["cold_init_s"])
-    reading = timeout_reading((0.0, table.ranges.get("cold_init_s", (cold, cold))[1]))
+    reading = study.timeout_reading((0.0, table.ranges.get("cold_init_s", (cold, cold))[1]))
     verdict = decomposition.verdict(dec.variants, (reading["per_activation_low_s"], reading["per_activation_high_s"]))
     around = next(f.own for f in dec.factors if f.name.startswith("Lithops"))
     download = next(f.own for f in dec.factors if "download" in f.name)
