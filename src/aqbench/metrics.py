@@ -42,6 +42,10 @@ NO_DIFFERENCE = "no difference measured"
 MIN_RUNS = 2
 """Runs a side needs before :func:`direction` may order it: one run is a value, not a range."""
 
+MIN_ROUNDS = 5
+"""Rounds below which a benchmark's spread is too thin to rank by: the engines bench's report and the
+paper's ranking of the engines list them by median instead (the paper profile runs 5)."""
+
 
 def direction(a: np.ndarray | list[float], b: np.ndarray | list[float], smaller: str, larger: str,
               same: str = NO_DIFFERENCE) -> str:  # fmt: skip

@@ -43,6 +43,7 @@ from tqdm import tqdm
 
 from aqbench.emulated.network import Network
 from aqbench.engines.runs import RunConfig, RunResult
+from aqbench.metrics import MIN_ROUNDS
 from aqbench.storage import Expected, StoreSpec
 
 
@@ -70,9 +71,6 @@ REFERENCE = "duckdb"
 
 PARTS = ("read", "parse", "partials", "scheduling", "waiting")
 """Where a run's wall time goes (:func:`split`)."""
-
-MIN_ROUNDS = 5
-"""Rounds below which the report says its spread is too thin to compare engines by."""
 
 
 def run(

@@ -29,7 +29,7 @@ import pandas as pd
 
 from aqbench import experiments as ex
 from aqbench.engines.probe import drift
-from aqbench.metrics import NO_DIFFERENCE, direction, median_range
+from aqbench.metrics import MIN_ROUNDS, NO_DIFFERENCE, direction, median_range
 
 MIN_RUNS = 3
 """Runs below which a median is printed without an interval (two points give no interval)."""
@@ -162,6 +162,14 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     values["SameTermsOrder"] = "; then ".join(parts)
     values["SameTermsFastest"] = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose ranges overlap"
                                   if len(tiers[0]) > 1 else "")) if tiers else "--"  # fmt: skip
+    rounds = int(values["SameTermsRuns"])
+    if ranked and rounds < MIN_ROUNDS:  # the bench's own rule: too few rounds to rank by, so listed, not ranked
+        said = f"{rounds} round{'' if rounds == 1 else 's'}"
+        values["SameTermsOrder"] = (
+            "; ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in ranked)
+            + f" (by median; {said}, fewer than the {MIN_ROUNDS} the engines bench ranks by, so not ranked)"
+        )
+        values["SameTermsFastest"] = f"{SAME_TERMS[ranked[0]]}, by median of {said} (too few to rank by)"
     values["SameTermsIdiomaticDiff"] = _differing(bench.get("duckdb_idiomatic_differences"))
     values["SameTermsDaskIdiomaticDiff"] = _differing(bench.get("dask_idiomatic_differences"))
     if ranked and rates["duckdb_idiomatic"]:
@@ -174,7 +182,6 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     # the users' way beside this build's: the shared-kernel Dask against idiomatic Dask, cold Lithops against warm
     values["SameTermsDaskWord"] = direction(rates["dask_idiomatic"], rates["dask_kernel"], "slower than", "faster than")
     values["SameTermsLithopsWord"] = direction(rates["lithops"], rates["lithops_warm"], "slower than", "faster than")
-    rounds = int(values["SameTermsRuns"])
     short = {n: n for n in [*SAME_TERMS, "duckdb"] if rates[n] and bench.get(f"{n}_verified", 0) < rounds}
     values["SameTermsVerified"] = (
         "Every exact engine's answer (and the reference query's) equalled the reference in every round"
