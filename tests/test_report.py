@@ -84,6 +84,8 @@ def test_macros_carry_the_measured_numbers(report_inputs):
     # two repetitions x two memory sizes x two calls: the warm-up jobs start cold, the measured ones do not
     assert (made["WarmupCalls"], made["WarmupColdStarts"], made["MeasuredColdStarts"]) == ("8", "8", "0")
     assert made["InitSeconds"] == "1.10" and made["ColdLatency"] == "1.20"
+    # the latencies' n are the calls Fig. cold_warm draws: the warm-up's and the measured map calls, not the reduces
+    assert (made["ColdLatencyN"], made["WarmLatencyN"]) == ("8", "8")
 
 
 def test_summary_table_has_a_row_per_configuration(report_inputs):

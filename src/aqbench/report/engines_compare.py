@@ -15,7 +15,7 @@ jobs excluded, whose wall includes the warm-up), the one with the lowest median 
 experiments that ran the same configuration (so nominally identical rows are one
 configuration, never a best of N). Every figure comes with its range over the repetitions
 (minimum to maximum, named so: with five runs a 95 % bootstrap interval of the median is that
-range), printed only where at least :data:`MIN_RUNS` runs stand behind it; two figures are
+range), printed only where at least :data:`MIN_INTERVAL_RUNS` runs stand behind it; two figures are
 called different only where their ranges do not overlap (:func:`aqbench.metrics.direction`).
 """
 
@@ -31,7 +31,7 @@ from aqbench import experiments as ex
 from aqbench.engines.probe import drift
 from aqbench.metrics import MIN_ROUNDS, NO_DIFFERENCE, direction, median_range
 
-MIN_RUNS = 3
+MIN_INTERVAL_RUNS = 3
 """Runs below which a median is printed without an interval (two points give no interval)."""
 
 POOLED = ["engine", "kernel", "memory_mb", "objects_per_call", "reducers", "workers", "chunksize", "locality",
@@ -72,13 +72,13 @@ def _num(value: float, digits: int | None = None) -> str:
 
 def interval(values: Any, digits: int | None = None) -> str:
     """``median [lo--hi]``: the median and the range (minimum to maximum) of the values, or the
-    median alone below MIN_RUNS. The text around it names the range as such."""
+    median alone below MIN_INTERVAL_RUNS. The text around it names the range as such."""
     values = np.asarray(list(values), dtype=float)
     values = values[~np.isnan(values)]
     if not len(values):
         return "--"
     med, lo, hi = median_range(values)
-    if len(values) < MIN_RUNS:
+    if len(values) < MIN_INTERVAL_RUNS:
         return _num(med, digits)
     return f"{_num(med, digits)} [{_num(lo, digits)}--{_num(hi, digits)}]"
 
@@ -163,13 +163,14 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     values["SameTermsFastest"] = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose ranges overlap"
                                   if len(tiers[0]) > 1 else "")) if tiers else "--"  # fmt: skip
     rounds = int(values["SameTermsRuns"])
-    if ranked and rounds < MIN_ROUNDS:  # the bench's own rule: too few rounds to rank by, so listed, not ranked
-        said = f"{rounds} round{'' if rounds == 1 else 's'}"
-        values["SameTermsOrder"] = (
-            "; ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in ranked)
-            + f" (by median; {said}, fewer than the {MIN_ROUNDS} the engines bench ranks by, so not ranked)"
+    ranks = rounds >= MIN_ROUNDS  # the bench's own rule: fewer rounds are too few to rank by
+    if ranked and not ranks:  # so listed by median, not ranked, and no engine called faster or slower
+        said = "one round" if rounds == 1 else f"{rounds} rounds"
+        values["SameTermsOrder"] = f"not ranked ({said}, fewer than the {MIN_ROUNDS} the engines bench ranks by), " + (
+            "by median: " + "; ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in ranked)
         )
-        values["SameTermsFastest"] = f"{SAME_TERMS[ranked[0]]}, by median of {said} (too few to rank by)"
+        are = "is" if rounds == 1 else "are"
+        values["SameTermsFastest"] = f"{SAME_TERMS[ranked[0]]}, though {said} {are} too few to rank by"
     values["SameTermsIdiomaticDiff"] = _differing(bench.get("duckdb_idiomatic_differences"))
     values["SameTermsDaskIdiomaticDiff"] = _differing(bench.get("dask_idiomatic_differences"))
     if ranked and rates["duckdb_idiomatic"]:
@@ -180,8 +181,12 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
             float(np.median(rates["duckdb"]) / np.median(rates["duckdb_idiomatic"])), 2
         )
     # the users' way beside this build's: the shared-kernel Dask against idiomatic Dask, cold Lithops against warm
-    values["SameTermsDaskWord"] = direction(rates["dask_idiomatic"], rates["dask_kernel"], "slower than", "faster than")
-    values["SameTermsLithopsWord"] = direction(rates["lithops"], rates["lithops_warm"], "slower than", "faster than")
+    apart = "not told apart from"
+    for macro, a, b in (
+        ("SameTermsDaskWord", "dask_idiomatic", "dask_kernel"),
+        ("SameTermsLithopsWord", "lithops", "lithops_warm"),
+    ):
+        values[macro] = direction(rates[a], rates[b], "slower than", "faster than", apart) if ranks else apart
     short = {n: n for n in [*SAME_TERMS, "duckdb"] if rates[n] and bench.get(f"{n}_verified", 0) < rounds}
     values["SameTermsVerified"] = (
         "Every exact engine's answer (and the reference query's) equalled the reference in every round"
@@ -268,8 +273,9 @@ def lambda_terms(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_interval(row: pd.Series, col: str, digits: int = 1) -> str:
-    """A summary row's ``median [lo--hi]`` of ``col`` (its runs' range); the median alone below MIN_RUNS runs."""
-    if row.get("runs_ok", row.get("runs", MIN_RUNS)) < MIN_RUNS:
+    """A summary row's ``median [lo--hi]`` of ``col`` (its runs' range); the median alone below
+    MIN_INTERVAL_RUNS runs."""
+    if row.get("runs_ok", row.get("runs", MIN_INTERVAL_RUNS)) < MIN_INTERVAL_RUNS:
         return _num(row[col], digits)
     return f"{_num(row[col], digits)} [{_num(row[col + '_lo'], digits)}--{_num(row[col + '_hi'], digits)}]"
 

@@ -38,6 +38,15 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}"
 
 
+def _runs(per_configuration: pd.Series) -> str:
+    """How many runs each compared configuration had, in words: "five runs", "2 to 5 runs"."""
+    if not len(per_configuration):
+        return "--"
+    lo, hi = int(per_configuration.min()), int(per_configuration.max())
+    words = {1: "one run", 2: "two runs", 3: "three runs", 4: "four runs", 5: "five runs"}
+    return words.get(lo, f"{lo} runs") if lo == hi else f"{lo} to {hi} runs"
+
+
 def _median(values: list[float]) -> float:
     return float(pd.Series(values, dtype=float).median())
 
@@ -48,7 +57,7 @@ KEYS = (
     *("FindOneObjectWall", "FindMostObjects", "FindMostObjectsWall", "FindObjectsWord", "FindObjectsSentence"),
     *("FindReducersMany", "FindSingleWall", "FindHashWall", "FindReduceWord", "FindSinglePeak", "FindHashPeak"),
     *("FindSeedWall", "FindArrowWall", "FindKernelRatio", "FindKernelShare"),
-    *("FindLocalCall", "FindRemoteCall", "FindLocalityRatio"),
+    *("FindLocalCall", "FindRemoteCall", "FindLocalityRatio", "FindRuns"),
 )
 """Every finding's macro: a profile that did not run an experiment prints "--" in its place."""
 
@@ -57,6 +66,8 @@ def findings(summary: pd.DataFrame, calls: pd.DataFrame, runs: pd.DataFrame | No
     ok = summary[summary["status"] == "ok"]
     lith = ok[ok["engine"] == "lithops"]
     values: dict[str, str] = dict.fromkeys(KEYS, "--")
+    compared = (ex.MEMORY, ex.OBJECTS_PER_CALL, ex.REDUCERS, ex.KERNELS, ex.DATA_LOCALITY)
+    values["FindRuns"] = _runs(lith[lith["experiment"].isin(compared)]["runs"])
 
     mem = lith[lith["experiment"] == ex.MEMORY].set_index("memory_mb").sort_index()
     if len(mem) >= 2:

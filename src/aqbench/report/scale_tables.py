@@ -302,6 +302,15 @@ def set_by(implied_s: float, code_s: float) -> str:
     return "a cost per activation within a factor of two of what its code costs in this build's model"
 
 
+READING_MACROS = (
+    ("StudyTimeoutErrorS", "error_after_s"),
+    ("StudyMonitorTimeoutS", "monitor_timeout_s"),
+    ("StudyTwentiethSeenS", "twentieth_seen_s"),
+    ("StudyPollS", "poll_s"),
+)
+"""The macros of Lithops' reading of the timeout run (:func:`aqbench.study_facts.timeout_reading`)."""
+
+
 def study_macros(scale: Path) -> dict[str, str]:
     """The study's two runs as they ran, reported beside simulated (scale/study.csv)."""
     from aqbench.report.study_code import times
@@ -317,6 +326,7 @@ def study_macros(scale: Path) -> dict[str, str]:
     warm = {k: sim("warm-up", k) for k in ("arrow", "seed", STUDY_KERNEL, IMPLIED)}
     timeout = {k: sim("timeout run", k) for k in ("arrow", "seed", STUDY_KERNEL, IMPLIED)}
     low, high = study.activation_s_from_timeout()
+    reading = study.timeout_reading()
     log_s = study.WARMUP_WALL_S
     code, code_t = warm[STUDY_KERNEL], timeout[STUDY_KERNEL]
 
@@ -342,6 +352,8 @@ def study_macros(scale: Path) -> dict[str, str]:
         "StudyTimeoutS": str(study.TIMEOUT_S),
         "StudyActivationLowS": f"{low:.1f}",
         "StudyActivationHighS": f"{high:.1f}",
+        # how Lithops 2.7.1's timeout error gives that reading: facts of its log and code, no run needed
+        **{name: f"{reading[key]:,.0f}".replace(",", "{,}") for name, key in READING_MACROS},
         "StudyWarmupActivationMaxS": f"{study.activation_s_from_warmup():.0f}",
         "StudyBillUSD": f"{study.BILL_USD:.2f}",
         "StudyCreditUSD": str(study.CREDIT_USD),

@@ -175,9 +175,6 @@ def macros(record: dict[str, Any] | None) -> dict[str, str]:
         "StudyKilled": str(dec["killed"]),
         "StudyResultMB": _n(dec["result_mb"], 2),
         "StudyWarmupResultsGB": _n(record["warmup_results_gb"], 1),
-        "StudyTimeoutErrorS": _n(reading["error_after_s"], 0),
-        "StudyMonitorTimeoutS": _n(reading["monitor_timeout_s"], 0),
-        "StudyTwentiethSeenS": _n(reading["twentieth_seen_s"], 0),
         "StudyTimeoutReadS": _n(reading["per_activation_s"], 1),
         "StudyResimWarmupS": f"{_n(runs[closest]['warmup_s_value'], 0)} [{_n(runs[closest]['warmup_s_low'], 0)}--"
         f"{_n(runs[closest]['warmup_s_high'], 0)}]",
@@ -188,7 +185,6 @@ def macros(record: dict[str, Any] | None) -> dict[str, str]:
         ),
         "StudyDriverMBs": _driver_rate(record, runs[closest]),
         "StudyTimeoutRangeS": _sorted(reading.get("per_activation_low_s"), reading.get("per_activation_high_s"), 1),
-        "StudyPollS": _n(reading.get("poll_s"), 0),
         "StudyObjectMeasuredMB": _n(dec.get("object_mb"), 1),
         "StudyObjectsMeasured": str(dec.get("objects", 0)),
         "StudySoftwareExtreme": _software_extreme(dec),

@@ -300,6 +300,12 @@ def macros(inputs: dict[str, Any]) -> str:
     )
     merge = bench.get("merge_r1_peak_rss_mb_range")
     values["MergeOneRSSRange"] = f"{_fmt(merge[0], 0)}--{_fmt(merge[1], 0)}" if merge else "--"
+    # the kernel bench's fresh processes per peak and merge (results from before it kept the count ran five)
+    n = int(bench.get("processes", 5)) if bench else 0
+    word = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}.get(n, str(n))
+    values["RSSProcesses"] = "--" if not n else "one process" if n == 1 else f"median of {word} processes"
+    merges = f"medians of {word} merges, each in a fresh process"
+    values["MergeProcesses"] = "--" if not n else "one merge, in a fresh process" if n == 1 else merges
     values["ArrowMapRSS"] = _fmt(bench.get("arrow_map_peak_rss_mb"), 0) if bench else "--"
     values["NdjsonMapRSS"] = _fmt(bench.get("ndjson_map_peak_rss_mb"), 0) if bench else "--"
     # one core against the fastest reader's one core (idiomatic DuckDB, not exact), the same run

@@ -286,14 +286,15 @@ def study_configurations(
     ranges = facts_table().ranges if ranges is None else ranges
     core = float(facts.get(CPU_RATIO, 1.0))
     low, high = ranges.get(CPU_RATIO, (core, core))
+    cold = float(facts.get("cold_init_s", 0.0))  # the worker's start in the timeout run's reading, from this table
+    implied_s = study.activation_s_from_timeout((0.0, ranges.get("cold_init_s", (cold, cold))[1]))[1]
     rows = []
     for legacy in (False, True):
         platform = lambda_platform(facts, cal, legacy=legacy)
         for label, n, chunksize, reducers, reported in STUDY_CASES:
             job = JobSpec(n, study.OBJECT_MB, 1, study.WARMUP_MEMORY_MB, reducers, chunksize=chunksize)
             implied = cost_for_activation(
-                platform, lambda_cost(cal, facts), study.activation_s_from_timeout()[1], study.OBJECT_MB,
-                study.WARMUP_MEMORY_MB, reducers,
+                platform, lambda_cost(cal, facts), implied_s, study.OBJECT_MB, study.WARMUP_MEMORY_MB, reducers,
             )  # fmt: skip
             for kernel in ("arrow", "seed", STUDY_KERNEL, IMPLIED):
                 if kernel == STUDY_KERNEL and not cal.study_cpu_s_per_mb:

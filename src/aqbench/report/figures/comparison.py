@@ -18,7 +18,7 @@ def engines(inp: Inputs):
     beside Dask workers under the same quotas), per memory size. Medians, and the range of the
     runs (minimum to maximum) as error bars."""
     from aqbench.metrics import median_range
-    from aqbench.report.engines_compare import IDIOMATIC, MIN_RUNS, SAME_TERMS, lambda_terms
+    from aqbench.report.engines_compare import IDIOMATIC, MIN_INTERVAL_RUNS, SAME_TERMS, lambda_terms
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
     bench = json.loads(inp.engines_bench.read_text()) if inp.engines_bench and inp.engines_bench.exists() else None
@@ -38,7 +38,7 @@ def engines(inp: Inputs):
                           fontsize=6, color="0.3")  # fmt: skip
                 continue
             med, lo, hi = median_range(np.array(rates))
-            err = [[med - lo], [hi - med]] if len(rates) >= MIN_RUNS else None
+            err = [[med - lo], [hi - med]] if len(rates) >= MIN_INTERVAL_RUNS else None
             hatch = "//" if name in IDIOMATIC else ("..") if name == "duckdb" else None
             left.barh(i, med, xerr=err, color=colours[name], hatch=hatch, edgecolor="white",
                       height=0.65)  # fmt: skip
@@ -48,7 +48,7 @@ def engines(inp: Inputs):
                                (bench["read_parse_mb_s"], "read from the store + bare parse", ":")):  # fmt: skip
             left.axvline(x, color="0.3", ls=style, lw=0.8, label=text)
         left.legend(fontsize=5.5, loc="lower right", framealpha=0.9, edgecolor="none")
-        left.set_xlabel(f"MB/s (median, bars: range of {bench.get('rounds', MIN_RUNS)} rounds)\n"
+        left.set_xlabel(f"MB/s (median, bars: range of {bench.get('rounds', MIN_INTERVAL_RUNS)} rounds)\n"
                         "* hatched: answer counted against the reference, not exact", fontsize=7)  # fmt: skip
         left.set_title(f"(a) same machine: {bench['mb']:.0f} MB, {bench.get('cores', '?')} cores, no emulation",
                        fontsize=7.5, loc="left")  # fmt: skip
@@ -61,7 +61,7 @@ def engines(inp: Inputs):
             med = np.array([r[engine]["wall_s"] for r in rows.to_dict("records")])
             lo = np.array([r[engine]["wall_s_lo"] for r in rows.to_dict("records")])
             hi = np.array([r[engine]["wall_s_hi"] for r in rows.to_dict("records")])
-            enough = np.array([r[engine]["runs_ok"] >= MIN_RUNS for r in rows.to_dict("records")])
+            enough = np.array([r[engine]["runs_ok"] >= MIN_INTERVAL_RUNS for r in rows.to_dict("records")])
             err = np.where(enough, [med - lo, hi - med], 0)  # the range of the runs
             right.bar(x + offset, med, width=0.36, yerr=err, color=ENGINE_COLOURS[engine],
                       label="Lithops" if engine == "lithops" else "Dask, same quotas")  # fmt: skip
