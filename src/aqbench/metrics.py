@@ -196,3 +196,9 @@ def start_latency(calls: pd.DataFrame) -> pd.Series:
     """
     dispatched = calls["t_dispatch"] if "t_dispatch" in calls else pd.Series(np.nan, index=calls.index)
     return calls["t_start"] - dispatched.fillna(calls["t_submit"])
+
+
+def start_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    """The calls whose start latency the paper shows (Fig. cold_warm and the text's medians beside it):
+    the warm-up's activations and the measured map calls with a submission, a start and a duration."""
+    return calls[calls["phase"].isin(["warmup", "map"])].dropna(subset=["t_start", "t_submit", "duration_s"])

@@ -12,6 +12,8 @@ worker process, ``lithops/worker/handler.py`` runs a chunk's calls in sequence).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 DATA_GB = 50
 """The study's dataset: about 50 GB of OpenAQ realtime measurements..."""
@@ -121,6 +123,13 @@ def timeout_reading(start_s: tuple[float, float] = (0.0, 0.0)) -> dict[str, floa
     }
 
 
+def worker_start_s(values: Mapping[str, Any], ranges: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
+    """The timeout run's worker start for :func:`timeout_reading`: from nothing to a Lambda facts
+    table's cold start (the top of its range, else its value)."""
+    cold = float(values["cold_init_s"])
+    return 0.0, ranges.get("cold_init_s", (cold, cold))[1]
+
+
 def activation_s_from_timeout(start_s: tuple[float, float] | None = None) -> tuple[float, float]:
     """One activation's time (lowest, highest) that the timeout run implies, read as Lithops 2.7.1
     counts it (:func:`timeout_reading`): the one reading the paper quotes, the model's implied cost
@@ -130,7 +139,7 @@ def activation_s_from_timeout(start_s: tuple[float, float] | None = None) -> tup
     if start_s is None:
         from aqbench.lambda_facts import facts
 
-        start_s = (0.0, facts().ranges["cold_init_s"][1])
+        start_s = worker_start_s(facts().values, facts().ranges)
     reading = timeout_reading(start_s)
     return reading["per_activation_low_s"], reading["per_activation_high_s"]
 

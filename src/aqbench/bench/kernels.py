@@ -93,13 +93,13 @@ def _interleaved_rates(runs: dict[str, tuple], size: int, repeats: int) -> dict[
 
 
 MEMORY_REPEATS = 5
-"""Runs of each peak-RSS and merge measurement (a fresh process each) when the run's ``repeats`` does
-not say: the median is quoted, the range kept beside it, so no figure rests on one run. A run passes
-its own ``repeats`` (the paper profile's 5): the single reducer's merge of 2000 partials takes about
-40 s a process, so five of them would be most of a quick profile's kernel bench."""
+"""Processes behind each peak-RSS and merge figure in a result written before results kept their own
+count (``processes``). A run now starts ``repeats`` of them (the paper profile's 5): the single
+reducer's merge of 2000 partials takes about 40 s a process, so five would be most of a quick
+profile's kernel bench. The median is quoted, the range kept beside it."""
 
 
-def _children(what: str, path: Path, kernel: str = "arrow", repeats: int = MEMORY_REPEATS) -> dict[str, Any]:
+def _children(what: str, path: Path, repeats: int, kernel: str = "arrow") -> dict[str, Any]:
     """:func:`_child` ``repeats`` times: the median of each figure, and its range (``*_range``)."""
     runs = [_child(what, path, kernel) for _ in range(repeats)]
     out: dict[str, Any] = {}
@@ -218,12 +218,12 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
         peaks = (("arrow_map", "map", "arrow"), ("seed_map", "map", "seed"), ("ndjson_map", "map", "ndjson"),
                  ("duckdb_idiomatic", "idiomatic", "arrow"))  # fmt: skip
         for name, what, kernel in peaks:
-            peak = _children(what, obj, kernel, repeats)
+            peak = _children(what, obj, repeats, kernel)
             result[f"{name}_peak_rss_mb"] = peak["peak_rss_mb"]
             result[f"{name}_peak_rss_mb_range"] = peak["peak_rss_mb_range"]
         clean_obj = Path(tmp, "clean.ndjson")
         clean_obj.write_bytes(clean)
-        peak = _children("bare", clean_obj, repeats=repeats)
+        peak = _children("bare", clean_obj, repeats)
         result["bare_peak_rss_mb"], result["bare_peak_rss_mb_range"] = peak["peak_rss_mb"], peak["peak_rss_mb_range"]
         base = Partial.from_ipc(arrow.map(body, "o.ndjson", 1)[0])
         hours = plan.hours_per_object
@@ -233,7 +233,7 @@ def run(size: str = "25MB", repeats: int = 3, fan_in: int = FAN_IN) -> dict[str,
             for i in range(fan_in):
                 part = split(_shifted(base, i * hours // 24), reducers)[0]
                 Path(folder, f"{i:05d}.ipc").write_bytes(part.to_ipc())
-            merged = _children("reduce", folder, repeats=repeats)
+            merged = _children("reduce", folder, repeats)
             for key in ("seconds", "peak_rss_mb"):
                 result[f"merge_r{reducers}_{key}"] = merged[key]
                 result[f"merge_r{reducers}_{key}_range"] = merged[f"{key}_range"]

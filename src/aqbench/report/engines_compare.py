@@ -70,6 +70,11 @@ def _num(value: float, digits: int | None = None) -> str:
     return f"{value:,.{digits}f}".replace(",", "{,}")
 
 
+def in_words(n: int) -> str:
+    """A small count as the paper's sentences write it ("five"); above five, its digits."""
+    return {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}.get(n, str(n))
+
+
 def interval(values: Any, digits: int | None = None) -> str:
     """``median [lo--hi]``: the median and the range (minimum to maximum) of the values, or the
     median alone below MIN_INTERVAL_RUNS. The text around it names the range as such."""
@@ -112,6 +117,45 @@ def _split(parts: dict[str, float | None] | None) -> str:
     return ", ".join(f"{p} " + ("(in the parse)" if parts.get(p) is None else _num(parts[p], 2)) for p in PARTS)
 
 
+def _ranking(ranked: list[str], rates: dict[str, list[float]], rounds: int) -> tuple[str, str]:
+    """The engines in tiers by median (the order sentence, and the fastest): an engine joins the tier
+    above only if its range overlaps every range in it (none of them told apart from it); an engine
+    of a later tier is named with those it is measurably slower than."""
+    tiers: list[list[str]] = []
+    for n in ranked:
+        if tiers and all(direction(rates[n], rates[m], "", "") == NO_DIFFERENCE for m in tiers[-1]):
+            tiers[-1].append(n)
+        else:
+            tiers.append([n])
+
+    def tier(names: list[str], before: list[str]) -> str:
+        text = " and ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in names)
+        text += " (ranges overlap: no difference measured)" if len(names) > 1 else ""
+        if before:
+            slower = [m for m in before if all(direction(rates[n], rates[m], "slower", "") == "slower" for n in names)]
+            text += f", slower than {' and '.join(SAME_TERMS[m] for m in slower)}" if slower else ""
+        return text
+
+    done: list[str] = []
+    parts = []
+    for t in tiers:
+        parts.append(tier(t, done))
+        done += t
+    fastest = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose ranges overlap"
+               if len(tiers[0]) > 1 else "")) if tiers else "--"  # fmt: skip
+    return "; then ".join(parts), fastest
+
+
+def _listing(ranked: list[str], rates: dict[str, list[float]], rounds: int) -> tuple[str, str]:
+    """The engines listed by median, not ranked: too few rounds (below MIN_ROUNDS) to rank by."""
+    if not ranked:
+        return "", "--"
+    said = "one round" if rounds == 1 else f"{rounds} rounds"
+    listed = "; ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in ranked)
+    order = f"not ranked ({said}, fewer than the {MIN_ROUNDS} the engines bench ranks by), by median: {listed}"
+    return order, f"{SAME_TERMS[ranked[0]]}, though {said} {'is' if rounds == 1 else 'are'} too few to rank by"
+
+
 def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     """The engines bench's figures: every rate with its range, the ranking of the exact engines
     (tiers where ranges overlap), the idiomatic engines' rates and answers, where each one's
@@ -137,40 +181,10 @@ def same_terms_macros(bench: dict[str, Any] | None) -> dict[str, str]:
     for name, macro in MACRO_OF.items():
         values[f"SameTerms{macro}MBs"] = interval(rates[name])
     ranked = sorted((n for n in SAME_TERMS if rates[n]), key=lambda n: -float(np.median(rates[n])))
-    # ranked by median; an engine joins the tier above only if its range overlaps every range in it
-    # (none of them told apart from it); an engine of a later tier is named with those it is measurably slower than
-    tiers: list[list[str]] = []
-    for n in ranked:
-        if tiers and all(direction(rates[n], rates[m], "", "") == NO_DIFFERENCE for m in tiers[-1]):
-            tiers[-1].append(n)
-        else:
-            tiers.append([n])
-
-    def tier(names: list[str], before: list[str]) -> str:
-        text = " and ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in names)
-        text += " (ranges overlap: no difference measured)" if len(names) > 1 else ""
-        if before:
-            slower = [m for m in before if all(direction(rates[n], rates[m], "slower", "") == "slower" for n in names)]
-            text += f", slower than {' and '.join(SAME_TERMS[m] for m in slower)}" if slower else ""
-        return text
-
-    done: list[str] = []
-    parts = []
-    for t in tiers:
-        parts.append(tier(t, done))
-        done += t
-    values["SameTermsOrder"] = "; then ".join(parts)
-    values["SameTermsFastest"] = (" and ".join(SAME_TERMS[n] for n in tiers[0]) + (", whose ranges overlap"
-                                  if len(tiers[0]) > 1 else "")) if tiers else "--"  # fmt: skip
     rounds = int(values["SameTermsRuns"])
     ranks = rounds >= MIN_ROUNDS  # the bench's own rule: fewer rounds are too few to rank by
-    if ranked and not ranks:  # so listed by median, not ranked, and no engine called faster or slower
-        said = "one round" if rounds == 1 else f"{rounds} rounds"
-        values["SameTermsOrder"] = f"not ranked ({said}, fewer than the {MIN_ROUNDS} the engines bench ranks by), " + (
-            "by median: " + "; ".join(f"{SAME_TERMS[n]} {interval(rates[n])}\\,MB/s" for n in ranked)
-        )
-        are = "is" if rounds == 1 else "are"
-        values["SameTermsFastest"] = f"{SAME_TERMS[ranked[0]]}, though {said} {are} too few to rank by"
+    order = _ranking if ranks else _listing  # below it: listed by median, no engine called faster or slower
+    values["SameTermsOrder"], values["SameTermsFastest"] = order(ranked, rates, rounds)
     values["SameTermsIdiomaticDiff"] = _differing(bench.get("duckdb_idiomatic_differences"))
     values["SameTermsDaskIdiomaticDiff"] = _differing(bench.get("dask_idiomatic_differences"))
     if ranked and rates["duckdb_idiomatic"]:

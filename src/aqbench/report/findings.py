@@ -16,7 +16,7 @@ import pandas as pd
 
 from aqbench import experiments as ex
 from aqbench.metrics import NO_DIFFERENCE, direction
-from aqbench.report.engines_compare import interval
+from aqbench.report.engines_compare import in_words, interval
 
 
 def _walls(runs: pd.DataFrame | None, engine: str, experiment: str, by: str) -> dict:
@@ -43,8 +43,7 @@ def _runs(per_configuration: pd.Series) -> str:
     if not len(per_configuration):
         return "--"
     lo, hi = int(per_configuration.min()), int(per_configuration.max())
-    words = {1: "one run", 2: "two runs", 3: "three runs", 4: "four runs", 5: "five runs"}
-    return words.get(lo, f"{lo} runs") if lo == hi else f"{lo} to {hi} runs"
+    return (f"{in_words(lo)} run" + ("" if lo == 1 else "s")) if lo == hi else f"{lo} to {hi} runs"
 
 
 def _median(values: list[float]) -> float:

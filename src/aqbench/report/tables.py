@@ -21,7 +21,7 @@ from aqbench import study_facts as study
 from aqbench.aggregates import SUM_RTOL
 from aqbench.atomic import atomic_path
 from aqbench.lambda_facts import facts
-from aqbench.metrics import start_latency
+from aqbench.metrics import start_calls, start_latency
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -149,10 +149,8 @@ def _warm_cold(calls: pd.DataFrame | None) -> dict[str, str]:
     runs = calls[(calls["engine"] == "lithops") & (calls["experiment"] == ex.WARMUP)]
     cold = runs["cold_start"].fillna(False).astype(bool)
     warmup, measured = runs[runs["phase"] == "warmup"], runs[runs["phase"] == "map"]
-    # the calls Fig. cold_warm draws (the warm-up's activations and the measured map calls), so the
-    # medians and their n in the text are the figure's
-    drawn = runs["phase"].isin(["warmup", "map"]) & runs["duration_s"].notna()
-    latency = start_latency(runs).where(drawn)
+    # the calls Fig. cold_warm draws, so the medians and their n in the text are the figure's
+    latency = start_latency(start_calls(runs)).reindex(runs.index)
     out["WarmupCalls"] = _count(len(warmup))
     # how the warm-up's calls ran: as the study's (activations, two to a worker) or, in runs made
     # before chunksize was a setting, one invocation of two objects each
@@ -302,7 +300,7 @@ def macros(inputs: dict[str, Any]) -> str:
     values["MergeOneRSSRange"] = f"{_fmt(merge[0], 0)}--{_fmt(merge[1], 0)}" if merge else "--"
     # the kernel bench's fresh processes per peak and merge (results from before it kept the count ran five)
     n = int(bench.get("processes", 5)) if bench else 0
-    word = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}.get(n, str(n))
+    word = ec.in_words(n)
     values["RSSProcesses"] = "--" if not n else "one process" if n == 1 else f"median of {word} processes"
     merges = f"medians of {word} merges, each in a fresh process"
     values["MergeProcesses"] = "--" if not n else "one merge, in a fresh process" if n == 1 else merges

@@ -286,8 +286,7 @@ def study_configurations(
     ranges = facts_table().ranges if ranges is None else ranges
     core = float(facts.get(CPU_RATIO, 1.0))
     low, high = ranges.get(CPU_RATIO, (core, core))
-    cold = float(facts.get("cold_init_s", 0.0))  # the worker's start in the timeout run's reading, from this table
-    implied_s = study.activation_s_from_timeout((0.0, ranges.get("cold_init_s", (cold, cold))[1]))[1]
+    implied_s = study.activation_s_from_timeout(study.worker_start_s(facts, ranges))[1]  # from this facts table
     rows = []
     for legacy in (False, True):
         platform = lambda_platform(facts, cal, legacy=legacy)

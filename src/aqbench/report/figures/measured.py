@@ -11,7 +11,7 @@ import pandas as pd
 
 from aqbench import experiments as ex
 from aqbench.lambda_facts import facts
-from aqbench.metrics import start_latency
+from aqbench.metrics import start_calls, start_latency
 from aqbench.report.figures.common import ENGINE_COLOURS, MEMORY_COLOURS, Inputs, lithops_rows, no_data
 
 
@@ -134,7 +134,7 @@ MIN_QUARTILE_CALLS = 4
 def cold_warm(inp: Inputs):
     """The warm-up experiment: call duration and start latency of cold and warm calls, per memory size."""
     calls = lithops_rows(inp.table("calls"), ex.WARMUP)
-    calls = calls[calls["phase"].isin(["warmup", "map"])].dropna(subset=["t_start", "t_submit", "duration_s"])
+    calls = start_calls(calls)
     # per object: a warm-up activation reads one object, a measured call objects_per_call of them
     calls = calls.assign(latency=start_latency(calls), per_object=calls["duration_s"] / calls["objects"].clip(lower=1))
     fig, axes = plt.subplots(1, 2, figsize=(7, 2.8))
